@@ -1,0 +1,117 @@
+"""The API's shapes. They check types only; the rules live in `inspection.services.part_one`."""
+
+from rest_framework import serializers
+
+from inspection.models import Consignment, TransportMode
+from inspection.selectors import consignment_part_one
+from inspection.timeline import importer_timeline
+
+
+def _text(max_length=200, **kw):
+    return serializers.CharField(required=False, allow_blank=True, max_length=max_length, **kw)
+
+
+class PartySerializer(serializers.Serializer):
+    name = _text()
+    address = _text(1000)
+    country = _text(2, help_text="ISO 3166-1 alpha-2 code")
+
+
+class ArrivalSerializer(serializers.Serializer):
+    expected_at = serializers.DateTimeField(required=False, allow_null=True)
+    transport_mode = serializers.ChoiceField(choices=TransportMode.choices, required=False, allow_blank=True)
+    transport_id = _text(100, help_text="Vessel name and voyage, or flight number")
+    transport_document = _text(100, help_text="Bill of lading or air waybill number")
+
+
+class ContainerSerializer(serializers.Serializer):
+    number = _text(20, help_text="ISO 6346 container number")
+    seal = _text(40)
+
+
+class CommodityLineSerializer(serializers.Serializer):
+    cn_code = _text(10)
+    description = _text(300)
+    species = _text(200)
+    eppo_code = _text(12)
+    net_weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, required=False, allow_null=True)
+    packages = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    package_type = _text(40)
+
+
+class DocumentReferenceSerializer(serializers.Serializer):
+    type = _text(40)
+    reference = _text(100)
+
+
+class PartOneSerializer(serializers.Serializer):
+    """CHED Part I, as in DESIGN.md's public contract."""
+
+    ched_type = serializers.ChoiceField(choices=["CHED-A", "CHED-P", "CHED-PP", "CHED-D"])
+    bcp = _text(40)
+    consignor = PartySerializer(required=False)
+    consignee = PartySerializer(required=False)
+    country_of_origin = _text(2)
+    purpose = _text(40)
+    arrival = ArrivalSerializer(required=False)
+    containers = ContainerSerializer(many=True, required=False)
+    commodities = CommodityLineSerializer(many=True, required=False)
+    accompanying_documents = DocumentReferenceSerializer(many=True, required=False)
+
+
+class PartOneCreateSerializer(PartOneSerializer):
+    draft = serializers.BooleanField(required=False, default=False, help_text="Keep as a draft, submit later")
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    step = serializers.CharField()
+    label = serializers.CharField()
+
+
+class CertificateLinkSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    kind = serializers.CharField()
+    url = serializers.URLField()
+    sha256 = serializers.CharField()
+
+
+class ConsignmentSerializer(PartOneSerializer):
+    """A consignment as its importer sees it: Part I, status and the public timeline."""
+
+    reference = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    status_label = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    submitted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    timeline = TimelineEntrySerializer(many=True, read_only=True)
+    decision = serializers.DictField(read_only=True, allow_null=True)
+    certificates = CertificateLinkSerializer(many=True, read_only=True)
+
+    def to_representation(self, instance: Consignment):
+        return super().to_representation(
+            {
+                **consignment_part_one(instance),
+                "reference": instance.reference,
+                "status": instance.status,
+                "status_label": instance.get_status_display(),
+                "created_at": instance.created_at,
+                "submitted_at": instance.submitted_at,
+                "timeline": importer_timeline(instance.audit_events.all()),
+                "decision": None,  # set by the inspection workflow once a certifying officer decides
+                "certificates": [],
+            }
+        )
+
+
+class ConsignmentListSerializer(serializers.ModelSerializer):
+    ched_type = serializers.CharField(source="ched_type.code")
+    bcp = serializers.CharField(source="bcp.code", allow_null=True, default=None)
+    status_label = serializers.CharField(source="get_status_display")
+    expected_at = serializers.DateTimeField(source="expected_arrival")
+    country_of_origin = serializers.CharField()
+
+    class Meta:
+        model = Consignment
+        fields = ["reference", "ched_type", "status", "status_label", "bcp", "country_of_origin", "expected_at",
+                  "consignor_name", "created_at", "submitted_at"]

@@ -1,0 +1,13 @@
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from .views import ConsignmentViewSet
+
+router = DefaultRouter()
+router.register("consignments", ConsignmentViewSet, basename="consignment")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("", include(router.urls)),
+]

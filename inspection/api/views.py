@@ -1,0 +1,108 @@
+"""REST API v1: thin adapters over the services (DESIGN.md, public contract)."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from inspection.filters import ConsignmentFilter
+from inspection.selectors import consignment_with_part_one, consignments_visible_to
+from inspection.services.consignments import (
+    consignment_cancel,
+    consignment_create,
+    consignment_submit,
+    consignment_update_draft,
+)
+
+from .serializers import ConsignmentListSerializer, ConsignmentSerializer, PartOneCreateSerializer, PartOneSerializer
+
+PART_ONE_EXAMPLE = {
+    "ched_type": "CHED-PP",
+    "bcp": "FRFDF1",
+    "consignor": {"name": "Finca La Esperanza", "address": "Km 4 Carretera Norte, Santo Domingo", "country": "DO"},
+    "consignee": {"name": "Antilles Primeurs SARL", "address": "ZI de la Lézarde, 97232 Le Lamentin", "country": "FR"},
+    "country_of_origin": "DO",
+    "purpose": "internal_market",
+    "arrival": {
+        "expected_at": "2026-12-03T08:00:00-04:00",
+        "transport_mode": "sea",
+        "transport_id": "CMA CGM FORT SAINT PIERRE 0MQ2NS",
+        "transport_document": "CMDU DOM 1234567",
+    },
+    "containers": [{"number": "CMAU1234566", "seal": "FX123456"}],
+    "commodities": [
+        {
+            "cn_code": "08045000",
+            "description": "Mangues fraîches",
+            "species": "Mangifera indica",
+            "eppo_code": "MNGIN",
+            "net_weight_kg": "12000.000",
+            "packages": 2400,
+            "package_type": "CT",
+        }
+    ],
+    "accompanying_documents": [{"type": "PHYTOSANITARY_CERTIFICATE", "reference": "DO-2026-000123"}],
+}
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Consignments (CHEDs). Importers see their own company's only; another company's is a 404."""
+
+    lookup_field = "reference"
+    lookup_value_regex = r"[^/]+"
+    filterset_class = ConsignmentFilter
+
+    def get_queryset(self):
+        qs = consignments_visible_to(self.request.user)
+        if self.action == "list":
+            return qs.order_by("-created_at", "-id")
+        return consignment_with_part_one(qs).prefetch_related("audit_events")
+
+    def get_serializer_class(self):
+        return ConsignmentListSerializer if self.action == "list" else ConsignmentSerializer
+
+    def _detail(self, consignment, code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=consignment.pk)
+        return Response(ConsignmentSerializer(fresh).data, status=code)
+
+    @extend_schema(
+        request=PartOneCreateSerializer,
+        responses={201: ConsignmentSerializer},
+        examples=[OpenApiExample("CHED-PP by sea", value=PART_ONE_EXAMPLE, request_only=True)],
+        summary="Pre-notify a consignment (CHED Part I)",
+    )
+    def create(self, request):
+        payload = PartOneCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        part_one = dict(payload.validated_data)
+        draft = part_one.pop("draft")
+        consignment = consignment_create(actor=request.user, part_one=part_one, draft=draft)
+        return self._detail(consignment, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PartOneSerializer, responses={200: ConsignmentSerializer}, summary="Replace a draft's Part I")
+    def update(self, request, reference=None):
+        consignment = self.get_object()
+        payload = PartOneSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        consignment_update_draft(actor=request.user, consignment=consignment, part_one=dict(payload.validated_data))
+        return self._detail(consignment)
+
+    @extend_schema(request=None, responses={200: ConsignmentSerializer}, summary="Submit a draft")
+    @action(detail=True, methods=["post"])
+    def submit(self, request, reference=None):
+        consignment = consignment_submit(actor=request.user, consignment=self.get_object())
+        return self._detail(consignment)
+
+    @extend_schema(request=CancelSerializer, responses={200: ConsignmentSerializer}, summary="Cancel a draft")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, reference=None):
+        payload = CancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        consignment = consignment_cancel(
+            actor=request.user, consignment=self.get_object(), reason=payload.validated_data["reason"]
+        )
+        return self._detail(consignment)

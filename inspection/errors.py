@@ -1,0 +1,26 @@
+"""Domain errors. Services raise them; views, serializers and tasks turn them into clear messages."""
+
+
+class DomainError(Exception):
+    """A rule refused the action. `message` is translated for the user."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message
+
+
+class NotPermitted(DomainError):
+    """The actor may not do this."""
+
+
+class TransitionNotAllowed(DomainError):
+    """The consignment's status does not allow this move."""
+
+
+class PartOneInvalid(DomainError):
+    """Part I breaks one or more rules. `errors` maps a field path (`commodities.0.cn_code`, or `""` for
+    the whole Part I) to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" if k else " ".join(v) for k, v in errors.items()))
+        self.errors = errors

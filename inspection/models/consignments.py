@@ -1,0 +1,131 @@
+"""The consignment and its CHED Part I."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from .operators import Operator
+from .reference import Bcp, ChedType, Commodity, DocumentType, PackageType, Purpose
+
+
+class ConsignmentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TransportMode(models.TextChoices):
+    SEA = "sea", _("Sea")
+    AIR = "air", _("Air")
+    ROAD = "road", _("Road")
+
+
+class Consignment(models.Model):
+    """A CHED: Part I as declared by the operator. Its status only changes through
+    `inspection.services.transitions.consignment_transition`."""
+
+    reference = models.CharField(_("CHED reference"), max_length=30, unique=True)
+    ched_type = models.ForeignKey(ChedType, on_delete=models.PROTECT, related_name="+", verbose_name=_("CHED type"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=ConsignmentStatus.choices, default=ConsignmentStatus.DRAFT
+    )
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="consignments")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    bcp = models.ForeignKey(Bcp, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("BCP"))
+    consignor_name = models.CharField(_("consignor name"), max_length=200, blank=True)
+    consignor_address = models.TextField(_("consignor address"), blank=True)
+    consignor_country = CountryField(_("consignor country"), blank=True)
+    consignee_name = models.CharField(_("consignee name"), max_length=200, blank=True)
+    consignee_address = models.TextField(_("consignee address"), blank=True)
+    consignee_country = CountryField(_("consignee country"), blank=True)
+    country_of_origin = CountryField(_("country of origin"), blank=True)
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("purpose"))
+    expected_arrival = models.DateTimeField(_("expected arrival"), null=True, blank=True)
+    transport_mode = models.CharField(_("transport mode"), max_length=5, choices=TransportMode.choices, blank=True)
+    transport_id = models.CharField(_("means of transport"), max_length=100, blank=True)
+    transport_document = models.CharField(_("transport document"), max_length=100, blank=True)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("consignment")
+        indexes = [
+            models.Index(fields=["operator", "-created_at"], name="consignment_operator_recent"),
+            models.Index(fields=["status", "expected_arrival"], name="consignment_status_arrival"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("portal:consignment-detail", kwargs={"reference": self.reference})
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ConsignmentStatus.DRAFT
+
+
+class Container(models.Model):
+    consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="containers")
+    number = models.CharField(_("container number"), max_length=20)
+    seal = models.CharField(_("seal number"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.number
+
+
+class CommodityLine(models.Model):
+    consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="lines")
+    commodity = models.ForeignKey(Commodity, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    cn_code = models.CharField(_("CN code"), max_length=10, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    species = models.CharField(_("species"), max_length=200, blank=True)
+    eppo_code = models.CharField(_("EPPO code"), max_length=12, blank=True)
+    net_weight_kg = models.DecimalField(
+        _("net weight (kg)"), max_digits=12, decimal_places=3, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    packages = models.PositiveIntegerField(_("packages"), null=True, blank=True)
+    package_type = models.ForeignKey(
+        PackageType, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("package type")
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.cn_code} {self.description}"
+
+
+class AccompanyingDocument(models.Model):
+    consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="documents")
+    document_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(_("document reference"), max_length=100)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.document_type.code} {self.reference}"
+
+
+class ReferenceSequence(models.Model):
+    """The last CHED number given per CHED type and year. Incremented under a row lock in the same
+    transaction as the consignment it numbers, so numbers are unique and gap-free."""
+
+    ched_type = models.ForeignKey(ChedType, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ched_type", "year"], name="uniq_reference_sequence")]

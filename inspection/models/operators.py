@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class Operator(models.Model):
+    """An operator company (importer or customs broker). Its users see its consignments and nobody else's."""
+
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"))
+    country = CountryField(_("country"), default="FR")
+    eori = models.CharField(_("EORI number"), max_length=17, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("operator")
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """Ties an importer user to its operator company."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        verbose_name = _("membership")
+
+    def __str__(self):
+        return f"{self.user} @ {self.operator}"

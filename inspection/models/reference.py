@@ -1,0 +1,174 @@
+"""Reference data. Every row has an effective period, so that a rule change is a new row, not an edit,
+and a past consignment is always judged by the rules in force on its date."""
+
+import datetime
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class InForceQuerySet(models.QuerySet):
+    def in_force(self, on: datetime.date):
+        return self.filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=on), valid_from__lte=on)
+
+
+class Effective(models.Model):
+    valid_from = models.DateField(_("valid from"), default=datetime.date(2026, 1, 1))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    objects = InForceQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Bilingual(models.Model):
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "fr").startswith("en") else self.name_fr
+
+
+class CodedEntry(Bilingual, Effective):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} – {self.name}"
+
+
+class ChedType(Bilingual):
+    """CHED-A, CHED-P, CHED-PP, CHED-D (Implementing Regulation (EU) 2019/1715)."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("CHED type")
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def reference_prefix(self) -> str:
+        return self.code.replace("-", "")  # "CHED-PP" -> "CHEDPP"
+
+
+class Bcp(CodedEntry):
+    """A Border Control Post and the CHED types it is approved for (through BcpApproval)."""
+
+    class Kind(models.TextChoices):
+        PORT = "port", _("Port")
+        AIRPORT = "airport", _("Airport")
+
+    unlocode = models.CharField(_("UN/LOCODE"), max_length=5)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+
+    class Meta(CodedEntry.Meta):
+        verbose_name = _("BCP")
+        verbose_name_plural = _("BCPs")
+
+
+class BcpApproval(Effective):
+    """A BCP's approval for a CHED type. `short_notice`: the BCP accepts pre-notification 4 hours before
+    arrival instead of one working day (Implementing Regulation (EU) 2019/1013, art. 1(2))."""
+
+    bcp = models.ForeignKey(Bcp, on_delete=models.CASCADE, related_name="approvals")
+    ched_type = models.ForeignKey(ChedType, on_delete=models.PROTECT, related_name="+")
+    short_notice = models.BooleanField(_("4-hour pre-notification allowed"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bcp", "ched_type", "valid_from"], name="uniq_bcp_approval"),
+        ]
+
+    def __str__(self):
+        return f"{self.bcp.code}: {self.ched_type.code}"
+
+
+class Commodity(Effective):
+    """A line of the commodity catalogue: the CN codes accepted on a CHED type, with their default check
+    frequencies (Regulations (EU) 2019/2129, 2019/2130)."""
+
+    cn_code = models.CharField(_("CN code"), max_length=10, db_index=True)
+    ched_type = models.ForeignKey(ChedType, on_delete=models.PROTECT, related_name="commodities")
+    description_fr = models.CharField(_("description (French)"), max_length=300)
+    description_en = models.CharField(_("description (English)"), max_length=300)
+    species = models.CharField(_("species"), max_length=200, blank=True)
+    eppo_code = models.CharField(_("EPPO code"), max_length=12, blank=True)
+    identity_rate = models.PositiveSmallIntegerField(_("identity check rate (%)"))
+    physical_rate = models.PositiveSmallIntegerField(_("physical check rate (%)"))
+
+    class Meta:
+        ordering = ["ched_type", "cn_code"]
+        verbose_name = _("commodity")
+        verbose_name_plural = _("commodities")
+        constraints = [
+            models.UniqueConstraint(fields=["cn_code", "ched_type", "valid_from"], name="uniq_commodity"),
+            models.CheckConstraint(
+                condition=models.Q(identity_rate__lte=100, physical_rate__lte=100), name="commodity_rates_percent"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cn_code} – {self.description}"
+
+    @property
+    def description(self) -> str:
+        return self.description_en if (get_language() or "fr").startswith("en") else self.description_fr
+
+
+class DocumentType(CodedEntry):
+    required_for = models.ManyToManyField(ChedType, blank=True, related_name="required_documents")
+
+    class Meta(CodedEntry.Meta):
+        verbose_name = _("document type")
+
+
+class Purpose(CodedEntry):
+    class Meta(CodedEntry.Meta):
+        verbose_name = _("purpose")
+
+
+class PackageType(CodedEntry):
+    class Meta(CodedEntry.Meta):
+        verbose_name = _("package type")
+
+
+class DecisionCode(CodedEntry):
+    acceptable = models.BooleanField()
+
+    class Meta(CodedEntry.Meta):
+        verbose_name = _("decision")
+
+
+class Measure(CodedEntry):
+    class Meta(CodedEntry.Meta):
+        verbose_name = _("measure")
+
+
+class RefusalReason(CodedEntry):
+    class Meta(CodedEntry.Meta):
+        verbose_name = _("refusal reason")
+
+
+class Holiday(Bilingual):
+    """A public holiday in Martinique: not a working day for the pre-notification deadline."""
+
+    date = models.DateField(_("date"), unique=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("public holiday")
+
+    def __str__(self):
+        return f"{self.date}: {self.name}"

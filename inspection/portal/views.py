@@ -1,0 +1,165 @@
+"""The importer portal: server-rendered pages over the same services as the API."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from inspection.errors import DomainError, PartOneInvalid
+from inspection.filters import ConsignmentFilter
+from inspection.models import ChedType, Commodity, DocumentType
+from inspection.roles import Role, user_roles
+from inspection.selectors import consignment_part_one, consignment_with_part_one, consignments_visible_to
+from inspection.services.consignments import (
+    consignment_cancel,
+    consignment_create,
+    consignment_update_draft,
+)
+from inspection.timeline import importer_timeline
+
+from .forms import PartOneForms
+
+
+def _is_importer(user) -> bool:
+    return Role.IMPORTER in user_roles(user)
+
+
+def _visible(request, reference):
+    return get_object_or_404(consignment_with_part_one(consignments_visible_to(request.user)), reference=reference)
+
+
+@login_required
+def home(request):
+    return redirect("portal:consignment-list")
+
+
+@login_required
+def consignment_list(request):
+    qs = consignments_visible_to(request.user).order_by("-created_at", "-id")
+    filters = ConsignmentFilter(request.GET or None, queryset=qs)
+    page = Paginator(filters.qs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "portal/consignment_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "can_create": _is_importer(request.user),
+            "ched_types": ChedType.objects.all(),
+        },
+    )
+
+
+def _form_context(forms, ched_type_code: str) -> dict:
+    today = timezone.localdate()
+    ched_type = ChedType.objects.filter(code=ched_type_code).first()
+    required = []
+    commodities = []
+    if ched_type:
+        required = [d.name for d in DocumentType.objects.in_force(today).filter(required_for=ched_type)]
+        commodities = Commodity.objects.in_force(today).filter(ched_type=ched_type)
+    return {"forms": forms, "ched_type": ched_type, "required_documents": required, "catalogue": commodities}
+
+
+def _save(request, forms, save):
+    """Run `save(part_one)` and redirect, or put the service's errors back on the form."""
+    if not forms.is_valid():
+        return None
+    try:
+        consignment = save(forms.part_one())
+    except PartOneInvalid as exc:
+        forms.attach_errors(exc.errors)
+        return None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return None
+    return consignment
+
+
+@login_required
+def consignment_new(request):
+    if not _is_importer(request.user):
+        raise Http404
+    if request.method == "POST":
+        forms = PartOneForms(request.POST)
+        draft = "save_draft" in request.POST
+        consignment = _save(
+            request, forms, lambda part: consignment_create(actor=request.user, part_one=part, draft=draft)
+        )
+        if consignment:
+            messages.success(
+                request,
+                (_("Draft %(ref)s saved.") if draft else _("Pre-notification %(ref)s submitted."))
+                % {"ref": consignment.reference},
+            )
+            return redirect(consignment)
+        ched_type = request.POST.get("ched_type", "")
+    else:
+        ched_type = request.GET.get("ched_type", "")
+        forms = PartOneForms(part={"ched_type": ched_type})
+    return render(request, "portal/consignment_form.html", _form_context(forms, ched_type))
+
+
+@login_required
+def consignment_edit(request, reference):
+    consignment = _visible(request, reference)
+    if not _is_importer(request.user) or not consignment.is_draft:
+        raise Http404
+    code = consignment.ched_type.code
+    if request.method == "POST":
+        forms = PartOneForms(request.POST, fixed_ched_type=code)
+        submit = "submit" in request.POST
+        if _save(
+            request,
+            forms,
+            lambda part: consignment_update_draft(
+                actor=request.user, consignment=consignment, part_one=part, submit=submit
+            ),
+        ):
+            messages.success(
+                request,
+                (_("Pre-notification %(ref)s submitted.") if submit else _("Draft %(ref)s saved."))
+                % {"ref": consignment.reference},
+            )
+            return redirect(consignment)
+    else:
+        forms = PartOneForms(part=consignment_part_one(consignment), fixed_ched_type=code)
+    context = _form_context(forms, code)
+    context["consignment"] = consignment
+    return render(request, "portal/consignment_form.html", context)
+
+
+@login_required
+def consignment_detail(request, reference):
+    consignment = _visible(request, reference)
+    return render(
+        request,
+        "portal/consignment_detail.html",
+        {
+            "consignment": consignment,
+            "part": consignment_part_one(consignment),
+            "timeline": importer_timeline(consignment.audit_events.all()),
+            "can_edit": consignment.is_draft and _is_importer(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def consignment_cancel_view(request, reference):
+    consignment = _visible(request, reference)
+    try:
+        consignment_cancel(actor=request.user, consignment=consignment, reason=request.POST.get("reason", "")[:500])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Draft %(ref)s cancelled.") % {"ref": reference})
+    return redirect(consignment)
+

@@ -1,0 +1,66 @@
+"""Reads across relations. Every importer-facing read goes through `consignments_visible_to`."""
+
+from django.db.models import Prefetch, QuerySet
+
+from inspection.models import CommodityLine, Consignment
+from inspection.roles import Role, is_staff_user, user_roles
+
+
+def consignments_visible_to(user) -> QuerySet[Consignment]:
+    """Staff see every consignment; an importer only its own company's; anyone else nothing."""
+    qs = Consignment.objects.select_related("ched_type", "bcp", "operator", "purpose")
+    if is_staff_user(user):
+        return qs
+    if Role.IMPORTER in user_roles(user) and hasattr(user, "membership"):
+        return qs.filter(operator_id=user.membership.operator_id)
+    return qs.none()
+
+
+def consignment_with_part_one(qs: QuerySet[Consignment]) -> QuerySet[Consignment]:
+    return qs.prefetch_related(
+        "containers",
+        Prefetch("lines", queryset=CommodityLine.objects.select_related("package_type")),
+        "documents__document_type",
+    )
+
+
+def consignment_part_one(consignment: Consignment) -> dict:
+    """Part I in the public contract's shape (DESIGN.md), from what is stored."""
+    return {
+        "ched_type": consignment.ched_type.code,
+        "bcp": consignment.bcp.code if consignment.bcp else "",
+        "consignor": {
+            "name": consignment.consignor_name,
+            "address": consignment.consignor_address,
+            "country": consignment.consignor_country.code or "",
+        },
+        "consignee": {
+            "name": consignment.consignee_name,
+            "address": consignment.consignee_address,
+            "country": consignment.consignee_country.code or "",
+        },
+        "country_of_origin": consignment.country_of_origin.code or "",
+        "purpose": consignment.purpose.code if consignment.purpose else "",
+        "arrival": {
+            "expected_at": consignment.expected_arrival,
+            "transport_mode": consignment.transport_mode,
+            "transport_id": consignment.transport_id,
+            "transport_document": consignment.transport_document,
+        },
+        "containers": [{"number": c.number, "seal": c.seal} for c in consignment.containers.all()],
+        "commodities": [
+            {
+                "cn_code": line.cn_code,
+                "description": line.description,
+                "species": line.species,
+                "eppo_code": line.eppo_code,
+                "net_weight_kg": line.net_weight_kg,
+                "packages": line.packages,
+                "package_type": line.package_type.code if line.package_type else "",
+            }
+            for line in consignment.lines.all()
+        ],
+        "accompanying_documents": [
+            {"type": d.document_type.code, "reference": d.reference} for d in consignment.documents.all()
+        ],
+    }

@@ -1,0 +1,104 @@
+"""Pre-notification: an importer creates a CHED Part I (as a draft or straight away), edits a draft,
+submits it, or cancels it."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inspection.audit import audit_record
+from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
+from inspection.models import Consignment, ConsignmentStatus, Notification, Operator
+from inspection.roles import Role, user_roles
+from inspection.selectors import consignment_part_one
+from inspection.services.notifications import notifications_queue
+from inspection.services.part_one import PartOneCheck, part_one_write
+from inspection.services.references import reference_allocate
+from inspection.services.transitions import consignment_transition
+
+
+def _operator_of(actor) -> Operator:
+    if Role.IMPORTER not in user_roles(actor) or not hasattr(actor, "membership"):
+        raise NotPermitted(_("Only a user of an operator company can pre-notify a consignment."))
+    return actor.membership.operator
+
+
+def _own_draft(actor, consignment: Consignment) -> None:
+    if _operator_of(actor).pk != consignment.operator_id:
+        raise NotPermitted(_("This consignment belongs to another company."))
+    if not consignment.is_draft:
+        raise TransitionNotAllowed(_("Only a draft can be changed; this consignment is already %(status)s.")
+                                   % {"status": consignment.get_status_display().lower()})
+
+
+def _checked(part: dict, *, complete: bool) -> PartOneCheck:
+    check = PartOneCheck(part, now=timezone.now())
+    errors = check.run(complete=complete)
+    if errors:
+        raise PartOneInvalid(errors)
+    return check
+
+
+@transaction.atomic
+def consignment_create(*, actor, part_one: dict, draft: bool = False) -> Consignment:
+    """Create a CHED from Part I and give it its CHED reference. Unless `draft`, it is submitted at once,
+    under every rule of `consignment_submit`; when a rule fails nothing is stored (not even the number)."""
+    operator = _operator_of(actor)
+    check = _checked(part_one, complete=not draft)
+    year = timezone.localdate().year
+    consignment = Consignment(
+        reference=reference_allocate(ched_type=check.ched_type, year=year),
+        ched_type=check.ched_type,
+        operator=operator,
+        created_by=actor,
+    )
+    part_one_write(consignment, check)
+    audit_record(actor=actor, action="consignment.created", consignment=consignment, data={"part_one": part_one})
+    if not draft:
+        _submit(actor=actor, consignment=consignment)
+    return consignment
+
+
+@transaction.atomic
+def consignment_update_draft(*, actor, consignment: Consignment, part_one: dict, submit: bool = False) -> Consignment:
+    """Replace a draft's Part I and, when `submit`, submit it in the same transaction (all or nothing).
+    The CHED type is fixed with the reference: it cannot change."""
+    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    _own_draft(actor, consignment)
+    if part_one.get("ched_type") != consignment.ched_type.code:
+        raise PartOneInvalid({"ched_type": [_("The CHED type of a draft cannot change; start a new one.")]})
+    check = _checked(part_one, complete=submit)
+    part_one_write(consignment, check)
+    audit_record(actor=actor, action="consignment.draft_updated", consignment=consignment, data={"part_one": part_one})
+    if submit:
+        _submit(actor=actor, consignment=consignment)
+    return consignment
+
+
+@transaction.atomic
+def consignment_submit(*, actor, consignment: Consignment) -> Consignment:
+    """Submit a draft: Part I must be complete, its codes from the reference data in force, the BCP approved
+    for the CHED type, and the pre-notification deadline met (Implementing Regulation (EU) 2019/1013)."""
+    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    _own_draft(actor, consignment)
+    _checked(consignment_part_one(consignment), complete=True)
+    _submit(actor=actor, consignment=consignment)
+    return consignment
+
+
+def _submit(*, actor, consignment: Consignment) -> None:
+    consignment.submitted_at = timezone.now()
+    Consignment.objects.filter(pk=consignment.pk).update(submitted_at=consignment.submitted_at)
+    consignment_transition(consignment=consignment, to=ConsignmentStatus.SUBMITTED, actor=actor, action="consignment.submitted")
+    notifications_queue(consignment=consignment, kind=Notification.Kind.SUBMITTED)
+
+
+@transaction.atomic
+def consignment_cancel(*, actor, consignment: Consignment, reason: str = "") -> Consignment:
+    """Cancel a draft the importer will not submit. It keeps its number, so numbering stays gap-free."""
+    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    _own_draft(actor, consignment)
+    consignment_transition(
+        consignment=consignment, to=ConsignmentStatus.CANCELLED, actor=actor, action="consignment.cancelled",
+        data={"reason": reason},
+    )
+    return consignment

@@ -1,0 +1,23 @@
+"""CHED references: `CHED<type>.FR.<year>.<7 digits>`."""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from inspection.models import ChedType, ReferenceSequence
+
+
+def reference_allocate(*, ched_type: ChedType, year: int) -> str:
+    """Give the next CHED reference for this type and year.
+
+    Unique and gap-free: the counter row is locked (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite the
+    IMMEDIATE transaction already holds the write lock) and incremented in the caller's transaction, so a
+    rolled-back submit gives its number back.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("reference_allocate must run inside the transaction that stores the consignment")
+    sequence, _ = ReferenceSequence.objects.get_or_create(ched_type=ched_type, year=year)
+    sequence = ReferenceSequence.objects.select_for_update().get(pk=sequence.pk)
+    ReferenceSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
+    number = sequence.last + 1
+    return f"{ched_type.reference_prefix}.{settings.PIF_COUNTRY}.{year}.{number:07d}"

@@ -1,0 +1,40 @@
+"""The one place a consignment's status changes."""
+
+from django.utils.translation import gettext as _
+
+from inspection.audit import audit_record
+from inspection.errors import TransitionNotAllowed
+from inspection.models import Consignment, ConsignmentStatus
+
+S = ConsignmentStatus
+ALLOWED_MOVES: dict[str, set[str]] = {
+    S.DRAFT: {S.SUBMITTED, S.CANCELLED},
+    S.SUBMITTED: set(),
+    S.CANCELLED: set(),
+}
+
+
+def consignment_transition(
+    *, consignment: Consignment, to: str, actor, action: str, data: dict | None = None
+) -> None:
+    """Move `consignment` to status `to` and record it, refusing any move the table above does not list.
+
+    The update is conditional on the status the caller saw, so of two concurrent moves only one wins.
+    Runs inside the caller's transaction.
+    """
+    source = consignment.status
+    if to not in ALLOWED_MOVES.get(source, set()):
+        raise TransitionNotAllowed(
+            _("A consignment in status “%(source)s” cannot become “%(target)s”.")
+            % {"source": S(source).label, "target": S(to).label}
+        )
+    changed = Consignment.objects.filter(pk=consignment.pk, status=source).update(status=to)
+    if not changed:
+        raise TransitionNotAllowed(_("This consignment was changed by someone else meanwhile; reload it."))
+    consignment.status = to
+    audit_record(
+        actor=actor,
+        action=action,
+        consignment=consignment,
+        data={"from": source, "to": to, **(data or {})},
+    )

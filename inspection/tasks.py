@@ -1,0 +1,13 @@
+"""Celery tasks: thin adapters that take ids, re-fetch, and call one service."""
+
+from celery import shared_task
+
+from inspection.services.notifications import notification_deliver
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8, retry_backoff=True)
+def notification_send(self, notification_id: int) -> bool:
+    try:
+        return notification_deliver(notification_id=notification_id)
+    except Exception as exc:  # SMTP down, etc.: never blocks the workflow, retried with backoff
+        raise self.retry(exc=exc, countdown=min(600, 2 ** self.request.retries * 10)) from exc
