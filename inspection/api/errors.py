@@ -9,8 +9,8 @@ from inspection.errors import DomainError, NotPermitted, PartOneInvalid, Transit
 
 
 def nest_errors(errors: dict[str, list[str]]) -> dict:
-    """`{"commodities.1.cn_code": [m]}` → `{"commodities": [{}, {"cn_code": [m]}]}`, as DRF nests its own
-    errors. A message on a list and on one of its items at once lands under `non_field_errors`."""
+    """`{"commodities.1.cn_code": [m]}` → `{"commodities": {"1": {"cn_code": [m]}}}`, as DRF 3.18 nests its own
+    errors for lists. A message on a list and on one of its items at once lands under `non_field_errors`."""
     nested: dict = {}
     for path, messages in errors.items():
         keys = path.split(".") if path else ["non_field_errors"]
@@ -24,19 +24,7 @@ def nest_errors(errors: dict[str, list[str]]) -> dict:
             node[keys[-1]].setdefault("non_field_errors", []).extend(messages)
         else:
             node.setdefault(keys[-1], []).extend(messages)
-    return _lists_from_indices(nested)
-
-
-def _lists_from_indices(node):
-    if not isinstance(node, dict):
-        return node
-    node = {key: _lists_from_indices(value) for key, value in node.items()}
-    if node and all(key.isdigit() for key in node):
-        items = [{} for _ in range(max(int(key) for key in node) + 1)]
-        for key, value in node.items():
-            items[int(key)] = value
-        return items
-    return node
+    return nested
 
 
 def api_exception_handler(exc, context):

@@ -29,7 +29,7 @@ PART_ONE_EXAMPLE = {
         "transport_id": "CMA CGM FORT SAINT PIERRE 0MQ2NS",
         "transport_document": "CMDU DOM 1234567",
     },
-    "containers": [{"number": "CMAU1234566", "seal": "FX123456"}],
+    "containers": [{"number": "CMAU1234564", "seal": "FX123456"}],
     "commodities": [
         {
             "cn_code": "08045000",

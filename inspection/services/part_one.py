@@ -37,16 +37,27 @@ SPECIES_REQUIRED = {"CHED-A", "CHED-PP"}
 CONTAINER_NUMBER = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
 
 
-def container_check_digit_ok(number: str) -> bool:
-    """ISO 6346: the 11th character is a check digit over the first ten."""
+def _letter_values() -> dict[str, int]:
     values, value = {}, 10
     for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        if value % 11 == 0:
+        if value % 11 == 0:  # ISO 6346 skips multiples of 11
             value += 1
         values[letter] = value
         value += 1
-    total = sum((values[c] if c.isalpha() else int(c)) * 2**i for i, c in enumerate(number[:10]))
-    return total % 11 % 10 == int(number[10])
+    return values
+
+
+LETTER_VALUES = _letter_values()
+
+
+def container_check_digit(first_ten: str) -> int:
+    """ISO 6346 check digit of an owner code, category and serial number (`MSCU123456`)."""
+    total = sum((LETTER_VALUES[c] if c.isalpha() else int(c)) * 2**i for i, c in enumerate(first_ten))
+    return total % 11 % 10
+
+
+def container_check_digit_ok(number: str) -> bool:
+    return container_check_digit(number[:10]) == int(number[10])
 
 
 class PartOneCheck:
@@ -209,7 +220,7 @@ class PartOneCheck:
             elif not CONTAINER_NUMBER.match(number):
                 self.add(
                     f"containers.{i}.number",
-                    _("“%(number)s” is not a container number (ISO 6346: 4 letters and 7 digits, e.g. MSCU1234565).")
+                    _("“%(number)s” is not a container number (ISO 6346: 4 letters and 7 digits, e.g. CSQU3054383).")
                     % {"number": container.get("number")},
                 )
             elif not container_check_digit_ok(number):

@@ -1,0 +1,163 @@
+"""`manage.py demo`: demo users and a realistic set of pre-notifications, made through the real services.
+
+Safe to run twice: users and companies are looked up before they are made, and only the missing
+consignments are created. Refuses to run when DEBUG is off, unless `--force`.
+"""
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from inspection.models import Commodity, Consignment, Membership, Operator
+from inspection.roles import Role
+from inspection.services.consignments import consignment_create
+from inspection.services.part_one import container_check_digit
+
+PASSWORD = "demo"
+COMPANIES = {
+    "importer": ("Antilles Primeurs SARL", "ZI de la Lézarde, 97232 Le Lamentin", "FR0973201234500"),
+    "importer2": ("Caraïbes Distribution SAS", "Port de Commerce, Quai des Annexes, 97200 Fort-de-France", "FR0972005678900"),
+}
+STAFF = {
+    "inspector": ("Inès", "Joseph", [Role.INSPECTOR]),
+    "officer": ("Olivier", "Marie-Sainte", [Role.INSPECTOR, Role.CERTIFYING_OFFICER]),
+    "supervisor": ("Sylvie", "Rosette", [Role.SUPERVISOR]),
+    "lab": ("Laboratoire", "Territorial d'Analyses", [Role.LAB]),
+}
+# Where each CHED type's goods come from, by sea (port) or air (airport), with realistic exporters.
+ORIGINS = {
+    "CHED-PP": [("DO", "Frutas del Cibao SRL", "Av. Duarte 120, Santiago de los Caballeros"),
+                ("CR", "Agroexport Limón SA", "Barrio Cieneguita, Limón"),
+                ("CO", "Flores de la Sabana SAS", "Km 21 Autopista Norte, Chía"),
+                ("BR", "Frutas do Vale Ltda", "Rod. BR-428, Petrolina, PE")],
+    "CHED-P": [("BR", "Frigorífico Sul Ltda", "Rua das Indústrias 455, Chapecó, SC"),
+               ("AR", "Carnes Pampeanas SA", "Ruta 5 km 88, Mercedes, Buenos Aires"),
+               ("NZ", "Southern Dairy Exports Ltd", "12 Harbour Rd, Timaru"),
+               ("CA", "Atlantic Salt Fish Inc.", "45 Water St, St. John's, NL"),
+               ("EC", "Camaronera del Pacífico SA", "Vía a Data km 12, Guayaquil")],
+    "CHED-D": [("DO", "Vegetales Tropicales SRL", "Calle 4, Zona Franca, La Vega"),
+               ("IN", "Malabar Spices Pvt Ltd", "Willingdon Island, Kochi, Kerala"),
+               ("US", "Gulf Rice Mills LLC", "800 Port Rd, Lake Charles, LA")],
+    "CHED-A": [("US", "Sunshine Pet Transport LLC", "2100 NW 42nd Ave, Miami, FL"),
+               ("CA", "Montréal Aqua Import", "1200 rue Notre-Dame, Montréal, QC")],
+}
+REQUIRED_DOCUMENT = {
+    "CHED-PP": "PHYTOSANITARY_CERTIFICATE",
+    "CHED-P": "VETERINARY_HEALTH_CERTIFICATE",
+    "CHED-A": "VETERINARY_HEALTH_CERTIFICATE",
+    "CHED-D": "COMMERCIAL_INVOICE",
+}
+VESSELS = ["CMA CGM FORT SAINT PIERRE", "CMA CGM FORT DESAIX", "MARFRET GUYANE", "MSC ANTILLES", "SEABOARD PRIDE"]
+CARRIERS = ["CMAU", "MSCU", "MRKU", "HLXU", "SMLU"]
+FLIGHTS = ["AF 652", "TX 542", "AA 1348", "LI 362"]
+PACKAGES = {"CHED-PP": "CT", "CHED-P": "CT", "CHED-D": "BG", "CHED-A": "CG"}
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and a realistic set of pre-notifications (demo data only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+        parser.add_argument("--consignments", type=int, default=36, help="How many per demo company (default 36).")
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, force=False, consignments=36, seed=2026, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("DEBUG is off: this would put demo users with a known password in a live "
+                               "database. Use --force if you really mean it.")
+        rng = random.Random(seed)
+        with transaction.atomic():
+            importers = [self._importer(username, *company) for username, company in COMPANIES.items()]
+            for username, (first, last, roles) in STAFF.items():
+                self._staff(username, first, last, roles)
+        catalogue = {}
+        # Catalogue lines that name their species, so that every demo line is complete.
+        for commodity in Commodity.objects.in_force(timezone.localdate()).select_related("ched_type").exclude(species=""):
+            catalogue.setdefault(commodity.ched_type.code, []).append(commodity)
+        todo = [(user, i) for user in importers for i in range(self._existing(user), consignments)]
+        for user, i in tqdm(todo, desc="Demo consignments", unit="CHED", disable=not todo):
+            part_one = self._part_one(rng, user, i, catalogue)
+            consignment_create(actor=user, part_one=part_one, draft=(i % 9 == 8))
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo ready: {Consignment.objects.count()} consignments. Logins (password “{PASSWORD}”): "
+            + ", ".join([*COMPANIES, *STAFF])
+        ))
+
+    def _importer(self, username, name, address, eori):
+        operator, _ = Operator.objects.get_or_create(
+            eori=eori, defaults={"name": name, "address": address, "country": "FR", "email": f"{username}@example.org"}
+        )
+        user = self._user(username, name.split()[0], "", [Role.IMPORTER])
+        Membership.objects.update_or_create(user=user, defaults={"operator": operator})
+        return user
+
+    def _staff(self, username, first, last, roles):
+        return self._user(username, first, last, roles)
+
+    def _user(self, username, first, last, roles):
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"}
+        )
+        if created:
+            user.set_password(PASSWORD)
+            user.save()
+        user.groups.add(*Group.objects.filter(name__in=roles))
+        return user
+
+    def _existing(self, user) -> int:
+        return Consignment.objects.filter(created_by=user).count()
+
+    def _part_one(self, rng: random.Random, user, i: int, catalogue) -> dict:
+        ched_type = rng.choices(["CHED-PP", "CHED-P", "CHED-D", "CHED-A"], weights=[5, 4, 2, 1])[0]
+        by_air = ched_type == "CHED-A" or rng.random() < 0.25
+        country, exporter, address = rng.choice(ORIGINS[ched_type])
+        lines = rng.sample(catalogue[ched_type], k=min(len(catalogue[ched_type]), rng.randint(1, 3)))
+        arrival = timezone.localtime() + datetime.timedelta(days=rng.randint(3, 20))
+        arrival = arrival.replace(hour=rng.choice([6, 7, 8, 10, 14, 16]), minute=0, second=0, microsecond=0)
+        operator = user.membership.operator
+        part = {
+            "ched_type": ched_type,
+            "bcp": "FRFDF4" if by_air else "FRFDF1",
+            "consignor": {"name": exporter, "address": address, "country": country},
+            "consignee": {"name": operator.name, "address": operator.address, "country": "FR"},
+            "country_of_origin": country,
+            "purpose": "internal_market",
+            "arrival": {
+                "expected_at": arrival,
+                "transport_mode": "air" if by_air else "sea",
+                "transport_id": rng.choice(FLIGHTS) if by_air else f"{rng.choice(VESSELS)} {rng.randint(100, 999)}N",
+                "transport_document": (f"057-{rng.randint(10000000, 99999999)}" if by_air
+                                       else f"BL{rng.randint(1000000, 9999999)}"),
+            },
+            "containers": [] if by_air else [self._container(rng) for _ in range(rng.randint(1, 2))],
+            "commodities": [
+                {
+                    "cn_code": c.cn_code,
+                    "description": c.description_fr,
+                    "species": c.species,
+                    "eppo_code": c.eppo_code,
+                    "net_weight_kg": Decimal(rng.randint(50, 18000)),
+                    "packages": rng.randint(1, 1200),
+                    "package_type": PACKAGES[ched_type],
+                }
+                for c in lines
+            ],
+            "accompanying_documents": [
+                {"type": REQUIRED_DOCUMENT[ched_type], "reference": f"{country}-{arrival.year}-{rng.randint(10000, 99999)}"},
+                {"type": "COMMERCIAL_INVOICE", "reference": f"INV-{rng.randint(1000, 9999)}"},
+            ],
+        }
+        if ched_type == "CHED-D":
+            part["accompanying_documents"].pop()
+        return part
+
+    def _container(self, rng: random.Random) -> dict:
+        first_ten = f"{rng.choice(CARRIERS)}{rng.randint(0, 999999):06d}"
+        return {"number": f"{first_ten}{container_check_digit(first_ten)}", "seal": f"{rng.choice('ABFHKM')}{rng.randint(100000, 999999)}"}

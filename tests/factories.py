@@ -1,0 +1,94 @@
+"""The one factory module for tests."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from inspection.models import Membership, Operator
+from inspection.roles import Role
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("pw")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for role in extracted or []:
+            self.groups.add(Group.objects.get(name=role))
+
+
+class OperatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Operator
+
+    name = factory.Sequence(lambda n: f"Import Company {n} SARL")
+    address = "1 rue Victor Hugo, 97200 Fort-de-France"
+    country = "FR"
+
+
+def importer_factory(username: str, operator: Operator | None = None) -> User:
+    user = UserFactory(username=username, roles=[Role.IMPORTER])
+    Membership.objects.create(user=user, operator=operator or OperatorFactory())
+    return user
+
+
+def arrival_in(days: int = 7, hour: int = 8) -> datetime.datetime:
+    return (timezone.localtime() + datetime.timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def part_one(ched_type: str = "CHED-PP", *, as_json: bool = False, **overrides) -> dict:
+    """A complete, valid Part I (sea freight to the port for CHED-PP/P/D, air to the airport for CHED-A)."""
+    lines = {
+        "CHED-PP": ("08045000", "Mangues fraîches", "Mangifera indica", "CT"),
+        "CHED-P": ("02023090", "Viande bovine congelée désossée", "Bos taurus", "CT"),
+        "CHED-D": ("12024200", "Arachides décortiquées", "Arachis hypogaea", "BG"),
+        "CHED-A": ("01061900", "Chien de compagnie", "Canis lupus familiaris", "CG"),
+    }
+    documents = {
+        "CHED-PP": "PHYTOSANITARY_CERTIFICATE",
+        "CHED-P": "VETERINARY_HEALTH_CERTIFICATE",
+        "CHED-A": "VETERINARY_HEALTH_CERTIFICATE",
+        "CHED-D": "COMMERCIAL_INVOICE",
+    }
+    by_air = ched_type == "CHED-A"
+    cn_code, description, species, package = lines[ched_type]
+    expected_at = arrival_in()
+    part = {
+        "ched_type": ched_type,
+        "bcp": "FRFDF4" if by_air else "FRFDF1",
+        "consignor": {"name": "Frutas del Cibao SRL", "address": "Av. Duarte 120, Santiago", "country": "DO"},
+        "consignee": {"name": "Antilles Primeurs SARL", "address": "ZI de la Lézarde, Le Lamentin", "country": "FR"},
+        "country_of_origin": "DO",
+        "purpose": "internal_market",
+        "arrival": {
+            "expected_at": expected_at.isoformat() if as_json else expected_at,
+            "transport_mode": "air" if by_air else "sea",
+            "transport_id": "AF 652" if by_air else "CMA CGM FORT DESAIX 612N",
+            "transport_document": "057-12345678" if by_air else "BL1234567",
+        },
+        "containers": [] if by_air else [{"number": "CSQU3054383", "seal": "FX123456"}],
+        "commodities": [
+            {
+                "cn_code": cn_code,
+                "description": description,
+                "species": species,
+                "eppo_code": "",
+                "net_weight_kg": "1250.500" if as_json else Decimal("1250.500"),
+                "packages": 250,
+                "package_type": package,
+            }
+        ],
+        "accompanying_documents": [{"type": documents[ched_type], "reference": "DO-2026-000123"}],
+    }
+    part.update(overrides)
+    return part

@@ -1,0 +1,158 @@
+"""The public API contract of DESIGN.md, as importers' systems use it."""
+
+import pytest
+from django.core import mail
+from rest_framework.test import APIClient
+
+from inspection.models import AuditEvent, Consignment, Notification
+from tests.conftest import api_client_for
+from tests.factories import part_one
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/consignments/"
+
+
+def test_token_then_submit_then_read(importer):
+    importer.set_password("s3cret-pass")
+    importer.save()
+    client = APIClient()
+    token = client.post("/api/v1/auth/token/", {"username": "alice", "password": "s3cret-pass"}, format="json")
+    assert token.status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+
+    created = client.post(URL, part_one(as_json=True), format="json")
+
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["status"] == "submitted"
+    assert body["reference"].startswith("CHEDPP.FR.")
+    detail = client.get(f"{URL}{body['reference']}/").json()
+    for key in ("ched_type", "bcp", "consignor", "consignee", "country_of_origin", "purpose", "arrival",
+                "containers", "commodities", "accompanying_documents", "status", "timeline", "decision",
+                "certificates"):
+        assert key in detail, key
+    assert detail["commodities"][0]["cn_code"] == "08045000"
+    assert detail["containers"] == [{"number": "CSQU3054383", "seal": "FX123456"}]
+    assert [step["step"] for step in detail["timeline"]] == ["created", "submitted"]
+    assert detail["certificates"] == [] and detail["decision"] is None
+
+
+def test_wrong_password_gives_400_and_no_token():
+    response = APIClient().post("/api/v1/auth/token/", {"username": "nobody", "password": "x"}, format="json")
+    assert response.status_code == 400
+    assert "token" not in response.json()
+
+
+def test_anonymous_gets_401():
+    assert APIClient().get(URL).status_code == 401
+
+
+def test_draft_then_submit(api):
+    draft = api.post(URL, {**part_one(as_json=True), "draft": True}, format="json")
+    assert draft.status_code == 201
+    assert draft.json()["status"] == "draft"
+    reference = draft.json()["reference"]
+
+    submitted = api.post(f"{URL}{reference}/submit/")
+
+    assert submitted.status_code == 200
+    assert submitted.json()["status"] == "submitted"
+    assert Consignment.objects.get(reference=reference).submitted_at is not None
+
+
+def test_incomplete_draft_is_kept_but_cannot_be_submitted(api):
+    draft = api.post(URL, {"ched_type": "CHED-P", "draft": True}, format="json")
+    assert draft.status_code == 201
+    reference = draft.json()["reference"]
+
+    refused = api.post(f"{URL}{reference}/submit/")
+
+    assert refused.status_code == 400
+    errors = refused.json()
+    assert errors["bcp"] == ["This field is required."]
+    assert "commodities" in errors
+    assert Consignment.objects.get(reference=reference).status == "draft"
+
+
+def test_submitting_twice_is_a_conflict(api):
+    reference = api.post(URL, part_one(as_json=True), format="json").json()["reference"]
+    again = api.post(f"{URL}{reference}/submit/")
+    assert again.status_code == 409
+    assert "already" in again.json()["detail"]
+
+
+def test_draft_can_be_replaced_and_cancelled(api):
+    reference = api.post(URL, {"ched_type": "CHED-PP", "draft": True}, format="json").json()["reference"]
+    replaced = api.put(f"{URL}{reference}/", part_one(as_json=True), format="json")
+    assert replaced.status_code == 200
+    assert replaced.json()["bcp"] == "FRFDF1"
+
+    cancelled = api.post(f"{URL}{reference}/cancel/", {"reason": "wrong supplier"}, format="json")
+
+    assert cancelled.json()["status"] == "cancelled"
+    assert api.post(f"{URL}{reference}/submit/").status_code == 409
+
+
+def test_draft_cannot_change_ched_type(api):
+    reference = api.post(URL, {"ched_type": "CHED-PP", "draft": True}, format="json").json()["reference"]
+    response = api.put(f"{URL}{reference}/", part_one("CHED-P", as_json=True), format="json")
+    assert response.status_code == 400
+    assert "ched_type" in response.json()
+
+
+def test_list_is_paginated_and_filtered(api):
+    for _ in range(3):
+        api.post(URL, part_one(as_json=True), format="json")
+    api.post(URL, {"ched_type": "CHED-P", "draft": True}, format="json")
+
+    page = api.get(URL, {"page_size": 2}).json()
+    assert set(page) >= {"count", "next", "results"}
+    assert page["count"] == 4
+    drafts = api.get(URL, {"status": "draft"}).json()
+    assert drafts["count"] == 1 and drafts["results"][0]["ched_type"] == "CHED-P"
+    assert api.get(URL, {"ched_type": "CHED-PP"}).json()["count"] == 3
+
+
+def test_malformed_body_is_a_400_with_field_messages(api):
+    response = api.post(URL, {"ched_type": "CHED-X", "commodities": [{"net_weight_kg": "heavy"}]}, format="json")
+    assert response.status_code == 400
+    assert "ched_type" in response.json()
+    assert "net_weight_kg" in response.json()["commodities"]["0"]
+    assert Consignment.objects.count() == 0
+
+
+def test_submit_records_audit_and_notifies_after_commit(api, importer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        reference = api.post(URL, part_one(as_json=True), format="json").json()["reference"]
+    consignment = Consignment.objects.get(reference=reference)
+    assert list(AuditEvent.objects.filter(consignment=consignment).values_list("action", "actor", "role")) == [
+        ("consignment.created", importer.pk, "importer"),
+        ("consignment.submitted", importer.pk, "importer"),
+    ]
+    notification = Notification.objects.get(consignment=consignment)
+    assert notification.recipient == importer and notification.sent_at is None
+    assert len(callbacks) == 1  # the send is enqueued only once the transaction commits
+
+    from inspection.tasks import notification_send
+
+    assert notification_send.run(notification.pk) is True
+    assert notification_send.run(notification.pk) is False  # a redelivered task sends nothing twice
+    assert len(mail.outbox) == 1
+    assert reference in mail.outbox[0].subject
+    assert "a bien reçu la pré-notification" in mail.outbox[0].body and "has received pre-notification" in mail.outbox[0].body
+
+
+def test_staff_cannot_pre_notify(inspector):
+    response = api_client_for(inspector).post(URL, part_one(as_json=True), format="json")
+    assert response.status_code == 403
+    assert Consignment.objects.count() == 0
+
+
+def test_openapi_schema_and_docs(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/v1/consignments/" in schema.json()["paths"]
+    assert "/api/v1/auth/token/" in schema.json()["paths"]
+    docs = api.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()
