@@ -25,6 +25,10 @@ def _set(path, value):
     return mutate
 
 
+def _both(first, second):
+    return lambda part: second(first(part))
+
+
 def _arrival(dt):
     return _set("arrival.expected_at", dt.isoformat())
 
@@ -71,7 +75,8 @@ RULES = [
     ("unknown package type", "CHED-PP", _set("commodities.0.package_type", "ZZ"), "commodities.0.package_type",
      "Unknown package type", "Type d'emballage inconnu"),
     ("species for plants", "CHED-PP", _set("commodities.0.species", ""), None, None, None),  # catalogue names it
-    ("species for animals", "CHED-A", _set("commodities.0.cn_code", "03011100"), "commodities.0.species",
+    ("species for animals", "CHED-A", _both(_set("commodities.0.cn_code", "03011100"), _set("commodities.0.species", "")),
+     "commodities.0.species",
      "Name the species for CHED-A goods", "Indiquez l'espèce pour les marchandises CHED-A"),
     ("required document missing", "CHED-PP", _set("accompanying_documents", []), "accompanying_documents",
      "needs: Phytosanitary certificate", "exige : Certificat phytosanitaire"),

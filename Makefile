@@ -1,0 +1,72 @@
+# The commands people type. `make run` and `make test` are the two from the README.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+MANAGE := $(BIN)/python manage.py
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test test-all lint format syslibs setup messages clean
+
+## run: set everything up, load the demo data, start a worker (with beat) and the web server
+run: setup
+	@mkdir -p var
+	@export DEBUG=$${DEBUG:-true}; set -e; \
+	$(MANAGE) migrate --noinput; \
+	$(MANAGE) demo; \
+	$(BIN)/celery -A pif worker -B --concurrency 2 --loglevel INFO \
+	    --schedule var/celerybeat-schedule --logfile var/worker.log --pidfile= & \
+	WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
+	echo ""; \
+	echo "  PIF is starting on http://127.0.0.1:$(PORT)  (health: /healthz, API docs: /api/docs/)"; \
+	echo "  Demo logins, password 'demo': importer, importer2, inspector, officer, supervisor, lab"; \
+	echo "  Celery worker + beat log: var/worker.log"; \
+	echo ""; \
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+## test: the whole suite on the embedded default (SQLite, filesystem broker)
+test: setup
+	$(BIN)/pytest -m "not integration" $(ARGS)
+
+## lint: ruff lint and format check
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## messages: extract and compile the translations
+messages: setup
+	DEBUG=true $(MANAGE) makemessages -l fr --ignore=.venv --ignore=var --ignore=tests --ignore=bench
+	DEBUG=true $(MANAGE) compilemessages --ignore=.venv
+
+setup: syslibs $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## syslibs: WeasyPrint needs Pango, and HarfBuzz's subsetter to be fast; installed with apt where we can
+syslibs:
+	@missing=""; \
+	ldconfig -p | grep -q 'libpango-1.0.so' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	ldconfig -p | grep -q 'libharfbuzz-subset.so' || missing="$$missing libharfbuzz-subset0"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing system libraries:$$missing"; \
+	    (apt-get install -y -q $$missing >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null)) ; \
+	  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then \
+	    sudo apt-get install -y -q $$missing; \
+	  fi; \
+	  ldconfig -p | grep -q 'libpango-1.0.so' || { echo "Missing system library Pango: install the package libpango-1.0-0 (Debian/Ubuntu) or pango (Homebrew)."; exit 1; }; \
+	  ldconfig -p | grep -q 'libharfbuzz-subset.so' || echo "Warning: libharfbuzz-subset0 is missing: PDF rendering will be about four times slower."; \
+	fi
+
+clean:
+	rm -rf var/broker var/test .pytest_cache .ruff_cache
