@@ -15,8 +15,11 @@ def _database() -> str:
 
 
 def _broker() -> str:
-    with Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-                    connect_timeout=settings.PIF_HEALTHZ_BROKER_TIMEOUT) as conn:
+    with Connection(
+        settings.CELERY_BROKER_URL,
+        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        connect_timeout=settings.PIF_HEALTHZ_BROKER_TIMEOUT,
+    ) as conn:
         conn.ensure_connection(max_retries=1, timeout=settings.PIF_HEALTHZ_BROKER_TIMEOUT)
     return "ok"
 

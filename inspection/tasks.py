@@ -10,4 +10,4 @@ def notification_send(self, notification_id: int) -> bool:
     try:
         return notification_deliver(notification_id=notification_id)
     except Exception as exc:  # SMTP down, etc.: never blocks the workflow, retried with backoff
-        raise self.retry(exc=exc, countdown=min(600, 2 ** self.request.retries * 10)) from exc
+        raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 10)) from exc

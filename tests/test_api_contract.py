@@ -27,9 +27,22 @@ def test_token_then_submit_then_read(importer):
     assert body["status"] == "submitted"
     assert body["reference"].startswith("CHEDPP.FR.")
     detail = client.get(f"{URL}{body['reference']}/").json()
-    for key in ("ched_type", "bcp", "consignor", "consignee", "country_of_origin", "purpose", "arrival",
-                "containers", "commodities", "accompanying_documents", "status", "timeline", "decision",
-                "certificates"):
+    for key in (
+        "ched_type",
+        "bcp",
+        "consignor",
+        "consignee",
+        "country_of_origin",
+        "purpose",
+        "arrival",
+        "containers",
+        "commodities",
+        "accompanying_documents",
+        "status",
+        "timeline",
+        "decision",
+        "certificates",
+    ):
         assert key in detail, key
     assert detail["commodities"][0]["cn_code"] == "08045000"
     assert detail["containers"] == [{"number": "CSQU3054383", "seal": "FX123456"}]
@@ -139,7 +152,10 @@ def test_submit_records_audit_and_notifies_after_commit(api, importer, django_ca
     assert notification_send.run(notification.pk) is False  # a redelivered task sends nothing twice
     assert len(mail.outbox) == 1
     assert reference in mail.outbox[0].subject
-    assert "a bien reçu la pré-notification" in mail.outbox[0].body and "has received pre-notification" in mail.outbox[0].body
+    assert (
+        "a bien reçu la pré-notification" in mail.outbox[0].body
+        and "has received pre-notification" in mail.outbox[0].body
+    )
 
 
 def test_staff_cannot_pre_notify(inspector):

@@ -113,5 +113,15 @@ class ConsignmentListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Consignment
-        fields = ["reference", "ched_type", "status", "status_label", "bcp", "country_of_origin", "expected_at",
-                  "consignor_name", "created_at", "submitted_at"]
+        fields = [
+            "reference",
+            "ched_type",
+            "status",
+            "status_label",
+            "bcp",
+            "country_of_origin",
+            "expected_at",
+            "consignor_name",
+            "created_at",
+            "submitted_at",
+        ]

@@ -83,7 +83,9 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         consignment = consignment_create(actor=request.user, part_one=part_one, draft=draft)
         return self._detail(consignment, status.HTTP_201_CREATED)
 
-    @extend_schema(request=PartOneSerializer, responses={200: ConsignmentSerializer}, summary="Replace a draft's Part I")
+    @extend_schema(
+        request=PartOneSerializer, responses={200: ConsignmentSerializer}, summary="Replace a draft's Part I"
+    )
     def update(self, request, reference=None):
         consignment = self.get_object()
         payload = PartOneSerializer(data=request.data)

@@ -15,7 +15,9 @@ ROLES = ["importer", "inspector", "certifying_officer", "supervisor", "lab", "ad
 
 def _dates(row):
     return {
-        "valid_from": datetime.date.fromisoformat(row["valid_from"]) if row.get("valid_from") else datetime.date(2026, 1, 1),
+        "valid_from": datetime.date.fromisoformat(row["valid_from"])
+        if row.get("valid_from")
+        else datetime.date(2026, 1, 1),
         "valid_to": datetime.date.fromisoformat(row["valid_to"]) if row.get("valid_to") else None,
     }
 
@@ -54,8 +56,12 @@ def load(apps, schema_editor):
     for row in data["document_types"]:
         document_type = get("inspection", "DocumentType").objects.create(code=row["code"], **_names(row))
         document_type.required_for.set([types[code] for code in row["required_for"]])
-    for key, model in (("purposes", "Purpose"), ("package_types", "PackageType"), ("measures", "Measure"),
-                       ("refusal_reasons", "RefusalReason")):
+    for key, model in (
+        ("purposes", "Purpose"),
+        ("package_types", "PackageType"),
+        ("measures", "Measure"),
+        ("refusal_reasons", "RefusalReason"),
+    ):
         get("inspection", model).objects.bulk_create(
             get("inspection", model)(code=row["code"], **_names(row)) for row in data[key]
         )

@@ -92,7 +92,11 @@ class CommodityLine(models.Model):
     species = models.CharField(_("species"), max_length=200, blank=True)
     eppo_code = models.CharField(_("EPPO code"), max_length=12, blank=True)
     net_weight_kg = models.DecimalField(
-        _("net weight (kg)"), max_digits=12, decimal_places=3, null=True, blank=True,
+        _("net weight (kg)"),
+        max_digits=12,
+        decimal_places=3,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0)],
     )
     packages = models.PositiveIntegerField(_("packages"), null=True, blank=True)
@@ -129,3 +133,6 @@ class ReferenceSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ched_type", "year"], name="uniq_reference_sequence")]
+
+    def __str__(self):
+        return f"{self.ched_type_id}/{self.year}: {self.last}"

@@ -64,14 +64,19 @@ class ContainerForm(forms.Form):
 
 class CommodityLineForm(forms.Form):
     cn_code = forms.CharField(
-        label=_("CN code"), max_length=10, required=False,
+        label=_("CN code"),
+        max_length=10,
+        required=False,
         widget=forms.TextInput(attrs={"list": "cn-codes", "inputmode": "numeric", "autocomplete": "off"}),
     )
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
     species = forms.CharField(label=_("Species"), max_length=200, required=False)
     eppo_code = forms.CharField(label=_("EPPO code"), max_length=12, required=False)
     net_weight_kg = forms.DecimalField(
-        label=_("Net weight (kg)"), max_digits=12, decimal_places=3, required=False,
+        label=_("Net weight (kg)"),
+        max_digits=12,
+        decimal_places=3,
+        required=False,
         widget=forms.NumberInput(attrs={"step": "0.001", "inputmode": "decimal"}),
     )
     packages = forms.IntegerField(label=_("Packages"), min_value=0, required=False)
@@ -94,8 +99,11 @@ class DocumentForm(forms.Form):
 ContainerFormSet = forms.formset_factory(ContainerForm, extra=1, can_delete=True)
 CommodityLineFormSet = forms.formset_factory(CommodityLineForm, extra=1, can_delete=True)
 DocumentFormSet = forms.formset_factory(DocumentForm, extra=1, can_delete=True)
-SECTIONS = (("containers", ContainerFormSet), ("commodities", CommodityLineFormSet),
-            ("accompanying_documents", DocumentFormSet))
+SECTIONS = (
+    ("containers", ContainerFormSet),
+    ("commodities", CommodityLineFormSet),
+    ("accompanying_documents", DocumentFormSet),
+)
 
 
 class PartOneForms:
@@ -105,8 +113,7 @@ class PartOneForms:
         part = part or {}
         self.form = PartOneForm(data, initial=_flat_initial(part), fixed_ched_type=fixed_ched_type)
         self.formsets = {
-            name: formset_class(data, prefix=name, initial=part.get(name) or None)
-            for name, formset_class in SECTIONS
+            name: formset_class(data, prefix=name, initial=part.get(name) or None) for name, formset_class in SECTIONS
         }
         self.section_errors: dict[str, list[str]] = {}
         self._indices: dict[str, list[int]] = {}
@@ -154,7 +161,9 @@ class PartOneForms:
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.form.errors or self.section_errors or any(fs.total_error_count() for fs in self.formsets.values()))
+        return bool(
+            self.form.errors or self.section_errors or any(fs.total_error_count() for fs in self.formsets.values())
+        )
 
 
 def _flat_initial(part: dict) -> dict:

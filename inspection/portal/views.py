@@ -162,4 +162,3 @@ def consignment_cancel_view(request, reference):
     else:
         messages.success(request, _("Draft %(ref)s cancelled.") % {"ref": reference})
     return redirect(consignment)
-

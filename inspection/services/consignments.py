@@ -26,8 +26,10 @@ def _own_draft(actor, consignment: Consignment) -> None:
     if _operator_of(actor).pk != consignment.operator_id:
         raise NotPermitted(_("This consignment belongs to another company."))
     if not consignment.is_draft:
-        raise TransitionNotAllowed(_("Only a draft can be changed; this consignment is already %(status)s.")
-                                   % {"status": consignment.get_status_display().lower()})
+        raise TransitionNotAllowed(
+            _("Only a draft can be changed; this consignment is already %(status)s.")
+            % {"status": consignment.get_status_display().lower()}
+        )
 
 
 def _checked(part: dict, *, complete: bool) -> PartOneCheck:
@@ -88,7 +90,9 @@ def consignment_submit(*, actor, consignment: Consignment) -> Consignment:
 def _submit(*, actor, consignment: Consignment) -> None:
     consignment.submitted_at = timezone.now()
     Consignment.objects.filter(pk=consignment.pk).update(submitted_at=consignment.submitted_at)
-    consignment_transition(consignment=consignment, to=ConsignmentStatus.SUBMITTED, actor=actor, action="consignment.submitted")
+    consignment_transition(
+        consignment=consignment, to=ConsignmentStatus.SUBMITTED, actor=actor, action="consignment.submitted"
+    )
     notifications_queue(consignment=consignment, kind=Notification.Kind.SUBMITTED)
 
 
@@ -98,7 +102,10 @@ def consignment_cancel(*, actor, consignment: Consignment, reason: str = "") -> 
     consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
     _own_draft(actor, consignment)
     consignment_transition(
-        consignment=consignment, to=ConsignmentStatus.CANCELLED, actor=actor, action="consignment.cancelled",
+        consignment=consignment,
+        to=ConsignmentStatus.CANCELLED,
+        actor=actor,
+        action="consignment.cancelled",
         data={"reason": reason},
     )
     return consignment

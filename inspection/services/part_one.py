@@ -118,9 +118,7 @@ class PartOneCheck:
     def _resolve_lines(self, today: datetime.date) -> None:
         lines = self.part.get("commodities") or []
         wanted_packages = {line.get("package_type") for line in lines if line.get("package_type")}
-        self.package_types = {
-            p.code: p for p in PackageType.objects.in_force(today).filter(code__in=wanted_packages)
-        }
+        self.package_types = {p.code: p for p in PackageType.objects.in_force(today).filter(code__in=wanted_packages)}
         if self.ched_type is not None:
             wanted_cn = {line.get("cn_code") for line in lines if line.get("cn_code")}
             self.commodities = {
@@ -129,7 +127,10 @@ class PartOneCheck:
             }
         for i, line in enumerate(lines):
             if line.get("package_type") and line["package_type"] not in self.package_types:
-                self.add(f"commodities.{i}.package_type", _("Unknown package type “%(code)s”.") % {"code": line["package_type"]})
+                self.add(
+                    f"commodities.{i}.package_type",
+                    _("Unknown package type “%(code)s”.") % {"code": line["package_type"]},
+                )
             cn = line.get("cn_code")
             if cn and self.ched_type is not None and cn not in self.commodities:
                 self.add(
@@ -139,9 +140,7 @@ class PartOneCheck:
 
     def _resolve_documents(self, today: datetime.date) -> None:
         documents = self.part.get("accompanying_documents") or []
-        self.document_types = {
-            d.code: d for d in DocumentType.objects.in_force(today).prefetch_related("required_for")
-        }
+        self.document_types = {d.code: d for d in DocumentType.objects.in_force(today).prefetch_related("required_for")}
         for i, document in enumerate(documents):
             if document.get("type") and document["type"] not in self.document_types:
                 self.add(
@@ -177,7 +176,8 @@ class PartOneCheck:
         if approval is None:
             self.add(
                 "bcp",
-                _("%(bcp)s is not approved for %(type)s consignments.") % {"bcp": self.bcp.name, "type": self.ched_type.code},
+                _("%(bcp)s is not approved for %(type)s consignments.")
+                % {"bcp": self.bcp.name, "type": self.ched_type.code},
             )
         mode = arrival.get("transport_mode")
         if mode and mode not in MODES_BY_BCP_KIND.get(self.bcp.kind, set()):
@@ -226,7 +226,8 @@ class PartOneCheck:
             elif not container_check_digit_ok(number):
                 self.add(
                     f"containers.{i}.number",
-                    _("The check digit of container %(number)s is wrong: please check the number.") % {"number": number},
+                    _("The check digit of container %(number)s is wrong: please check the number.")
+                    % {"number": number},
                 )
             elif number in seen:
                 self.add(f"containers.{i}.number", _("Container %(number)s is listed twice.") % {"number": number})
@@ -258,7 +259,10 @@ class PartOneCheck:
                 and not line.get("species")
                 and not (commodity and commodity.species)
             ):
-                self.add(f"commodities.{i}.species", _("Name the species for %(type)s goods.") % {"type": self.ched_type.code})
+                self.add(
+                    f"commodities.{i}.species",
+                    _("Name the species for %(type)s goods.") % {"type": self.ched_type.code},
+                )
 
     def _check_documents(self) -> None:
         documents = self.part.get("accompanying_documents") or []

@@ -14,9 +14,7 @@ ALLOWED_MOVES: dict[str, set[str]] = {
 }
 
 
-def consignment_transition(
-    *, consignment: Consignment, to: str, actor, action: str, data: dict | None = None
-) -> None:
+def consignment_transition(*, consignment: Consignment, to: str, actor, action: str, data: dict | None = None) -> None:
     """Move `consignment` to status `to` and record it, refusing any move the table above does not list.
 
     The update is conditional on the status the caller saw, so of two concurrent moves only one wins.

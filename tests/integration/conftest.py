@@ -44,16 +44,35 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     }
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "pif", "worker", "--concurrency", "2", "--loglevel", "INFO",
-         "--logfile", str(log), "--hostname", f"ci-{os.getpid()}@%h", "--without-mingle", "--without-gossip"],
-        env=env, cwd=Path(settings.BASE_DIR),
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pif",
+            "worker",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--logfile",
+            str(log),
+            "--hostname",
+            f"ci-{os.getpid()}@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env=env,
+        cwd=Path(settings.BASE_DIR),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if log.exists() and "ready." in log.read_text():
             break
         if process.poll() is not None:
-            pytest.fail(f"the Celery worker exited with {process.returncode}: {log.read_text() if log.exists() else ''}")
+            pytest.fail(
+                f"the Celery worker exited with {process.returncode}: {log.read_text() if log.exists() else ''}"
+            )
         time.sleep(0.3)
     else:
         process.terminate()

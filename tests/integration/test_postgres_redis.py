@@ -60,8 +60,9 @@ def test_the_worker_sends_the_submission_email(celery_worker):
     assert notification is not None, "the worker did not send the notification"
     assert notification.attempts == 1
     files = wait_for(lambda: [p.read_bytes() for p in celery_worker.iterdir()])
-    messages = [email.message_from_bytes(chunk.strip()) for raw in files for chunk in raw.split(b"-" * 79)
-                if chunk.strip()]
+    messages = [
+        email.message_from_bytes(chunk.strip()) for raw in files for chunk in raw.split(b"-" * 79) if chunk.strip()
+    ]
     mine = [m for m in messages if m["To"] == "mailme@example.org"]
     assert len(mine) == 1
     body = mine[0].get_payload(decode=True).decode(mine[0].get_content_charset())

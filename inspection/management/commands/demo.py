@@ -20,10 +20,14 @@ from inspection.roles import Role
 from inspection.services.consignments import consignment_create
 from inspection.services.part_one import container_check_digit
 
-PASSWORD = "demo"
+PASSWORD = "demo"  # noqa: S105  (demo only; DESIGN.md)
 COMPANIES = {
     "importer": ("Antilles Primeurs SARL", "ZI de la Lézarde, 97232 Le Lamentin", "FR0973201234500"),
-    "importer2": ("Caraïbes Distribution SAS", "Port de Commerce, Quai des Annexes, 97200 Fort-de-France", "FR0972005678900"),
+    "importer2": (
+        "Caraïbes Distribution SAS",
+        "Port de Commerce, Quai des Annexes, 97200 Fort-de-France",
+        "FR0972005678900",
+    ),
 }
 STAFF = {
     "inspector": ("Inès", "Joseph", [Role.INSPECTOR]),
@@ -33,20 +37,28 @@ STAFF = {
 }
 # Where each CHED type's goods come from, by sea (port) or air (airport), with realistic exporters.
 ORIGINS = {
-    "CHED-PP": [("DO", "Frutas del Cibao SRL", "Av. Duarte 120, Santiago de los Caballeros"),
-                ("CR", "Agroexport Limón SA", "Barrio Cieneguita, Limón"),
-                ("CO", "Flores de la Sabana SAS", "Km 21 Autopista Norte, Chía"),
-                ("BR", "Frutas do Vale Ltda", "Rod. BR-428, Petrolina, PE")],
-    "CHED-P": [("BR", "Frigorífico Sul Ltda", "Rua das Indústrias 455, Chapecó, SC"),
-               ("AR", "Carnes Pampeanas SA", "Ruta 5 km 88, Mercedes, Buenos Aires"),
-               ("NZ", "Southern Dairy Exports Ltd", "12 Harbour Rd, Timaru"),
-               ("CA", "Atlantic Salt Fish Inc.", "45 Water St, St. John's, NL"),
-               ("EC", "Camaronera del Pacífico SA", "Vía a Data km 12, Guayaquil")],
-    "CHED-D": [("DO", "Vegetales Tropicales SRL", "Calle 4, Zona Franca, La Vega"),
-               ("IN", "Malabar Spices Pvt Ltd", "Willingdon Island, Kochi, Kerala"),
-               ("US", "Gulf Rice Mills LLC", "800 Port Rd, Lake Charles, LA")],
-    "CHED-A": [("US", "Sunshine Pet Transport LLC", "2100 NW 42nd Ave, Miami, FL"),
-               ("CA", "Montréal Aqua Import", "1200 rue Notre-Dame, Montréal, QC")],
+    "CHED-PP": [
+        ("DO", "Frutas del Cibao SRL", "Av. Duarte 120, Santiago de los Caballeros"),
+        ("CR", "Agroexport Limón SA", "Barrio Cieneguita, Limón"),
+        ("CO", "Flores de la Sabana SAS", "Km 21 Autopista Norte, Chía"),
+        ("BR", "Frutas do Vale Ltda", "Rod. BR-428, Petrolina, PE"),
+    ],
+    "CHED-P": [
+        ("BR", "Frigorífico Sul Ltda", "Rua das Indústrias 455, Chapecó, SC"),
+        ("AR", "Carnes Pampeanas SA", "Ruta 5 km 88, Mercedes, Buenos Aires"),
+        ("NZ", "Southern Dairy Exports Ltd", "12 Harbour Rd, Timaru"),
+        ("CA", "Atlantic Salt Fish Inc.", "45 Water St, St. John's, NL"),
+        ("EC", "Camaronera del Pacífico SA", "Vía a Data km 12, Guayaquil"),
+    ],
+    "CHED-D": [
+        ("DO", "Vegetales Tropicales SRL", "Calle 4, Zona Franca, La Vega"),
+        ("IN", "Malabar Spices Pvt Ltd", "Willingdon Island, Kochi, Kerala"),
+        ("US", "Gulf Rice Mills LLC", "800 Port Rd, Lake Charles, LA"),
+    ],
+    "CHED-A": [
+        ("US", "Sunshine Pet Transport LLC", "2100 NW 42nd Ave, Miami, FL"),
+        ("CA", "Montréal Aqua Import", "1200 rue Notre-Dame, Montréal, QC"),
+    ],
 }
 REQUIRED_DOCUMENT = {
     "CHED-PP": "PHYTOSANITARY_CERTIFICATE",
@@ -70,8 +82,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, force=False, consignments=36, seed=2026, **options):
         if not settings.DEBUG and not force:
-            raise CommandError("DEBUG is off: this would put demo users with a known password in a live "
-                               "database. Use --force if you really mean it.")
+            raise CommandError(
+                "DEBUG is off: this would put demo users with a known password in a live "
+                "database. Use --force if you really mean it."
+            )
         rng = random.Random(seed)
         with transaction.atomic():
             importers = [self._importer(username, *company) for username, company in COMPANIES.items()]
@@ -79,16 +93,20 @@ class Command(BaseCommand):
                 self._staff(username, first, last, roles)
         catalogue = {}
         # Catalogue lines that name their species, so that every demo line is complete.
-        for commodity in Commodity.objects.in_force(timezone.localdate()).select_related("ched_type").exclude(species=""):
+        for commodity in (
+            Commodity.objects.in_force(timezone.localdate()).select_related("ched_type").exclude(species="")
+        ):
             catalogue.setdefault(commodity.ched_type.code, []).append(commodity)
         todo = [(user, i) for user in importers for i in range(self._existing(user), consignments)]
         for user, i in tqdm(todo, desc="Demo consignments", unit="CHED", disable=not todo):
             part_one = self._part_one(rng, user, i, catalogue)
             consignment_create(actor=user, part_one=part_one, draft=(i % 9 == 8))
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: {Consignment.objects.count()} consignments. Logins (password “{PASSWORD}”): "
-            + ", ".join([*COMPANIES, *STAFF])
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {Consignment.objects.count()} consignments. Logins (password “{PASSWORD}”): "
+                + ", ".join([*COMPANIES, *STAFF])
+            )
+        )
 
     def _importer(self, username, name, address, eori):
         operator, _ = Operator.objects.get_or_create(
@@ -133,8 +151,9 @@ class Command(BaseCommand):
                 "expected_at": arrival,
                 "transport_mode": "air" if by_air else "sea",
                 "transport_id": rng.choice(FLIGHTS) if by_air else f"{rng.choice(VESSELS)} {rng.randint(100, 999)}N",
-                "transport_document": (f"057-{rng.randint(10000000, 99999999)}" if by_air
-                                       else f"BL{rng.randint(1000000, 9999999)}"),
+                "transport_document": (
+                    f"057-{rng.randint(10000000, 99999999)}" if by_air else f"BL{rng.randint(1000000, 9999999)}"
+                ),
             },
             "containers": [] if by_air else [self._container(rng) for _ in range(rng.randint(1, 2))],
             "commodities": [
@@ -150,7 +169,10 @@ class Command(BaseCommand):
                 for c in lines
             ],
             "accompanying_documents": [
-                {"type": REQUIRED_DOCUMENT[ched_type], "reference": f"{country}-{arrival.year}-{rng.randint(10000, 99999)}"},
+                {
+                    "type": REQUIRED_DOCUMENT[ched_type],
+                    "reference": f"{country}-{arrival.year}-{rng.randint(10000, 99999)}",
+                },
                 {"type": "COMMERCIAL_INVOICE", "reference": f"INV-{rng.randint(1000, 9999)}"},
             ],
         }
@@ -160,4 +182,7 @@ class Command(BaseCommand):
 
     def _container(self, rng: random.Random) -> dict:
         first_ten = f"{rng.choice(CARRIERS)}{rng.randint(0, 999999):06d}"
-        return {"number": f"{first_ten}{container_check_digit(first_ten)}", "seal": f"{rng.choice('ABFHKM')}{rng.randint(100000, 999999)}"}
+        return {
+            "number": f"{first_ten}{container_check_digit(first_ten)}",
+            "seal": f"{rng.choice('ABFHKM')}{rng.randint(100000, 999999)}",
+        }

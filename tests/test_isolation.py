@@ -1,0 +1,114 @@
+"""An importer never learns that another company's consignment exists: 404 on every page and endpoint that
+takes a consignment reference, and nothing in lists. The matrix is generated from the URL configuration,
+so a new consignment URL without a case here fails `test_every_consignment_url_is_in_the_matrix`."""
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver, reverse
+from django.urls.resolvers import URLPattern, URLResolver
+
+from inspection.models import AuditEvent, Consignment
+from inspection.services.consignments import consignment_create
+from tests.conftest import api_client_for
+from tests.factories import part_one
+
+pytestmark = pytest.mark.django_db
+
+# URL name -> the HTTP methods to try on it
+MATRIX = {
+    "portal:consignment-detail": ["get"],
+    "portal:consignment-edit": ["get", "post"],
+    "portal:consignment-cancel": ["post"],
+    "consignment-detail": ["get", "put"],
+    "consignment-submit": ["post"],
+    "consignment-cancel": ["post"],
+}
+
+
+def _consignment_urls():
+    """(name, route) of every URL pattern taking a `reference`."""
+    found = []
+
+    def walk(patterns, namespace):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace)
+            elif isinstance(p, URLPattern) and "reference" in p.pattern.regex.groupindex:
+                found.append(f"{namespace}{p.name}")
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_every_consignment_url_is_in_the_matrix():
+    names = set(_consignment_urls())  # DRF's format-suffix twins (`.json`) share their pattern's name
+    assert names == set(MATRIX), f"add the new URL(s) to MATRIX: {names ^ set(MATRIX)}"
+
+
+@pytest.fixture
+def alices_draft(importer):
+    return consignment_create(actor=importer, part_one=part_one(), draft=True)
+
+
+def _url(name, reference):
+    return reverse(name, kwargs={"reference": reference})
+
+
+@pytest.mark.parametrize(("name", "method"), [(n, m) for n, methods in MATRIX.items() for m in methods])
+def test_other_company_gets_404_and_changes_nothing(other_importer, alices_draft, name, method):
+    url = _url(name, alices_draft.reference)
+    if name.startswith("portal:"):
+        client = Client()
+        client.force_login(other_importer)
+    else:
+        client = api_client_for(other_importer)
+    before = AuditEvent.objects.count()
+
+    response = getattr(client, method)(
+        url, part_one(as_json=True) if method == "put" else {}, **({"format": "json"} if method == "put" else {})
+    )
+
+    assert response.status_code == 404
+    assert alices_draft.reference not in response.content.decode()
+    assert AuditEvent.objects.count() == before
+    assert Consignment.objects.get(pk=alices_draft.pk).status == "draft"
+
+
+@pytest.mark.parametrize(("name", "method"), [(n, m) for n, methods in MATRIX.items() for m in methods])
+def test_lab_and_anonymous_get_nothing(lab, alices_draft, name, method):
+    url = _url(name, alices_draft.reference)
+    anonymous = Client() if name.startswith("portal:") else api_client_for(None)
+    assert getattr(anonymous, method)(url).status_code in (302, 401, 403)  # login first
+    if name.startswith("portal:"):
+        labclient = Client()
+        labclient.force_login(lab)
+    else:
+        labclient = api_client_for(lab)
+    assert getattr(labclient, method)(url).status_code == 404
+
+
+def test_lists_show_only_own_company(importer, other_importer, alices_draft):
+    bobs = consignment_create(actor=other_importer, part_one=part_one())
+    api_refs = [c["reference"] for c in api_client_for(other_importer).get("/api/v1/consignments/").json()["results"]]
+    assert api_refs == [bobs.reference]
+    client = Client()
+    client.force_login(other_importer)
+    page = client.get("/consignments/").content.decode()
+    assert bobs.reference in page and alices_draft.reference not in page
+    assert (
+        client.get("/consignments/", {"reference": alices_draft.reference[-7:]})
+        .content.decode()
+        .count(alices_draft.reference)
+        == 0
+    )
+
+
+def test_colleague_in_the_same_company_sees_it(importer, alices_draft):
+    from tests.factories import importer_factory
+
+    colleague = importer_factory("carol", operator=importer.membership.operator)
+    assert api_client_for(colleague).get(_url("consignment-detail", alices_draft.reference)).status_code == 200
+
+
+def test_staff_see_every_company(inspector, alices_draft):
+    assert api_client_for(inspector).get(_url("consignment-detail", alices_draft.reference)).status_code == 200
