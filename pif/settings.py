@@ -151,7 +151,7 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PIF Martinique <pif@localhost>")
 
 # Celery. Default: kombu's filesystem transport in var/broker, so a real worker runs with no server.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -159,6 +159,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # Seconds between polls of the queue folder: low enough that a task starts at once.
+        "polling_interval": 0.2,
     }
     # Producers (web) and consumers (worker) both need the folders before their first message.
     for _folder in ("queue", "processed"):

@@ -172,3 +172,9 @@ def test_openapi_schema_and_docs(api):
     docs = api.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_a_submit_stays_within_its_query_budget(api, django_assert_max_num_queries):
+    api.post(URL, part_one(as_json=True), format="json")  # first-use lookups (content types, counters)
+    with django_assert_max_num_queries(30):
+        assert api.post(URL, part_one(as_json=True), format="json").status_code == 201

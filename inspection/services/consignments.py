@@ -88,10 +88,12 @@ def consignment_submit(*, actor, consignment: Consignment) -> Consignment:
 
 
 def _submit(*, actor, consignment: Consignment) -> None:
-    consignment.submitted_at = timezone.now()
-    Consignment.objects.filter(pk=consignment.pk).update(submitted_at=consignment.submitted_at)
     consignment_transition(
-        consignment=consignment, to=ConsignmentStatus.SUBMITTED, actor=actor, action="consignment.submitted"
+        consignment=consignment,
+        to=ConsignmentStatus.SUBMITTED,
+        actor=actor,
+        action="consignment.submitted",
+        fields={"submitted_at": timezone.now()},
     )
     notifications_queue(consignment=consignment, kind=Notification.Kind.SUBMITTED)
 

@@ -301,11 +301,13 @@ def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
     consignment.transport_mode = arrival.get("transport_mode") or ""
     consignment.transport_id = arrival.get("transport_id") or ""
     consignment.transport_document = arrival.get("transport_document") or ""
+    is_new = consignment.pk is None
     consignment.save()
 
-    consignment.containers.all().delete()
-    consignment.lines.all().delete()
-    consignment.documents.all().delete()
+    if not is_new:
+        consignment.containers.all().delete()
+        consignment.lines.all().delete()
+        consignment.documents.all().delete()
     Container.objects.bulk_create(
         Container(
             consignment=consignment,

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
 from inspection.models import ChedType, ReferenceSequence
 
@@ -16,8 +15,7 @@ def reference_allocate(*, ched_type: ChedType, year: int) -> str:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("reference_allocate must run inside the transaction that stores the consignment")
-    sequence, _ = ReferenceSequence.objects.get_or_create(ched_type=ched_type, year=year)
-    sequence = ReferenceSequence.objects.select_for_update().get(pk=sequence.pk)
-    ReferenceSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
-    number = sequence.last + 1
-    return f"{ched_type.reference_prefix}.{settings.PIF_COUNTRY}.{year}.{number:07d}"
+    sequence, _ = ReferenceSequence.objects.select_for_update().get_or_create(ched_type=ched_type, year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"{ched_type.reference_prefix}.{settings.PIF_COUNTRY}.{year}.{sequence.last:07d}"

@@ -14,8 +14,11 @@ ALLOWED_MOVES: dict[str, set[str]] = {
 }
 
 
-def consignment_transition(*, consignment: Consignment, to: str, actor, action: str, data: dict | None = None) -> None:
+def consignment_transition(
+    *, consignment: Consignment, to: str, actor, action: str, data: dict | None = None, fields: dict | None = None
+) -> None:
     """Move `consignment` to status `to` and record it, refusing any move the table above does not list.
+    `fields` are other columns that change with the move (e.g. `submitted_at`), written in the same UPDATE.
 
     The update is conditional on the status the caller saw, so of two concurrent moves only one wins.
     Runs inside the caller's transaction.
@@ -26,10 +29,13 @@ def consignment_transition(*, consignment: Consignment, to: str, actor, action: 
             _("A consignment in status “%(source)s” cannot become “%(target)s”.")
             % {"source": S(source).label, "target": S(to).label}
         )
-    changed = Consignment.objects.filter(pk=consignment.pk, status=source).update(status=to)
+    fields = fields or {}
+    changed = Consignment.objects.filter(pk=consignment.pk, status=source).update(status=to, **fields)
     if not changed:
         raise TransitionNotAllowed(_("This consignment was changed by someone else meanwhile; reload it."))
     consignment.status = to
+    for name, value in fields.items():
+        setattr(consignment, name, value)
     audit_record(
         actor=actor,
         action=action,
