@@ -8,6 +8,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
+def in_language(french: str, english: str) -> str:
+    """The text for the active language: English when the user reads English, French otherwise."""
+    return english if (get_language() or "fr").startswith("en") else french
+
+
 class InForceQuerySet(models.QuerySet):
     def in_force(self, on: datetime.date):
         return self.filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=on), valid_from__lte=on)
@@ -32,7 +37,7 @@ class Bilingual(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_en if (get_language() or "fr").startswith("en") else self.name_fr
+        return in_language(self.name_fr, self.name_en)
 
 
 class CodedEntry(Bilingual, Effective):
@@ -124,7 +129,7 @@ class Commodity(Effective):
 
     @property
     def description(self) -> str:
-        return self.description_en if (get_language() or "fr").startswith("en") else self.description_fr
+        return in_language(self.description_fr, self.description_en)
 
 
 class DocumentType(CodedEntry):
