@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from .lab import LabResultView
 from .views import ConsignmentViewSet
 
 router = DefaultRouter()
@@ -9,5 +10,6 @@ router.register("consignments", ConsignmentViewSet, basename="consignment")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("lab-results/", LabResultView.as_view(), name="lab-results"),
     path("", include(router.urls)),
 ]

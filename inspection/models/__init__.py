@@ -1,4 +1,20 @@
 from .audit import AuditEvent
+from .checks import (
+    Analysis,
+    CheckPlan,
+    CheckResult,
+    Decision,
+    DocumentaryCheck,
+    DocumentVerdict,
+    FollowUp,
+    IdentityCheck,
+    Laboratory,
+    LabResult,
+    LabResultSubmission,
+    PhysicalCheck,
+    ReinforcedCheckRule,
+    Sample,
+)
 from .consignments import (
     AccompanyingDocument,
     CommodityLine,
@@ -25,6 +41,20 @@ from .reference import (
 )
 
 __all__ = [
+    "Analysis",
+    "CheckPlan",
+    "CheckResult",
+    "Decision",
+    "DocumentaryCheck",
+    "DocumentVerdict",
+    "FollowUp",
+    "IdentityCheck",
+    "Laboratory",
+    "LabResult",
+    "LabResultSubmission",
+    "PhysicalCheck",
+    "ReinforcedCheckRule",
+    "Sample",
     "AccompanyingDocument",
     "AuditEvent",
     "Bcp",

@@ -14,6 +14,13 @@ from .reference import Bcp, ChedType, Commodity, DocumentType, PackageType, Purp
 class ConsignmentStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
+    CHECKING = "checking", _("Checks in progress")
+    AWAITING_LAB = "awaiting_lab", _("Awaiting laboratory results")
+    AWAITING_DECISION = "awaiting_decision", _("Awaiting decision")
+    AWAITING_COUNTERSIGN = "awaiting_countersign", _("Refusal awaiting countersignature")
+    ACCEPTED = "accepted", _("Accepted")
+    REFUSED = "refused", _("Refused")
+    CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
 
 

@@ -96,6 +96,10 @@ def _submit(*, actor, consignment: Consignment) -> None:
         fields={"submitted_at": timezone.now()},
     )
     notifications_queue(consignment=consignment, kind=Notification.Kind.SUBMITTED)
+    # Step 1 of the inspection flow; in this transaction, so a submit and its inspection exist together.
+    from workflows.flows import InspectionFlow
+
+    InspectionFlow.submit.run(consignment=consignment)
 
 
 @transaction.atomic

@@ -1,0 +1,85 @@
+"""`POST /api/v1/lab-results/`: laboratories return results (lab role only)."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inspection.models import LabResult
+from inspection.roles import Role, user_roles
+from inspection.services.lab import lab_sample_for, lab_submission_store
+
+
+class IsLab(permissions.BasePermission):
+    message = "Only a laboratory account can post results."
+
+    def has_permission(self, request, view):
+        return Role.LAB in user_roles(request.user)
+
+
+class AnalyteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    value = serializers.CharField(max_length=100)
+    unit = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    limit = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class LabResultInSerializer(serializers.Serializer):
+    sample = serializers.CharField(max_length=40, help_text="Sample number, as printed on its label")
+    conclusion = serializers.ChoiceField(choices=LabResult.Conclusion.choices)
+    analytes = AnalyteSerializer(many=True, required=False, default=list)
+    report = serializers.FileField(required=False, help_text="The lab's report, PDF")
+
+    def validate_report(self, report):
+        head = report.read(5)
+        report.seek(0)
+        if head != b"%PDF-":
+            raise serializers.ValidationError("The report must be a PDF file.")
+        return report
+
+
+class LabResultOutSerializer(serializers.Serializer):
+    sample = serializers.CharField(source="sample.number")
+    conclusion = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    late = serializers.BooleanField()
+
+
+class LabResultView(APIView):
+    permission_classes = [permissions.IsAuthenticated, IsLab]
+
+    @extend_schema(
+        request={"application/json": LabResultInSerializer, "multipart/form-data": LabResultInSerializer},
+        responses={201: LabResultOutSerializer, 200: LabResultOutSerializer},
+        examples=[
+            OpenApiExample(
+                "Pesticide residues within limits",
+                value={
+                    "sample": "CHEDD.FR.2026.0000042-S1",
+                    "conclusion": "satisfactory",
+                    "analytes": [{"name": "chlorpyrifos", "value": "<0.01", "unit": "mg/kg", "limit": "0.01"}],
+                },
+                request_only=True,
+            )
+        ],
+        summary="Post a laboratory result (idempotent: the same result twice is one result)",
+    )
+    def post(self, request):
+        from workflows.lab import lab_result_receive
+
+        raw = {k: v for k, v in request.data.items() if k != "report"}
+        submission = lab_submission_store(lab_user=request.user, payload=raw)
+        payload = LabResultInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        sample = lab_sample_for(sample_number=data["sample"])
+        result, created = lab_result_receive(
+            submission=submission,
+            sample=sample,
+            conclusion=data["conclusion"],
+            analytes=data["analytes"],
+            report=data.get("report"),
+        )
+        return Response(
+            LabResultOutSerializer(result).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )

@@ -1,0 +1,237 @@
+"""Part II: the checks, samples, lab results and decision of a consignment, and Part III: its follow-up.
+
+Each row is written by one service in `inspection/services/` in the transaction of the workflow step that
+records it; the flow in `workflows/flows.py` only routes on them."""
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .consignments import AccompanyingDocument, Consignment
+from .reference import CodedEntry, DecisionCode, Effective, Measure, RefusalReason
+
+
+class CheckResult(models.TextChoices):
+    SATISFACTORY = "satisfactory", _("Satisfactory")
+    NOT_SATISFACTORY = "not_satisfactory", _("Not satisfactory")
+    NOT_DONE = "not_done", _("Not done")
+
+
+class ReinforcedCheckRule(Effective):
+    """A raised check frequency for an origin and commodity (e.g. Implementing Regulation (EU) 2019/1793,
+    Annex I). `cn_prefix` matches a CN code by its start; an empty country matches every origin."""
+
+    ched_type = models.ForeignKey("inspection.ChedType", on_delete=models.PROTECT, related_name="+")
+    country = models.CharField(_("country of origin"), max_length=2, blank=True)
+    cn_prefix = models.CharField(_("CN code prefix"), max_length=10)
+    hazard = models.CharField(_("hazard"), max_length=200)
+    identity_rate = models.PositiveSmallIntegerField(_("identity check rate (%)"), default=100)
+    physical_rate = models.PositiveSmallIntegerField(_("physical check rate (%)"))
+    legal_reference = models.CharField(_("legal reference"), max_length=200)
+
+    class Meta:
+        verbose_name = _("reinforced check rule")
+
+    def __str__(self):
+        return f"{self.ched_type_id} {self.country or '*'} {self.cn_prefix}*: {self.physical_rate} %"
+
+
+class Laboratory(CodedEntry):
+    email = models.EmailField(blank=True)
+
+    class Meta(CodedEntry.Meta):
+        verbose_name = _("laboratory")
+        verbose_name_plural = _("laboratories")
+
+
+class Analysis(CodedEntry):
+    """An analysis a sample can be sent for, with the days the lab has to answer."""
+
+    result_due_days = models.PositiveSmallIntegerField(_("result due within (days)"))
+
+    class Meta(CodedEntry.Meta):
+        verbose_name = _("analysis")
+        verbose_name_plural = _("analyses")
+
+
+class CheckPlan(models.Model):
+    """Which checks were selected and why: the rule, its rates and the random draw, so that anyone can
+    re-run the selection (Regulation (EU) 2019/2129, 2019/2130 and 2019/1793)."""
+
+    consignment = models.OneToOneField(Consignment, on_delete=models.CASCADE, related_name="check_plan")
+    rule = models.CharField(_("rule"), max_length=200)
+    identity_rate = models.PositiveSmallIntegerField(_("identity check rate (%)"))
+    physical_rate = models.PositiveSmallIntegerField(_("physical check rate (%)"))
+    identity_draw = models.FloatField(_("identity draw"))
+    physical_draw = models.FloatField(_("physical draw"))
+    identity_selected = models.BooleanField(_("identity check selected"))
+    physical_selected = models.BooleanField(_("physical check selected"))
+    planned_at = models.DateTimeField(_("planned"))
+
+    def __str__(self):
+        return f"{self.consignment}: {self.rule}"
+
+
+class Check(models.Model):
+    consignment = models.OneToOneField(Consignment, on_delete=models.CASCADE, related_name="+")
+    result = models.CharField(_("result"), max_length=20, choices=CheckResult.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.consignment}: {self.get_result_display()}"
+
+    @property
+    def satisfactory(self) -> bool:
+        return self.result == CheckResult.SATISFACTORY
+
+
+class DocumentaryCheck(Check):
+    consignment = models.OneToOneField(Consignment, on_delete=models.CASCADE, related_name="documentary_check")
+
+
+class DocumentVerdict(models.Model):
+    """The documentary check's verdict on one accompanying document."""
+
+    check_record = models.ForeignKey(DocumentaryCheck, on_delete=models.CASCADE, related_name="verdicts")
+    document = models.ForeignKey(AccompanyingDocument, on_delete=models.PROTECT, related_name="+")
+    present = models.BooleanField(_("present"))
+    valid = models.BooleanField(_("valid"))
+
+    def __str__(self):
+        return f"{self.document}: {'ok' if self.present and self.valid else 'not ok'}"
+
+
+class IdentityCheck(Check):
+    consignment = models.OneToOneField(Consignment, on_delete=models.CASCADE, related_name="identity_check")
+    seals_as_declared = models.BooleanField(_("seal numbers as declared"))
+    goods_as_declared = models.BooleanField(_("goods as declared"))
+
+
+class PhysicalCheck(Check):
+    consignment = models.OneToOneField(Consignment, on_delete=models.CASCADE, related_name="physical_check")
+    findings = models.TextField(_("findings"), blank=True)
+
+
+class Sample(models.Model):
+    """A sample taken during the physical check. `detained`: the consignment waits for the result;
+    otherwise it is released pending the result, and a bad result recalls it."""
+
+    class Reason(models.TextChoices):
+        RANDOM = "random", _("Random")
+        SUSPICION = "suspicion", _("Suspicion")
+        REINFORCED = "reinforced", _("Reinforced check")
+
+    class Conservation(models.TextChoices):
+        AMBIENT = "ambient", _("Ambient")
+        CHILLED = "chilled", _("Chilled")
+        FROZEN = "frozen", _("Frozen")
+
+    class Status(models.TextChoices):
+        AWAITING = "awaiting", _("Awaiting result")
+        RESULT = "result", _("Result received")
+        LATE = "late", _("Result late")
+
+    consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="samples")
+    number = models.CharField(_("sample number"), max_length=40, unique=True)
+    analysis = models.ForeignKey(Analysis, on_delete=models.PROTECT, related_name="+")
+    laboratory = models.ForeignKey(Laboratory, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    conservation = models.CharField(_("conservation"), max_length=20, choices=Conservation.choices)
+    detained = models.BooleanField(_("consignment detained until the result"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.AWAITING)
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    taken_at = models.DateTimeField(_("taken"))
+    result_due_at = models.DateTimeField(_("result due"))
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.number
+
+
+class LabResultSubmission(models.Model):
+    """A lab's post, stored as received before anything is applied (the evidence if a result is disputed)."""
+
+    lab_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(auto_now_add=True)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"{self.received_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class LabResult(models.Model):
+    class Conclusion(models.TextChoices):
+        SATISFACTORY = "satisfactory", _("Satisfactory")
+        NOT_SATISFACTORY = "not_satisfactory", _("Not satisfactory")
+        NOT_INTERPRETABLE = "not_interpretable", _("Not interpretable")
+
+    sample = models.OneToOneField(Sample, on_delete=models.PROTECT, related_name="result")
+    submission = models.ForeignKey(LabResultSubmission, on_delete=models.PROTECT, related_name="+")
+    conclusion = models.CharField(_("conclusion"), max_length=20, choices=Conclusion.choices)
+    analytes = models.JSONField(_("analytes and values"), default=list, encoder=DjangoJSONEncoder)
+    report = models.FileField(_("report (PDF)"), upload_to="lab-reports/%Y/%m/", blank=True)
+    received_at = models.DateTimeField(_("received"))
+    late = models.BooleanField(_("received after its deadline"), default=False)
+
+    def __str__(self):
+        return f"{self.sample}: {self.get_conclusion_display()}"
+
+
+class Decision(models.Model):
+    """Part II: the certifying officer's decision. A refusal takes effect once a supervisor countersigns it.
+    A recall (an unsatisfactory result after release) supersedes the decision with a new one."""
+
+    consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="decisions")
+    code = models.ForeignKey(DecisionCode, on_delete=models.PROTECT, related_name="+", verbose_name=_("decision"))
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("measure")
+    )
+    measure_deadline = models.DateField(_("measure deadline"), null=True, blank=True)
+    reasons = models.ManyToManyField(RefusalReason, blank=True, related_name="+", verbose_name=_("reasons"))
+    notes = models.TextField(_("notes"), blank=True)
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided"))
+    countersigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    countersigned_at = models.DateTimeField(_("countersigned"), null=True, blank=True)
+    superseded = models.BooleanField(_("superseded"), default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.consignment}: {self.code.code}"
+
+    @property
+    def acceptable(self) -> bool:
+        return self.code.acceptable
+
+
+class FollowUp(models.Model):
+    """Part III: what became of a refused or channelled consignment."""
+
+    class Outcome(models.TextChoices):
+        DESTROYED = "destroyed", _("Destroyed")
+        REDISPATCHED = "redispatched", _("Re-dispatched")
+        TREATED = "treated", _("Special treatment done")
+        OTHER_USE = "other_use", _("Used for other purposes")
+        ARRIVED = "arrived", _("Arrival at destination confirmed")
+
+    consignment = models.OneToOneField(Consignment, on_delete=models.CASCADE, related_name="follow_up")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    evidence = models.TextField(_("evidence"))
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    def __str__(self):
+        return f"{self.consignment}: {self.get_outcome_display()}"

@@ -1,0 +1,119 @@
+"""Risk-based selection of identity and physical checks: Regulation (EU) 2017/625 arts 49 and 54, Implementing
+Regulation (EU) 2019/2129 (frequency rates), Implementing Regulation (EU) 2019/2130 (conduct of the checks) and
+Implementing Regulation (EU) 2019/1793 (increased controls on food and feed of non-animal origin).
+
+Every consignment gets a documentary check; identity and physical checks are drawn at the frequency rate that
+applies. The draw is a keyed hash of the CHED reference, so anyone holding the key can re-run a selection and
+get the same answer, while an importer cannot predict it. Pure logic and reads: the plan is stored by
+`inspection.services.checks.check_plan_record`.
+"""
+
+import datetime
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from inspection.models import Consignment, ReinforcedCheckRule
+
+# A line that matches no catalogue entry gets every check: unknown goods are no reason to check less.
+UNKNOWN_COMMODITY_RATE = 100
+DRAW_KINDS = ("identity", "physical")
+
+
+@dataclass(frozen=True)
+class CheckSelection:
+    rule: str
+    identity_rate: int
+    physical_rate: int
+    identity_draw: float
+    physical_draw: float
+    identity_selected: bool
+    physical_selected: bool
+
+
+@dataclass(frozen=True)
+class _RateSource:
+    label: str
+    identity_rate: int
+    physical_rate: int
+
+    def __str__(self):
+        return f"{self.label} (identity {self.identity_rate} %, physical {self.physical_rate} %)"
+
+
+def _rule_label(rule: ReinforcedCheckRule) -> str:
+    origin = rule.country or "any origin"
+    return f"reinforced: {rule.legal_reference} – {rule.hazard}, {origin} {rule.cn_prefix}*"
+
+
+def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, int, int]:
+    """The rule and the identity and physical check rates (integer percent) that apply to `consignment` on `on`.
+
+    Each rate is the highest of: the catalogue rate of every commodity line (Implementing Regulations (EU)
+    2019/2129 and 2019/2130; a line without a catalogue entry counts as 100 %), and the rate of every reinforced
+    check rule in force on `on` for the consignment's CHED type whose origin is empty or the consignment's
+    country of origin and whose CN prefix starts a line's CN code (e.g. Implementing Regulation (EU) 2019/1793,
+    Annex I). The rule names the sources that set the rates. Two queries.
+    """
+    lines = list(consignment.lines.select_related("commodity"))
+    origin = consignment.country_of_origin.code or ""
+    rules = ReinforcedCheckRule.objects.in_force(on).filter(
+        ched_type_id=consignment.ched_type_id, country__in={"", origin}
+    )
+
+    sources: list[_RateSource] = []
+    for rule in rules.order_by("cn_prefix", "country", "pk"):
+        if any(line.cn_code.startswith(rule.cn_prefix) for line in lines):
+            sources.append(_RateSource(_rule_label(rule), rule.identity_rate, rule.physical_rate))
+    for line in lines:
+        if line.commodity is None:
+            source = _RateSource(
+                f"no catalogue entry for {line.cn_code or 'a line without CN code'}",
+                UNKNOWN_COMMODITY_RATE,
+                UNKNOWN_COMMODITY_RATE,
+            )
+        else:
+            source = _RateSource(
+                f"catalogue {line.commodity.cn_code}", line.commodity.identity_rate, line.commodity.physical_rate
+            )
+        if source not in sources:
+            sources.append(source)
+    if not sources:
+        # Nothing declared to rate: check everything rather than nothing.
+        sources.append(_RateSource("no commodity line", UNKNOWN_COMMODITY_RATE, UNKNOWN_COMMODITY_RATE))
+
+    identity_rate = max(s.identity_rate for s in sources)
+    physical_rate = max(s.physical_rate for s in sources)
+    deciding = [s for s in sources if s.identity_rate == identity_rate or s.physical_rate == physical_rate]
+    return "; ".join(str(s) for s in deciding), identity_rate, physical_rate
+
+
+def risk_draw(*, reference: str, kind: str) -> float:
+    """A number in [0, 1) for the `kind` check of the CHED `reference`: HMAC-SHA256 keyed with the
+    SECRET_KEY over "<reference>:<kind>", its first 8 bytes read as an unsigned big-endian integer / 2**64.
+    Reproducible from the reference, not guessable without the key."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{reference}:{kind}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def is_selected(draw: float, rate: int) -> bool:
+    """A check is selected when the draw falls under its rate: never at 0 %, always at 100 %."""
+    return draw * 100 < rate
+
+
+def check_selection(consignment: Consignment, *, on: datetime.date) -> CheckSelection:
+    """Which of the identity and physical checks `consignment` gets, with the rule, rates and draws that decided
+    it (Regulations (EU) 2019/2129, 2019/2130 and 2019/1793)."""
+    rule, identity_rate, physical_rate = check_rates(consignment, on=on)
+    identity_draw, physical_draw = (risk_draw(reference=consignment.reference, kind=kind) for kind in DRAW_KINDS)
+    return CheckSelection(
+        rule=rule,
+        identity_rate=identity_rate,
+        physical_rate=physical_rate,
+        identity_draw=identity_draw,
+        physical_draw=physical_draw,
+        identity_selected=is_selected(identity_draw, identity_rate),
+        physical_selected=is_selected(physical_draw, physical_rate),
+    )

@@ -1,0 +1,129 @@
+"""Part II checks: which identity and physical checks a consignment gets, and their results."""
+
+import dataclasses
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inspection.audit import audit_record
+from inspection.errors import PartOneInvalid
+from inspection.models import CheckPlan, CheckResult, Consignment, DocumentaryCheck, DocumentVerdict, IdentityCheck
+from inspection.risk import check_selection
+from inspection.roles import Role
+from inspection.services.permissions import require_role
+from inspection.services.progress import consignment_awaits
+from inspection.services.transitions import consignment_transition
+
+RULE_MAX_LENGTH = CheckPlan._meta.get_field("rule").max_length
+
+
+@transaction.atomic
+def check_plan_record(*, consignment: Consignment) -> CheckPlan:
+    """Select the consignment's identity and physical checks by risk and store the plan: the rule, the rates and
+    the draws, so that the selection can be re-run (Implementing Regulations (EU) 2019/2129, 2019/2130 and
+    2019/1793). The rates are those in force on the day of expected arrival. A system step, audited as
+    `checks.planned`.
+
+    Idempotent: a consignment that already has a plan keeps it, and nothing more is recorded.
+    """
+    # The row lock makes a second, concurrent run wait here and then find the first one's plan.
+    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    existing = CheckPlan.objects.filter(consignment=consignment).first()
+    if existing is not None:
+        return existing
+    on = timezone.localdate(consignment.expected_arrival or timezone.now())
+    selection = check_selection(consignment, on=on)
+    rule = selection.rule
+    if len(rule) > RULE_MAX_LENGTH:
+        rule = rule[: RULE_MAX_LENGTH - 1] + "…"  # the audit event keeps it whole
+    plan = CheckPlan.objects.create(
+        consignment=consignment,
+        **{**dataclasses.asdict(selection), "rule": rule},
+        planned_at=timezone.now(),
+    )
+    audit_record(
+        actor=None,
+        action="checks.planned",
+        consignment=consignment,
+        data={**dataclasses.asdict(selection), "rates_on": on},
+    )
+    return plan
+
+
+def _move_on(*, consignment: Consignment, actor, action: str, data: dict) -> None:
+    """Move the consignment to what it now waits for, or just record the step when that is unchanged."""
+    target = consignment_awaits(consignment)
+    if target == consignment.status:
+        audit_record(actor=actor, action=action, consignment=consignment, data=data)
+    else:
+        consignment_transition(consignment=consignment, to=target, actor=actor, action=action, data=data)
+
+
+def _require_reason(result: str, reason: str) -> None:
+    if result != CheckResult.SATISFACTORY and not reason.strip():
+        raise PartOneInvalid({"reason": [_("Give the reason for a result that is not satisfactory.")]})
+
+
+@transaction.atomic
+def documentary_check_record(
+    *, actor, consignment: Consignment, verdicts: dict[int, tuple[bool, bool]], result: str, reason: str = ""
+) -> DocumentaryCheck:
+    """The documentary check of every consignment (Regulation (EU) 2017/625, art. 49(1)): each accompanying
+    document present and valid, and an overall result. A missing or invalid document cannot give a
+    satisfactory result. `verdicts` maps a document id to (present, valid)."""
+    require_role(actor, Role.INSPECTOR)
+    documents = {d.pk: d for d in consignment.documents.all()}
+    if set(verdicts) != set(documents):
+        raise PartOneInvalid({"verdicts": [_("Give a verdict on every accompanying document.")]})
+    if result == CheckResult.SATISFACTORY and not all(p and v for p, v in verdicts.values()):
+        raise PartOneInvalid(
+            {"result": [_("A missing or invalid document cannot give a satisfactory documentary check.")]}
+        )
+    _require_reason(result, reason)
+    check = DocumentaryCheck.objects.create(
+        consignment=consignment, result=result, reason=reason, inspector=actor, recorded_at=timezone.now()
+    )
+    DocumentVerdict.objects.bulk_create(
+        DocumentVerdict(check_record=check, document=documents[pk], present=present, valid=valid)
+        for pk, (present, valid) in verdicts.items()
+    )
+    data = {
+        "result": result,
+        "reason": reason,
+        "documents": [
+            {"type": documents[pk].document_type.code, "reference": documents[pk].reference, "present": p, "valid": v}
+            for pk, (p, v) in verdicts.items()
+        ],
+    }
+    _move_on(consignment=consignment, actor=actor, action="documentary_check.recorded", data=data)
+    return check
+
+
+@transaction.atomic
+def identity_check_record(
+    *, actor, consignment: Consignment, seals_as_declared: bool, goods_as_declared: bool, result: str, reason: str = ""
+) -> IdentityCheck:
+    """The identity check (art. 49(2)(a)): seals and goods match the documents. A mismatch cannot be
+    satisfactory."""
+    require_role(actor, Role.INSPECTOR)
+    if result == CheckResult.SATISFACTORY and not (seals_as_declared and goods_as_declared):
+        raise PartOneInvalid({"result": [_("Seals or goods that differ from Part I cannot be satisfactory.")]})
+    _require_reason(result, reason)
+    check = IdentityCheck.objects.create(
+        consignment=consignment,
+        seals_as_declared=seals_as_declared,
+        goods_as_declared=goods_as_declared,
+        result=result,
+        reason=reason,
+        inspector=actor,
+        recorded_at=timezone.now(),
+    )
+    data = {
+        "result": result,
+        "reason": reason,
+        "seals_as_declared": seals_as_declared,
+        "goods_as_declared": goods_as_declared,
+    }
+    _move_on(consignment=consignment, actor=actor, action="identity_check.recorded", data=data)
+    return check

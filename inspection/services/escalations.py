@@ -1,0 +1,24 @@
+"""Supervisors' answers to escalations (a late lab result, a documentary check not started in time)."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from inspection.audit import audit_record
+from inspection.errors import PartOneInvalid
+from inspection.models import Consignment
+from inspection.roles import Role
+from inspection.services.permissions import require_role
+
+
+@transaction.atomic
+def escalation_acknowledge(*, actor, consignment: Consignment, kind: str, action_taken: str) -> None:
+    """A supervisor records what was done about an escalation (chased the lab, assigned an inspector...)."""
+    require_role(actor, Role.SUPERVISOR)
+    if not action_taken.strip():
+        raise PartOneInvalid({"action_taken": [_("Say what was done.")]})
+    audit_record(
+        actor=actor,
+        action="escalation.acknowledged",
+        consignment=consignment,
+        data={"kind": kind, "action_taken": action_taken},
+    )

@@ -1,0 +1,90 @@
+"""Laboratory results: stored as received, then applied once."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inspection.audit import audit_record
+from inspection.errors import DomainError, TransitionNotAllowed
+from inspection.models import ConsignmentStatus, LabResult, LabResultSubmission, Sample
+from inspection.roles import Role
+from inspection.services.checks import _move_on
+from inspection.services.permissions import require_role
+
+CLOSED = {ConsignmentStatus.CLOSED, ConsignmentStatus.CANCELLED, ConsignmentStatus.REFUSED}
+
+
+class UnknownSample(DomainError):
+    """No sample has that number."""
+
+
+@transaction.atomic
+def lab_submission_store(*, lab_user, payload: dict) -> LabResultSubmission:
+    """Keep the lab's post exactly as received, before any rule runs: the evidence if a result is disputed."""
+    require_role(lab_user, Role.LAB)
+    return LabResultSubmission.objects.create(lab_user=lab_user, payload=payload)
+
+
+def lab_sample_for(*, sample_number: str) -> Sample:
+    sample = Sample.objects.select_related("consignment").filter(number=sample_number).first()
+    if sample is None:
+        raise UnknownSample(_("No sample has the number “%(number)s”.") % {"number": sample_number})
+    return sample
+
+
+@transaction.atomic
+def lab_result_record(
+    *, submission: LabResultSubmission, sample: Sample, conclusion: str, analytes: list, report=None
+) -> tuple[LabResult, bool]:
+    """Apply a lab result to its sample, once. The same result posted again changes nothing and returns
+    `created=False`; a different result for a sample that already has one, or a result for a consignment
+    that is closed, is refused. A result after its deadline is kept and flagged late."""
+    sample = Sample.objects.select_for_update().select_related("consignment").get(pk=sample.pk)
+    existing = LabResult.objects.filter(sample=sample).first()
+    if existing is not None:
+        if existing.conclusion == conclusion and existing.analytes == analytes:
+            submission.outcome = f"duplicate of result {existing.pk}"
+            submission.save(update_fields=["outcome"])
+            return existing, False
+        raise TransitionNotAllowed(
+            _("Sample %(number)s already has a result; a counter-analysis is a new sample.") % {"number": sample.number}
+        )
+    if sample.consignment.status in CLOSED:
+        raise TransitionNotAllowed(
+            _("The consignment of sample %(number)s is closed; its result can no longer be recorded.")
+            % {"number": sample.number}
+        )
+    now = timezone.now()
+    result = LabResult.objects.create(
+        sample=sample,
+        submission=submission,
+        conclusion=conclusion,
+        analytes=analytes,
+        received_at=now,
+        late=now > sample.result_due_at,
+        **({"report": report} if report else {}),
+    )
+    sample.status = Sample.Status.RESULT
+    sample.save(update_fields=["status"])
+    submission.outcome = f"applied as result {result.pk}"
+    submission.save(update_fields=["outcome"])
+    data = {"sample": sample.number, "conclusion": conclusion, "analytes": analytes, "late": result.late}
+    consignment = sample.consignment
+    if consignment.status == ConsignmentStatus.AWAITING_LAB:
+        _move_on(consignment=consignment, actor=submission.lab_user, action="lab_result.recorded", data=data)
+    else:
+        audit_record(actor=submission.lab_user, action="lab_result.recorded", consignment=consignment, data=data)
+    return result, True
+
+
+@transaction.atomic
+def lab_result_late(*, sample: Sample) -> None:
+    """A result not received by its due time: flagged, and escalated to the supervisors (by the flow)."""
+    updated = Sample.objects.filter(pk=sample.pk, status=Sample.Status.AWAITING).update(status=Sample.Status.LATE)
+    if updated:
+        audit_record(
+            actor=None,
+            action="lab_result.late",
+            consignment=sample.consignment,
+            data={"sample": sample.number, "due": sample.result_due_at},
+        )

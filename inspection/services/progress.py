@@ -1,0 +1,36 @@
+"""Where a consignment stands in its checks: what it is waiting for, from the records alone."""
+
+from inspection.models import CheckPlan, Consignment, ConsignmentStatus, Sample
+
+S = ConsignmentStatus
+
+
+def _record(consignment: Consignment, name: str):
+    try:
+        return getattr(consignment, name)
+    except Exception:  # RelatedObjectDoesNotExist: the check has not been recorded
+        return None
+
+
+def consignment_awaits(consignment: Consignment) -> str:
+    """The status that says what the checks still wait for (Regulation (EU) 2017/625, arts. 47-49):
+    the documentary check first; then the identity and physical checks the plan selected; then the results
+    of samples taken with the consignment detained; then the decision. A check that is not satisfactory
+    goes straight to the decision."""
+    documentary = _record(consignment, "documentary_check")
+    if documentary is None:
+        return S.SUBMITTED
+    if not documentary.satisfactory:
+        return S.AWAITING_DECISION
+    plan: CheckPlan | None = _record(consignment, "check_plan")
+    identity = _record(consignment, "identity_check")
+    if plan and plan.identity_selected:
+        if identity is None:
+            return S.CHECKING
+        if not identity.satisfactory:
+            return S.AWAITING_DECISION
+    if plan and plan.physical_selected and _record(consignment, "physical_check") is None:
+        return S.CHECKING
+    if consignment.samples.filter(detained=True).exclude(status=Sample.Status.RESULT).exists():
+        return S.AWAITING_LAB
+    return S.AWAITING_DECISION

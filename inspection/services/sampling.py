@@ -1,0 +1,83 @@
+"""The physical check and the samples taken during it."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inspection.errors import PartOneInvalid
+from inspection.models import Analysis, Consignment, Laboratory, PhysicalCheck, Sample
+from inspection.roles import Role
+from inspection.services.checks import _move_on, _require_reason
+from inspection.services.permissions import require_role
+
+
+def sample_number(consignment: Consignment, index: int) -> str:
+    """`<CHED number>-S<n>`: printed on the label, quoted by the lab."""
+    return f"{consignment.reference}-S{index}"
+
+
+@transaction.atomic
+def physical_check_record(
+    *, actor, consignment: Consignment, result: str, findings: str = "", reason: str = "", samples: list[dict] = ()
+) -> PhysicalCheck:
+    """The physical check (art. 49(2)(b)) and the samples it takes. Each sample names an analysis, a lab,
+    why it was taken (random, suspicion, reinforced check), how it is kept, and whether the consignment is
+    detained until the result or released pending it. Its result is due within the analysis's days."""
+    require_role(actor, Role.INSPECTOR)
+    _require_reason(result, reason)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    analyses = {a.code: a for a in Analysis.objects.in_force(today)}
+    labs = {lab.code: lab for lab in Laboratory.objects.in_force(today)}
+    errors = {}
+    for i, sample in enumerate(samples):
+        if sample.get("analysis") not in analyses:
+            errors[f"samples.{i}.analysis"] = [_("Choose an analysis.")]
+        if sample.get("laboratory") not in labs:
+            errors[f"samples.{i}.laboratory"] = [_("Choose a laboratory.")]
+        if sample.get("reason") not in Sample.Reason.values:
+            errors[f"samples.{i}.reason"] = [_("Choose why the sample is taken.")]
+        if sample.get("conservation") not in Sample.Conservation.values:
+            errors[f"samples.{i}.conservation"] = [_("Choose how the sample is kept.")]
+    if errors:
+        raise PartOneInvalid(errors)
+    check = PhysicalCheck.objects.create(
+        consignment=consignment, result=result, findings=findings, reason=reason, inspector=actor, recorded_at=now
+    )
+    taken = consignment.samples.count()
+    created = Sample.objects.bulk_create(
+        Sample(
+            consignment=consignment,
+            number=sample_number(consignment, taken + i + 1),
+            analysis=analyses[s["analysis"]],
+            laboratory=labs[s["laboratory"]],
+            reason=s["reason"],
+            conservation=s["conservation"],
+            detained=bool(s.get("detained", True)),
+            taken_by=actor,
+            taken_at=now,
+            result_due_at=now + datetime.timedelta(days=analyses[s["analysis"]].result_due_days),
+        )
+        for i, s in enumerate(samples)
+    )
+    data = {
+        "result": result,
+        "findings": findings,
+        "reason": reason,
+        "samples": [
+            {
+                "number": s.number,
+                "analysis": s.analysis.code,
+                "laboratory": s.laboratory.code,
+                "reason": s.reason,
+                "conservation": s.conservation,
+                "detained": s.detained,
+                "result_due_at": s.result_due_at,
+            }
+            for s in created
+        ],
+    }
+    _move_on(consignment=consignment, actor=actor, action="physical_check.recorded", data=data)
+    return check

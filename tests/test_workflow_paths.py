@@ -1,0 +1,264 @@
+"""Every path of the inspection flow, walked over HTTP as the users would: the importer submits through the
+API, inspectors and officers claim and execute their tasks in the staff UI, the lab posts to the API, and the
+certificate job runs as the worker would run it."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from inspection.models import AuditEvent, Commodity, Consignment, DocumentaryCheck, Notification
+from tests.conftest import api_client_for
+from tests.factories import part_one
+from workflows.flows import InspectionFlow
+from workflows.models import InspectionProcess
+from workflows.nodes import flow_job_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _urls():
+    import pif.urls  # noqa: F401  (Node.reverse needs the URLconf built)
+
+
+def _rates(cn_code, identity, physical):
+    Commodity.objects.filter(cn_code=cn_code).update(identity_rate=identity, physical_rate=physical)
+
+
+def _submit(importer, ched_type="CHED-PP", **overrides) -> Consignment:
+    response = api_client_for(importer).post(
+        "/api/v1/consignments/", part_one(ched_type, as_json=True, **overrides), format="json"
+    )
+    assert response.status_code == 201, response.json()
+    return Consignment.objects.get(reference=response.json()["reference"])
+
+
+def _open_task(consignment, node):
+    return Task.objects.get(
+        process__artifact_object_id=consignment.pk,
+        flow_task=node,
+        status__in=[STATUS.NEW, STATUS.ASSIGNED],
+    )
+
+
+def _do(user, consignment, node, data):
+    """Claim the task as `user` and submit its form; returns the execute response."""
+    task = _open_task(consignment, node)
+    client = Client()
+    client.force_login(user)
+    assert client.post(task.reverse("assign")).status_code == 302, f"{user} could not claim {node.name}"
+    response = client.post(task.reverse("execute"), data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    consignment.refresh_from_db()
+    return response
+
+
+def _run_certificate_job(consignment):
+    job = Task.objects.get(
+        process__artifact_object_id=consignment.pk,
+        flow_task=InspectionFlow.issue_certificate,
+        status=STATUS.SCHEDULED,
+    )
+    assert flow_job_run.run(job.flow_task.activation_class(job).ref()) == "done"
+    consignment.refresh_from_db()
+
+
+def _documentary_ok(consignment):
+    data = {"result": "satisfactory", "reason": ""}
+    for document in consignment.documents.all():
+        data[f"doc_{document.pk}_present"] = "on"
+        data[f"doc_{document.pk}_valid"] = "on"
+    return data
+
+
+ACCEPT = {"code": "acceptable_for_internal_market", "measure": "", "measure_deadline": "", "notes": ""}
+
+
+def _refuse():
+    deadline = (timezone.localdate() + datetime.timedelta(days=10)).isoformat()
+    return {
+        "code": "non_acceptable",
+        "measure": "destruction",
+        "measure_deadline": deadline,
+        "reasons": ["AbsenceInvalidCertificate"],
+        "notes": "Certificate expired",
+    }
+
+
+def _actions(consignment):
+    return list(AuditEvent.objects.filter(consignment=consignment).values_list("action", flat=True))
+
+
+def test_released_after_documentary_check_only(importer, inspector, officer):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    assert consignment.check_plan.identity_selected is False
+
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    assert consignment.status == "awaiting_decision"
+    _do(officer, consignment, InspectionFlow.decide, ACCEPT)
+    assert consignment.status == "accepted"
+    _run_certificate_job(consignment)
+
+    assert InspectionProcess.objects.get(artifact_object_id=consignment.pk).status == "DONE"
+    assert _actions(consignment) == [
+        "consignment.created",
+        "consignment.submitted",
+        "checks.planned",
+        "documentary_check.recorded",
+        "decision.recorded",
+        "certificate.issued",
+    ]
+    assert Notification.objects.filter(consignment=consignment, kind="decided").count() == 1
+
+
+def test_released_after_identity_and_physical_checks(importer, inspector, officer):
+    _rates("08045000", 100, 100)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    assert consignment.status == "checking"
+    _do(
+        inspector,
+        consignment,
+        InspectionFlow.identity_check,
+        {"seals_as_declared": "on", "goods_as_declared": "on", "result": "satisfactory"},
+    )
+    _do(
+        inspector,
+        consignment,
+        InspectionFlow.physical_check,
+        {
+            "result": "satisfactory",
+            "findings": "No pest found",
+            "samples-TOTAL_FORMS": "0",
+            "samples-INITIAL_FORMS": "0",
+        },
+    )
+    assert consignment.status == "awaiting_decision"
+    _do(officer, consignment, InspectionFlow.decide, ACCEPT)
+    _run_certificate_job(consignment)
+    assert consignment.status == "accepted"
+    assert "physical_check.recorded" in _actions(consignment)
+
+
+def test_detained_until_a_satisfactory_lab_result(importer, inspector, officer, lab):
+    _rates("08045000", 0, 100)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(
+        inspector,
+        consignment,
+        InspectionFlow.physical_check,
+        {
+            "result": "satisfactory",
+            "findings": "",
+            "samples-TOTAL_FORMS": "1",
+            "samples-INITIAL_FORMS": "0",
+            "samples-0-analysis": "PESTICIDE_RESIDUES",
+            "samples-0-laboratory": "LTA972",
+            "samples-0-reason": "random",
+            "samples-0-conservation": "chilled",
+            "samples-0-detained": "1",
+        },
+    )
+    assert consignment.status == "awaiting_lab"
+    sample = consignment.samples.get()
+    assert sample.number == f"{consignment.reference}-S1"
+    # the officer cannot decide yet: no decision task exists while the lab wait is open
+    assert not Task.objects.filter(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.decide).exists()
+
+    posted = api_client_for(lab).post(
+        "/api/v1/lab-results/",
+        {
+            "sample": sample.number,
+            "conclusion": "satisfactory",
+            "analytes": [{"name": "chlorpyrifos", "value": "<0.01", "unit": "mg/kg"}],
+        },
+        format="json",
+    )
+    assert posted.status_code == 201, posted.json()
+    again = api_client_for(lab).post(
+        "/api/v1/lab-results/",
+        {
+            "sample": sample.number,
+            "conclusion": "satisfactory",
+            "analytes": [{"name": "chlorpyrifos", "value": "<0.01", "unit": "mg/kg"}],
+        },
+        format="json",
+    )
+    assert again.status_code == 200  # the same result twice is one result
+    consignment.refresh_from_db()
+    assert consignment.status == "awaiting_decision"
+    _do(officer, consignment, InspectionFlow.decide, ACCEPT)
+    _run_certificate_job(consignment)
+    assert consignment.status == "accepted"
+    assert _actions(consignment).count("lab_result.recorded") == 1
+
+
+def test_refused_countersigned_and_followed_up(importer, inspector, officer, supervisor):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    data = _documentary_ok(consignment)
+    data.update(result="not_satisfactory", reason="Phytosanitary certificate expired")
+    data.pop(next(k for k in data if k.endswith("_valid")))
+    _do(inspector, consignment, InspectionFlow.documentary_check, data)
+    assert consignment.status == "awaiting_decision"
+    _do(officer, consignment, InspectionFlow.decide, _refuse())
+    assert consignment.status == "awaiting_countersign"
+    _do(supervisor, consignment, InspectionFlow.countersign, {"approve": "1", "comment": ""})
+    assert consignment.status == "refused"
+    _run_certificate_job(consignment)
+    _do(
+        inspector,
+        consignment,
+        InspectionFlow.follow_up,
+        {"outcome": "destroyed", "evidence": "Destruction certificate 2026-118, incinerator of Fort-de-France"},
+    )
+    assert consignment.status == "closed"
+    assert _actions(consignment)[-3:] == ["decision.countersigned", "certificate.issued", "follow_up.recorded"]
+    assert InspectionProcess.objects.get(artifact_object_id=consignment.pk).status == "DONE"
+
+
+def test_refusal_sent_back_goes_to_a_new_decision(importer, inspector, officer, supervisor):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(officer, consignment, InspectionFlow.decide, _refuse())
+    _do(supervisor, consignment, InspectionFlow.countersign, {"approve": "0", "comment": "Evidence is too thin"})
+    assert consignment.status == "awaiting_decision"
+    _do(officer, consignment, InspectionFlow.decide, ACCEPT)
+    assert consignment.status == "accepted"
+    assert consignment.decisions.filter(superseded=True).count() == 1
+
+
+def test_inspector_cannot_decide_and_importer_sees_no_tasks(importer, inspector, officer):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    task = _open_task(consignment, InspectionFlow.decide)
+    client = Client()
+    client.force_login(inspector)
+    assert client.post(task.reverse("assign")).status_code == 403
+    client.force_login(importer)
+    assert client.get("/workflow/inspection/queue/").status_code in (302, 403)
+
+
+def test_a_not_satisfactory_result_needs_a_reason(importer, inspector):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    task = _open_task(consignment, InspectionFlow.documentary_check)
+    client = Client()
+    client.force_login(inspector)
+    client.post(task.reverse("assign"))
+    data = _documentary_ok(consignment)
+    data["result"] = "not_satisfactory"
+    response = client.post(task.reverse("execute"), data)
+    assert response.status_code == 200
+    assert "reason" in response.content.decode().lower()
+    consignment.refresh_from_db()
+    assert consignment.status == "submitted"
+    assert not DocumentaryCheck.objects.filter(consignment=consignment).exists()

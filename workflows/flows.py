@@ -1,0 +1,221 @@
+"""The inspection of a consignment, from submitted Part I to decision and follow-up (DESIGN.md, steps 1-8).
+
+Read it top to bottom as the BPMN diagram (`/workflow/inspection/chart/`). Every step calls one service of
+`inspection.services`; the gateways only read what those services recorded."""
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock
+
+from inspection.models import Consignment, ConsignmentStatus, Sample
+from inspection.services.certificates import certificate_issue
+from inspection.services.checks import check_plan_record
+from inspection.services.lab import lab_result_late, lab_result_record
+
+from . import views
+from .models import InspectionProcess
+from .nodes import CeleryJob, ForEach
+
+CHECK = "workflows.can_check"
+DECIDE = "workflows.can_decide"
+SUPERVISE = "workflows.can_supervise"
+
+
+class InspectionFlow(flow.Flow):
+    """One consignment's checks at the border control post."""
+
+    process_class = InspectionProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Inspection")
+    process_description = _("Checks and decision on a consignment presented at the BCP.")
+
+    # importer (portal or API): Part I is submitted, the inspection starts
+    submit = flow.StartHandle(this.start_inspection).Annotation(title=_("Part I submitted")).Next(this.plan_checks)
+
+    # system
+    plan_checks = flow.Function(this.plan).Annotation(title=_("Plan checks")).Next(this.documentary_check)
+
+    # inspector
+    documentary_check = (
+        flow.View(views.DocumentaryCheckView.as_view())
+        .Annotation(title=_("Documentary check"))
+        .Permission(CHECK)
+        .OnTimeout(this.documentary_check_due, this.documentary_check_late, interrupting=False)
+        .Next(this.documents_ok)
+    )
+    documents_ok = (
+        flow.If(this.is_documentary_satisfactory)
+        .Annotation(title=_("Documents satisfactory?"))
+        .Then(this.needs_identity_check)
+        .Else(this.decide)
+    )
+    needs_identity_check = (
+        flow.If(this.is_identity_selected)
+        .Annotation(title=_("Identity check selected?"))
+        .Then(this.identity_check)
+        .Else(this.needs_physical_check)
+    )
+    identity_check = (
+        flow.View(views.IdentityCheckView.as_view())
+        .Annotation(title=_("Identity check"))
+        .Permission(CHECK)
+        .Next(this.identity_ok)
+    )
+    identity_ok = (
+        flow.If(this.is_identity_satisfactory)
+        .Annotation(title=_("Identity satisfactory?"))
+        .Then(this.needs_physical_check)
+        .Else(this.decide)
+    )
+    needs_physical_check = (
+        flow.If(this.is_physical_selected)
+        .Annotation(title=_("Physical check selected?"))
+        .Then(this.physical_check)
+        .Else(this.decide)
+    )
+    physical_check = (
+        flow.View(views.PhysicalCheckView.as_view())
+        .Annotation(title=_("Physical check and sampling"))
+        .Permission(CHECK)
+        .Next(this.consignment_detained)
+    )
+    consignment_detained = (
+        flow.If(this.has_detained_samples)
+        .Annotation(title=_("Detained for lab results?"))
+        .Then(this.each_sample)
+        .Else(this.decide)
+    )
+
+    # lab: one wait per sample, escalated to the supervisors when the result is late
+    each_sample = ForEach().Annotation(title=_("One wait per sample")).Each(this.lab_result, this.detained_samples)
+    lab_result = (
+        flow.Handle(this.apply_lab_result)
+        .Annotation(title=_("Lab result"))
+        .OnTimeout(this.lab_result_due, this.late_lab_result, interrupting=False)
+        .Next(this.lab_results_in)
+    )
+    lab_results_in = flow.Join().Annotation(title=_("All results in")).Next(this.decide)
+
+    # certifying officer
+    decide = (
+        flow.View(views.DecisionView.as_view()).Annotation(title=_("Decision")).Permission(DECIDE).Next(this.is_refused)
+    )
+    is_refused = (
+        flow.If(this.is_refusal).Annotation(title=_("Refused?")).Then(this.countersign).Else(this.issue_certificate)
+    )
+
+    # supervisor
+    countersign = (
+        flow.View(views.CountersignView.as_view())
+        .Annotation(title=_("Countersign the refusal"))
+        .Permission(SUPERVISE)
+        .Next(this.refusal_confirmed)
+    )
+    refusal_confirmed = (
+        flow.If(this.is_countersigned)
+        .Annotation(title=_("Countersigned?"))
+        .Then(this.issue_certificate)
+        .Else(this.decide)
+    )
+    late_lab_result = (
+        flow.View(views.LateLabResultView.as_view())
+        .Annotation(title=_("Late lab result"))
+        .Permission(SUPERVISE)
+        .onCreate(this.mark_result_late)
+        .Next(this.lab_results_in)
+    )
+    documentary_check_late = (
+        flow.View(views.LateDocumentaryCheckView.as_view())
+        .Annotation(title=_("Documentary check not started"))
+        .Permission(SUPERVISE)
+        .Next(this.escalation_closed)
+    )
+    escalation_closed = flow.End()
+
+    # system
+    issue_certificate = CeleryJob(this.issue).Annotation(title=_("Issue certificate")).Next(this.needs_follow_up)
+    needs_follow_up = (
+        flow.If(this.is_follow_up_needed)
+        .Annotation(title=_("Refused or channelled?"))
+        .Then(this.follow_up)
+        .Else(this.end)
+    )
+
+    # inspector
+    follow_up = (
+        flow.View(views.FollowUpView.as_view())
+        .Annotation(title=_("Follow-up (Part III)"))
+        .Permission(CHECK)
+        .Next(this.end)
+    )
+    end = flow.End()
+
+    # ---- steps: each calls one service
+    def start_inspection(self, activation, consignment: Consignment):
+        activation.process.artifact = consignment
+        return activation.process
+
+    def plan(self, activation):
+        check_plan_record(consignment=activation.process.consignment)
+
+    def apply_lab_result(self, activation, **result):
+        return lab_result_record(**result)
+
+    def issue(self, activation):
+        certificate_issue(consignment=activation.process.consignment)
+
+    # ---- gateways: read what the services recorded
+    def is_documentary_satisfactory(self, activation) -> bool:
+        return activation.process.consignment.documentary_check.satisfactory
+
+    def is_identity_selected(self, activation) -> bool:
+        return activation.process.consignment.check_plan.identity_selected
+
+    def is_identity_satisfactory(self, activation) -> bool:
+        return activation.process.consignment.identity_check.satisfactory
+
+    def is_physical_selected(self, activation) -> bool:
+        return activation.process.consignment.check_plan.physical_selected
+
+    def has_detained_samples(self, activation) -> bool:
+        return activation.process.consignment.status == ConsignmentStatus.AWAITING_LAB
+
+    def detained_samples(self, activation) -> list[dict]:
+        samples = activation.process.consignment.samples.filter(detained=True, status=Sample.Status.AWAITING)
+        return [{"sample": pk} for pk in samples.values_list("pk", flat=True)]
+
+    def is_refusal(self, activation) -> bool:
+        return activation.process.consignment.status == ConsignmentStatus.AWAITING_COUNTERSIGN
+
+    def is_countersigned(self, activation) -> bool:
+        return activation.process.consignment.status == ConsignmentStatus.REFUSED
+
+    def is_follow_up_needed(self, activation) -> bool:
+        consignment = activation.process.consignment
+        decision = consignment.decisions.filter(superseded=False).select_related("code").last()
+        return consignment.status == ConsignmentStatus.REFUSED or decision.code.code == "acceptable_if_channelled"
+
+    # ---- deadlines (fired by celery beat through `workflows.tasks.workflow_timers_fire`)
+    def documentary_check_due(self, activation) -> datetime.datetime:
+        """One hour before arrival, the documentary check should have started."""
+        arrival = activation.process.consignment.expected_arrival
+        return max(arrival - datetime.timedelta(hours=1), timezone.now())
+
+    def lab_result_due(self, activation) -> datetime.datetime:
+        return _sample_of(activation.task).result_due_at
+
+    def mark_result_late(self, activation):
+        sample = _sample_of(activation.task)
+        activation.task.data = {"sample": sample.pk}
+        activation.task.save(update_fields=["data"])
+        lab_result_late(sample=sample)
+
+
+def _sample_of(task) -> Sample:
+    """The sample a lab wait (or its timer, or its escalation) is about: the nearest task carrying it."""
+    while "sample" not in (task.data or {}):
+        task = task.previous.get()
+    return Sample.objects.select_related("consignment").get(pk=task.data["sample"])

@@ -1,0 +1,106 @@
+"""Forms of the inspection steps. They check types; the rules are the services'."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inspection.models import Analysis, CheckResult, DecisionCode, FollowUp, Laboratory, Measure, RefusalReason, Sample
+
+RESULT = forms.ChoiceField(label=_("Result"), choices=CheckResult.choices, widget=forms.RadioSelect)
+REASON = forms.CharField(
+    label=_("Reason (required when not satisfactory)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+)
+
+
+def _coded(model):
+    return [(row.code, str(row.name)) for row in model.objects.in_force(timezone.localdate())]
+
+
+class DocumentaryCheckForm(forms.Form):
+    def __init__(self, *args, documents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.documents = list(documents)
+        for document in self.documents:
+            label = f"{document.document_type.name} {document.reference}"
+            self.fields[f"doc_{document.pk}_present"] = forms.BooleanField(
+                label=_("%(document)s: present") % {"document": label}, required=False
+            )
+            self.fields[f"doc_{document.pk}_valid"] = forms.BooleanField(
+                label=_("%(document)s: valid") % {"document": label}, required=False
+            )
+        self.fields["result"] = RESULT
+        self.fields["reason"] = REASON
+
+    def verdicts(self) -> dict[int, tuple[bool, bool]]:
+        data = self.cleaned_data
+        return {d.pk: (data[f"doc_{d.pk}_present"], data[f"doc_{d.pk}_valid"]) for d in self.documents}
+
+
+class IdentityCheckForm(forms.Form):
+    seals_as_declared = forms.BooleanField(label=_("Seal numbers as declared"), required=False)
+    goods_as_declared = forms.BooleanField(label=_("Goods as declared"), required=False)
+    result = RESULT
+    reason = REASON
+
+
+class PhysicalCheckForm(forms.Form):
+    result = RESULT
+    findings = forms.CharField(label=_("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = REASON
+
+
+class SampleForm(forms.Form):
+    analysis = forms.ChoiceField(label=_("Analysis"))
+    laboratory = forms.ChoiceField(label=_("Laboratory"))
+    reason = forms.ChoiceField(label=_("Why"), choices=Sample.Reason.choices)
+    conservation = forms.ChoiceField(label=_("Conservation"), choices=Sample.Conservation.choices)
+    detained = forms.TypedChoiceField(
+        label=_("Consignment"),
+        choices=[("1", _("Detained until the result")), ("0", _("Released pending the result"))],
+        coerce=lambda v: v == "1",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["analysis"].choices = _coded(Analysis)
+        self.fields["laboratory"].choices = _coded(Laboratory)
+
+
+SampleFormSet = forms.formset_factory(SampleForm, extra=0, max_num=10)
+
+
+class DecisionForm(forms.Form):
+    code = forms.ChoiceField(label=_("Decision"))
+    measure = forms.ChoiceField(label=_("Measure (refusal)"), required=False)
+    measure_deadline = forms.DateField(
+        label=_("Deadline for the measure"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reasons = forms.MultipleChoiceField(
+        label=_("Reasons (refusal)"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].choices = _coded(DecisionCode)
+        self.fields["measure"].choices = [("", "—"), *_coded(Measure)]
+        self.fields["reasons"].choices = _coded(RefusalReason)
+
+
+class CountersignForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        label=_("Refusal"),
+        choices=[("1", _("Countersign: the consignment is refused")), ("0", _("Send back to the officer"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EscalationForm(forms.Form):
+    action_taken = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FollowUpForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=FollowUp.Outcome.choices)
+    evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}))

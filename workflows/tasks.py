@@ -1,0 +1,12 @@
+"""Celery beat's side of the flow: fire the due timers (lab and documentary-check deadlines)."""
+
+from celery import shared_task
+from viewflow.workflow.timers import fire_due_timers
+
+from .nodes import flow_job_run  # noqa: F401  (registers the job runner with the worker)
+
+
+@shared_task(acks_late=True)
+def workflow_timers_fire() -> int:
+    """Run by beat every `PIF_TIMER_INTERVAL` seconds; one beat only (DESIGN.md)."""
+    return fire_due_timers()

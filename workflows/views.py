@@ -1,0 +1,144 @@
+"""Task views: each validates its form, calls one service, and completes the task."""
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from django.views import generic
+from viewflow.workflow.flow.views import mixins
+
+from inspection.errors import DomainError, PartOneInvalid
+from inspection.services.checks import documentary_check_record, identity_check_record
+from inspection.services.decisions import decision_countersign, decision_record
+from inspection.services.escalations import escalation_acknowledge
+from inspection.services.follow_up import follow_up_record
+from inspection.services.sampling import physical_check_record
+
+from . import forms
+
+
+class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, generic.FormView):
+    template_filename = "task.html"
+    success_message = _("%(task)s recorded for %(reference)s.")
+
+    @property
+    def consignment(self):
+        return self.request.activation.process.consignment
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["consignment"] = self.consignment
+        return context
+
+    def record(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.record(form)
+        except PartOneInvalid as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+            return self.form_invalid(form)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        self.request.activation.execute()
+        messages.success(
+            self.request,
+            self.success_message
+            % {"task": self.request.activation.flow_task.task_title, "reference": self.consignment.reference},
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class DocumentaryCheckView(TaskFormView):
+    form_class = forms.DocumentaryCheckForm
+
+    def get_form_kwargs(self):
+        documents = self.consignment.documents.select_related("document_type")
+        return {**super().get_form_kwargs(), "documents": documents}
+
+    def record(self, form):
+        documentary_check_record(
+            actor=self.request.user,
+            consignment=self.consignment,
+            verdicts=form.verdicts(),
+            result=form.cleaned_data["result"],
+            reason=form.cleaned_data["reason"],
+        )
+
+
+class IdentityCheckView(TaskFormView):
+    form_class = forms.IdentityCheckForm
+
+    def record(self, form):
+        identity_check_record(actor=self.request.user, consignment=self.consignment, **form.cleaned_data)
+
+
+class PhysicalCheckView(TaskFormView):
+    form_class = forms.PhysicalCheckForm
+    template_name = "workflows/physical_check.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("samples", self.samples)
+        return context
+
+    def get_form(self, form_class=None):
+        data = self.request.POST if self.request.method == "POST" else None
+        self.samples = forms.SampleFormSet(data, prefix="samples")
+        return super().get_form(form_class)
+
+    def form_valid(self, form):
+        if not self.samples.is_valid():
+            return self.form_invalid(form)
+        return super().form_valid(form)
+
+    def record(self, form):
+        physical_check_record(
+            actor=self.request.user,
+            consignment=self.consignment,
+            samples=[s for s in self.samples.cleaned_data if s],
+            **form.cleaned_data,
+        )
+
+
+class DecisionView(TaskFormView):
+    form_class = forms.DecisionForm
+
+    def record(self, form):
+        decision_record(actor=self.request.user, consignment=self.consignment, **form.cleaned_data)
+
+
+class CountersignView(TaskFormView):
+    form_class = forms.CountersignForm
+
+    def record(self, form):
+        decision = self.consignment.decisions.filter(superseded=False).last()
+        decision_countersign(actor=self.request.user, decision=decision, **form.cleaned_data)
+
+
+class LateLabResultView(TaskFormView):
+    form_class = forms.EscalationForm
+
+    def record(self, form):
+        escalation_acknowledge(
+            actor=self.request.user, consignment=self.consignment, kind="lab_result_late", **form.cleaned_data
+        )
+
+
+class LateDocumentaryCheckView(TaskFormView):
+    form_class = forms.EscalationForm
+
+    def record(self, form):
+        escalation_acknowledge(
+            actor=self.request.user, consignment=self.consignment, kind="documentary_check_late", **form.cleaned_data
+        )
+
+
+class FollowUpView(TaskFormView):
+    form_class = forms.FollowUpForm
+
+    def record(self, form):
+        follow_up_record(actor=self.request.user, consignment=self.consignment, **form.cleaned_data)
