@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from inspection.models import CommodityLine, Consignment
+from inspection.models import CommodityLine, Consignment, ConsignmentStatus
 from inspection.roles import Role, is_staff_user, user_roles
 
 
@@ -63,4 +63,28 @@ def consignment_part_one(consignment: Consignment) -> dict:
         "accompanying_documents": [
             {"type": d.document_type.code, "reference": d.reference} for d in consignment.documents.all()
         ],
+    }
+
+
+DECIDED = {ConsignmentStatus.ACCEPTED, ConsignmentStatus.REFUSED, ConsignmentStatus.CLOSED}
+
+
+def consignment_decision(consignment: Consignment) -> dict | None:
+    """The decision in force, as the importer may see it: none while it is pending (a refusal is pending
+    until a supervisor countersigns it)."""
+    if consignment.status not in DECIDED:
+        return None
+    decision = (
+        consignment.decisions.filter(superseded=False).select_related("code", "measure").prefetch_related("reasons").last()
+    )
+    if decision is None:
+        return None
+    return {
+        "code": decision.code.code,
+        "label": decision.code.name,
+        "acceptable": decision.acceptable,
+        "measure": decision.measure.code if decision.measure else None,
+        "measure_deadline": decision.measure_deadline,
+        "reasons": [reason.code for reason in decision.reasons.all()],
+        "decided_at": decision.decided_at,
     }

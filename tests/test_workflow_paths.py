@@ -262,3 +262,22 @@ def test_a_not_satisfactory_result_needs_a_reason(importer, inspector):
     consignment.refresh_from_db()
     assert consignment.status == "submitted"
     assert not DocumentaryCheck.objects.filter(consignment=consignment).exists()
+
+
+def test_importer_sees_steps_and_decision_but_not_who_or_notes(importer, inspector, officer, supervisor):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(officer, consignment, InspectionFlow.decide, _refuse())
+    detail = api_client_for(importer).get(f"/api/v1/consignments/{consignment.reference}/").json()
+    assert detail["decision"] is None  # a refusal is not final until countersigned
+    assert [s["step"] for s in detail["timeline"]] == ["created", "submitted", "documentary_check"]
+    _do(supervisor, consignment, InspectionFlow.countersign, {"approve": "1", "comment": "Agreed"})
+
+    detail = api_client_for(importer).get(f"/api/v1/consignments/{consignment.reference}/").json()
+    assert detail["status"] == "refused"
+    assert detail["decision"]["code"] == "non_acceptable" and detail["decision"]["measure"] == "destruction"
+    assert detail["timeline"][-1]["step"] == "refusal_confirmed"
+    body = str(detail)
+    for secret in ("Certificate expired", "Agreed", inspector.username, officer.username, supervisor.username):
+        assert secret not in body

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from inspection.models import Consignment, TransportMode
-from inspection.selectors import consignment_part_one
+from inspection.selectors import consignment_decision, consignment_part_one
 from inspection.timeline import importer_timeline
 
 
@@ -67,6 +67,17 @@ class TimelineEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     step = serializers.CharField()
     label = serializers.CharField()
+    outcome = serializers.CharField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    acceptable = serializers.BooleanField()
+    measure = serializers.CharField(allow_null=True)
+    measure_deadline = serializers.DateField(allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField())
+    decided_at = serializers.DateTimeField()
 
 
 class CertificateLinkSerializer(serializers.Serializer):
@@ -85,7 +96,7 @@ class ConsignmentSerializer(PartOneSerializer):
     created_at = serializers.DateTimeField(read_only=True)
     submitted_at = serializers.DateTimeField(read_only=True, allow_null=True)
     timeline = TimelineEntrySerializer(many=True, read_only=True)
-    decision = serializers.DictField(read_only=True, allow_null=True)
+    decision = DecisionSerializer(read_only=True, allow_null=True)
     certificates = CertificateLinkSerializer(many=True, read_only=True)
 
     def to_representation(self, instance: Consignment):
@@ -98,7 +109,7 @@ class ConsignmentSerializer(PartOneSerializer):
                 "created_at": instance.created_at,
                 "submitted_at": instance.submitted_at,
                 "timeline": importer_timeline(instance.audit_events.all()),
-                "decision": None,  # set by the inspection workflow once a certifying officer decides
+                "decision": consignment_decision(instance),
                 "certificates": [],
             }
         )

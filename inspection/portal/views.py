@@ -13,7 +13,12 @@ from inspection.errors import DomainError, PartOneInvalid
 from inspection.filters import ConsignmentFilter
 from inspection.models import ChedType, Commodity, DocumentType
 from inspection.roles import Role, user_roles
-from inspection.selectors import consignment_part_one, consignment_with_part_one, consignments_visible_to
+from inspection.selectors import (
+    consignment_decision,
+    consignment_part_one,
+    consignment_with_part_one,
+    consignments_visible_to,
+)
 from inspection.services.consignments import (
     consignment_cancel,
     consignment_create,
@@ -146,6 +151,7 @@ def consignment_detail(request, reference):
             "consignment": consignment,
             "part": consignment_part_one(consignment),
             "timeline": importer_timeline(consignment.audit_events.all()),
+            "decision": consignment_decision(consignment),
             "can_edit": consignment.is_draft and _is_importer(request.user),
         },
     )
