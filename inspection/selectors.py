@@ -75,7 +75,10 @@ def consignment_decision(consignment: Consignment) -> dict | None:
     if consignment.status not in DECIDED:
         return None
     decision = (
-        consignment.decisions.filter(superseded=False).select_related("code", "measure").prefetch_related("reasons").last()
+        consignment.decisions.filter(superseded=False)
+        .select_related("code", "measure")
+        .prefetch_related("reasons")
+        .last()
     )
     if decision is None:
         return None

@@ -34,11 +34,21 @@ def _detained(importer, inspector):
     _rates("08045000", 0, 100)
     consignment = _submit(importer)
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
-    _do(inspector, consignment, InspectionFlow.physical_check, {
-        "result": "satisfactory", "samples-TOTAL_FORMS": "1", "samples-INITIAL_FORMS": "0",
-        "samples-0-analysis": "HISTAMINE", "samples-0-laboratory": "LTA972", "samples-0-reason": "suspicion",
-        "samples-0-conservation": "frozen", "samples-0-detained": "1",
-    })
+    _do(
+        inspector,
+        consignment,
+        InspectionFlow.physical_check,
+        {
+            "result": "satisfactory",
+            "samples-TOTAL_FORMS": "1",
+            "samples-INITIAL_FORMS": "0",
+            "samples-0-analysis": "HISTAMINE",
+            "samples-0-laboratory": "LTA972",
+            "samples-0-reason": "suspicion",
+            "samples-0-conservation": "frozen",
+            "samples-0-detained": "1",
+        },
+    )
     return consignment
 
 
@@ -46,7 +56,9 @@ def test_lab_deadline_is_the_analysis_deadline(importer, inspector):
     consignment = _detained(importer, inspector)
     sample = consignment.samples.get()
     timer = Task.objects.get(
-        process__artifact_object_id=consignment.pk, status=STATUS.SCHEDULED, previous__flow_task=InspectionFlow.lab_result
+        process__artifact_object_id=consignment.pk,
+        status=STATUS.SCHEDULED,
+        previous__flow_task=InspectionFlow.lab_result,
     )
     assert timer.scheduled == sample.result_due_at
     assert (sample.result_due_at - sample.taken_at).days == 5  # histamine: 5 days
@@ -56,8 +68,9 @@ def test_late_lab_result_escalates_and_the_late_result_still_counts(importer, in
     consignment = _detained(importer, inspector)
     past = timezone.now() - datetime.timedelta(minutes=1)
     consignment.samples.update(result_due_at=past)
-    Task.objects.filter(process__artifact_object_id=consignment.pk, flow_task_type="TIMER",
-                        status=STATUS.SCHEDULED).update(scheduled=past)
+    Task.objects.filter(
+        process__artifact_object_id=consignment.pk, flow_task_type="TIMER", status=STATUS.SCHEDULED
+    ).update(scheduled=past)
 
     assert workflow_timers_fire() >= 1
 
@@ -79,19 +92,22 @@ def test_late_lab_result_escalates_and_the_late_result_still_counts(importer, in
 def test_documentary_check_not_started_before_arrival_escalates(importer):
     _rates("08045000", 0, 0)
     consignment = _submit(importer)
-    Task.objects.filter(process__artifact_object_id=consignment.pk, flow_task_type="TIMER",
-                        status=STATUS.SCHEDULED).update(scheduled=timezone.now())
+    Task.objects.filter(
+        process__artifact_object_id=consignment.pk, flow_task_type="TIMER", status=STATUS.SCHEDULED
+    ).update(scheduled=timezone.now())
     workflow_timers_fire()
     assert _tasks(consignment, InspectionFlow.documentary_check_late, status=STATUS.NEW).exists()
     assert _tasks(consignment, InspectionFlow.documentary_check, status=STATUS.NEW).exists()  # still to do
 
 
 def test_unknown_sample_and_wrong_role_are_refused(lab, importer):
-    response = api_client_for(lab).post("/api/v1/lab-results/", {"sample": "NOPE-S1", "conclusion": "satisfactory"},
-                                        format="json")
+    response = api_client_for(lab).post(
+        "/api/v1/lab-results/", {"sample": "NOPE-S1", "conclusion": "satisfactory"}, format="json"
+    )
     assert response.status_code == 404 and "NOPE-S1" in response.json()["sample"][0]
-    response = api_client_for(importer).post("/api/v1/lab-results/", {"sample": "X", "conclusion": "satisfactory"},
-                                             format="json")
+    response = api_client_for(importer).post(
+        "/api/v1/lab-results/", {"sample": "X", "conclusion": "satisfactory"}, format="json"
+    )
     assert response.status_code == 403
 
 
@@ -99,10 +115,11 @@ def test_a_different_second_result_is_a_conflict(importer, inspector, lab):
     consignment = _detained(importer, inspector)
     number = consignment.samples.get().number
     client = api_client_for(lab)
-    assert client.post("/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory"},
-                       format="json").status_code == 201
-    response = client.post("/api/v1/lab-results/", {"sample": number, "conclusion": "not_satisfactory"},
-                           format="json")
+    assert (
+        client.post("/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory"}, format="json").status_code
+        == 201
+    )
+    response = client.post("/api/v1/lab-results/", {"sample": number, "conclusion": "not_satisfactory"}, format="json")
     assert response.status_code == 409 and "already has a result" in response.json()["detail"]
 
 
@@ -112,6 +129,7 @@ def test_report_must_be_a_pdf(importer, inspector, lab):
     consignment = _detained(importer, inspector)
     number = consignment.samples.get().number
     fake = SimpleUploadedFile("report.pdf", b"<html>not a pdf</html>", content_type="application/pdf")
-    response = api_client_for(lab).post("/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory",
-                                                                  "report": fake}, format="multipart")
+    response = api_client_for(lab).post(
+        "/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory", "report": fake}, format="multipart"
+    )
     assert response.status_code == 400 and "PDF" in str(response.json())

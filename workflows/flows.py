@@ -19,6 +19,8 @@ from . import views
 from .models import InspectionProcess
 from .nodes import CeleryJob, ForEach
 
+# What a task list shows of each task: the consignment it is about.
+SUMMARY = "{{ process.artifact.reference }} · {{ process.artifact.consignor_name }} · {{ process.artifact.bcp.code }}"
 CHECK = "workflows.can_check"
 DECIDE = "workflows.can_decide"
 SUPERVISE = "workflows.can_supervise"
@@ -31,6 +33,7 @@ class InspectionFlow(flow.Flow):
     lock_impl = lock.select_for_update_lock
     process_title = _("Inspection")
     process_description = _("Checks and decision on a consignment presented at the BCP.")
+    process_summary_template = SUMMARY
 
     # importer (portal or API): Part I is submitted, the inspection starts
     submit = flow.StartHandle(this.start_inspection).Annotation(title=_("Part I submitted")).Next(this.plan_checks)
@@ -41,7 +44,7 @@ class InspectionFlow(flow.Flow):
     # inspector
     documentary_check = (
         flow.View(views.DocumentaryCheckView.as_view())
-        .Annotation(title=_("Documentary check"))
+        .Annotation(title=_("Documentary check"), summary_template=SUMMARY)
         .Permission(CHECK)
         .OnTimeout(this.documentary_check_due, this.documentary_check_late, interrupting=False)
         .Next(this.documents_ok)
@@ -60,7 +63,7 @@ class InspectionFlow(flow.Flow):
     )
     identity_check = (
         flow.View(views.IdentityCheckView.as_view())
-        .Annotation(title=_("Identity check"))
+        .Annotation(title=_("Identity check"), summary_template=SUMMARY)
         .Permission(CHECK)
         .Next(this.identity_ok)
     )
@@ -78,7 +81,7 @@ class InspectionFlow(flow.Flow):
     )
     physical_check = (
         flow.View(views.PhysicalCheckView.as_view())
-        .Annotation(title=_("Physical check and sampling"))
+        .Annotation(title=_("Physical check and sampling"), summary_template=SUMMARY)
         .Permission(CHECK)
         .Next(this.consignment_detained)
     )
@@ -101,7 +104,10 @@ class InspectionFlow(flow.Flow):
 
     # certifying officer
     decide = (
-        flow.View(views.DecisionView.as_view()).Annotation(title=_("Decision")).Permission(DECIDE).Next(this.is_refused)
+        flow.View(views.DecisionView.as_view())
+        .Annotation(title=_("Decision"), summary_template=SUMMARY)
+        .Permission(DECIDE)
+        .Next(this.is_refused)
     )
     is_refused = (
         flow.If(this.is_refusal).Annotation(title=_("Refused?")).Then(this.countersign).Else(this.issue_certificate)
@@ -110,7 +116,7 @@ class InspectionFlow(flow.Flow):
     # supervisor
     countersign = (
         flow.View(views.CountersignView.as_view())
-        .Annotation(title=_("Countersign the refusal"))
+        .Annotation(title=_("Countersign the refusal"), summary_template=SUMMARY)
         .Permission(SUPERVISE)
         .Next(this.refusal_confirmed)
     )
@@ -122,14 +128,14 @@ class InspectionFlow(flow.Flow):
     )
     late_lab_result = (
         flow.View(views.LateLabResultView.as_view())
-        .Annotation(title=_("Late lab result"))
+        .Annotation(title=_("Late lab result"), summary_template=SUMMARY)
         .Permission(SUPERVISE)
         .onCreate(this.mark_result_late)
         .Next(this.lab_results_in)
     )
     documentary_check_late = (
         flow.View(views.LateDocumentaryCheckView.as_view())
-        .Annotation(title=_("Documentary check not started"))
+        .Annotation(title=_("Documentary check not started"), summary_template=SUMMARY)
         .Permission(SUPERVISE)
         .Next(this.escalation_closed)
     )
@@ -147,7 +153,7 @@ class InspectionFlow(flow.Flow):
     # inspector
     follow_up = (
         flow.View(views.FollowUpView.as_view())
-        .Annotation(title=_("Follow-up (Part III)"))
+        .Annotation(title=_("Follow-up (Part III)"), summary_template=SUMMARY)
         .Permission(CHECK)
         .Next(this.end)
     )

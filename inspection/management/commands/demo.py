@@ -20,6 +20,8 @@ from inspection.roles import Role
 from inspection.services.consignments import consignment_create
 from inspection.services.part_one import container_check_digit
 
+from ._demo_flow import STAGES, drive
+
 PASSWORD = "demo"  # noqa: S105  (demo only; DESIGN.md)
 COMPANIES = {
     "importer": ("Antilles Primeurs SARL", "ZI de la Lézarde, 97232 Le Lamentin", "FR0973201234500"),
@@ -98,9 +100,14 @@ class Command(BaseCommand):
         ):
             catalogue.setdefault(commodity.ched_type.code, []).append(commodity)
         todo = [(user, i) for user in importers for i in range(self._existing(user), consignments)]
+        staff = {username: User.objects.get(username=username) for username in STAFF}
+        created = 0
         for user, i in tqdm(todo, desc="Demo consignments", unit="CHED", disable=not todo):
             part_one = self._part_one(rng, user, i, catalogue)
-            consignment_create(actor=user, part_one=part_one, draft=(i % 9 == 8))
+            consignment = consignment_create(actor=user, part_one=part_one, draft=(i % 9 == 8))
+            if not consignment.is_draft:
+                drive(consignment, STAGES[created % len(STAGES)], staff)
+                created += 1
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Consignment.objects.count()} consignments. Logins (password “{PASSWORD}”): "

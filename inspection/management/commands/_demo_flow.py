@@ -1,0 +1,173 @@
+"""The demo's inspections: consignments pushed through the real flow, with the same services and
+activations as the task views, and left at every step so that each demo user finds work waiting."""
+
+import datetime
+
+from django.utils import timezone
+
+from inspection.models import Consignment, ConsignmentStatus, Sample
+from inspection.services.checks import documentary_check_record, identity_check_record
+from inspection.services.decisions import decision_countersign, decision_record
+from inspection.services.follow_up import follow_up_record
+from inspection.services.sampling import physical_check_record
+from workflows.flows import InspectionFlow
+from workflows.nodes import flow_job_run
+from workflows.steps import open_task, task_complete_as
+
+# Where each demo consignment stops; cycled over the submitted consignments.
+STAGES = [
+    "documentary",
+    "accepted",
+    "checks",
+    "decision",
+    "lab",
+    "refused",
+    "countersign",
+    "accepted",
+    "lab_late",
+    "closed",
+]
+
+
+def drive(consignment: Consignment, stage: str, users: dict) -> None:
+    plan = consignment.check_plan
+    if stage in ("lab", "lab_late") and not plan.physical_selected:
+        stage = "decision"
+    if stage == "documentary":
+        return
+    refuse = stage in ("refused", "countersign", "closed")
+    _step(
+        consignment,
+        InspectionFlow.documentary_check,
+        users["inspector"],
+        lambda: documentary_check_record(
+            actor=users["inspector"],
+            consignment=consignment,
+            verdicts={d.pk: (True, not refuse) for d in consignment.documents.all()},
+            result="not_satisfactory" if refuse else "satisfactory",
+            reason="Certificat phytosanitaire expiré / phytosanitary certificate expired" if refuse else "",
+        ),
+    )
+    if stage == "checks" or refuse:
+        if stage == "checks":
+            return
+    else:
+        if plan.identity_selected:
+            _step(
+                consignment,
+                InspectionFlow.identity_check,
+                users["inspector"],
+                lambda: identity_check_record(
+                    actor=users["inspector"],
+                    consignment=consignment,
+                    seals_as_declared=True,
+                    goods_as_declared=True,
+                    result="satisfactory",
+                ),
+            )
+        if plan.physical_selected:
+            samples = (
+                []
+                if stage not in ("lab", "lab_late")
+                else [
+                    {
+                        "analysis": "PESTICIDE_RESIDUES",
+                        "laboratory": "LTA972",
+                        "reason": "random",
+                        "conservation": "chilled",
+                        "detained": True,
+                    }
+                ]
+            )
+            _step(
+                consignment,
+                InspectionFlow.physical_check,
+                users["inspector"],
+                lambda: physical_check_record(
+                    actor=users["inspector"],
+                    consignment=consignment,
+                    result="satisfactory",
+                    findings="RAS",
+                    samples=samples,
+                ),
+            )
+        if stage == "lab_late":
+            # the analysis is overdue: its deadline passed, beat's timer task escalates it
+            from workflows.tasks import workflow_timers_fire
+
+            past = timezone.now() - datetime.timedelta(hours=1)
+            Sample.objects.filter(consignment=consignment).update(result_due_at=past)
+            InspectionFlow.task_class.objects.filter(
+                process__artifact_object_id=consignment.pk,
+                flow_task_type="TIMER",
+                status="SCHEDULED",
+                previous__flow_task=InspectionFlow.lab_result,
+            ).update(scheduled=past)
+            workflow_timers_fire()
+            return
+        if stage in ("lab", "decision"):
+            return
+    consignment.refresh_from_db()
+    if consignment.status != ConsignmentStatus.AWAITING_DECISION:
+        return
+    deadline = timezone.localdate() + datetime.timedelta(days=15)
+    _step(
+        consignment,
+        InspectionFlow.decide,
+        users["officer"],
+        lambda: decision_record(
+            actor=users["officer"],
+            consignment=consignment,
+            **(
+                {
+                    "code": "non_acceptable",
+                    "measure": "destruction",
+                    "measure_deadline": deadline,
+                    "reasons": ["AbsenceInvalidCertificate"],
+                    "notes": "Certificat non valide",
+                }
+                if refuse
+                else {"code": "acceptable_for_internal_market"}
+            ),
+        ),
+    )
+    if stage in ("accepted", "countersign"):
+        return
+    decision = consignment.decisions.filter(superseded=False).last()
+    _step(
+        consignment,
+        InspectionFlow.countersign,
+        users["supervisor"],
+        lambda: decision_countersign(
+            actor=users["supervisor"],
+            decision=decision,
+            approve=True,
+            comment="Contresigné",
+        ),
+    )
+    if stage == "closed":
+        # The follow-up comes after the certificate job: run it here as the worker would (the worker then
+        # receives the same job too, and skips it as already done).
+        job = InspectionFlow.task_class.objects.get(
+            process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.issue_certificate
+        )
+        flow_job_run.run(job.flow_task.activation_class(job).ref())
+        _step(
+            consignment,
+            InspectionFlow.follow_up,
+            users["inspector"],
+            lambda: follow_up_record(
+                actor=users["inspector"],
+                consignment=consignment,
+                outcome="destroyed",
+                evidence="Procès-verbal de destruction 2026-014 / destruction report",
+            ),
+        )
+
+
+def _step(consignment, node, user, record):
+    task = open_task(consignment, node)
+    if task is None:
+        raise RuntimeError(f"{consignment.reference}: no open {node.name} task")
+    task_complete_as(user=user, task=task, record=record)
+    consignment.refresh_from_db()

@@ -1,0 +1,33 @@
+"""Driving human tasks from code (the demo, scripts): claim the task as a user and complete it with a
+service call, exactly as its view does, under the flow lock."""
+
+from types import SimpleNamespace
+
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from inspection.errors import NotPermitted
+from inspection.models import Consignment
+
+
+def open_task(consignment: Consignment, node) -> Task | None:
+    return Task.objects.filter(
+        process__artifact_object_id=consignment.pk, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED]
+    ).first()
+
+
+def task_complete_as(*, user, task: Task, record) -> None:
+    """Claim `task` for `user` (only if its permission allows, as in the UI) and complete it with
+    `record()`, a call to the step's service."""
+    if task.owner_id is None:
+        if not task.flow_task.can_assign(user, task):
+            raise NotPermitted(_("This task is not for you."))
+        with task.activation() as activation:
+            activation.assign(user)
+    elif task.owner_id != user.pk:
+        raise NotPermitted(_("This task is assigned to someone else."))
+    with task.activation() as activation:
+        activation.start(SimpleNamespace(user=user))
+        record()
+        activation.execute()
