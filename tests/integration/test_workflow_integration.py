@@ -1,0 +1,78 @@
+"""The inspection flow on PostgreSQL with a real Celery worker: the certificate job runs in the worker, and
+two inspectors racing for one task cannot both win."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from inspection.models import Commodity, Notification
+from inspection.roles import Role
+from inspection.services.checks import documentary_check_record
+from inspection.services.consignments import consignment_create
+from inspection.services.decisions import decision_record
+from tests.factories import UserFactory, importer_factory, part_one
+from tests.integration.conftest import wait_for
+from workflows.flows import InspectionFlow
+from workflows.models import InspectionProcess
+from workflows.steps import open_task, task_complete_as
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(autouse=True)
+def _urls():
+    import pif.urls  # noqa: F401
+
+
+def _submitted():
+    Commodity.objects.filter(cn_code="08045000").update(identity_rate=0, physical_rate=0)
+    return consignment_create(actor=importer_factory("flowing"), part_one=part_one())
+
+
+def test_the_worker_runs_the_certificate_job_and_the_flow_ends(celery_worker):
+    consignment = _submitted()
+    inspector = UserFactory(username="ines-it", roles=[Role.INSPECTOR])
+    officer = UserFactory(username="olivier-it", roles=[Role.INSPECTOR, Role.CERTIFYING_OFFICER])
+    task_complete_as(user=inspector, task=open_task(consignment, InspectionFlow.documentary_check), record=lambda: (
+        documentary_check_record(actor=inspector, consignment=consignment,
+                                 verdicts={d.pk: (True, True) for d in consignment.documents.all()},
+                                 result="satisfactory")))
+    task_complete_as(user=officer, task=open_task(consignment, InspectionFlow.decide), record=lambda: (
+        decision_record(actor=officer, consignment=consignment, code="acceptable_for_internal_market")))
+
+    process = wait_for(lambda: InspectionProcess.objects.filter(artifact_object_id=consignment.pk,
+                                                                 status="DONE").first(), timeout=60)
+
+    assert process is not None, "the worker did not run the certificate job"
+    job = Task.objects.get(process=process, flow_task=InspectionFlow.issue_certificate)
+    assert job.status == STATUS.DONE
+    assert Notification.objects.filter(consignment=consignment, kind="decided").exists()
+
+
+def test_two_inspectors_claiming_one_task_exactly_one_wins():
+    consignment = _submitted()
+    task = open_task(consignment, InspectionFlow.documentary_check)
+    inspectors = [UserFactory(username=f"racer-{i}", roles=[Role.INSPECTOR]) for i in range(2)]
+    barrier = threading.Barrier(2)
+    answers = {}
+
+    def claim(user):
+        client = Client()
+        client.force_login(user)
+        barrier.wait()
+        answers[user.username] = client.post(task.reverse("assign")).status_code
+        connection.close()
+
+    threads = [threading.Thread(target=claim, args=(user,)) for user in inspectors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers.values()) == [302, 403], answers
+    task.refresh_from_db()
+    assert task.owner.username in answers and answers[task.owner.username] == 302
