@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from inspection.errors import DomainError, PartOneInvalid
 from inspection.filters import ConsignmentFilter
 from inspection.models import ChedType, Commodity, DocumentType
-from inspection.roles import Role, user_roles
+from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import (
     consignment_decision,
     consignment_part_one,
@@ -39,6 +39,9 @@ def _visible(request, reference):
 
 @login_required
 def home(request):
+    """Staff start from their task lists; importers from their consignments."""
+    if is_staff_user(request.user):
+        return redirect("/workflow/")
     return redirect("portal:consignment-list")
 
 

@@ -48,10 +48,9 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
             reason="Certificat phytosanitaire expiré / phytosanitary certificate expired" if refuse else "",
         ),
     )
-    if stage == "checks" or refuse:
-        if stage == "checks":
-            return
-    else:
+    if stage == "checks":
+        return
+    if not refuse:
         if plan.identity_selected:
             _step(
                 consignment,
