@@ -45,15 +45,32 @@ def child(url: str, consignments: int) -> dict:
     def steps(c):
         docs = {d.pk: (True, True) for d in c.documents.all()}
         return [
-            ("documentary_check", inspector, lambda: documentary_check_record(
-                actor=inspector, consignment=c, verdicts=docs, result="satisfactory")),
-            ("identity_check", inspector, lambda: identity_check_record(
-                actor=inspector, consignment=c, seals_as_declared=True, goods_as_declared=True,
-                result="satisfactory")),
-            ("physical_check", inspector, lambda: physical_check_record(
-                actor=inspector, consignment=c, result="satisfactory")),
-            ("decide", officer, lambda: decision_record(
-                actor=officer, consignment=c, code="acceptable_for_internal_market")),
+            (
+                "documentary_check",
+                inspector,
+                lambda: documentary_check_record(actor=inspector, consignment=c, verdicts=docs, result="satisfactory"),
+            ),
+            (
+                "identity_check",
+                inspector,
+                lambda: identity_check_record(
+                    actor=inspector,
+                    consignment=c,
+                    seals_as_declared=True,
+                    goods_as_declared=True,
+                    result="satisfactory",
+                ),
+            ),
+            (
+                "physical_check",
+                inspector,
+                lambda: physical_check_record(actor=inspector, consignment=c, result="satisfactory"),
+            ),
+            (
+                "decide",
+                officer,
+                lambda: decision_record(actor=officer, consignment=c, code="acceptable_for_internal_market"),
+            ),
         ]
 
     def with_flow(counts=None):
@@ -63,8 +80,9 @@ def child(url: str, consignments: int) -> dict:
                 task_complete_as(user=user, task=open_task(c, getattr(InspectionFlow, name)), record=record)
             if counts is not None:
                 counts[name] = len(q)
-        job = InspectionFlow.task_class.objects.get(process__artifact_object_id=c.pk,
-                                                     flow_task=InspectionFlow.issue_certificate)
+        job = InspectionFlow.task_class.objects.get(
+            process__artifact_object_id=c.pk, flow_task=InspectionFlow.issue_certificate
+        )
         with CaptureQueriesContext(connection) as q:
             flow_job_run.run(job.flow_task.activation_class(job).ref())
         if counts is not None:
@@ -78,9 +96,7 @@ def child(url: str, consignments: int) -> dict:
         certificate_issue(consignment=c)
 
     counts: dict = {}
-    with CaptureQueriesContext(connection) as q:
-        with_flow(counts)
-    counts = {"submit+plan": None, **counts}
+    with_flow(counts)
     for _ in range(3):
         with_flow()  # warm-up
     started = time.perf_counter()
@@ -103,7 +119,7 @@ def child(url: str, consignments: int) -> dict:
         "flow_per_s": round(flow_rate, 1),
         "floor_per_s": round(floor_rate, 1),
         "ratio": round(flow_rate / floor_rate, 2),
-        "queries": {k: v for k, v in counts.items() if v is not None},
+        "queries": counts,
     }
 
 
