@@ -47,37 +47,26 @@ class InspectionFlow(flow.Flow):
         .Annotation(title=_("Documentary check"), summary_template=SUMMARY)
         .Permission(CHECK)
         .OnTimeout(this.documentary_check_due, this.documentary_check_late, interrupting=False)
-        .Next(this.documents_ok)
+        .Next(this.after_documents)
     )
-    documents_ok = (
-        flow.If(this.is_documentary_satisfactory)
-        .Annotation(title=_("Documents satisfactory?"))
-        .Then(this.needs_identity_check)
-        .Else(this.decide)
-    )
-    needs_identity_check = (
-        flow.If(this.is_identity_selected)
-        .Annotation(title=_("Identity check selected?"))
-        .Then(this.identity_check)
-        .Else(this.needs_physical_check)
+    after_documents = (
+        flow.Switch()
+        .Annotation(title=_("Documents satisfactory? Which check next?"))
+        .Case(this.identity_check, this.needs_identity_check)
+        .Case(this.physical_check, this.needs_physical_check)
+        .Default(this.decide)
     )
     identity_check = (
         flow.View(views.IdentityCheckView.as_view())
         .Annotation(title=_("Identity check"), summary_template=SUMMARY)
         .Permission(CHECK)
-        .Next(this.identity_ok)
+        .Next(this.after_identity)
     )
-    identity_ok = (
-        flow.If(this.is_identity_satisfactory)
-        .Annotation(title=_("Identity satisfactory?"))
-        .Then(this.needs_physical_check)
-        .Else(this.decide)
-    )
-    needs_physical_check = (
-        flow.If(this.is_physical_selected)
-        .Annotation(title=_("Physical check selected?"))
-        .Then(this.physical_check)
-        .Else(this.decide)
+    after_identity = (
+        flow.Switch()
+        .Annotation(title=_("Identity satisfactory? Physical check next?"))
+        .Case(this.physical_check, this.needs_physical_check)
+        .Default(this.decide)
     )
     physical_check = (
         flow.View(views.PhysicalCheckView.as_view())
@@ -173,18 +162,15 @@ class InspectionFlow(flow.Flow):
     def issue(self, activation):
         certificate_issue(consignment=activation.process.consignment)
 
-    # ---- gateways: read what the services recorded
-    def is_documentary_satisfactory(self, activation) -> bool:
-        return activation.process.consignment.documentary_check.satisfactory
+    # ---- gateways: read what the services recorded (`consignment_awaits` says what is outstanding)
+    def needs_identity_check(self, activation) -> bool:
+        """Reached after the documentary check: identity comes first when the plan selected it."""
+        consignment = activation.process.consignment
+        return consignment.status == ConsignmentStatus.CHECKING and consignment.check_plan.identity_selected
 
-    def is_identity_selected(self, activation) -> bool:
-        return activation.process.consignment.check_plan.identity_selected
-
-    def is_identity_satisfactory(self, activation) -> bool:
-        return activation.process.consignment.identity_check.satisfactory
-
-    def is_physical_selected(self, activation) -> bool:
-        return activation.process.consignment.check_plan.physical_selected
+    def needs_physical_check(self, activation) -> bool:
+        """Still checking once the documentary and identity checks are satisfactory: the physical check."""
+        return activation.process.consignment.status == ConsignmentStatus.CHECKING
 
     def has_detained_samples(self, activation) -> bool:
         return activation.process.consignment.status == ConsignmentStatus.AWAITING_LAB

@@ -73,7 +73,7 @@ def documentary_check_record(
     document present and valid, and an overall result. A missing or invalid document cannot give a
     satisfactory result. `verdicts` maps a document id to (present, valid)."""
     require_role(actor, Role.INSPECTOR)
-    documents = {d.pk: d for d in consignment.documents.all()}
+    documents = {d.pk: d for d in consignment.documents.select_related("document_type")}
     if set(verdicts) != set(documents):
         raise PartOneInvalid({"verdicts": [_("Give a verdict on every accompanying document.")]})
     if result == CheckResult.SATISFACTORY and not all(p and v for p, v in verdicts.values()):
