@@ -281,3 +281,66 @@ def test_importer_sees_steps_and_decision_but_not_who_or_notes(importer, inspect
     body = str(detail)
     for secret in ("Certificate expired", "Agreed", inspector.username, officer.username, supervisor.username):
         assert secret not in body
+
+
+def _released_pending(importer, inspector):
+    _rates("08045000", 0, 100)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(
+        inspector,
+        consignment,
+        InspectionFlow.physical_check,
+        {
+            "result": "satisfactory",
+            "findings": "",
+            "samples-TOTAL_FORMS": "1",
+            "samples-INITIAL_FORMS": "0",
+            "samples-0-analysis": "PESTICIDE_RESIDUES",
+            "samples-0-laboratory": "LTA972",
+            "samples-0-reason": "random",
+            "samples-0-conservation": "chilled",
+            "samples-0-detained": "0",
+        },
+    )
+    assert consignment.status == "awaiting_decision"  # released pending: no wait before the decision
+    return consignment
+
+
+def test_released_pending_then_satisfactory_result_changes_nothing(importer, inspector, officer, lab):
+    consignment = _released_pending(importer, inspector)
+    _do(officer, consignment, InspectionFlow.decide, ACCEPT)
+    _run_certificate_job(consignment)
+    number = consignment.samples.get().number
+    assert (
+        api_client_for(lab)
+        .post("/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory"}, format="json")
+        .status_code
+        == 201
+    )
+    consignment.refresh_from_db()
+    assert consignment.status == "accepted"
+    assert InspectionProcess.objects.get(artifact_object_id=consignment.pk).status == "DONE"
+
+
+def test_released_pending_then_unsatisfactory_result_recalls_for_a_new_decision(
+    importer, inspector, officer, supervisor, lab
+):
+    consignment = _released_pending(importer, inspector)
+    _do(officer, consignment, InspectionFlow.decide, ACCEPT)
+    _run_certificate_job(consignment)
+    number = consignment.samples.get().number
+
+    posted = api_client_for(lab).post(
+        "/api/v1/lab-results/", {"sample": number, "conclusion": "not_satisfactory"}, format="json"
+    )
+
+    assert posted.status_code == 201
+    consignment.refresh_from_db()
+    assert consignment.status == "awaiting_decision"
+    assert consignment.decisions.get().superseded is True
+    assert Notification.objects.filter(consignment=consignment, kind="recalled").count() == 1
+    assert "consignment.recalled" in _actions(consignment)
+    _do(officer, consignment, InspectionFlow.decide, _refuse())
+    _do(supervisor, consignment, InspectionFlow.countersign, {"approve": "1", "comment": ""})
+    assert consignment.status == "refused"

@@ -13,7 +13,7 @@ from viewflow.workflow import flow, lock
 from inspection.models import Consignment, ConsignmentStatus, Sample
 from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
-from inspection.services.lab import lab_result_late, lab_result_record
+from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
 
 from . import views
 from .models import InspectionProcess
@@ -72,7 +72,13 @@ class InspectionFlow(flow.Flow):
         flow.View(views.PhysicalCheckView.as_view())
         .Annotation(title=_("Physical check and sampling"), summary_template=SUMMARY)
         .Permission(CHECK)
-        .Next(this.consignment_detained)
+        .Next(this.each_released_sample)
+    )
+    each_released_sample = (
+        ForEach()
+        .Annotation(title=_("One wait per sample released pending its result"))
+        .Each(this.released_result, this.released_samples)
+        .Always(this.consignment_detained)
     )
     consignment_detained = (
         flow.If(this.has_detained_samples)
@@ -90,6 +96,20 @@ class InspectionFlow(flow.Flow):
         .Next(this.lab_results_in)
     )
     lab_results_in = flow.Join().Annotation(title=_("All results in")).Next(this.decide)
+    released_result = (
+        flow.Handle(this.apply_lab_result)
+        .Annotation(title=_("Lab result (released pending)"))
+        .OnTimeout(this.lab_result_due, this.late_released_result, interrupting=False)
+        .Next(this.recall_needed)
+    )
+    recall_needed = (
+        flow.If(this.is_recall)
+        .Annotation(title=_("Unsatisfactory after release?"))
+        .Then(this.recall)
+        .Else(this.sample_closed)
+    )
+    recall = flow.Function(this.recall_consignment).Annotation(title=_("Recall: new decision")).Next(this.decide)
+    sample_closed = flow.End()
 
     # certifying officer
     decide = (
@@ -121,6 +141,13 @@ class InspectionFlow(flow.Flow):
         .Permission(SUPERVISE)
         .onCreate(this.mark_result_late)
         .Next(this.lab_results_in)
+    )
+    late_released_result = (
+        flow.View(views.LateLabResultView.as_view())
+        .Annotation(title=_("Late lab result (released pending)"), summary_template=SUMMARY)
+        .Permission(SUPERVISE)
+        .onCreate(this.mark_result_late)
+        .Next(this.escalation_closed)
     )
     documentary_check_late = (
         flow.View(views.LateDocumentaryCheckView.as_view())
@@ -159,6 +186,9 @@ class InspectionFlow(flow.Flow):
     def apply_lab_result(self, activation, **result):
         return lab_result_record(**result)
 
+    def recall_consignment(self, activation):
+        consignment_recall(sample=_sample_of(activation.task))
+
     def issue(self, activation):
         certificate_issue(consignment=activation.process.consignment)
 
@@ -171,6 +201,15 @@ class InspectionFlow(flow.Flow):
     def needs_physical_check(self, activation) -> bool:
         """Still checking once the documentary and identity checks are satisfactory: the physical check."""
         return activation.process.consignment.status == ConsignmentStatus.CHECKING
+
+    def released_samples(self, activation) -> list[dict]:
+        samples = activation.process.consignment.samples.filter(detained=False, status=Sample.Status.AWAITING)
+        return [{"sample": pk} for pk in samples.values_list("pk", flat=True)]
+
+    def is_recall(self, activation) -> bool:
+        """A result that is not satisfactory for a consignment already released re-opens it."""
+        sample = _sample_of(activation.task)
+        return sample.consignment.status == ConsignmentStatus.ACCEPTED and sample.result.conclusion != "satisfactory"
 
     def has_detained_samples(self, activation) -> bool:
         return activation.process.consignment.status == ConsignmentStatus.AWAITING_LAB
@@ -188,6 +227,8 @@ class InspectionFlow(flow.Flow):
     def is_follow_up_needed(self, activation) -> bool:
         consignment = activation.process.consignment
         decision = consignment.decisions.filter(superseded=False).select_related("code").last()
+        if decision is None:  # recalled meanwhile: the new decision's own path follows up
+            return False
         return consignment.status == ConsignmentStatus.REFUSED or decision.code.code == "acceptable_if_channelled"
 
     # ---- deadlines (fired by celery beat through `workflows.tasks.workflow_timers_fire`)

@@ -1,5 +1,6 @@
 """A lab result reaching the flow: it completes the sample's wait when there is one."""
 
+from django.db.models import Q
 from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -13,10 +14,11 @@ def lab_result_receive(**result):
     """Apply a result (`lab_result_record`'s arguments) through the sample's open wait task, or directly
     when nothing waits for it (a sample released pending its result, or a result already applied)."""
     sample = result["sample"]
-    task = Task.objects.filter(flow_task=InspectionFlow.lab_result, status=STATUS.NEW, data__sample=sample.pk).first()
+    waits = Q(flow_task=InspectionFlow.lab_result) | Q(flow_task=InspectionFlow.released_result)
+    task = Task.objects.filter(waits, status=STATUS.NEW, data__sample=sample.pk).first()
     if task is not None:
         try:
-            return InspectionFlow.lab_result.run(task, **result)
+            return task.flow_task.run(task, **result)
         except TransitionNotAllowed:
             pass  # the wait was completed meanwhile: the direct path below is idempotent
     return lab_result_record(**result)

@@ -10,6 +10,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         SUBMITTED = "submitted", _("Pre-notification received")
         DECIDED = "decided", _("Decision taken")
+        RECALLED = "recalled", _("Consignment recalled")
 
     consignment = models.ForeignKey("inspection.Consignment", on_delete=models.CASCADE, related_name="notifications")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

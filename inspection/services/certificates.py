@@ -8,10 +8,13 @@ from inspection.services.notifications import notifications_queue
 
 
 @transaction.atomic
-def certificate_issue(*, consignment: Consignment) -> Decision:
+def certificate_issue(*, consignment: Consignment) -> Decision | None:
     """Record that the decision in force was issued to the operator, and tell its users. Run by the flow's
-    Celery job; idempotent: a second run issues nothing more."""
+    Celery job; idempotent: a second run issues nothing more. Nothing is issued for a consignment recalled
+    meanwhile (its new decision will be)."""
     decision = consignment.decisions.filter(superseded=False).select_related("code").last()
+    if decision is None:
+        return None
     if consignment.audit_events.filter(action="certificate.issued", data__decision_id=decision.pk).exists():
         return decision
     audit_record(

@@ -6,10 +6,12 @@ from django.utils.translation import gettext as _
 
 from inspection.audit import audit_record
 from inspection.errors import DomainError, TransitionNotAllowed
-from inspection.models import ConsignmentStatus, LabResult, LabResultSubmission, Sample
+from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
 from inspection.roles import Role
 from inspection.services.checks import _move_on
+from inspection.services.notifications import notifications_queue
 from inspection.services.permissions import require_role
+from inspection.services.transitions import consignment_transition
 
 CLOSED = {ConsignmentStatus.CLOSED, ConsignmentStatus.CANCELLED, ConsignmentStatus.REFUSED}
 
@@ -88,3 +90,20 @@ def lab_result_late(*, sample: Sample) -> None:
             consignment=sample.consignment,
             data={"sample": sample.number, "due": sample.result_due_at},
         )
+
+
+@transaction.atomic
+def consignment_recall(*, sample: Sample) -> None:
+    """A sample of a consignment released pending its result came back not satisfactory (or not
+    interpretable): the consignment is recalled for a new decision, its decision superseded, and the
+    importer told at once (Regulation (EU) 2017/625, art. 66)."""
+    consignment = Consignment.objects.select_for_update().get(pk=sample.consignment_id)
+    consignment.decisions.filter(superseded=False).update(superseded=True)
+    consignment_transition(
+        consignment=consignment,
+        to=ConsignmentStatus.AWAITING_DECISION,
+        actor=None,
+        action="consignment.recalled",
+        data={"sample": sample.number, "conclusion": sample.result.conclusion},
+    )
+    notifications_queue(consignment=consignment, kind=Notification.Kind.RECALLED)

@@ -37,15 +37,25 @@ def test_the_worker_runs_the_certificate_job_and_the_flow_ends(celery_worker):
     consignment = _submitted()
     inspector = UserFactory(username="ines-it", roles=[Role.INSPECTOR])
     officer = UserFactory(username="olivier-it", roles=[Role.INSPECTOR, Role.CERTIFYING_OFFICER])
-    task_complete_as(user=inspector, task=open_task(consignment, InspectionFlow.documentary_check), record=lambda: (
-        documentary_check_record(actor=inspector, consignment=consignment,
-                                 verdicts={d.pk: (True, True) for d in consignment.documents.all()},
-                                 result="satisfactory")))
-    task_complete_as(user=officer, task=open_task(consignment, InspectionFlow.decide), record=lambda: (
-        decision_record(actor=officer, consignment=consignment, code="acceptable_for_internal_market")))
+    task_complete_as(
+        user=inspector,
+        task=open_task(consignment, InspectionFlow.documentary_check),
+        record=lambda: documentary_check_record(
+            actor=inspector,
+            consignment=consignment,
+            verdicts={d.pk: (True, True) for d in consignment.documents.all()},
+            result="satisfactory",
+        ),
+    )
+    task_complete_as(
+        user=officer,
+        task=open_task(consignment, InspectionFlow.decide),
+        record=lambda: decision_record(actor=officer, consignment=consignment, code="acceptable_for_internal_market"),
+    )
 
-    process = wait_for(lambda: InspectionProcess.objects.filter(artifact_object_id=consignment.pk,
-                                                                 status="DONE").first(), timeout=60)
+    process = wait_for(
+        lambda: InspectionProcess.objects.filter(artifact_object_id=consignment.pk, status="DONE").first(), timeout=60
+    )
 
     assert process is not None, "the worker did not run the certificate job"
     job = Task.objects.get(process=process, flow_task=InspectionFlow.issue_certificate)
