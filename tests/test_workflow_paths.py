@@ -344,3 +344,36 @@ def test_released_pending_then_unsatisfactory_result_recalls_for_a_new_decision(
     _do(officer, consignment, InspectionFlow.decide, _refuse())
     _do(supervisor, consignment, InspectionFlow.countersign, {"approve": "1", "comment": ""})
     assert consignment.status == "refused"
+
+
+def test_task_pages_show_the_consignment_and_samples_get_a_qr_label(importer, inspector, lab):
+    _rates("08045000", 0, 100)
+    consignment = _submit(importer)
+    task = _open_task(consignment, InspectionFlow.documentary_check)
+    client = Client()
+    client.force_login(inspector)
+    client.post(task.reverse("assign"))
+    page = client.get(task.reverse("execute")).content.decode()
+    assert consignment.reference in page and "CSQU3054383" in page and "Mangifera indica" in page
+    client.post(task.reverse("execute"), _documentary_ok(consignment))
+    _do(
+        inspector,
+        consignment,
+        InspectionFlow.physical_check,
+        {
+            "result": "satisfactory",
+            "samples-TOTAL_FORMS": "1",
+            "samples-INITIAL_FORMS": "0",
+            "samples-0-analysis": "PESTICIDE_RESIDUES",
+            "samples-0-laboratory": "LTA972",
+            "samples-0-reason": "random",
+            "samples-0-conservation": "chilled",
+            "samples-0-detained": "1",
+        },
+    )
+    number = consignment.samples.get().number
+    label = client.get(f"/workflow/samples/{number}/label/")
+    assert label.status_code == 200
+    assert number in label.content.decode() and "<svg" in label.content.decode()
+    client.force_login(importer)
+    assert client.get(f"/workflow/samples/{number}/label/").status_code == 404

@@ -133,3 +133,27 @@ def test_report_must_be_a_pdf(importer, inspector, lab):
         "/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory", "report": fake}, format="multipart"
     )
     assert response.status_code == 400 and "PDF" in str(response.json())
+
+
+def test_follow_up_not_done_by_the_measure_deadline_escalates(importer, inspector, officer, supervisor):
+    from tests.test_workflow_paths import _refuse, _run_certificate_job
+
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(officer, consignment, InspectionFlow.decide, _refuse())
+    _do(supervisor, consignment, InspectionFlow.countersign, {"approve": "1", "comment": ""})
+    _run_certificate_job(consignment)
+    timer = Task.objects.get(
+        process__artifact_object_id=consignment.pk,
+        status=STATUS.SCHEDULED,
+        previous__flow_task=InspectionFlow.follow_up,
+    )
+    deadline = consignment.decisions.get().measure_deadline
+    assert timezone.localtime(timer.scheduled).date() == deadline + datetime.timedelta(days=1)
+
+    Task.objects.filter(pk=timer.pk).update(scheduled=timezone.now())
+    workflow_timers_fire()
+
+    assert _tasks(consignment, InspectionFlow.follow_up_late, status=STATUS.NEW).exists()
+    assert _tasks(consignment, InspectionFlow.follow_up, status=STATUS.NEW).exists()

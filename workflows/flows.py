@@ -149,6 +149,12 @@ class InspectionFlow(flow.Flow):
         .onCreate(this.mark_result_late)
         .Next(this.escalation_closed)
     )
+    follow_up_late = (
+        flow.View(views.LateFollowUpView.as_view())
+        .Annotation(title=_("Follow-up overdue"), summary_template=SUMMARY)
+        .Permission(SUPERVISE)
+        .Next(this.escalation_closed)
+    )
     documentary_check_late = (
         flow.View(views.LateDocumentaryCheckView.as_view())
         .Annotation(title=_("Documentary check not started"), summary_template=SUMMARY)
@@ -171,6 +177,7 @@ class InspectionFlow(flow.Flow):
         flow.View(views.FollowUpView.as_view())
         .Annotation(title=_("Follow-up (Part III)"), summary_template=SUMMARY)
         .Permission(CHECK)
+        .OnTimeout(this.follow_up_due, this.follow_up_late, interrupting=False)
         .Next(this.end)
     )
     end = flow.End()
@@ -236,6 +243,14 @@ class InspectionFlow(flow.Flow):
         """One hour before arrival, the documentary check should have started."""
         arrival = activation.process.consignment.expected_arrival
         return max(arrival - datetime.timedelta(hours=1), timezone.now())
+
+    def follow_up_due(self, activation) -> datetime.datetime:
+        """The end of the measure's deadline day (Martinique time); 30 days for a channelled consignment."""
+        decision = activation.process.consignment.decisions.filter(superseded=False).last()
+        if decision is None or decision.measure_deadline is None:
+            return timezone.now() + datetime.timedelta(days=30)
+        day_after = datetime.datetime.combine(decision.measure_deadline + datetime.timedelta(days=1), datetime.time())
+        return timezone.make_aware(day_after)
 
     def lab_result_due(self, activation) -> datetime.datetime:
         return _sample_of(activation.task).result_due_at

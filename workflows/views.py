@@ -137,6 +137,15 @@ class LateDocumentaryCheckView(TaskFormView):
         )
 
 
+class LateFollowUpView(TaskFormView):
+    form_class = forms.EscalationForm
+
+    def record(self, form):
+        escalation_acknowledge(
+            actor=self.request.user, consignment=self.consignment, kind="follow_up_late", **form.cleaned_data
+        )
+
+
 class FollowUpView(TaskFormView):
     form_class = forms.FollowUpForm
 
