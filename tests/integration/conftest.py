@@ -31,7 +31,8 @@ def _real_services():
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real `celery worker` process on the test database; yields the folder its emails are written to."""
+    """A real `celery worker` process with embedded beat, on the test database; yields the folder its emails are
+    written to."""
     outbox = tmp_path_factory.mktemp("outbox")
     db = settings.DATABASES["default"]
     with django_db_blocker.unblock():
@@ -41,6 +42,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{test_db_name}",
         "EMAIL_URL": f"filemail:///{outbox}",  # four slashes: an absolute path
         "SECRET_KEY": settings.SECRET_KEY,
+        "PIF_TIMER_INTERVAL": "1",  # beat fires due workflow timers every second
     }
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     process = subprocess.Popen(
@@ -51,6 +53,9 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
             "-A",
             "pif",
             "worker",
+            "--beat",
+            "--schedule",
+            str(log.parent / "beat-schedule"),
             "--concurrency",
             "2",
             "--loglevel",

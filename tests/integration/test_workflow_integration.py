@@ -86,3 +86,48 @@ def test_two_inspectors_claiming_one_task_exactly_one_wins():
     assert sorted(answers.values()) == [302, 403], answers
     task.refresh_from_db()
     assert task.owner.username in answers and answers[task.owner.username] == 302
+
+
+def test_beat_fires_a_due_lab_deadline_and_the_supervisors_get_a_task(celery_worker):
+    from django.utils import timezone
+
+    Commodity.objects.filter(cn_code="08045000").update(identity_rate=0, physical_rate=100)
+    consignment = consignment_create(actor=importer_factory("late-lab"), part_one=part_one())
+    inspector = UserFactory(username="ines-beat", roles=[Role.INSPECTOR])
+    task_complete_as(user=inspector, task=open_task(consignment, InspectionFlow.documentary_check), record=lambda: (
+        documentary_check_record(actor=inspector, consignment=consignment,
+                                 verdicts={d.pk: (True, True) for d in consignment.documents.all()},
+                                 result="satisfactory")))
+    from inspection.services.sampling import physical_check_record
+
+    task_complete_as(user=inspector, task=open_task(consignment, InspectionFlow.physical_check), record=lambda: (
+        physical_check_record(actor=inspector, consignment=consignment, result="satisfactory", samples=[{
+            "analysis": "HISTAMINE", "laboratory": "LTA972", "reason": "random", "conservation": "frozen",
+            "detained": True}])))
+    Task.objects.filter(process__artifact_object_id=consignment.pk, status=STATUS.SCHEDULED,
+                        previous__flow_task=InspectionFlow.lab_result).update(scheduled=timezone.now())
+
+    escalation = wait_for(lambda: open_task(consignment, InspectionFlow.late_lab_result), timeout=30)
+
+    assert escalation is not None, "beat did not fire the due lab deadline"
+    assert consignment.samples.get().status == "late"
+
+
+def test_the_demo_runs_its_paths_on_postgres_and_the_worker_issues_every_certificate(celery_worker):
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from inspection.models import Consignment
+
+    with override_settings(DEBUG=True):
+        call_command("demo", consignments=10, verbosity=0)
+    statuses = set(Consignment.objects.values_list("status", flat=True))
+    assert {"submitted", "accepted", "awaiting_decision", "awaiting_countersign", "closed"} <= statuses
+
+    def all_jobs_done():
+        jobs = Task.objects.filter(flow_task_type="JOB")
+        return jobs.exists() and not jobs.exclude(status=STATUS.DONE).exists()
+
+    assert wait_for(all_jobs_done, timeout=90), list(
+        Task.objects.filter(flow_task_type="JOB").values_list("status", flat=True)
+    )
