@@ -1,10 +1,37 @@
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 from viewflow.workflow.flow import FlowAppViewset
+from viewflow.workflow.flow.views import FlowInboxListView, FlowQueueListView
+from viewflow.workflow.flow.views.filters import FlowUserTaskListFilter
 
 from .flows import InspectionFlow
 
+
+class TaskListFilter(FlowUserTaskListFilter):
+    """The task lists' filters without viewflow's per-process drop-down, which lists every open process
+    (10,000 options at a busy post: most of the page's time)."""
+
+    class Meta(FlowUserTaskListFilter.Meta):
+        fields = ("flow_task", "created")
+
+
+TaskListFilter.base_filters.pop("process", None)
+
+
+class InboxView(FlowInboxListView):
+    filterset_class = TaskListFilter
+
+
+class QueueView(FlowQueueListView):
+    filterset_class = TaskListFilter
+
+
+class InspectionViewset(FlowAppViewset):
+    inbox_view_class = InboxView
+    queue_view_class = QueueView
+
+
 site = Site(
     title=_("Border control post"),
-    viewsets=[FlowAppViewset(InspectionFlow, icon="local_shipping")],
+    viewsets=[InspectionViewset(InspectionFlow, icon="local_shipping")],
 )

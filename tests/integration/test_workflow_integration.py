@@ -94,18 +94,41 @@ def test_beat_fires_a_due_lab_deadline_and_the_supervisors_get_a_task(celery_wor
     Commodity.objects.filter(cn_code="08045000").update(identity_rate=0, physical_rate=100)
     consignment = consignment_create(actor=importer_factory("late-lab"), part_one=part_one())
     inspector = UserFactory(username="ines-beat", roles=[Role.INSPECTOR])
-    task_complete_as(user=inspector, task=open_task(consignment, InspectionFlow.documentary_check), record=lambda: (
-        documentary_check_record(actor=inspector, consignment=consignment,
-                                 verdicts={d.pk: (True, True) for d in consignment.documents.all()},
-                                 result="satisfactory")))
+    task_complete_as(
+        user=inspector,
+        task=open_task(consignment, InspectionFlow.documentary_check),
+        record=lambda: documentary_check_record(
+            actor=inspector,
+            consignment=consignment,
+            verdicts={d.pk: (True, True) for d in consignment.documents.all()},
+            result="satisfactory",
+        ),
+    )
     from inspection.services.sampling import physical_check_record
 
-    task_complete_as(user=inspector, task=open_task(consignment, InspectionFlow.physical_check), record=lambda: (
-        physical_check_record(actor=inspector, consignment=consignment, result="satisfactory", samples=[{
-            "analysis": "HISTAMINE", "laboratory": "LTA972", "reason": "random", "conservation": "frozen",
-            "detained": True}])))
-    Task.objects.filter(process__artifact_object_id=consignment.pk, status=STATUS.SCHEDULED,
-                        previous__flow_task=InspectionFlow.lab_result).update(scheduled=timezone.now())
+    task_complete_as(
+        user=inspector,
+        task=open_task(consignment, InspectionFlow.physical_check),
+        record=lambda: physical_check_record(
+            actor=inspector,
+            consignment=consignment,
+            result="satisfactory",
+            samples=[
+                {
+                    "analysis": "HISTAMINE",
+                    "laboratory": "LTA972",
+                    "reason": "random",
+                    "conservation": "frozen",
+                    "detained": True,
+                }
+            ],
+        ),
+    )
+    Task.objects.filter(
+        process__artifact_object_id=consignment.pk,
+        status=STATUS.SCHEDULED,
+        previous__flow_task=InspectionFlow.lab_result,
+    ).update(scheduled=timezone.now())
 
     escalation = wait_for(lambda: open_task(consignment, InspectionFlow.late_lab_result), timeout=30)
 
