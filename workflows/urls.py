@@ -18,12 +18,21 @@ class TaskListFilter(FlowUserTaskListFilter):
 TaskListFilter.base_filters.pop("process", None)
 
 
-class InboxView(FlowInboxListView):
+class TaskListMixin:
+    """Each row shows its consignment (`SUMMARY` in flows.py): fetch them all at once, not one per row."""
+
     filterset_class = TaskListFilter
 
+    def get_queryset(self):
+        return super().get_queryset().select_related("process").prefetch_related("process__artifact__bcp")
 
-class QueueView(FlowQueueListView):
-    filterset_class = TaskListFilter
+
+class InboxView(TaskListMixin, FlowInboxListView):
+    pass
+
+
+class QueueView(TaskListMixin, FlowQueueListView):
+    pass
 
 
 class InspectionViewset(FlowAppViewset):
