@@ -70,3 +70,16 @@ def test_the_queue_page_query_count_does_not_grow_with_tasks(importer, inspector
     with CaptureQueriesContext(connection) as six:
         client.get("/workflow/inspection/queue/")
     assert len(six) == len(one), [q["sql"][:120] for q in six.captured_queries]
+
+
+def test_the_queue_shows_each_consignment_and_filters_by_step(importer, inspector):
+    from viewflow.workflow.fields import get_task_ref
+
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(inspector)
+    page = client.get("/workflow/inspection/queue/").content.decode()
+    assert consignment.reference in page and "Documentary check" in page
+    by_step = client.get("/workflow/inspection/queue/", {"flow_task": get_task_ref(InspectionFlow.identity_check)})
+    assert by_step.status_code == 200 and consignment.reference not in by_step.content.decode()

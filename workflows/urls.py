@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 from viewflow.workflow.flow import FlowAppViewset
 from viewflow.workflow.flow.views import FlowInboxListView, FlowQueueListView
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.views.filters import FlowUserTaskListFilter
 
 from .flows import InspectionFlow
@@ -9,10 +10,19 @@ from .flows import InspectionFlow
 
 class TaskListFilter(FlowUserTaskListFilter):
     """The task lists' filters without viewflow's per-process drop-down, which lists every open process
-    (10,000 options at a busy post: most of the page's time)."""
+    (10,000 options at a busy post: most of the page's time), and with the step choices taken from the flow
+    rather than from a DISTINCT over every open task."""
 
     class Meta(FlowUserTaskListFilter.Meta):
         fields = ("flow_task", "created")
+
+    def __init__(self, *args, **kwargs):
+        super(FlowUserTaskListFilter, self).__init__(*args, **kwargs)
+        self.filters["flow_task"].field.choices = [
+            (get_task_ref(node), str(node.task_title))
+            for node in InspectionFlow.instance.nodes()
+            if node.task_type == "HUMAN"
+        ]
 
 
 TaskListFilter.base_filters.pop("process", None)

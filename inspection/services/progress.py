@@ -17,6 +17,9 @@ def consignment_awaits(consignment: Consignment) -> str:
     the documentary check first; then the identity and physical checks the plan selected; then the results
     of samples taken with the consignment detained; then the decision. A check that is not satisfactory
     goes straight to the decision."""
+    consignment = Consignment.objects.select_related(
+        "documentary_check", "check_plan", "identity_check", "physical_check"
+    ).get(pk=consignment.pk)  # one query for every record below
     documentary = _record(consignment, "documentary_check")
     if documentary is None:
         return S.SUBMITTED
@@ -29,8 +32,9 @@ def consignment_awaits(consignment: Consignment) -> str:
             return S.CHECKING
         if not identity.satisfactory:
             return S.AWAITING_DECISION
-    if plan and plan.physical_selected and _record(consignment, "physical_check") is None:
+    physical = _record(consignment, "physical_check")
+    if plan and plan.physical_selected and physical is None:
         return S.CHECKING
-    if consignment.samples.filter(detained=True).exclude(status=Sample.Status.RESULT).exists():
+    if physical and consignment.samples.filter(detained=True).exclude(status=Sample.Status.RESULT).exists():
         return S.AWAITING_LAB
     return S.AWAITING_DECISION
