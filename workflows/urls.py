@@ -1,8 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow import FlowAppViewset
 from viewflow.workflow.flow.views import FlowInboxListView, FlowQueueListView
-from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.views.filters import FlowUserTaskListFilter
 
 from .flows import InspectionFlow
