@@ -75,6 +75,20 @@ def _documentary_ok(consignment):
     return data
 
 
+def _physical_with_sample(*, analysis="PESTICIDE_RESIDUES", reason="random", conservation="chilled", detained=True):
+    """The physical check form, satisfactory, with one sample."""
+    return {
+        "result": "satisfactory",
+        "samples-TOTAL_FORMS": "1",
+        "samples-INITIAL_FORMS": "0",
+        "samples-0-analysis": analysis,
+        "samples-0-laboratory": "LTA972",
+        "samples-0-reason": reason,
+        "samples-0-conservation": conservation,
+        "samples-0-detained": "1" if detained else "0",
+    }
+
+
 ACCEPT = {"code": "acceptable_for_internal_market", "measure": "", "measure_deadline": "", "notes": ""}
 
 
@@ -153,17 +167,7 @@ def test_detained_until_a_satisfactory_lab_result(importer, inspector, officer, 
         inspector,
         consignment,
         InspectionFlow.physical_check,
-        {
-            "result": "satisfactory",
-            "findings": "",
-            "samples-TOTAL_FORMS": "1",
-            "samples-INITIAL_FORMS": "0",
-            "samples-0-analysis": "PESTICIDE_RESIDUES",
-            "samples-0-laboratory": "LTA972",
-            "samples-0-reason": "random",
-            "samples-0-conservation": "chilled",
-            "samples-0-detained": "1",
-        },
+        _physical_with_sample(analysis="PESTICIDE_RESIDUES", reason="random", conservation="chilled", detained=True),
     )
     assert consignment.status == "awaiting_lab"
     sample = consignment.samples.get()
@@ -291,17 +295,7 @@ def _released_pending(importer, inspector):
         inspector,
         consignment,
         InspectionFlow.physical_check,
-        {
-            "result": "satisfactory",
-            "findings": "",
-            "samples-TOTAL_FORMS": "1",
-            "samples-INITIAL_FORMS": "0",
-            "samples-0-analysis": "PESTICIDE_RESIDUES",
-            "samples-0-laboratory": "LTA972",
-            "samples-0-reason": "random",
-            "samples-0-conservation": "chilled",
-            "samples-0-detained": "0",
-        },
+        _physical_with_sample(analysis="PESTICIDE_RESIDUES", reason="random", conservation="chilled", detained=False),
     )
     assert consignment.status == "awaiting_decision"  # released pending: no wait before the decision
     return consignment
@@ -360,16 +354,7 @@ def test_task_pages_show_the_consignment_and_samples_get_a_qr_label(importer, in
         inspector,
         consignment,
         InspectionFlow.physical_check,
-        {
-            "result": "satisfactory",
-            "samples-TOTAL_FORMS": "1",
-            "samples-INITIAL_FORMS": "0",
-            "samples-0-analysis": "PESTICIDE_RESIDUES",
-            "samples-0-laboratory": "LTA972",
-            "samples-0-reason": "random",
-            "samples-0-conservation": "chilled",
-            "samples-0-detained": "1",
-        },
+        _physical_with_sample(analysis="PESTICIDE_RESIDUES", reason="random", conservation="chilled", detained=True),
     )
     number = consignment.samples.get().number
     label = client.get(f"/workflow/samples/{number}/label/")

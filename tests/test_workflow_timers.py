@@ -10,7 +10,7 @@ from viewflow.workflow.status import STATUS
 
 from inspection.models import AuditEvent, Sample
 from tests.conftest import api_client_for
-from tests.test_workflow_paths import _do, _documentary_ok, _rates, _submit
+from tests.test_workflow_paths import _do, _documentary_ok, _physical_with_sample, _rates, _submit
 from workflows.flows import InspectionFlow
 from workflows.tasks import workflow_timers_fire
 
@@ -38,16 +38,7 @@ def _detained(importer, inspector):
         inspector,
         consignment,
         InspectionFlow.physical_check,
-        {
-            "result": "satisfactory",
-            "samples-TOTAL_FORMS": "1",
-            "samples-INITIAL_FORMS": "0",
-            "samples-0-analysis": "HISTAMINE",
-            "samples-0-laboratory": "LTA972",
-            "samples-0-reason": "suspicion",
-            "samples-0-conservation": "frozen",
-            "samples-0-detained": "1",
-        },
+        _physical_with_sample(analysis="HISTAMINE", reason="suspicion", conservation="frozen", detained=True),
     )
     return consignment
 
