@@ -54,18 +54,19 @@ $(STAMP): pyproject.toml
 
 ## syslibs: WeasyPrint needs Pango, and HarfBuzz's subsetter to be fast; installed with apt where we can
 syslibs:
-	@missing=""; \
-	ldconfig -p | grep -q 'libpango-1.0.so' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
-	ldconfig -p | grep -q 'libharfbuzz-subset.so' || missing="$$missing libharfbuzz-subset0"; \
+	@has() { $(PYTHON) -c "import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library('$$1') else 1)"; }; \
+	missing=""; \
+	has pango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	has harfbuzz-subset || missing="$$missing libharfbuzz-subset0"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing system libraries:$$missing"; \
 	    (apt-get install -y -q $$missing >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null)) ; \
 	  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then \
-	    sudo apt-get install -y -q $$missing; \
+	    sudo apt-get update -q && sudo apt-get install -y -q $$missing; \
 	  fi; \
-	  ldconfig -p | grep -q 'libpango-1.0.so' || { echo "Missing system library Pango: install the package libpango-1.0-0 (Debian/Ubuntu) or pango (Homebrew)."; exit 1; }; \
-	  ldconfig -p | grep -q 'libharfbuzz-subset.so' || echo "Warning: libharfbuzz-subset0 is missing: PDF rendering will be about four times slower."; \
+	  has pango-1.0 || { echo "Missing system library Pango: install the package libpango-1.0-0 (Debian/Ubuntu) or pango (Homebrew)."; exit 1; }; \
+	  has harfbuzz-subset || echo "Warning: libharfbuzz-subset0 is missing: PDF rendering will be about four times slower."; \
 	fi
 
 clean:

@@ -178,6 +178,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 PIF_TIMER_INTERVAL = env.float("PIF_TIMER_INTERVAL", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.tasks.workflow_timers_fire", "schedule": PIF_TIMER_INTERVAL},
+    "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 300.0},
 }
 
 REST_FRAMEWORK = {

@@ -35,7 +35,12 @@ def supervisor(db):
 
 @pytest.fixture
 def lab(db):
-    return UserFactory(username="labo", roles=[Role.LAB])
+    """An account of every laboratory (tests of one lab's isolation make their own)."""
+    from inspection.models import Laboratory
+
+    user = UserFactory(username="labo", roles=[Role.LAB])
+    user.laboratories.set(Laboratory.objects.all())
+    return user
 
 
 def api_client_for(user, language: str = "en") -> APIClient:

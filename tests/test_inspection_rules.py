@@ -207,7 +207,7 @@ def test_follow_up_needs_an_outcome_and_evidence(inspector, officer, supervisor,
     assert consignment.status == "closed"
 
 
-def test_a_lab_result_for_a_closed_consignment_is_refused(inspector, officer, supervisor, lab, consignment):
+def _released_sample(inspector, consignment):
     from inspection.models import CheckPlan
 
     CheckPlan.objects.filter(consignment=consignment).update(identity_selected=False, physical_selected=True)
@@ -229,12 +229,61 @@ def test_a_lab_result_for_a_closed_consignment_is_refused(inspector, officer, su
             }
         ],
     )
-    sample = Sample.objects.get()
+    return Sample.objects.get()
+
+
+def test_a_lab_result_after_closing_is_kept_and_moves_nothing(inspector, lab, consignment):
+    sample = _released_sample(inspector, consignment)
     Consignment.objects.filter(pk=consignment.pk).update(status="closed")
     submission = lab_submission_store(lab_user=lab, payload={"sample": sample.number})
-    with pytest.raises(TransitionNotAllowed, match="closed"):
+    result, created = lab_result_record(submission=submission, sample=sample, conclusion="satisfactory", analytes=[])
+    assert created and Consignment.objects.get(pk=consignment.pk).status == "closed"
+
+
+def test_a_lab_result_for_a_cancelled_consignment_is_refused(inspector, lab, consignment):
+    sample = _released_sample(inspector, consignment)
+    Consignment.objects.filter(pk=consignment.pk).update(status="cancelled")
+    submission = lab_submission_store(lab_user=lab, payload={"sample": sample.number})
+    with pytest.raises(TransitionNotAllowed, match="cancelled"):
         lab_result_record(submission=submission, sample=sample, conclusion="satisfactory", analytes=[])
     assert not Sample.objects.filter(status="result").exists()
+
+
+def test_a_failed_sample_forbids_an_acceptable_decision(inspector, officer, lab, consignment):
+    sample = _released_sample(inspector, consignment)
+    submission = lab_submission_store(lab_user=lab, payload={"sample": sample.number})
+    lab_result_record(submission=submission, sample=sample, conclusion="not_satisfactory", analytes=[])
+    consignment.refresh_from_db()
+    with pytest.raises(PartOneInvalid) as refused:
+        decision_record(actor=officer, consignment=consignment, code="acceptable_for_internal_market")
+    assert "code" in refused.value.errors
+
+
+def test_an_unsatisfactory_physical_check_goes_to_the_decision_without_waiting(inspector, consignment):
+    from inspection.models import CheckPlan
+
+    CheckPlan.objects.filter(consignment=consignment).update(identity_selected=False, physical_selected=True)
+    consignment = Consignment.objects.get(pk=consignment.pk)
+    documentary_check_record(
+        actor=inspector, consignment=consignment, verdicts=_all_ok(consignment), result="satisfactory"
+    )
+    physical_check_record(
+        actor=inspector,
+        consignment=consignment,
+        result="not_satisfactory",
+        reason="Live pests found",
+        samples=[
+            {
+                "analysis": "PEST_IDENTIFICATION",
+                "laboratory": "LTA972",
+                "reason": "suspicion",
+                "conservation": "ambient",
+                "detained": True,
+            }
+        ],
+    )
+    consignment.refresh_from_db()
+    assert consignment.status == "awaiting_decision"
 
 
 def test_only_labs_post_results(inspector):

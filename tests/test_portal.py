@@ -166,3 +166,12 @@ def test_list_is_paginated_and_filterable(importer, django_assert_max_num_querie
     assert "Page 1 of 2" in page
     filtered = client.get("/consignments/", {"ched_type": "CHED-P"}).content.decode()
     assert filtered.count(">CHEDP.FR.") == 1
+
+
+def test_an_absurd_arrival_date_is_a_field_error_not_a_crash(importer):
+    client = _client(importer)
+    for action in ("submit", "save_draft"):
+        response = client.post("/consignments/new/", {**_form(expected_at="9999-12-31T23:00"), action: "1"})
+        assert response.status_code == 200
+        assert "at most a year before arrival" in response.content.decode()
+    assert Consignment.objects.count() == 0

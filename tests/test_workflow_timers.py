@@ -75,8 +75,23 @@ def test_late_lab_result_escalates_and_the_late_result_still_counts(importer, in
         "/api/v1/lab-results/", {"sample": sample.number, "conclusion": "satisfactory"}, format="json"
     )
     assert posted.status_code == 201 and posted.json()["late"] is True
-    assert not _tasks(consignment, InspectionFlow.decide).exists()  # the supervisor's task is still open
-    _do(supervisor, consignment, InspectionFlow.late_lab_result, {"action_taken": "Phoned the lab, result came"})
+    # the result is in: the decision does not wait for the supervisor, whose task is now moot
+    assert _tasks(consignment, InspectionFlow.decide, status=STATUS.NEW).exists()
+    assert _tasks(consignment, InspectionFlow.late_lab_result).get().status == STATUS.CANCELED
+
+
+def test_a_supervisor_answer_before_the_late_result_keeps_the_wait(importer, inspector, supervisor, lab):
+    consignment = _detained(importer, inspector)
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    consignment.samples.update(result_due_at=past)
+    Task.objects.filter(
+        process__artifact_object_id=consignment.pk, flow_task_type="TIMER", status=STATUS.SCHEDULED
+    ).update(scheduled=past)
+    workflow_timers_fire()
+    _do(supervisor, consignment, InspectionFlow.late_lab_result, {"action_taken": "Phoned the lab"})
+    assert not _tasks(consignment, InspectionFlow.decide).exists()
+    number = consignment.samples.get().number
+    api_client_for(lab).post("/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory"}, format="json")
     assert _tasks(consignment, InspectionFlow.decide, status=STATUS.NEW).exists()
 
 
@@ -148,3 +163,53 @@ def test_follow_up_not_done_by_the_measure_deadline_escalates(importer, inspecto
 
     assert _tasks(consignment, InspectionFlow.follow_up_late, status=STATUS.NEW).exists()
     assert _tasks(consignment, InspectionFlow.follow_up, status=STATUS.NEW).exists()
+
+
+def test_a_lab_posts_only_for_its_own_samples(importer, inspector):
+    from inspection.models import Laboratory
+    from inspection.roles import Role
+    from tests.factories import UserFactory
+
+    consignment = _detained(importer, inspector)  # sample sent to LTA972
+    other_lab = UserFactory(username="anses", roles=[Role.LAB])
+    Laboratory.objects.get(code="ANSES-LSV").accounts.add(other_lab)
+    number = consignment.samples.get().number
+    response = api_client_for(other_lab).post(
+        "/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory"}, format="json"
+    )
+    assert response.status_code == 404
+    assert consignment.samples.get().status == "awaiting"
+
+
+@pytest.mark.parametrize("body", [[1, 2], "just text", 42])
+def test_malformed_lab_bodies_are_400(lab, body):
+    response = api_client_for(lab).post("/api/v1/lab-results/", body, format="json")
+    assert response.status_code == 400
+
+
+def test_an_extra_file_in_a_lab_post_is_no_500(importer, inspector, lab):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    consignment = _detained(importer, inspector)
+    number = consignment.samples.get().number
+    photo = SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff", content_type="image/jpeg")
+    response = api_client_for(lab).post(
+        "/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory", "photo": photo}, format="multipart"
+    )
+    assert response.status_code == 201
+
+
+def test_the_staff_dashboard_loads_with_a_certificate_job_waiting(importer, inspector, officer, supervisor):
+    from django.test import Client
+
+    from tests.test_workflow_paths import ACCEPT
+
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(officer, consignment, InspectionFlow.decide, ACCEPT)  # the job is now SCHEDULED
+    client = Client()
+    client.force_login(supervisor)
+    for url in ("/workflow/", "/workflow/inspection/", "/workflow/inspection/queue/", "/workflow/inspection/chart/"):
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url

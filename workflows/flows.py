@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
+from viewflow.workflow.status import STATUS
 
 from inspection.models import Consignment, ConsignmentStatus, Sample
 from inspection.services.certificates import certificate_issue
@@ -95,7 +96,11 @@ class InspectionFlow(flow.Flow):
         .OnTimeout(this.lab_result_due, this.late_lab_result, interrupting=False)
         .Next(this.lab_results_in)
     )
-    lab_results_in = flow.Join().Annotation(title=_("All results in")).Next(this.decide)
+    lab_results_in = (
+        flow.Join(continue_on_condition=this.only_escalations_left)
+        .Annotation(title=_("All results in"))
+        .Next(this.decide)
+    )
     released_result = (
         flow.Handle(this.apply_lab_result)
         .Annotation(title=_("Lab result (released pending)"))
@@ -195,6 +200,14 @@ class InspectionFlow(flow.Flow):
 
     def recall_consignment(self, activation):
         consignment_recall(sample=_sample_of(activation.task))
+        # a follow-up of the superseded decision (channelled goods) has nothing left to follow
+        open_follow_ups = activation.process.task_set.filter(
+            flow_task=self.follow_up, status__in=[STATUS.NEW, STATUS.ASSIGNED]
+        )
+        for task in open_follow_ups:
+            for timer in task.leading.filter(status=STATUS.SCHEDULED):
+                timer.flow_task.activation_class(timer).cancel()
+            task.flow_task.activation_class(task).cancel()
 
     def issue(self, activation):
         certificate_issue(consignment=activation.process.consignment)
@@ -217,6 +230,10 @@ class InspectionFlow(flow.Flow):
         """A result that is not satisfactory for a consignment already released re-opens it."""
         sample = _sample_of(activation.task)
         return sample.consignment.status == ConsignmentStatus.ACCEPTED and sample.result.conclusion != "satisfactory"
+
+    def only_escalations_left(self, activation, active_tasks) -> bool:
+        """Every result is in: a supervisor's open "late result" task is moot (the join cancels it)."""
+        return all(task.flow_task == self.late_lab_result for task in active_tasks)
 
     def has_detained_samples(self, activation) -> bool:
         return activation.process.consignment.status == ConsignmentStatus.AWAITING_LAB

@@ -67,12 +67,14 @@ class LabResultView(APIView):
     def post(self, request):
         from workflows.lab import lab_result_receive
 
-        raw = {k: v for k, v in request.data.items() if k != "report"}
+        if not hasattr(request.data, "items"):
+            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object or a multipart form."]})
+        raw = {k: v for k, v in request.data.items() if not hasattr(v, "read")}  # files are not evidence JSON
         submission = lab_submission_store(lab_user=request.user, payload=raw)
         payload = LabResultInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        sample = lab_sample_for(sample_number=data["sample"])
+        sample = lab_sample_for(sample_number=data["sample"], lab_user=request.user)
         result, created = lab_result_receive(
             submission=submission,
             sample=sample,

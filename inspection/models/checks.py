@@ -38,7 +38,10 @@ class ReinforcedCheckRule(Effective):
 
 
 class Laboratory(CodedEntry):
+    """An official laboratory. Its `accounts` are the API users that may post results for its samples."""
+
     email = models.EmailField(blank=True)
+    accounts = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="laboratories")
 
     class Meta(CodedEntry.Meta):
         verbose_name = _("laboratory")

@@ -42,8 +42,15 @@ def decision_record(
             errors["measure_deadline"] = [_("Give a deadline in the future for the measure.")]
         if not reasons:
             errors["reasons"] = [_("Give at least one reason for the refusal.")]
-    elif measure or reasons:
-        errors["measure"] = [_("An acceptable consignment takes no measure and no refusal reason.")]
+    else:
+        if measure or reasons:
+            errors["measure"] = [_("An acceptable consignment takes no measure and no refusal reason.")]
+        failed = consignment.samples.filter(result__isnull=False).exclude(result__conclusion="satisfactory")
+        if failed.exists():
+            errors["code"] = [
+                _("Sample %(number)s has a result that is not satisfactory: the consignment cannot be accepted.")
+                % {"number": failed.first().number}
+            ]
     measure_row = Measure.objects.in_force(today).filter(code=measure).first() if measure else None
     if measure and measure_row is None:
         errors["measure"] = [_("Unknown measure “%(code)s”.") % {"code": measure}]

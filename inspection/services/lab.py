@@ -13,7 +13,7 @@ from inspection.services.notifications import notifications_queue
 from inspection.services.permissions import require_role
 from inspection.services.transitions import consignment_transition
 
-CLOSED = {ConsignmentStatus.CLOSED, ConsignmentStatus.CANCELLED, ConsignmentStatus.REFUSED}
+CLOSED = {ConsignmentStatus.CANCELLED}
 
 
 class UnknownSample(DomainError):
@@ -27,8 +27,12 @@ def lab_submission_store(*, lab_user, payload: dict) -> LabResultSubmission:
     return LabResultSubmission.objects.create(lab_user=lab_user, payload=payload)
 
 
-def lab_sample_for(*, sample_number: str) -> Sample:
-    sample = Sample.objects.select_related("consignment").filter(number=sample_number).first()
+def lab_sample_for(*, sample_number: str, lab_user) -> Sample:
+    """The sample, if it was sent to one of the laboratories this account posts for. Another lab's sample
+    is as unknown as a number that does not exist: a lab learns nothing of other labs' work."""
+    sample = (
+        Sample.objects.select_related("consignment").filter(number=sample_number, laboratory__accounts=lab_user).first()
+    )
     if sample is None:
         raise UnknownSample(_("No sample has the number “%(number)s”.") % {"number": sample_number})
     return sample
@@ -40,7 +44,8 @@ def lab_result_record(
 ) -> tuple[LabResult, bool]:
     """Apply a lab result to its sample, once. The same result posted again changes nothing and returns
     `created=False`; a different result for a sample that already has one, or a result for a consignment
-    that is closed, is refused. A result after its deadline is kept and flagged late."""
+    that was cancelled, is refused. A result after its deadline is kept and flagged late. A result for a
+    consignment already refused or closed is kept as evidence, and moves nothing."""
     sample = Sample.objects.select_for_update().select_related("consignment").get(pk=sample.pk)
     existing = LabResult.objects.filter(sample=sample).first()
     if existing is not None:
@@ -53,7 +58,7 @@ def lab_result_record(
         )
     if sample.consignment.status in CLOSED:
         raise TransitionNotAllowed(
-            _("The consignment of sample %(number)s is closed; its result can no longer be recorded.")
+            _("The consignment of sample %(number)s was cancelled; its result cannot be recorded.")
             % {"number": sample.number}
         )
     now = timezone.now()

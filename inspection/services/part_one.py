@@ -109,6 +109,9 @@ class PartOneCheck:
         origin = part.get("country_of_origin")
         if origin and origin not in countries:
             self.add("country_of_origin", _("Unknown country code “%(code)s”.") % {"code": origin})
+        expected_at = (part.get("arrival") or {}).get("expected_at")
+        if expected_at and expected_at > self.now + datetime.timedelta(days=366):  # drafts too: 9999 overflows
+            self.add("arrival.expected_at", _("Pre-notify at most a year before arrival."))
         mode = (part.get("arrival") or {}).get("transport_mode")
         if mode and mode not in TransportMode.values:
             self.add("arrival.transport_mode", _("Choose sea, air or road."))

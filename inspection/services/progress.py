@@ -35,6 +35,8 @@ def consignment_awaits(consignment: Consignment) -> str:
     physical = _record(consignment, "physical_check")
     if plan and plan.physical_selected and physical is None:
         return S.CHECKING
+    if physical and not physical.satisfactory:
+        return S.AWAITING_DECISION
     if physical and consignment.samples.filter(detained=True).exclude(status=Sample.Status.RESULT).exists():
         return S.AWAITING_LAB
     return S.AWAITING_DECISION

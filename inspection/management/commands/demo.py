@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from inspection.models import Commodity, Consignment, Membership, Operator
+from inspection.models import Commodity, Consignment, Laboratory, Membership, Operator
 from inspection.roles import Role
 from inspection.services.consignments import consignment_create
 from inspection.services.part_one import container_check_digit
@@ -93,6 +93,8 @@ class Command(BaseCommand):
             importers = [self._importer(username, *company) for username, company in COMPANIES.items()]
             for username, (first, last, roles) in STAFF.items():
                 self._staff(username, first, last, roles)
+            # the demo lab account posts for the territorial laboratory, where the demo samples go
+            Laboratory.objects.get(code="LTA972").accounts.add(User.objects.get(username="lab"))
         catalogue = {}
         # Catalogue lines that name their species, so that every demo line is complete.
         for commodity in (
