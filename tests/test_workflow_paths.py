@@ -362,3 +362,20 @@ def test_task_pages_show_the_consignment_and_samples_get_a_qr_label(importer, in
     assert number in label.content.decode() and "<svg" in label.content.decode()
     client.force_login(importer)
     assert client.get(f"/workflow/samples/{number}/label/").status_code == 404
+
+
+def test_recall_of_channelled_goods_cancels_their_follow_up(importer, inspector, officer, lab):
+    consignment = _released_pending(importer, inspector)
+    _do(officer, consignment, InspectionFlow.decide, {**ACCEPT, "code": "acceptable_if_channelled"})
+    _run_certificate_job(consignment)
+    follow_up = _open_task(consignment, InspectionFlow.follow_up)
+
+    number = consignment.samples.get().number
+    api_client_for(lab).post("/api/v1/lab-results/", {"sample": number, "conclusion": "not_satisfactory"},
+                             format="json")
+
+    follow_up.refresh_from_db()
+    assert follow_up.status == STATUS.CANCELED
+    assert _open_task(consignment, InspectionFlow.decide) is not None
+    consignment.refresh_from_db()
+    assert consignment.status == "awaiting_decision"
