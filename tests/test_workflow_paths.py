@@ -371,8 +371,9 @@ def test_recall_of_channelled_goods_cancels_their_follow_up(importer, inspector,
     follow_up = _open_task(consignment, InspectionFlow.follow_up)
 
     number = consignment.samples.get().number
-    api_client_for(lab).post("/api/v1/lab-results/", {"sample": number, "conclusion": "not_satisfactory"},
-                             format="json")
+    api_client_for(lab).post(
+        "/api/v1/lab-results/", {"sample": number, "conclusion": "not_satisfactory"}, format="json"
+    )
 
     follow_up.refresh_from_db()
     assert follow_up.status == STATUS.CANCELED

@@ -33,10 +33,7 @@ def _submitted():
     return consignment_create(actor=importer_factory("flowing"), part_one=part_one())
 
 
-def test_the_worker_runs_the_certificate_job_and_the_flow_ends(celery_worker):
-    consignment = _submitted()
-    inspector = UserFactory(username="ines-it", roles=[Role.INSPECTOR])
-    officer = UserFactory(username="olivier-it", roles=[Role.INSPECTOR, Role.CERTIFYING_OFFICER])
+def _documentary_check_done(consignment, inspector):
     task_complete_as(
         user=inspector,
         task=open_task(consignment, InspectionFlow.documentary_check),
@@ -47,6 +44,13 @@ def test_the_worker_runs_the_certificate_job_and_the_flow_ends(celery_worker):
             result="satisfactory",
         ),
     )
+
+
+def test_the_worker_runs_the_certificate_job_and_the_flow_ends(celery_worker):
+    consignment = _submitted()
+    inspector = UserFactory(username="ines-it", roles=[Role.INSPECTOR])
+    officer = UserFactory(username="olivier-it", roles=[Role.INSPECTOR, Role.CERTIFYING_OFFICER])
+    _documentary_check_done(consignment, inspector)
     task_complete_as(
         user=officer,
         task=open_task(consignment, InspectionFlow.decide),
@@ -94,16 +98,7 @@ def test_beat_fires_a_due_lab_deadline_and_the_supervisors_get_a_task(celery_wor
     Commodity.objects.filter(cn_code="08045000").update(identity_rate=0, physical_rate=100)
     consignment = consignment_create(actor=importer_factory("late-lab"), part_one=part_one())
     inspector = UserFactory(username="ines-beat", roles=[Role.INSPECTOR])
-    task_complete_as(
-        user=inspector,
-        task=open_task(consignment, InspectionFlow.documentary_check),
-        record=lambda: documentary_check_record(
-            actor=inspector,
-            consignment=consignment,
-            verdicts={d.pk: (True, True) for d in consignment.documents.all()},
-            result="satisfactory",
-        ),
-    )
+    _documentary_check_done(consignment, inspector)
     from inspection.services.sampling import physical_check_record
 
     task_complete_as(
