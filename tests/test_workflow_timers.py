@@ -213,3 +213,31 @@ def test_the_staff_dashboard_loads_with_a_certificate_job_waiting(importer, insp
     for url in ("/workflow/", "/workflow/inspection/", "/workflow/inspection/queue/", "/workflow/inspection/chart/"):
         response = client.get(url, follow=True)
         assert response.status_code == 200, url
+
+
+def test_a_supervisor_can_decide_without_a_result_that_never_comes(importer, inspector, supervisor, lab):
+    consignment = _detained(importer, inspector)
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    consignment.samples.update(result_due_at=past)
+    Task.objects.filter(
+        process__artifact_object_id=consignment.pk, flow_task_type="TIMER", status=STATUS.SCHEDULED
+    ).update(scheduled=past)
+    workflow_timers_fire()
+
+    _do(
+        supervisor,
+        consignment,
+        InspectionFlow.late_lab_result,
+        {"action_taken": "Lab analyser broken for two weeks; goods perishable", "waive": "1"},
+    )
+
+    assert consignment.status == "awaiting_decision"
+    assert consignment.samples.get().status == "waived"
+    assert _tasks(consignment, InspectionFlow.lab_result).get().status == STATUS.CANCELED
+    assert _tasks(consignment, InspectionFlow.decide, status=STATUS.NEW).exists()
+    # the result still arrives later: it is recorded, and moves nothing by itself
+    number = consignment.samples.get().number
+    posted = api_client_for(lab).post(
+        "/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory"}, format="json"
+    )
+    assert posted.status_code == 201

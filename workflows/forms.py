@@ -101,6 +101,18 @@ class EscalationForm(forms.Form):
     action_taken = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class LateLabResultForm(EscalationForm):
+    waive = forms.TypedChoiceField(
+        label=_("The consignment"),
+        choices=[("0", _("Keeps waiting for the result")), ("1", _("Is decided without this result"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        initial="0",
+        required=False,
+        empty_value=False,
+    )
+
+
 class FollowUpForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=FollowUp.Outcome.choices)
     evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}))

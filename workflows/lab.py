@@ -9,16 +9,26 @@ from inspection.services.lab import lab_result_record
 
 from .flows import InspectionFlow
 
+_WAITS = Q(flow_task=InspectionFlow.lab_result) | Q(flow_task=InspectionFlow.released_result)
+
 
 def lab_result_receive(**result):
     """Apply a result (`lab_result_record`'s arguments) through the sample's open wait task, or directly
     when nothing waits for it (a sample released pending its result, or a result already applied)."""
     sample = result["sample"]
-    waits = Q(flow_task=InspectionFlow.lab_result) | Q(flow_task=InspectionFlow.released_result)
-    task = Task.objects.filter(waits, status=STATUS.NEW, data__sample=sample.pk).first()
+    task = Task.objects.filter(_WAITS, status=STATUS.NEW, data__sample=sample.pk).first()
     if task is not None:
         try:
             return task.flow_task.run(task, **result)
         except TransitionNotAllowed:
             pass  # the wait was completed meanwhile: the direct path below is idempotent
     return lab_result_record(**result)
+
+
+def lab_wait_cancel(*, sample) -> None:
+    """Stop waiting for a sample's result (the supervisor waived it), with the wait's deadline timer.
+    Runs under the flow lock of the task that decided it."""
+    for task in Task.objects.filter(_WAITS, status=STATUS.NEW, data__sample=sample.pk):
+        for timer in task.leading.filter(status=STATUS.SCHEDULED):
+            timer.flow_task.activation_class(timer).cancel()
+        task.flow_task.activation_class(task).cancel()

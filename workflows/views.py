@@ -7,10 +7,12 @@ from django.views import generic
 from viewflow.workflow.flow.views import mixins
 
 from inspection.errors import DomainError, PartOneInvalid
+from inspection.models import Sample
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.escalations import escalation_acknowledge
 from inspection.services.follow_up import follow_up_record
+from inspection.services.lab import sample_waive
 from inspection.services.sampling import physical_check_record
 
 from . import forms
@@ -120,12 +122,19 @@ class CountersignView(TaskFormView):
 
 
 class LateLabResultView(TaskFormView):
-    form_class = forms.EscalationForm
+    form_class = forms.LateLabResultForm
 
     def record(self, form):
+        action_taken = form.cleaned_data["action_taken"]
         escalation_acknowledge(
-            actor=self.request.user, consignment=self.consignment, kind="lab_result_late", **form.cleaned_data
+            actor=self.request.user, consignment=self.consignment, kind="lab_result_late", action_taken=action_taken
         )
+        if form.cleaned_data["waive"]:
+            sample = Sample.objects.get(pk=self.request.activation.task.data["sample"])
+            sample_waive(actor=self.request.user, sample=sample, reason=action_taken)
+            from .lab import lab_wait_cancel  # the flow imports these views
+
+            lab_wait_cancel(sample=sample)
 
 
 class LateDocumentaryCheckView(TaskFormView):

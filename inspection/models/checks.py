@@ -139,6 +139,7 @@ class Sample(models.Model):
         AWAITING = "awaiting", _("Awaiting result")
         RESULT = "result", _("Result received")
         LATE = "late", _("Result late")
+        WAIVED = "waived", _("Decision without this result")
 
     consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="samples")
     number = models.CharField(_("sample number"), max_length=40, unique=True)

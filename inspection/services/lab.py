@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.audit import audit_record
-from inspection.errors import DomainError, TransitionNotAllowed
+from inspection.errors import DomainError, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
 from inspection.roles import Role
 from inspection.services.checks import _move_on
@@ -112,3 +112,22 @@ def consignment_recall(*, sample: Sample) -> None:
         data={"sample": sample.number, "conclusion": sample.result.conclusion},
     )
     notifications_queue(consignment=consignment, kind=Notification.Kind.RECALLED)
+
+
+@transaction.atomic
+def sample_waive(*, actor, sample: Sample, reason: str) -> None:
+    """A supervisor decides that a detained consignment will not wait any longer for a late result (the lab
+    cannot answer, the goods are perishable...). The decision is then taken on the other evidence; a result
+    that still arrives is recorded, and a bad one stops an acceptable decision or recalls the consignment."""
+    require_role(actor, Role.SUPERVISOR)
+    if not reason.strip():
+        raise PartOneInvalid({"action_taken": [_("Say why the decision will not wait for this result.")]})
+    updated = Sample.objects.filter(pk=sample.pk, status__in=[Sample.Status.AWAITING, Sample.Status.LATE]).update(
+        status=Sample.Status.WAIVED
+    )
+    if not updated:
+        raise TransitionNotAllowed(_("Sample %(number)s is no longer awaited.") % {"number": sample.number})
+    consignment = Consignment.objects.get(pk=sample.consignment_id)
+    _move_on(
+        consignment=consignment, actor=actor, action="sample.waived", data={"sample": sample.number, "reason": reason}
+    )

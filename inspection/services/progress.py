@@ -37,6 +37,7 @@ def consignment_awaits(consignment: Consignment) -> str:
         return S.CHECKING
     if physical and not physical.satisfactory:
         return S.AWAITING_DECISION
-    if physical and consignment.samples.filter(detained=True).exclude(status=Sample.Status.RESULT).exists():
+    waiting = consignment.samples.filter(detained=True).exclude(status__in=[Sample.Status.RESULT, Sample.Status.WAIVED])
+    if physical and waiting.exists():
         return S.AWAITING_LAB
     return S.AWAITING_DECISION
