@@ -287,16 +287,17 @@ def test_importer_sees_steps_and_decision_but_not_who_or_notes(importer, inspect
         assert secret not in body
 
 
-def _released_pending(importer, inspector):
+def _sampled(importer, inspector, **sample):
+    """A consignment selected for a physical check only, with one sample taken."""
     _rates("08045000", 0, 100)
     consignment = _submit(importer)
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
-    _do(
-        inspector,
-        consignment,
-        InspectionFlow.physical_check,
-        _physical_with_sample(analysis="PESTICIDE_RESIDUES", reason="random", conservation="chilled", detained=False),
-    )
+    _do(inspector, consignment, InspectionFlow.physical_check, _physical_with_sample(**sample))
+    return consignment
+
+
+def _released_pending(importer, inspector):
+    consignment = _sampled(importer, inspector, detained=False)
     assert consignment.status == "awaiting_decision"  # released pending: no wait before the decision
     return consignment
 

@@ -10,7 +10,7 @@ from viewflow.workflow.status import STATUS
 
 from inspection.models import AuditEvent, Sample
 from tests.conftest import api_client_for
-from tests.test_workflow_paths import _do, _documentary_ok, _physical_with_sample, _rates, _submit
+from tests.test_workflow_paths import _do, _documentary_ok, _rates, _sampled, _submit
 from workflows.flows import InspectionFlow
 from workflows.tasks import workflow_timers_fire
 
@@ -26,21 +26,17 @@ def _tasks(consignment, node, **filters):
     return Task.objects.filter(process__artifact_object_id=consignment.pk, flow_task=node, **filters)
 
 
-def _make_due(consignment, boundary):
-    _tasks(consignment, boundary, status=STATUS.SCHEDULED).update(scheduled=timezone.now())
+def _lab_deadline_passes(consignment):
+    """The samples' result deadline is a minute ago, and so is their timers' (beat has not run yet)."""
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    consignment.samples.update(result_due_at=past)
+    Task.objects.filter(
+        process__artifact_object_id=consignment.pk, flow_task_type="TIMER", status=STATUS.SCHEDULED
+    ).update(scheduled=past)
 
 
 def _detained(importer, inspector):
-    _rates("08045000", 0, 100)
-    consignment = _submit(importer)
-    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
-    _do(
-        inspector,
-        consignment,
-        InspectionFlow.physical_check,
-        _physical_with_sample(analysis="HISTAMINE", reason="suspicion", conservation="frozen", detained=True),
-    )
-    return consignment
+    return _sampled(importer, inspector, detained=True, analysis="HISTAMINE", reason="suspicion", conservation="frozen")
 
 
 def test_lab_deadline_is_the_analysis_deadline(importer, inspector):
@@ -57,11 +53,7 @@ def test_lab_deadline_is_the_analysis_deadline(importer, inspector):
 
 def test_late_lab_result_escalates_and_the_late_result_still_counts(importer, inspector, officer, supervisor, lab):
     consignment = _detained(importer, inspector)
-    past = timezone.now() - datetime.timedelta(minutes=1)
-    consignment.samples.update(result_due_at=past)
-    Task.objects.filter(
-        process__artifact_object_id=consignment.pk, flow_task_type="TIMER", status=STATUS.SCHEDULED
-    ).update(scheduled=past)
+    _lab_deadline_passes(consignment)
 
     assert workflow_timers_fire() >= 1
 
@@ -82,11 +74,7 @@ def test_late_lab_result_escalates_and_the_late_result_still_counts(importer, in
 
 def test_a_supervisor_answer_before_the_late_result_keeps_the_wait(importer, inspector, supervisor, lab):
     consignment = _detained(importer, inspector)
-    past = timezone.now() - datetime.timedelta(minutes=1)
-    consignment.samples.update(result_due_at=past)
-    Task.objects.filter(
-        process__artifact_object_id=consignment.pk, flow_task_type="TIMER", status=STATUS.SCHEDULED
-    ).update(scheduled=past)
+    _lab_deadline_passes(consignment)
     workflow_timers_fire()
     _do(supervisor, consignment, InspectionFlow.late_lab_result, {"action_taken": "Phoned the lab"})
     assert not _tasks(consignment, InspectionFlow.decide).exists()
@@ -217,11 +205,7 @@ def test_the_staff_dashboard_loads_with_a_certificate_job_waiting(importer, insp
 
 def test_a_supervisor_can_decide_without_a_result_that_never_comes(importer, inspector, supervisor, lab):
     consignment = _detained(importer, inspector)
-    past = timezone.now() - datetime.timedelta(minutes=1)
-    consignment.samples.update(result_due_at=past)
-    Task.objects.filter(
-        process__artifact_object_id=consignment.pk, flow_task_type="TIMER", status=STATUS.SCHEDULED
-    ).update(scheduled=past)
+    _lab_deadline_passes(consignment)
     workflow_timers_fire()
 
     _do(
