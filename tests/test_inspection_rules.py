@@ -207,7 +207,8 @@ def test_follow_up_needs_an_outcome_and_evidence(inspector, officer, supervisor,
     assert consignment.status == "closed"
 
 
-def _released_sample(inspector, consignment):
+def _awaiting_physical_check(inspector, consignment):
+    """The plan selected a physical check only, and the documents are satisfactory."""
     from inspection.models import CheckPlan
 
     CheckPlan.objects.filter(consignment=consignment).update(identity_selected=False, physical_selected=True)
@@ -215,6 +216,11 @@ def _released_sample(inspector, consignment):
     documentary_check_record(
         actor=inspector, consignment=consignment, verdicts=_all_ok(consignment), result="satisfactory"
     )
+    return consignment
+
+
+def _released_sample(inspector, consignment):
+    consignment = _awaiting_physical_check(inspector, consignment)
     physical_check_record(
         actor=inspector,
         consignment=consignment,
@@ -260,13 +266,7 @@ def test_a_failed_sample_forbids_an_acceptable_decision(inspector, officer, lab,
 
 
 def test_an_unsatisfactory_physical_check_goes_to_the_decision_without_waiting(inspector, consignment):
-    from inspection.models import CheckPlan
-
-    CheckPlan.objects.filter(consignment=consignment).update(identity_selected=False, physical_selected=True)
-    consignment = Consignment.objects.get(pk=consignment.pk)
-    documentary_check_record(
-        actor=inspector, consignment=consignment, verdicts=_all_ok(consignment), result="satisfactory"
-    )
+    consignment = _awaiting_physical_check(inspector, consignment)
     physical_check_record(
         actor=inspector,
         consignment=consignment,

@@ -19,6 +19,7 @@ from inspection.services.lab import consignment_recall, lab_result_late, lab_res
 from . import views
 from .models import InspectionProcess
 from .nodes import CeleryJob, ForEach
+from .steps import task_cancel
 
 # What a task list shows of each task: the consignment it is about.
 SUMMARY = "{{ process.artifact.reference }} · {{ process.artifact.consignor_name }} · {{ process.artifact.bcp.code }}"
@@ -205,9 +206,7 @@ class InspectionFlow(flow.Flow):
             flow_task=self.follow_up, status__in=[STATUS.NEW, STATUS.ASSIGNED]
         )
         for task in open_follow_ups:
-            for timer in task.leading.filter(status=STATUS.SCHEDULED):
-                timer.flow_task.activation_class(timer).cancel()
-            task.flow_task.activation_class(task).cancel()
+            task_cancel(task)
 
     def issue(self, activation):
         certificate_issue(consignment=activation.process.consignment)

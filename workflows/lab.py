@@ -8,6 +8,7 @@ from viewflow.workflow.status import STATUS
 from inspection.services.lab import lab_result_record
 
 from .flows import InspectionFlow
+from .steps import task_cancel
 
 _WAITS = Q(flow_task=InspectionFlow.lab_result) | Q(flow_task=InspectionFlow.released_result)
 
@@ -29,6 +30,4 @@ def lab_wait_cancel(*, sample) -> None:
     """Stop waiting for a sample's result (the supervisor waived it), with the wait's deadline timer.
     Runs under the flow lock of the task that decided it."""
     for task in Task.objects.filter(_WAITS, status=STATUS.NEW, data__sample=sample.pk):
-        for timer in task.leading.filter(status=STATUS.SCHEDULED):
-            timer.flow_task.activation_class(timer).cancel()
-        task.flow_task.activation_class(task).cancel()
+        task_cancel(task)

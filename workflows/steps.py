@@ -17,6 +17,14 @@ def open_task(consignment: Consignment, node) -> Task | None:
     ).first()
 
 
+def task_cancel(task: Task) -> None:
+    """Cancel an open task and the boundary timers armed on it (viewflow cancels those only when a task
+    finishes, not when it is cancelled). Runs under the flow lock of the caller."""
+    for timer in task.leading.filter(status=STATUS.SCHEDULED):
+        timer.flow_task.activation_class(timer).cancel()
+    task.flow_task.activation_class(task).cancel()
+
+
 def task_complete_as(*, user, task: Task, record) -> None:
     """Claim `task` for `user` (only if its permission allows, as in the UI) and complete it with
     `record()`, a call to the step's service."""

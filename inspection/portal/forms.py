@@ -13,19 +13,6 @@ PARTY_FIELDS = ("name", "address", "country")
 ARRIVAL_FIELDS = ("expected_at", "transport_mode", "transport_id", "transport_document")
 
 
-class ArrivalField(forms.DateTimeField):
-    """A date and time that must make sense as an arrival (a year like 9999 overflows the conversion to UTC)."""
-
-    def to_python(self, value):
-        try:
-            result = super().to_python(value)
-        except OverflowError:
-            result = None
-        if result is None and value not in self.empty_values:
-            raise forms.ValidationError(_("Enter a real date and time of arrival."), code="invalid")
-        return result
-
-
 def _choices(queryset, label=lambda o: o.name):
     return [("", "—")] + [(o.code, label(o)) for o in queryset]
 
@@ -45,7 +32,7 @@ class PartOneForm(forms.Form):
     consignee_country = forms.ChoiceField(label=_("Country"), required=False)
     country_of_origin = forms.ChoiceField(label=_("Country of origin"), required=False)
     purpose = forms.ChoiceField(label=_("Purpose"), required=False)
-    expected_at = ArrivalField(
+    expected_at = forms.DateTimeField(
         label=_("Expected arrival (Martinique time)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

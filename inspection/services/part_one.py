@@ -34,6 +34,18 @@ ARRIVAL_FIELDS = ("expected_at", "transport_mode", "transport_id", "transport_do
 MODES_BY_BCP_KIND = {Bcp.Kind.PORT: {TransportMode.SEA}, Bcp.Kind.AIRPORT: {TransportMode.AIR}}
 # CHED types whose lines must name the species (animals) or the plant's botanical name.
 SPECIES_REQUIRED = {"CHED-A", "CHED-PP"}
+PART_ONE_COLUMNS = [
+    "ched_type",
+    "bcp",
+    "purpose",
+    "country_of_origin",
+    "expected_arrival",
+    "transport_mode",
+    "transport_id",
+    "transport_document",
+    "updated_at",
+    *(f"{party}_{field}" for party in ("consignor", "consignee") for field in PARTY_FIELDS),
+]
 CONTAINER_NUMBER = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
 
 
@@ -305,7 +317,10 @@ def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
     consignment.transport_id = arrival.get("transport_id") or ""
     consignment.transport_document = arrival.get("transport_document") or ""
     is_new = consignment.pk is None
-    consignment.save()
+    if is_new:
+        consignment.save()
+    else:  # Part I fields only: the status belongs to the transition helper
+        consignment.save(update_fields=PART_ONE_COLUMNS)
 
     if not is_new:
         consignment.containers.all().delete()

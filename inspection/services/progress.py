@@ -1,5 +1,7 @@
 """Where a consignment stands in its checks: what it is waiting for, from the records alone."""
 
+from django.core.exceptions import ObjectDoesNotExist
+
 from inspection.models import CheckPlan, Consignment, ConsignmentStatus, Sample
 
 S = ConsignmentStatus
@@ -8,7 +10,7 @@ S = ConsignmentStatus
 def _record(consignment: Consignment, name: str):
     try:
         return getattr(consignment, name)
-    except Exception:  # RelatedObjectDoesNotExist: the check has not been recorded
+    except ObjectDoesNotExist:  # the check has not been recorded
         return None
 
 
