@@ -381,3 +381,25 @@ def test_recall_of_channelled_goods_cancels_their_follow_up(importer, inspector,
     assert _open_task(consignment, InspectionFlow.decide) is not None
     consignment.refresh_from_db()
     assert consignment.status == "awaiting_decision"
+
+
+def test_two_deliveries_of_the_certificate_job_route_on_once(importer, inspector, officer, monkeypatch):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(officer, consignment, InspectionFlow.decide, ACCEPT)
+    job = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.issue_certificate)
+    ref = job.flow_task.activation_class(job).ref()
+    node, issue = InspectionFlow.issue_certificate, InspectionFlow.issue_certificate._func
+    second = []
+
+    def first_delivery_runs(activation):
+        monkeypatch.setattr(node, "_func", issue)
+        second.append(flow_job_run.run(ref))  # a second delivery arrives and finishes while the first runs
+        issue(activation)
+
+    monkeypatch.setattr(node, "_func", first_delivery_runs)
+
+    assert flow_job_run.run(ref) == "already done"
+    assert second == ["done"]
+    assert AuditEvent.objects.filter(consignment=consignment, action="certificate.issued").count() == 1

@@ -85,7 +85,11 @@ def _enqueue(ref: str, task_id: str) -> None:
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def flow_job_run(self, ref: str):
     """Run a job node's function. A failure is retried with backoff; the last failure marks the task ERROR
-    (an incident for the supervisors)."""
+    (an incident for the supervisors).
+
+    Two deliveries may run at once (a redelivery, the resend beat task, a run from code): viewflow's `start`
+    admits a STARTED task again, so the function must be idempotent, and only the first to finish routes on.
+    """
     flow_ref, process_pk, task_pk = ref.rsplit("/", 2)
     flow_class = import_flow_by_ref(flow_ref)
     with flow_class.lock(process_pk):
@@ -101,11 +105,16 @@ def flow_job_run(self, ref: str):
             raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
         with flow_class.lock(process_pk):
             task.refresh_from_db()
-            task.flow_task.activation_class(task).error(exc)
+            activation = task.flow_task.activation_class(task)
+            if activation.error.can_proceed():
+                activation.error(exc)
         raise
     with flow_class.lock(process_pk):
         task.refresh_from_db()
-        task.flow_task.activation_class(task).execute()
+        activation = task.flow_task.activation_class(task)
+        if not activation.execute.can_proceed():
+            return "already done"
+        activation.execute()
     return "done"
 
 
