@@ -6,3 +6,17 @@ class InspectionConfig(AppConfig):
     name = "inspection"
     verbose_name = _("Border inspection")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from celery.signals import worker_process_init
+
+        from .certificates import checks  # noqa: F401  (registers the system checks)
+
+        worker_process_init.connect(_warm_certificate_renderer, weak=False)
+
+
+def _warm_certificate_renderer(**kwargs):
+    """Each worker process loads fonts and styles once, before its first certificate."""
+    from .certificates.render import warm
+
+    warm()

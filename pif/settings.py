@@ -132,6 +132,19 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Files only our views serve, after a permission check (certificates): never under MEDIA_URL.
+PRIVATE_ROOT = Path(env.str("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
+STORAGES["private"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(PRIVATE_ROOT), "base_url": None},
+}
+
+# Certificates: signed with this key and certificate (PEM files). `manage.py signing_key` makes a self-signed
+# pair for development and the demo; production gets the BCP's own from its PKI.
+PIF_SIGNING_KEY = Path(env.str("PIF_SIGNING_KEY", default=str(VAR_DIR / "signing" / "key.pem")))
+PIF_SIGNING_CERT = Path(env.str("PIF_SIGNING_CERT", default=str(VAR_DIR / "signing" / "cert.pem")))
+PIF_SIGNING_KEY_PASSPHRASE = env.str("PIF_SIGNING_KEY_PASSPHRASE", default="")
+PIF_SIGNING_LOCATION = env.str("PIF_SIGNING_LOCATION", default="Fort-de-France, Martinique")
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER_ENABLED=true; the HSTS and
 # redirect settings default to on outside DEBUG so that `check --deploy` is clean. See README.
@@ -201,6 +214,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
+        # The public certificate check, per client address.
+        "verify": env.str("VERIFY_THROTTLE", default="30/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -221,6 +236,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every rendering step at INFO; its warnings (a missing font, a refused URL) still show.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
 
 # Domain settings.

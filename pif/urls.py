@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("inspection.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("inspection.certificates.urls")),
     path("workflow/samples/<str:number>/label/", sample_label, name="sample-label"),
     path("workflow/", site.urls),
     path("", include("inspection.portal.urls")),

@@ -8,6 +8,21 @@ from inspection.roles import Role
 from tests.factories import UserFactory, importer_factory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def signing_key():
+    """A self-signed signing pair in the test var folder (made once; never a real key)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from inspection.certificates.signing import signing_key_create
+
+    key, cert = Path(settings.PIF_SIGNING_KEY), Path(settings.PIF_SIGNING_CERT)
+    if not (key.is_file() and cert.is_file()):
+        signing_key_create(key, cert, common_name="PIF Martinique – test")
+    return cert.read_bytes()
+
+
 @pytest.fixture
 def importer(db):
     return importer_factory("alice")

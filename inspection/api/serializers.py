@@ -1,8 +1,9 @@
 """The API's shapes. They check types only; the rules live in `inspection.services.part_one`."""
 
+from django.urls import reverse
 from rest_framework import serializers
 
-from inspection.models import Consignment, TransportMode
+from inspection.models import Certificate, Consignment, TransportMode
 from inspection.selectors import consignment_decision, consignment_part_one
 from inspection.timeline import importer_timeline
 
@@ -82,8 +83,11 @@ class DecisionSerializer(serializers.Serializer):
 
 class CertificateLinkSerializer(serializers.Serializer):
     number = serializers.CharField()
-    kind = serializers.CharField()
-    url = serializers.URLField()
+    kind = serializers.ChoiceField(choices=Certificate.Kind.choices)
+    status = serializers.ChoiceField(choices=Certificate.Status.choices)
+    issued_at = serializers.DateTimeField()
+    url = serializers.URLField(help_text="The signed PDF (same authentication as the API).")
+    verify_url = serializers.URLField(help_text="The public check behind the QR code.")
     sha256 = serializers.CharField()
 
 
@@ -99,6 +103,10 @@ class ConsignmentSerializer(PartOneSerializer):
     decision = DecisionSerializer(read_only=True, allow_null=True)
     certificates = CertificateLinkSerializer(many=True, read_only=True)
 
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
     def to_representation(self, instance: Consignment):
         return super().to_representation(
             {
@@ -110,7 +118,15 @@ class ConsignmentSerializer(PartOneSerializer):
                 "submitted_at": instance.submitted_at,
                 "timeline": importer_timeline(instance.audit_events.all()),
                 "decision": consignment_decision(instance),
-                "certificates": [],
+                "certificates": [
+                    {
+                        "number": cert.number, "kind": cert.kind, "status": cert.status, "issued_at": cert.issued_at,
+                        "url": self._absolute(reverse("certificate-pdf", kwargs={"number": cert.number})),
+                        "verify_url": self._absolute(reverse("verify", kwargs={"number": cert.number})),
+                        "sha256": cert.sha256,
+                    }
+                    for cert in instance.certificates.all()
+                ],
             }
         )
 

@@ -60,7 +60,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         qs = consignments_visible_to(self.request.user)
         if self.action == "list":
             return qs.order_by("-created_at", "-id")
-        return consignment_with_part_one(qs).prefetch_related("audit_events")
+        return consignment_with_part_one(qs).prefetch_related("audit_events", "certificates")
 
     def get_serializer_class(self):
         return ConsignmentListSerializer if self.action == "list" else ConsignmentSerializer

@@ -1,4 +1,5 @@
 from .audit import AuditEvent
+from .certificates import Certificate
 from .checks import (
     Analysis,
     CheckPlan,
@@ -41,6 +42,7 @@ from .reference import (
 )
 
 __all__ = [
+    "Certificate",
     "Analysis",
     "CheckPlan",
     "CheckResult",

@@ -155,6 +155,9 @@ def consignment_detail(request, reference):
             "part": consignment_part_one(consignment),
             "timeline": importer_timeline(consignment.audit_events.all()),
             "decision": consignment_decision(consignment),
+            "certificates": consignment.certificates.all(),
+            "is_staff": is_staff_user(request.user),
+            "can_supervise": Role.SUPERVISOR in user_roles(request.user),
             "can_edit": consignment.is_draft and _is_importer(request.user),
         },
     )

@@ -1,27 +1,164 @@
-"""Issuing the outcome of the checks. (The signed PDF certificate is rendered here in a later version.)"""
+"""Certificates: issue the signed PDFs of a decision, and revoke or replace them (supervisors)."""
 
+import hashlib
+import uuid
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inspection.audit import audit_record
-from inspection.models import Consignment, Decision, Notification
+from inspection.certificates.documents import certificate_context, certificate_html
+from inspection.certificates.render import render_pdf
+from inspection.certificates.signing import sign_pdf, signer_name
+from inspection.errors import DomainError
+from inspection.models import Certificate, Consignment, Decision, Notification
+from inspection.roles import Role
 from inspection.services.notifications import notifications_queue
+from inspection.services.permissions import require_role
+
+SIGNING_REASONS = {
+    Certificate.Kind.CHED: "Décision du poste de contrôle frontalier (DSCE partie II) / BCP decision (CHED Part II)",
+    Certificate.Kind.REFUSAL: "Notification de refus / Notice of refusal",
+}
+NUMBER_SUFFIX = {Certificate.Kind.CHED: "C", Certificate.Kind.REFUSAL: "R"}
+
+
+class CertificateError(DomainError):
+    """A revocation or replacement that can't be done, with the reason for the user."""
+
+
+def certificate_kinds(decision: Decision) -> list[str]:
+    """A CHED for every decision; a refusal notice as well when the consignment is refused."""
+    return [Certificate.Kind.CHED] if decision.acceptable else [Certificate.Kind.CHED, Certificate.Kind.REFUSAL]
+
+
+def certificate_pdf(*, kind: str, consignment: Consignment, decision: Decision, number: str, issued_at) -> bytes:
+    """Render and sign one certificate. Pure apart from reading the consignment: nothing is stored."""
+    context = certificate_context(
+        kind=kind, consignment=consignment, decision=decision, number=number, issued_at=issued_at,
+        signer=signer_name(),
+    )
+    return sign_pdf(render_pdf(certificate_html(context)), reason=SIGNING_REASONS[kind])
 
 
 @transaction.atomic
-def certificate_issue(*, consignment: Consignment) -> Decision | None:
-    """Record that the decision in force was issued to the operator, and tell its users. Run by the flow's
-    Celery job; idempotent: a second run issues nothing more. Nothing is issued for a consignment recalled
-    meanwhile (its new decision will be)."""
+def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
+    """Issue the certificates of the decision in force, and tell the operator's users. Run by the flow's
+    Celery job. Idempotent: the consignment row is locked, and a decision is issued once per kind, so a
+    doubled job issues one certificate with one number. A new decision (a recall) replaces the certificates
+    of the one before. Returns the certificates issued now."""
+    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    decision = (
+        consignment.decisions.filter(superseded=False)
+        .select_related("code", "measure", "officer", "countersigned_by")
+        .last()
+    )
+    if decision is None:
+        return []
+    issued = []
+    for kind in certificate_kinds(decision):
+        if Certificate.objects.filter(decision=decision, kind=kind).exists():
+            continue
+        issued.append(_certificate_store(consignment=consignment, decision=decision, kind=kind))
+    if issued:
+        notifications_queue(consignment=consignment, kind=Notification.Kind.DECIDED)
+    return issued
+
+
+def _certificate_store(
+    *, consignment: Consignment, decision: Decision, kind: str, actor=None, reason: str = "new decision"
+) -> Certificate:
+    """Number, render, sign and store one certificate; the valid one of its kind it replaces reads replaced."""
+    earlier = list(Certificate.objects.select_for_update().filter(consignment=consignment, kind=kind))
+    number = f"{consignment.reference}-{NUMBER_SUFFIX[kind]}{len(earlier) + 1}"
+    issued_at = timezone.now()
+    pdf = certificate_pdf(kind=kind, consignment=consignment, decision=decision, number=number, issued_at=issued_at)
+    storage = storages["private"]
+    name = storage.save(f"certificates/{issued_at:%Y/%m}/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
+    # A failure from here on rolls the rows back: don't leave the file behind.
+    try:
+        replaced = [old for old in earlier if old.status == Certificate.Status.VALID]
+        # One valid certificate per decision and kind (a constraint): retire the old one first.
+        Certificate.objects.filter(pk__in=[old.pk for old in replaced]).update(status=Certificate.Status.REPLACED)
+        certificate = Certificate.objects.create(
+            number=number, kind=kind, consignment=consignment, decision=decision, file=name,
+            sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), signer=signer_name(), issued_at=issued_at,
+        )
+        audit_record(
+            actor=None,
+            action="certificate.issued",
+            consignment=consignment,
+            data={
+                "number": number, "kind": kind, "sha256": certificate.sha256, "size": certificate.size,
+                "decision_id": decision.pk, "decision": decision.code.code, "acceptable": decision.acceptable,
+                "signer": certificate.signer,
+            },
+        )
+        for old in replaced:
+            _certificate_replace(old, by=certificate, reason=reason, actor=actor)
+    except BaseException:
+        storage.delete(name)
+        raise
+    return certificate
+
+
+def _certificate_replace(old: Certificate, *, by: Certificate, reason: str, actor=None) -> None:
+    old.status = Certificate.Status.REPLACED
+    old.replaced_by = by
+    old.revoked_at = timezone.now()
+    old.revoked_by = actor
+    old.revocation_reason = reason
+    old.save(update_fields=["status", "replaced_by", "revoked_at", "revoked_by", "revocation_reason"])
+    audit_record(
+        actor=actor,
+        action="certificate.replaced",
+        consignment=old.consignment,
+        data={"number": old.number, "replaced_by": by.number, "reason": reason},
+    )
+
+
+@transaction.atomic
+def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certificate:
+    """A supervisor withdraws a certificate (issued in error, fraud suspected): it then reads as revoked."""
+    require_role(actor, Role.SUPERVISOR)
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_("Give the reason for revoking the certificate."))
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if certificate.status != Certificate.Status.VALID:
+        raise CertificateError(_("Only a valid certificate can be revoked."))
+    certificate.status = Certificate.Status.REVOKED
+    certificate.revoked_at = timezone.now()
+    certificate.revoked_by = actor
+    certificate.revocation_reason = reason
+    certificate.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
+    audit_record(
+        actor=actor, action="certificate.revoked", consignment=certificate.consignment,
+        data={"number": certificate.number, "reason": reason},
+    )
+    return certificate
+
+
+@transaction.atomic
+def certificate_reissue(*, actor, certificate: Certificate, reason: str) -> Certificate:
+    """A supervisor replaces a certificate with a fresh one from the decision in force (for instance after
+    Part I was corrected): a new number, the old one reads as replaced."""
+    require_role(actor, Role.SUPERVISOR)
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_("Give the reason for replacing the certificate."))
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if certificate.status != Certificate.Status.VALID:
+        raise CertificateError(_("Only a valid certificate can be replaced."))
+    consignment = Consignment.objects.select_for_update().get(pk=certificate.consignment_id)
     decision = consignment.decisions.filter(superseded=False).select_related("code").last()
     if decision is None:
-        return None
-    if consignment.audit_events.filter(action="certificate.issued", data__decision_id=decision.pk).exists():
-        return decision
-    audit_record(
-        actor=None,
-        action="certificate.issued",
-        consignment=consignment,
-        data={"decision_id": decision.pk, "decision": decision.code.code, "acceptable": decision.acceptable},
+        raise CertificateError(_("This consignment has no decision in force."))
+    new = _certificate_store(
+        consignment=consignment, decision=decision, kind=certificate.kind, actor=actor, reason=reason
     )
     notifications_queue(consignment=consignment, kind=Notification.Kind.DECIDED)
-    return decision
+    return new

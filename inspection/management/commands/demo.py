@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -88,6 +89,8 @@ class Command(BaseCommand):
                 "DEBUG is off: this would put demo users with a known password in a live "
                 "database. Use --force if you really mean it."
             )
+        # The demo's certificates are signed with a self-signed key (made once, kept in var/signing).
+        call_command("signing_key", force=force, stdout=self.stdout)
         rng = random.Random(seed)
         with transaction.atomic():
             importers = [self._importer(username, *company) for username, company in COMPANIES.items()]

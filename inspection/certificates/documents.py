@@ -1,0 +1,167 @@
+"""What goes on a certificate: the template context, built from the consignment and its decision, and the
+HTML the templates in `templates/certificates/` make of it. Certificates are bilingual on one page: French
+first, English in italics, whatever the reader's language (a certificate travels with the goods)."""
+
+import dataclasses
+import datetime
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from inspection.models import Certificate, Consignment, Decision, Sample
+
+TEMPLATES = {
+    Certificate.Kind.CHED: "certificates/ched.html",
+    Certificate.Kind.REFUSAL: "certificates/refusal.html",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Bi:
+    """A text in French and in English."""
+
+    fr: str
+    en: str
+
+    def __str__(self):
+        return self.fr if self.fr == self.en else f"{self.fr} / {self.en}"
+
+
+def bi(value) -> Bi:
+    """Both translations of a lazy string, a choice label or a country name."""
+    with translation.override("fr"):
+        fr = str(value() if callable(value) else value)
+    with translation.override("en"):
+        en = str(value() if callable(value) else value)
+    return Bi(fr, en)
+
+
+def named(entry) -> Bi | None:
+    """Reference data (name_fr/name_en) as `Bi`."""
+    return Bi(entry.name_fr, entry.name_en) if entry is not None else None
+
+
+def verify_url(number: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("verify", kwargs={"number": number})
+
+
+def qr_data_uri(text: str) -> str:
+    return segno.make(text, error="m").svg_data_uri(scale=4, border=1)
+
+
+def _local(value: datetime.datetime | None) -> datetime.datetime | None:
+    return timezone.localtime(value) if value else None
+
+
+def _check(record) -> dict | None:
+    if record is None:
+        return None
+    return {"result": bi(record.get_result_display), "reason": record.reason, "recorded_at": _local(record.recorded_at)}
+
+
+def certificate_context(
+    *,
+    kind: str,
+    consignment: Consignment,
+    decision: Decision | None,
+    number: str,
+    issued_at: datetime.datetime | None,
+    signer: str,
+    preview: bool = False,
+) -> dict:
+    """Everything a certificate template prints. `decision` is None in a staff preview before the decision."""
+    samples = list(
+        Sample.objects.filter(consignment=consignment)
+        .select_related("analysis", "laboratory", "result")
+        .order_by("number")
+    )
+    # A reverse one-to-one that does not exist raises an AttributeError subclass: getattr's default applies.
+    plan = getattr(consignment, "check_plan", None)
+    documentary = getattr(consignment, "documentary_check", None)
+    identity = getattr(consignment, "identity_check", None)
+    physical = getattr(consignment, "physical_check", None)
+    return {
+        "kind": kind,
+        "number": number,
+        "preview": preview,
+        "verify_url": verify_url(number),
+        "qr": qr_data_uri(verify_url(number)),
+        "issued_at": _local(issued_at),
+        "signer": signer,
+        "place": settings.PIF_SIGNING_LOCATION,
+        "c": consignment,
+        "ched_type": named(consignment.ched_type),
+        "bcp": named(consignment.bcp),
+        "purpose": named(consignment.purpose),
+        "origin": bi(lambda: consignment.country_of_origin.name) if consignment.country_of_origin else None,
+        "consignor_country": bi(lambda: consignment.consignor_country.name) if consignment.consignor_country else None,
+        "consignee_country": bi(lambda: consignment.consignee_country.name) if consignment.consignee_country else None,
+        "transport_mode": bi(consignment.get_transport_mode_display) if consignment.transport_mode else None,
+        "expected_arrival": _local(consignment.expected_arrival),
+        "lines": [
+            {"line": line, "package_type": named(line.package_type)}
+            for line in consignment.lines.select_related("package_type").order_by("pk")
+        ],
+        "containers": list(consignment.containers.order_by("pk")),
+        "documents": [
+            {"document": document, "type": named(document.document_type)}
+            for document in consignment.documents.select_related("document_type").order_by("pk")
+        ],
+        "documentary": _check(documentary),
+        "identity": _check(identity),
+        "identity_record": identity,
+        "physical": _check(physical),
+        "physical_record": physical,
+        "plan": plan,
+        "samples": [
+            {
+                "sample": sample,
+                "analysis": named(sample.analysis),
+                "laboratory": named(sample.laboratory),
+                "reason": bi(sample.get_reason_display),
+                "conclusion": bi(result.get_conclusion_display) if (result := getattr(sample, "result", None)) else None,
+                "status": bi(sample.get_status_display),
+            }
+            for sample in samples
+        ],
+        "decision": _decision(decision),
+    }
+
+
+def _decision(decision: Decision | None) -> dict | None:
+    if decision is None:
+        return None
+    return {
+        "record": decision,
+        "code": named(decision.code),
+        "acceptable": decision.code.acceptable,
+        "measure": named(decision.measure),
+        "deadline": decision.measure_deadline,
+        "reasons": [named(reason) for reason in decision.reasons.order_by("code")],
+        "officer": _person(decision.officer),
+        "decided_at": _local(decision.decided_at),
+        "countersigned_by": _person(decision.countersigned_by) if decision.countersigned_by_id else None,
+        "countersigned_at": _local(decision.countersigned_at),
+    }
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def certificate_html(context: dict) -> str:
+    """The certificate as HTML: the PDF's source, and the preview staff see before signing."""
+    return render_to_string(TEMPLATES[context["kind"]], context)
+
+
+def label_html(sample: Sample) -> str:
+    """A sample label (100 × 62 mm, label-printer size) with the sample number as a QR code."""
+    return render_to_string(
+        "certificates/label.html",
+        {"sample": sample, "qr": qr_data_uri(sample.number), "analysis": named(sample.analysis),
+         "laboratory": named(sample.laboratory), "conservation": bi(sample.get_conservation_display),
+         "reason": bi(sample.get_reason_display), "taken_at": _local(sample.taken_at)},
+    )

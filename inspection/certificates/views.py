@@ -1,0 +1,185 @@
+"""Certificate pages: the public check behind the QR code, downloads, the staff preview, and the
+supervisors' revoke and replace actions. Thin: the work is in `inspection.services.certificates`."""
+
+import hashlib
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from rest_framework import status
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from inspection.errors import DomainError
+from inspection.models import Certificate
+from inspection.roles import Role, is_staff_user, user_roles
+from inspection.selectors import consignments_visible_to
+from inspection.services.certificates import certificate_reissue, certificate_revoke
+
+from .documents import certificate_context, certificate_html
+
+MAX_VERIFY_UPLOAD = 25 * 1024 * 1024
+
+
+class VerifyView(APIView):
+    """`/verify/<number>/`: anyone, no login. Says whether the certificate is valid, replaced or revoked, with
+    its SHA-256; an uploaded PDF is compared byte for byte with the file issued. `?format=json` for machines.
+    Shows only what is printed on the certificate itself."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "verify"
+    renderer_classes = [TemplateHTMLRenderer, JSONRenderer]
+    parser_classes = [MultiPartParser, FormParser]
+    template_name = "certificates/verify.html"
+
+    def get(self, request, number):
+        return self._answer(request, number)
+
+    def post(self, request, number):
+        upload = request.FILES.get("file")
+        if upload is None:
+            return self._answer(request, number, error=_("Choose the PDF file to check."), code=400)
+        if upload.size > MAX_VERIFY_UPLOAD:
+            return self._answer(request, number, error=_("This file is too large to be a certificate."), code=400)
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        return self._answer(request, number, uploaded_sha256=digest.hexdigest())
+
+    def _answer(self, request, number, *, error=None, code=200, uploaded_sha256=None):
+        certificate = (
+            Certificate.objects.select_related("consignment__bcp", "consignment__ched_type", "replaced_by")
+            .filter(number=number)
+            .first()
+        )
+        if certificate is None:
+            data = {"number": number, "found": False, "detail": _("No certificate has this number.")}
+            return Response(data, status=status.HTTP_404_NOT_FOUND)
+        data = {
+            "number": certificate.number,
+            "found": True,
+            "kind": certificate.kind,
+            "kind_label": certificate.get_kind_display(),
+            "status": certificate.status,
+            "status_label": certificate.get_status_display(),
+            "valid": certificate.status == Certificate.Status.VALID,
+            "ched_reference": certificate.consignment.reference,
+            "ched_type": certificate.consignment.ched_type.code,
+            "bcp": certificate.consignment.bcp.code if certificate.consignment.bcp else None,
+            "issued_at": certificate.issued_at,
+            "signer": certificate.signer,
+            "sha256": certificate.sha256,
+            "replaced_by": certificate.replaced_by.number if certificate.replaced_by else None,
+            "withdrawn_at": certificate.revoked_at,
+        }
+        if uploaded_sha256 is not None:
+            data["uploaded_sha256"] = uploaded_sha256
+            data["uploaded_matches"] = uploaded_sha256 == certificate.sha256
+        if error:
+            data["detail"] = error
+        if request.accepted_renderer.format == "html":
+            data["replaced_by_url"] = (
+                reverse("verify", kwargs={"number": certificate.replaced_by.number}) if certificate.replaced_by else None
+            )
+        return Response(data, status=code)
+
+
+def _user_from_token(request):
+    """Importers' systems download with their API token (`Authorization: Token …`) as well as browsers
+    with a session."""
+    if request.user.is_authenticated or not request.headers.get("Authorization", "").startswith("Token "):
+        return request.user
+    try:
+        found = TokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return request.user
+    return found[0] if found else request.user
+
+
+def certificate_download(request, number):
+    """The signed PDF, as an attachment: the company's users and staff only; anyone else gets a 404."""
+    user = _user_from_token(request)
+    if not user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    certificate = get_object_or_404(
+        Certificate.objects.filter(consignment__in=consignments_visible_to(user)), number=number
+    )
+    response = FileResponse(
+        certificate.file.open("rb"), as_attachment=True, filename=f"{certificate.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def certificate_preview(request, reference):
+    """Staff: the CHED as it will be printed, from the same template as the PDF, before it is signed."""
+    if not is_staff_user(request.user):
+        raise Http404
+    consignment = get_object_or_404(consignments_visible_to(request.user), reference=reference)
+    decision = consignment.decisions.filter(superseded=False).select_related("code", "measure", "officer").last()
+    kind = request.GET.get("kind", Certificate.Kind.CHED)
+    if kind not in Certificate.Kind.values or (kind == Certificate.Kind.REFUSAL and (decision is None or decision.acceptable)):
+        kind = Certificate.Kind.CHED
+    context = certificate_context(
+        kind=kind, consignment=consignment, decision=decision, number=f"{consignment.reference}-…", issued_at=None,
+        signer="", preview=True,
+    )
+    context["html_preview"] = True
+    return HttpResponse(certificate_html(context))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _supervised_certificate(request, number) -> Certificate:
+    if Role.SUPERVISOR not in user_roles(request.user):
+        raise Http404
+    return get_object_or_404(Certificate.objects.select_related("consignment"), number=number)
+
+
+@login_required
+@require_POST
+def certificate_revoke_view(request, number):
+    certificate = _supervised_certificate(request, number)
+    try:
+        certificate_revoke(actor=request.user, certificate=certificate, reason=request.POST.get("reason", "")[:1000])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Certificate %(number)s revoked.") % {"number": number})
+    return redirect(certificate.consignment)
+
+
+@login_required
+@require_POST
+def certificate_reissue_view(request, number):
+    certificate = _supervised_certificate(request, number)
+    try:
+        new = certificate_reissue(actor=request.user, certificate=certificate, reason=request.POST.get("reason", "")[:1000])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Certificate %(old)s replaced by %(new)s.") % {"old": number, "new": new.number}
+        )
+    return redirect(certificate.consignment)

@@ -1,0 +1,63 @@
+"""Certificates issued by the post: the CHED (Parts I and II) and the refusal notice, as signed PDFs."""
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .checks import Decision
+from .consignments import Consignment
+
+
+def private_storage():
+    """Files served only by our views, after a permission check (settings.STORAGES["private"])."""
+    return storages["private"]
+
+
+class Certificate(models.Model):
+    """One issued PDF. The file never changes once issued: its SHA-256 is stored here and in the audit trail,
+    and `/verify/<number>/` compares an uploaded copy with it. A corrected decision issues a new certificate
+    and marks the old one replaced; a supervisor may revoke one."""
+
+    class Kind(models.TextChoices):
+        CHED = "ched", _("CHED")
+        REFUSAL = "refusal", _("Refusal notice")
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REPLACED = "replaced", _("Replaced")
+        REVOKED = "revoked", _("Revoked")
+
+    number = models.CharField(_("certificate number"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    consignment = models.ForeignKey(Consignment, on_delete=models.PROTECT, related_name="certificates")
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="certificates")
+    file = models.FileField(_("file"), storage=private_storage, upload_to="certificates/%Y/%m/")
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    signer = models.CharField(_("signed by"), max_length=200)
+    issued_at = models.DateTimeField(_("issued"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VALID)
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("replaced by")
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revocation_reason = models.TextField(_("reason for revocation or replacement"), blank=True)
+
+    class Meta:
+        ordering = ["issued_at", "pk"]
+        verbose_name = _("certificate")
+        constraints = [
+            # One valid certificate per decision and kind: a doubled job can't issue two.
+            models.UniqueConstraint(
+                fields=["decision", "kind"],
+                condition=models.Q(status="valid"),
+                name="uniq_valid_certificate_per_decision_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number

@@ -1,0 +1,27 @@
+"""Template helpers for the bilingual certificates."""
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.filter
+def bi(value):
+    """A `Bi` (French, English) as French then English in italics; other values as they are."""
+    if value is None or value == "":
+        return "–"
+    fr, en = getattr(value, "fr", None), getattr(value, "en", None)
+    if fr is None:
+        return value
+    if fr == en:
+        return fr
+    return format_html('{}<span class="en">{}</span>', fr, en)
+
+
+@register.simple_tag
+def label(no, fr, en):
+    """A numbered box label after the official CHED model: `I.1 Expéditeur / Consignor`."""
+    if no:
+        return format_html('<span class="label"><span class="no">{}</span>{}<span class="en">{}</span></span>', no, fr, en)
+    return format_html('<span class="label">{}<span class="en">{}</span></span>', fr, en)
