@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inspection.health import healthz
+from workflows import incidents
 from workflows.labels import sample_label
 from workflows.urls import site
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("inspection.certificates.urls")),
     path("workflow/samples/<str:number>/label/", sample_label, name="sample-label"),
+    path("workflow/incidents/", incidents.incident_list, name="incidents"),
+    path("workflow/incidents/<int:task_pk>/retry/", incidents.incident_retry, name="incident-retry"),
     path("workflow/", site.urls),
     path("", include("inspection.portal.urls")),
 ]

@@ -224,7 +224,10 @@ def test_refused_countersigned_and_followed_up(importer, inspector, officer, sup
     )
     assert consignment.status == "closed"
     assert _actions(consignment)[-4:] == [
-        "decision.countersigned", "certificate.issued", "certificate.issued", "follow_up.recorded"
+        "decision.countersigned",
+        "certificate.issued",
+        "certificate.issued",
+        "follow_up.recorded",
     ]
     assert sorted(consignment.certificates.values_list("kind", flat=True)) == ["ched", "refusal"]
     assert InspectionProcess.objects.get(artifact_object_id=consignment.pk).status == "DONE"

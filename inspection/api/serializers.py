@@ -120,7 +120,10 @@ class ConsignmentSerializer(PartOneSerializer):
                 "decision": consignment_decision(instance),
                 "certificates": [
                     {
-                        "number": cert.number, "kind": cert.kind, "status": cert.status, "issued_at": cert.issued_at,
+                        "number": cert.number,
+                        "kind": cert.kind,
+                        "status": cert.status,
+                        "issued_at": cert.issued_at,
                         "url": self._absolute(reverse("certificate-pdf", kwargs={"number": cert.number})),
                         "verify_url": self._absolute(reverse("verify", kwargs={"number": cert.number})),
                         "sha256": cert.sha256,

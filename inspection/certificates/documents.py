@@ -49,7 +49,8 @@ def verify_url(number: str) -> str:
 
 
 def qr_data_uri(text: str) -> str:
-    return segno.make(text, error="m").svg_data_uri(scale=4, border=1)
+    """The QR code as a PNG `data:` URL: WeasyPrint embeds a PNG faster than it draws an SVG's paths."""
+    return segno.make(text, error="m").png_data_uri(scale=5, border=1)
 
 
 def _local(value: datetime.datetime | None) -> datetime.datetime | None:
@@ -122,7 +123,9 @@ def certificate_context(
                 "analysis": named(sample.analysis),
                 "laboratory": named(sample.laboratory),
                 "reason": bi(sample.get_reason_display),
-                "conclusion": bi(result.get_conclusion_display) if (result := getattr(sample, "result", None)) else None,
+                "conclusion": bi(result.get_conclusion_display)
+                if (result := getattr(sample, "result", None))
+                else None,
                 "status": bi(sample.get_status_display),
             }
             for sample in samples
@@ -161,7 +164,13 @@ def label_html(sample: Sample) -> str:
     """A sample label (100 × 62 mm, label-printer size) with the sample number as a QR code."""
     return render_to_string(
         "certificates/label.html",
-        {"sample": sample, "qr": qr_data_uri(sample.number), "analysis": named(sample.analysis),
-         "laboratory": named(sample.laboratory), "conservation": bi(sample.get_conservation_display),
-         "reason": bi(sample.get_reason_display), "taken_at": _local(sample.taken_at)},
+        {
+            "sample": sample,
+            "qr": qr_data_uri(sample.number),
+            "analysis": named(sample.analysis),
+            "laboratory": named(sample.laboratory),
+            "conservation": bi(sample.get_conservation_display),
+            "reason": bi(sample.get_reason_display),
+            "taken_at": _local(sample.taken_at),
+        },
     )

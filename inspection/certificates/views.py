@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -33,6 +34,7 @@ from .documents import certificate_context, certificate_html
 MAX_VERIFY_UPLOAD = 25 * 1024 * 1024
 
 
+@extend_schema(exclude=True)  # a public page, not part of the /api/v1/ contract
 class VerifyView(APIView):
     """`/verify/<number>/`: anyone, no login. Says whether the certificate is valid, replaced or revoked, with
     its SHA-256; an uploaded PDF is compared byte for byte with the file issued. `?format=json` for machines.
@@ -93,7 +95,9 @@ class VerifyView(APIView):
             data["detail"] = error
         if request.accepted_renderer.format == "html":
             data["replaced_by_url"] = (
-                reverse("verify", kwargs={"number": certificate.replaced_by.number}) if certificate.replaced_by else None
+                reverse("verify", kwargs={"number": certificate.replaced_by.number})
+                if certificate.replaced_by
+                else None
             )
         return Response(data, status=code)
 
@@ -121,7 +125,9 @@ def certificate_download(request, number):
         Certificate.objects.filter(consignment__in=consignments_visible_to(user)), number=number
     )
     response = FileResponse(
-        certificate.file.open("rb"), as_attachment=True, filename=f"{certificate.number}.pdf",
+        certificate.file.open("rb"),
+        as_attachment=True,
+        filename=f"{certificate.number}.pdf",
         content_type="application/pdf",
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -137,11 +143,18 @@ def certificate_preview(request, reference):
     consignment = get_object_or_404(consignments_visible_to(request.user), reference=reference)
     decision = consignment.decisions.filter(superseded=False).select_related("code", "measure", "officer").last()
     kind = request.GET.get("kind", Certificate.Kind.CHED)
-    if kind not in Certificate.Kind.values or (kind == Certificate.Kind.REFUSAL and (decision is None or decision.acceptable)):
+    if kind not in Certificate.Kind.values or (
+        kind == Certificate.Kind.REFUSAL and (decision is None or decision.acceptable)
+    ):
         kind = Certificate.Kind.CHED
     context = certificate_context(
-        kind=kind, consignment=consignment, decision=decision, number=f"{consignment.reference}-…", issued_at=None,
-        signer="", preview=True,
+        kind=kind,
+        consignment=consignment,
+        decision=decision,
+        number=f"{consignment.reference}-…",
+        issued_at=None,
+        signer="",
+        preview=True,
     )
     context["html_preview"] = True
     return HttpResponse(certificate_html(context))
@@ -175,11 +188,11 @@ def certificate_revoke_view(request, number):
 def certificate_reissue_view(request, number):
     certificate = _supervised_certificate(request, number)
     try:
-        new = certificate_reissue(actor=request.user, certificate=certificate, reason=request.POST.get("reason", "")[:1000])
+        new = certificate_reissue(
+            actor=request.user, certificate=certificate, reason=request.POST.get("reason", "")[:1000]
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request, _("Certificate %(old)s replaced by %(new)s.") % {"old": number, "new": new.number}
-        )
+        messages.success(request, _("Certificate %(old)s replaced by %(new)s.") % {"old": number, "new": new.number})
     return redirect(certificate.consignment)

@@ -38,7 +38,11 @@ def certificate_kinds(decision: Decision) -> list[str]:
 def certificate_pdf(*, kind: str, consignment: Consignment, decision: Decision, number: str, issued_at) -> bytes:
     """Render and sign one certificate. Pure apart from reading the consignment: nothing is stored."""
     context = certificate_context(
-        kind=kind, consignment=consignment, decision=decision, number=number, issued_at=issued_at,
+        kind=kind,
+        consignment=consignment,
+        decision=decision,
+        number=number,
+        issued_at=issued_at,
         signer=signer_name(),
     )
     return sign_pdf(render_pdf(certificate_html(context)), reason=SIGNING_REASONS[kind])
@@ -84,16 +88,28 @@ def _certificate_store(
         # One valid certificate per decision and kind (a constraint): retire the old one first.
         Certificate.objects.filter(pk__in=[old.pk for old in replaced]).update(status=Certificate.Status.REPLACED)
         certificate = Certificate.objects.create(
-            number=number, kind=kind, consignment=consignment, decision=decision, file=name,
-            sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), signer=signer_name(), issued_at=issued_at,
+            number=number,
+            kind=kind,
+            consignment=consignment,
+            decision=decision,
+            file=name,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            size=len(pdf),
+            signer=signer_name(),
+            issued_at=issued_at,
         )
         audit_record(
             actor=None,
             action="certificate.issued",
             consignment=consignment,
             data={
-                "number": number, "kind": kind, "sha256": certificate.sha256, "size": certificate.size,
-                "decision_id": decision.pk, "decision": decision.code.code, "acceptable": decision.acceptable,
+                "number": number,
+                "kind": kind,
+                "sha256": certificate.sha256,
+                "size": certificate.size,
+                "decision_id": decision.pk,
+                "decision": decision.code.code,
+                "acceptable": decision.acceptable,
                 "signer": certificate.signer,
             },
         )
@@ -136,7 +152,9 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
     certificate.revocation_reason = reason
     certificate.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
     audit_record(
-        actor=actor, action="certificate.revoked", consignment=certificate.consignment,
+        actor=actor,
+        action="certificate.revoked",
+        consignment=certificate.consignment,
         data={"number": certificate.number, "reason": reason},
     )
     return certificate

@@ -16,12 +16,12 @@ def bi(value):
         return value
     if fr == en:
         return fr
-    return format_html('{}<span class="en">{}</span>', fr, en)
+    return format_html('{} / <span class="en">{}</span>', fr, en)
 
 
 @register.simple_tag
 def label(no, fr, en):
     """A numbered box label after the official CHED model: `I.1 Expéditeur / Consignor`."""
     if no:
-        return format_html('<span class="label"><span class="no">{}</span>{}<span class="en">{}</span></span>', no, fr, en)
-    return format_html('<span class="label">{}<span class="en">{}</span></span>', fr, en)
+        return format_html('<span class="label"><b>{}</b> {} / <i>{}</i></span>', no, fr, en)
+    return format_html('<span class="label">{} / <i>{}</i></span>', fr, en)

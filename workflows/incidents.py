@@ -1,0 +1,85 @@
+"""Incidents: flow jobs (the certificate job) that kept failing after their retries. Supervisors see them
+with the error, and retry them once the cause is fixed (a signing key installed, a disk freed)."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from inspection.audit import audit_record
+from inspection.errors import DomainError
+from inspection.roles import Role, user_roles
+from inspection.services.permissions import require_role
+
+
+def incidents() -> "models.QuerySet[Task]":  # noqa: F821
+    return (
+        Task.objects.filter(flow_task_type="JOB", status=STATUS.ERROR)
+        .select_related("process")
+        .order_by("-finished", "-pk")
+    )
+
+
+@transaction.atomic
+def job_retry(*, actor, task: Task, reason: str = "") -> Task:
+    """Run a failed job again: viewflow revives it as a new task, scheduled on commit. Audited."""
+    require_role(actor, Role.SUPERVISOR)
+    flow_class = task.flow_task.flow_class
+    with flow_class.lock(task.process_id):
+        task = Task.objects.select_related("process").get(pk=task.pk)
+        activation = task.flow_task.activation_class(task)
+        if task.status != STATUS.ERROR or not activation.revive.can_proceed():
+            raise DomainError(_("This job is no longer failed: there is nothing to retry."))
+        revived = activation.revive()
+        consignment = task.process.artifact
+        audit_record(
+            actor=actor,
+            action="job.retried",
+            consignment=consignment,
+            data={
+                "step": task.flow_task.name,
+                "failed_task": task.pk,
+                "new_task": revived.pk,
+                "error": (task.data or {}).get("_exception", {}).get("title", ""),
+                "reason": reason,
+            },
+        )
+    return revived
+
+
+class RetryForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("What was fixed"), max_length=500, required=False)
+
+
+@login_required
+def incident_list(request):
+    if Role.SUPERVISOR not in user_roles(request.user):
+        raise Http404
+    page = Paginator(incidents(), 25).get_page(request.GET.get("page"))
+    rows = [(task, (task.data or {}).get("_exception", {}).get("title", "")) for task in page.object_list]
+    return render(request, "workflows/incidents.html", {"page": page, "rows": rows})
+
+
+@login_required
+@require_POST
+def incident_retry(request, task_pk):
+    if Role.SUPERVISOR not in user_roles(request.user):
+        raise Http404
+    task = get_object_or_404(incidents(), pk=task_pk)
+    form = RetryForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        job_retry(actor=request.user, task=task, reason=reason)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Job retried: it runs again in a moment."))
+    return redirect("incidents")
