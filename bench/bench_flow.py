@@ -37,6 +37,12 @@ def child(url: str, consignments: int) -> dict:
     from workflows.nodes import flow_job_run
     from workflows.steps import open_task, task_complete_as
 
+    # No PDF (as the issue asks): both sides store a placeholder; rendering is measured in bench_certificates.py.
+    import inspection.services.certificates as certificates
+
+    certificates.certificate_pdf = lambda **kwargs: b"%PDF-1.7 placeholder"
+    certificates.signer_name = lambda: "bench"
+
     Commodity.objects.filter(cn_code="08045000").update(identity_rate=100, physical_rate=100)
     importer = importer_factory("bench-importer")
     inspector = UserFactory(username="bench-inspector", roles=[Role.INSPECTOR])
