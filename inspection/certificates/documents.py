@@ -50,7 +50,7 @@ def verify_url(number: str) -> str:
 
 def qr_data_uri(text: str) -> str:
     """The QR code as a PNG `data:` URL: WeasyPrint embeds a PNG faster than it draws an SVG's paths."""
-    return segno.make(text, error="m").png_data_uri(scale=5, border=1)
+    return segno.make(text, error="m").png_data_uri(scale=5, border=2)
 
 
 def _local(value: datetime.datetime | None) -> datetime.datetime | None:
