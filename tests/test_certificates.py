@@ -374,3 +374,15 @@ def test_a_job_that_keeps_failing_is_an_incident_a_supervisor_retries(
     assert event.data["error"] == "No signing key"
     # nothing left to retry
     assert staff.post(f"/workflow/incidents/{job.pk}/retry/", {}).status_code == 404
+
+
+def test_system_checks_warn_without_harfbuzz_subsetting_or_signing_key(monkeypatch, settings, tmp_path):
+    from inspection.certificates import checks
+
+    assert checks.harfbuzz_subsetting(None) == []  # this machine has libharfbuzz-subset0 (make syslibs)
+    monkeypatch.setattr("inspection.certificates.render.harfbuzz_subsetting_available", lambda: False)
+    assert [w.id for w in checks.harfbuzz_subsetting(None)] == ["pif.W001"]
+
+    assert checks.signing_key_configured(None) == []
+    settings.PIF_SIGNING_KEY = tmp_path / "missing.pem"
+    assert [w.id for w in checks.signing_key_configured(None)] == ["pif.W002"]
