@@ -27,6 +27,7 @@ def child(url: str, consignments: int) -> dict:
     import pif.urls  # noqa: F401
     from inspection.models import Commodity
     from inspection.roles import Role
+    from inspection.services import certificates
     from inspection.services.certificates import certificate_issue
     from inspection.services.checks import check_plan_record, documentary_check_record, identity_check_record
     from inspection.services.consignments import consignment_create
@@ -38,8 +39,6 @@ def child(url: str, consignments: int) -> dict:
     from workflows.steps import open_task, task_complete_as
 
     # No PDF (as the issue asks): both sides store a placeholder; rendering is measured in bench_certificates.py.
-    import inspection.services.certificates as certificates
-
     certificates.certificate_pdf = lambda **kwargs: b"%PDF-1.7 placeholder"
     certificates.signer_name = lambda: "bench"
 

@@ -342,9 +342,17 @@ def test_released_pending_then_unsatisfactory_result_recalls_for_a_new_decision(
     assert consignment.decisions.get().superseded is True
     assert Notification.objects.filter(consignment=consignment, kind="recalled").count() == 1
     assert "consignment.recalled" in _actions(consignment)
+    # the first decision's CHED stops being valid at once, before the new decision
+    first = consignment.certificates.get()
+    assert first.status == "revoked" and "recall" in first.revocation_reason
     _do(officer, consignment, InspectionFlow.decide, _refuse())
     _do(supervisor, consignment, InspectionFlow.countersign, {"approve": "1", "comment": ""})
     assert consignment.status == "refused"
+    _run_certificate_job(consignment)
+    assert sorted(consignment.certificates.filter(status="valid").values_list("number", flat=True)) == [
+        f"{consignment.reference}-C2",
+        f"{consignment.reference}-R1",
+    ]
 
 
 def test_task_pages_show_the_consignment_and_samples_get_a_qr_label(importer, inspector, lab):

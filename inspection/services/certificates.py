@@ -136,6 +136,27 @@ def _certificate_replace(old: Certificate, *, by: Certificate, reason: str, acto
     )
 
 
+def certificates_withdraw(*, consignment: Consignment, reason: str) -> int:
+    """A recall supersedes the decision: its certificates stop being valid at once (they read revoked, with
+    the reason), before the new decision issues new ones. Runs in the recall's transaction."""
+    withdrawn = 0
+    for certificate in Certificate.objects.select_for_update().filter(
+        consignment=consignment, status=Certificate.Status.VALID
+    ):
+        certificate.status = Certificate.Status.REVOKED
+        certificate.revoked_at = timezone.now()
+        certificate.revocation_reason = reason
+        certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
+        audit_record(
+            actor=None,
+            action="certificate.revoked",
+            consignment=consignment,
+            data={"number": certificate.number, "reason": reason},
+        )
+        withdrawn += 1
+    return withdrawn
+
+
 @transaction.atomic
 def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certificate:
     """A supervisor withdraws a certificate (issued in error, fraud suspected): it then reads as revoked."""

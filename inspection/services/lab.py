@@ -8,6 +8,7 @@ from inspection.audit import audit_record
 from inspection.errors import DomainError, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
 from inspection.roles import Role
+from inspection.services.certificates import certificates_withdraw
 from inspection.services.checks import _move_on
 from inspection.services.notifications import notifications_queue
 from inspection.services.permissions import require_role
@@ -104,6 +105,7 @@ def consignment_recall(*, sample: Sample) -> None:
     importer told at once (Regulation (EU) 2017/625, art. 66)."""
     consignment = Consignment.objects.select_for_update().get(pk=sample.consignment_id)
     consignment.decisions.filter(superseded=False).update(superseded=True)
+    certificates_withdraw(consignment=consignment, reason=f"recall: sample {sample.number} {sample.result.conclusion}")
     consignment_transition(
         consignment=consignment,
         to=ConsignmentStatus.AWAITING_DECISION,
