@@ -62,49 +62,65 @@ def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     )
     if decision is None:
         return []
-    issued = []
-    for kind in certificate_kinds(decision):
-        if Certificate.objects.filter(decision=decision, kind=kind).exists():
-            continue
-        issued.append(_certificate_store(consignment=consignment, decision=decision, kind=kind))
+    kinds = [
+        kind
+        for kind in certificate_kinds(decision)
+        if not Certificate.objects.filter(decision=decision, kind=kind).exists()
+    ]
+    # Render everything before the first write: the audit append serialises writers until commit, so
+    # nothing slow may come after it.
+    drafts = [_certificate_render(consignment=consignment, decision=decision, kind=kind) for kind in kinds]
+    issued = [_certificate_store(draft) for draft in drafts]
     if issued:
         notifications_queue(consignment=consignment, kind=Notification.Kind.DECIDED)
     return issued
 
 
-def _certificate_store(
-    *, consignment: Consignment, decision: Decision, kind: str, actor=None, reason: str = "new decision"
-) -> Certificate:
-    """Number, render, sign and store one certificate; the valid one of its kind it replaces reads replaced."""
+def _certificate_render(*, consignment: Consignment, decision: Decision, kind: str) -> dict:
+    """Number, render and sign one certificate; nothing written yet (the consignment row is locked)."""
     earlier = list(Certificate.objects.select_for_update().filter(consignment=consignment, kind=kind))
     number = f"{consignment.reference}-{NUMBER_SUFFIX[kind]}{len(earlier) + 1}"
     issued_at = timezone.now()
     pdf = certificate_pdf(kind=kind, consignment=consignment, decision=decision, number=number, issued_at=issued_at)
+    return {
+        "consignment": consignment,
+        "decision": decision,
+        "kind": kind,
+        "number": number,
+        "issued_at": issued_at,
+        "pdf": pdf,
+        "replaced": [old for old in earlier if old.status == Certificate.Status.VALID],
+    }
+
+
+def _certificate_store(draft: dict, *, actor=None, reason: str = "new decision") -> Certificate:
+    """Store a rendered certificate, its row and its audit event; the valid one of its kind it replaces
+    reads replaced."""
+    consignment, decision, pdf, replaced = draft["consignment"], draft["decision"], draft["pdf"], draft["replaced"]
     storage = storages["private"]
-    name = storage.save(f"certificates/{issued_at:%Y/%m}/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
+    name = storage.save(f"certificates/{draft['issued_at']:%Y/%m}/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
     # A failure from here on rolls the rows back: don't leave the file behind.
     try:
-        replaced = [old for old in earlier if old.status == Certificate.Status.VALID]
         # One valid certificate per decision and kind (a constraint): retire the old one first.
         Certificate.objects.filter(pk__in=[old.pk for old in replaced]).update(status=Certificate.Status.REPLACED)
         certificate = Certificate.objects.create(
-            number=number,
-            kind=kind,
+            number=draft["number"],
+            kind=draft["kind"],
             consignment=consignment,
             decision=decision,
             file=name,
             sha256=hashlib.sha256(pdf).hexdigest(),
             size=len(pdf),
             signer=signer_name(),
-            issued_at=issued_at,
+            issued_at=draft["issued_at"],
         )
         audit_record(
             actor=None,
             action="certificate.issued",
             consignment=consignment,
             data={
-                "number": number,
-                "kind": kind,
+                "number": certificate.number,
+                "kind": certificate.kind,
                 "sha256": certificate.sha256,
                 "size": certificate.size,
                 "decision_id": decision.pk,
@@ -196,8 +212,7 @@ def certificate_reissue(*, actor, certificate: Certificate, reason: str) -> Cert
     decision = consignment.decisions.filter(superseded=False).select_related("code").last()
     if decision is None:
         raise CertificateError(_("This consignment has no decision in force."))
-    new = _certificate_store(
-        consignment=consignment, decision=decision, kind=certificate.kind, actor=actor, reason=reason
-    )
+    draft = _certificate_render(consignment=consignment, decision=decision, kind=certificate.kind)
+    new = _certificate_store(draft, actor=actor, reason=reason)
     notifications_queue(consignment=consignment, kind=Notification.Kind.DECIDED)
     return new
