@@ -6,7 +6,7 @@ PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-all lint format syslibs setup messages clean
+.PHONY: run test test-all lint format syslibs setup messages clean e2e-deps
 
 ## run: set everything up, load the demo data, start a worker (with beat) and the web server
 run: setup
@@ -25,9 +25,17 @@ run: setup
 	echo ""; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
-## test: the whole suite on the embedded default (SQLite, filesystem broker)
-test: setup
+## test: the whole suite on the embedded default (SQLite, filesystem broker), with the browser tests when
+## Chromium is present (apt-get install chromium)
+test: setup e2e-deps
 	$(BIN)/pytest -m "not integration" $(ARGS)
+
+## e2e-deps: axe-core for the browser tests, from npm (only where Chromium is installed)
+e2e-deps:
+	@if [ -x "$${PIF_CHROMIUM:-/usr/bin/chromium}" ] && [ ! -f tests/e2e/node_modules/axe-core/axe.min.js ]; then \
+	  command -v npm >/dev/null || { echo "npm is needed for the browser tests (apt-get install npm)"; exit 1; }; \
+	  npm ci --prefix tests/e2e --no-audit --no-fund --silent; \
+	fi
 
 ## lint: ruff lint and format check
 lint: setup

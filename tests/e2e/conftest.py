@@ -1,0 +1,113 @@
+"""Real-browser tests: Playwright driving Debian's Chromium (`apt-get install chromium`; no browser download)
+against Django's live server, with axe-core (from npm, `tests/e2e/package.json`) for accessibility.
+
+`make test` runs them when Chromium is present, and leaves them out (deselected, with a notice) when it is
+not; `.ci/run` installs Chromium and sets PIF_E2E=required, so there they always run."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("PIF_CHROMIUM", "/usr/bin/chromium")
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+# Chromium as root in a sandboxed machine, with nothing that calls out to the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TABLET_VIEWPORTS = {"landscape": {"width": 1024, "height": 768}, "portrait": {"width": 768, "height": 1024}}
+
+# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def e2e_available() -> str | None:
+    """Why the browser tests can't run here, or None."""
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    if not AXE.exists():
+        return f"axe-core not installed ({AXE}: run `npm ci --prefix tests/e2e`)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = e2e_available()
+    if missing is None:
+        return
+    e2e = [item for item in items if item.get_closest_marker("e2e")]
+    if not e2e:
+        return
+    if os.environ.get("PIF_E2E") == "required":
+        raise pytest.UsageError(f"PIF_E2E=required but the browser tests can't run: {missing}")
+    config.hook.pytest_deselected(items=e2e)
+    items[:] = [item for item in items if not item.get_closest_marker("e2e")]
+    config.issue_config_time_warning(
+        pytest.PytestConfigWarning(f"{len(e2e)} browser tests left out: {missing}"), stacklevel=2
+    )
+
+
+def pytest_itemcollected(item):
+    if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+        item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def tablet(browser, live_server):
+    """`tablet(orientation, language)` opens a fresh browser context the size of a 10-inch tablet."""
+    contexts = []
+
+    def open_page(orientation="landscape", language="fr"):
+        context = browser.new_context(
+            viewport=TABLET_VIEWPORTS[orientation],
+            locale=language,
+            extra_http_headers={"Accept-Language": language},
+            base_url=live_server.url,
+            has_touch=True,
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def login(page, username, password="pw"):  # the factories' password
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button.primary")
+    page.wait_for_load_state()
+
+
+def horizontal_overflow(page) -> int:
+    """How many CSS pixels the page is wider than the viewport (0: no horizontal scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page, as `id: target` strings."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:3])}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
