@@ -52,7 +52,12 @@ def test_demo_refuses_when_debug_is_off():
 
 
 def test_production_settings_pass_check_deploy():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SESSION_", "CSRF_", "STATIC_"))}
+    # A production environment: none of the test run's relaxations (nor the browser tests' async switch).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECURE_", "SESSION_", "CSRF_", "STATIC_", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
     env.update(
         DEBUG="false", SECRET_KEY="x" * 20 + "Zq9!kLm#2vB8@pR4wT6yU1eI3oP5aS7dF0gH", ALLOWED_HOSTS="pif.example.org"
     )

@@ -23,9 +23,6 @@ CHROMIUM_ARGS = [
 ]
 TABLET_VIEWPORTS = {"landscape": {"width": 1024, "height": 768}, "portrait": {"width": 768, "height": 1024}}
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def e2e_available() -> str | None:
     """Why the browser tests can't run here, or None."""
@@ -61,6 +58,9 @@ def pytest_itemcollected(item):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in this thread, while the tests' own ORM calls (and the
+    # database set-up around them) stay synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -6,7 +6,7 @@ import pytest
 from tests.e2e.conftest import horizontal_overflow, login, serious_accessibility_violations
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.mark.parametrize("orientation", ["landscape", "portrait"])
