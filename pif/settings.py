@@ -132,6 +132,14 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Importers' uploaded documents: never under MEDIA_ROOT or static files, served only by a view that checks
+# who asks (inspection.downloads). Shared storage when several machines serve.
+PRIVATE_ROOT = Path(env.str("PIF_PRIVATE_ROOT", default=str(VAR_DIR / "private")))
+STORAGES["private"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(PRIVATE_ROOT), "base_url": "/no-public-url/"},
+}
+PIF_UPLOAD_MAX_BYTES = env.int("PIF_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER_ENABLED=true; the HSTS and
 # redirect settings default to on outside DEBUG so that `check --deploy` is clean. See README.

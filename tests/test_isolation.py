@@ -3,14 +3,16 @@ takes a consignment reference, and nothing in lists. The matrix is generated fro
 so a new consignment URL without a case here fails `test_every_consignment_url_is_in_the_matrix`."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
 
-from inspection.models import AuditEvent, Consignment
+from inspection.models import AccompanyingDocument, AuditEvent, Consignment
 from inspection.services.consignments import consignment_create
+from inspection.services.documents import document_upload
 from tests.conftest import api_client_for
-from tests.factories import part_one
+from tests.factories import part_one, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +24,23 @@ MATRIX = {
     "consignment-detail": ["get", "put"],
     "consignment-submit": ["post"],
     "consignment-cancel": ["post"],
+    "portal:document-upload": ["post"],
+    "portal:document-download": ["get"],
+    "consignment-documents": ["post"],
+    "consignment-document-file": ["get"],
 }
 
 
-def _consignment_urls():
-    """(name, route) of every URL pattern taking a `reference`."""
-    found = []
+def _consignment_urls() -> dict[str, set[str]]:
+    """{name: its URL arguments} of every URL pattern taking a `reference`."""
+    found = {}
 
     def walk(patterns, namespace):
         for p in patterns:
             if isinstance(p, URLResolver):
                 walk(p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace)
             elif isinstance(p, URLPattern) and "reference" in p.pattern.regex.groupindex:
-                found.append(f"{namespace}{p.name}")
+                found.setdefault(f"{namespace}{p.name}", set()).update(p.pattern.regex.groupindex)
 
     walk(get_resolver().url_patterns, "")
     return found
@@ -47,11 +53,22 @@ def test_every_consignment_url_is_in_the_matrix():
 
 @pytest.fixture
 def alices_draft(importer):
-    return consignment_create(actor=importer, part_one=part_one(), draft=True)
+    """Alice's draft, with an uploaded document (so document URLs point at something real)."""
+    draft = consignment_create(actor=importer, part_one=part_one(), draft=True)
+    document_upload(
+        actor=importer,
+        consignment=draft,
+        document_type="PHYTOSANITARY_CERTIFICATE",
+        file=SimpleUploadedFile("alice.pdf", pdf_bytes()),
+    )
+    return draft
 
 
 def _url(name, reference):
-    return reverse(name, kwargs={"reference": reference})
+    kwargs = {"reference": reference}
+    if "document_id" in _consignment_urls()[name]:
+        kwargs["document_id"] = AccompanyingDocument.objects.exclude(file="").get(consignment__reference=reference).pk
+    return reverse(name, kwargs=kwargs)
 
 
 @pytest.mark.parametrize(("name", "method"), [(n, m) for n, methods in MATRIX.items() for m in methods])

@@ -1,5 +1,6 @@
 """The API's shapes. They check types only; the rules live in `inspection.services.part_one`."""
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from inspection.models import Consignment, TransportMode
@@ -87,6 +88,30 @@ class CertificateLinkSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
 
 
+class DocumentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, JPEG or PNG (recognised by content), at most PIF_UPLOAD_MAX_BYTES")
+    type = serializers.CharField(max_length=40, help_text="Document type code, e.g. PHYTOSANITARY_CERTIFICATE")
+    reference = _text(100, help_text="The document's own number; defaults to the file name")
+
+
+class DocumentFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField(source="document_type.code")
+    reference = serializers.CharField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, document) -> str:
+        return reverse(
+            "consignment-document-file",
+            kwargs={"reference": document.consignment.reference, "document_id": document.pk},
+        )
+
+
 class ConsignmentSerializer(PartOneSerializer):
     """A consignment as its importer sees it: Part I, status and the public timeline."""
 
@@ -98,6 +123,7 @@ class ConsignmentSerializer(PartOneSerializer):
     timeline = TimelineEntrySerializer(many=True, read_only=True)
     decision = DecisionSerializer(read_only=True, allow_null=True)
     certificates = CertificateLinkSerializer(many=True, read_only=True)
+    files = DocumentFileSerializer(many=True, read_only=True, help_text="Uploaded accompanying documents")
 
     def to_representation(self, instance: Consignment):
         return super().to_representation(
@@ -111,6 +137,7 @@ class ConsignmentSerializer(PartOneSerializer):
                 "timeline": importer_timeline(instance.audit_events.all()),
                 "decision": consignment_decision(instance),
                 "certificates": [],
+                "files": [d for d in instance.documents.all() if d.has_file],
             }
         )
 

@@ -3,8 +3,10 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from inspection.downloads import document_response
 from inspection.filters import ConsignmentFilter
 from inspection.selectors import consignment_with_part_one, consignments_visible_to
 from inspection.services.consignments import (
@@ -13,8 +15,16 @@ from inspection.services.consignments import (
     consignment_submit,
     consignment_update_draft,
 )
+from inspection.services.documents import document_upload
 
-from .serializers import ConsignmentListSerializer, ConsignmentSerializer, PartOneCreateSerializer, PartOneSerializer
+from .serializers import (
+    ConsignmentListSerializer,
+    ConsignmentSerializer,
+    DocumentFileSerializer,
+    DocumentUploadSerializer,
+    PartOneCreateSerializer,
+    PartOneSerializer,
+)
 
 PART_ONE_EXAMPLE = {
     "ched_type": "CHED-PP",
@@ -108,3 +118,36 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             actor=request.user, consignment=self.get_object(), reason=payload.validated_data["reason"]
         )
         return self._detail(consignment)
+
+    @extend_schema(
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentFileSerializer},
+        summary="Upload an accompanying document (PDF, JPEG or PNG)",
+        description=(
+            "Accepted until the BCP decides. The format is recognised from the content; encrypted PDFs and "
+            "PDFs with scripts, launch actions or embedded files are refused with a 400 naming the reason."
+        ),
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request, reference=None):
+        consignment = self.get_object()
+        payload = DocumentUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        document = document_upload(
+            actor=request.user,
+            consignment=consignment,
+            document_type=payload.validated_data["type"],
+            file=payload.validated_data["file"],
+            reference=payload.validated_data.get("reference", ""),
+        )
+        document.consignment = consignment
+        return Response(DocumentFileSerializer(document).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={(200, "application/octet-stream"): bytes},
+        summary="Download an uploaded document (as an attachment)",
+    )
+    @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>\d+)", url_name="document-file")
+    def document_file(self, request, reference=None, document_id=None):
+        return document_response(self.get_object(), int(document_id))

@@ -176,3 +176,18 @@ def _flat_initial(part: dict) -> dict:
     if initial.get("expected_at"):
         initial["expected_at"] = timezone.localtime(initial["expected_at"])
     return {k: v for k, v in initial.items() if v not in (None, "")}
+
+
+class DocumentUploadForm(forms.Form):
+    """An accompanying document's file. The type of file is checked by the service, on its content."""
+
+    type = forms.ChoiceField(label=_("Document type"))
+    reference = forms.CharField(label=_("Document number"), max_length=100, required=False)
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = _choices(DocumentType.objects.in_force(timezone.localdate()))

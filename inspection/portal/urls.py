@@ -10,4 +10,10 @@ urlpatterns = [
     path("consignments/<str:reference>/", views.consignment_detail, name="consignment-detail"),
     path("consignments/<str:reference>/edit/", views.consignment_edit, name="consignment-edit"),
     path("consignments/<str:reference>/cancel/", views.consignment_cancel_view, name="consignment-cancel"),
+    path("consignments/<str:reference>/documents/", views.document_upload_view, name="document-upload"),
+    path(
+        "consignments/<str:reference>/documents/<int:document_id>/",
+        views.document_download,
+        name="document-download",
+    ),
 ]

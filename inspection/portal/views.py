@@ -1,14 +1,17 @@
 """The importer portal: server-rendered pages over the same services as the API."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from inspection.downloads import document_response
 from inspection.errors import DomainError, PartOneInvalid
 from inspection.filters import ConsignmentFilter
 from inspection.models import ChedType, Commodity, DocumentType
@@ -24,9 +27,10 @@ from inspection.services.consignments import (
     consignment_create,
     consignment_update_draft,
 )
+from inspection.services.documents import OPEN_STATUSES, document_upload
 from inspection.timeline import importer_timeline
 
-from .forms import PartOneForms
+from .forms import DocumentUploadForm, PartOneForms
 
 
 def _is_importer(user) -> bool:
@@ -156,8 +160,52 @@ def consignment_detail(request, reference):
             "timeline": importer_timeline(consignment.audit_events.all()),
             "decision": consignment_decision(consignment),
             "can_edit": consignment.is_draft and _is_importer(request.user),
+            "upload_form": DocumentUploadForm() if _can_upload(request.user, consignment) else None,
+            "upload_limit": filesizeformat(settings.PIF_UPLOAD_MAX_BYTES),
         },
     )
+
+
+def _can_upload(user, consignment) -> bool:
+    return _is_importer(user) and consignment.status in OPEN_STATUSES
+
+
+def _error_messages(request, exc: DomainError) -> None:
+    for messages_ in getattr(exc, "errors", {"": [exc.message]}).values():
+        for message in messages_:
+            messages.error(request, message)
+
+
+@login_required
+@require_POST
+def document_upload_view(request, reference):
+    consignment = _visible(request, reference)
+    if not _is_importer(request.user):
+        raise Http404
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect(consignment)
+    try:
+        document = document_upload(
+            actor=request.user,
+            consignment=consignment,
+            document_type=form.cleaned_data["type"],
+            file=form.cleaned_data["file"],
+            reference=form.cleaned_data["reference"],
+        )
+    except DomainError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(request, _("Document %(name)s uploaded.") % {"name": document.filename})
+    return redirect(consignment)
+
+
+@login_required
+def document_download(request, reference, document_id):
+    return document_response(_visible(request, reference), document_id)
 
 
 @login_required

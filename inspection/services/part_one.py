@@ -322,10 +322,13 @@ def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
     else:  # Part I fields only: the status belongs to the transition helper
         consignment.save(update_fields=PART_ONE_COLUMNS)
 
+    kept = set()
     if not is_new:
         consignment.containers.all().delete()
         consignment.lines.all().delete()
-        consignment.documents.all().delete()
+        # Uploaded files stay when Part I is replaced; their listing is matched by type and reference.
+        consignment.documents.filter(file="").delete()
+        kept = set(consignment.documents.values_list("document_type__code", "reference"))
     Container.objects.bulk_create(
         Container(
             consignment=consignment,
@@ -358,5 +361,5 @@ def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
             reference=d.get("reference") or "",
         )
         for d in part.get("accompanying_documents") or []
-        if d.get("type")
+        if d.get("type") and (d["type"], d.get("reference") or "") not in kept
     )
