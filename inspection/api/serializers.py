@@ -163,3 +163,13 @@ class ConsignmentListSerializer(serializers.ModelSerializer):
             "created_at",
             "submitted_at",
         ]
+
+
+class EphytoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The SPSCertificate XML")
+
+
+class EphytoImportSerializer(ConsignmentSerializer):
+    unmapped = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="What the certificate holds that was not mapped"
+    )

@@ -16,12 +16,16 @@ from inspection.services.consignments import (
     consignment_update_draft,
 )
 from inspection.services.documents import document_upload
+from inspection.services.ephyto import ephyto_import
 
+from .parsers import TextXmlBodyParser, XmlBodyParser
 from .serializers import (
     ConsignmentListSerializer,
     ConsignmentSerializer,
     DocumentFileSerializer,
     DocumentUploadSerializer,
+    EphytoImportSerializer,
+    EphytoUploadSerializer,
     PartOneCreateSerializer,
     PartOneSerializer,
 )
@@ -151,3 +155,41 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>\d+)", url_name="document-file")
     def document_file(self, request, reference=None, document_id=None):
         return document_response(self.get_object(), int(document_id))
+
+    @extend_schema(
+        request={
+            "application/xml": {"type": "string", "format": "binary"},
+            "multipart/form-data": EphytoUploadSerializer,
+        },
+        responses={201: EphytoImportSerializer},
+        summary="Import an ePhyto phytosanitary certificate as a CHED-PP draft",
+        description=(
+            "The body is an UN/CEFACT SPSCertificate XML (as exchanged through the IPPC ePhyto hub), or a multipart "
+            "`file`. The draft gets the consignor, consignee, origin, transport, commodity lines and the certificate "
+            "as an accompanying document; `unmapped` lists what could not be mapped. XML with a DTD, entities or "
+            "external references is refused with a 400."
+        ),
+        examples=[
+            OpenApiExample(
+                "Imported, with what was not mapped",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "reference": "CHEDPP.FR.2026.0000124",
+                    "status": "draft",
+                    "unmapped": ["Line 1: intended use Planting", "Transit country US"],
+                },
+            )
+        ],
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import-ephyto",
+        url_name="import-ephyto",
+        parser_classes=[XmlBodyParser, TextXmlBodyParser, MultiPartParser],
+    )
+    def import_ephyto(self, request):
+        consignment, unmapped = ephyto_import(actor=request.user, file=request.data.get("file"))
+        fresh = self.get_queryset().get(pk=consignment.pk)
+        return Response({**ConsignmentSerializer(fresh).data, "unmapped": unmapped}, status=status.HTTP_201_CREATED)

@@ -191,3 +191,10 @@ class DocumentUploadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = _choices(DocumentType.objects.in_force(timezone.localdate()))
+
+
+class EphytoImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("ePhyto certificate (XML)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    )

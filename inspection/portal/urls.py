@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("consignments/", views.consignment_list, name="consignment-list"),
     path("consignments/new/", views.consignment_new, name="consignment-new"),
+    path("consignments/import-ephyto/", views.ephyto_import_view, name="ephyto-import"),
     path("consignments/<str:reference>/", views.consignment_detail, name="consignment-detail"),
     path("consignments/<str:reference>/edit/", views.consignment_edit, name="consignment-edit"),
     path("consignments/<str:reference>/cancel/", views.consignment_cancel_view, name="consignment-cancel"),

@@ -18,6 +18,7 @@ from inspection.models import ChedType, Commodity, DocumentType
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import (
     consignment_decision,
+    consignment_ephyto_unmapped,
     consignment_part_one,
     consignment_with_part_one,
     consignments_visible_to,
@@ -28,9 +29,10 @@ from inspection.services.consignments import (
     consignment_update_draft,
 )
 from inspection.services.documents import OPEN_STATUSES, document_upload
+from inspection.services.ephyto import ephyto_import
 from inspection.timeline import importer_timeline
 
-from .forms import DocumentUploadForm, PartOneForms
+from .forms import DocumentUploadForm, EphytoImportForm, PartOneForms
 
 
 def _is_importer(user) -> bool:
@@ -162,6 +164,7 @@ def consignment_detail(request, reference):
             "can_edit": consignment.is_draft and _is_importer(request.user),
             "upload_form": DocumentUploadForm() if _can_upload(request.user, consignment) else None,
             "upload_limit": filesizeformat(settings.PIF_UPLOAD_MAX_BYTES),
+            "ephyto_unmapped": consignment_ephyto_unmapped(consignment) if consignment.is_draft else [],
         },
     )
 
@@ -219,3 +222,27 @@ def consignment_cancel_view(request, reference):
     else:
         messages.success(request, _("Draft %(ref)s cancelled.") % {"ref": reference})
     return redirect(consignment)
+
+
+@login_required
+def ephyto_import_view(request):
+    """Upload an ePhyto certificate; the draft's page then lists what could not be mapped."""
+    if not _is_importer(request.user):
+        raise Http404
+    form = EphytoImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consignment, unmapped = ephyto_import(actor=request.user, file=form.cleaned_data["file"])
+        except DomainError as exc:
+            for message in sum(getattr(exc, "errors", {"": [exc.message]}).values(), []):
+                form.add_error("file", message)
+        else:
+            messages.success(
+                request,
+                _("Draft %(ref)s created from the ePhyto certificate. Check what could not be imported below.")
+                % {"ref": consignment.reference}
+                if unmapped
+                else _("Draft %(ref)s created from the ePhyto certificate.") % {"ref": consignment.reference},
+            )
+            return redirect(consignment)
+    return render(request, "portal/ephyto_import.html", {"form": form})

@@ -158,20 +158,28 @@ def document_upload(
 
 
 def _document_store(
-    *, actor, consignment, document_type, reference, data: bytes, content_type: str, filename: str, extension: str
+    *,
+    actor,
+    consignment,
+    document_type,
+    reference,
+    data: bytes,
+    content_type: str,
+    filename: str,
+    extension: str,
+    document: AccompanyingDocument | None = None,
 ) -> AccompanyingDocument:
-    """Write the file and its row together: if the row or its audit event fails, the file is removed."""
-    document = AccompanyingDocument(
-        consignment=consignment,
-        document_type=document_type,
-        reference=reference,
-        filename=filename,
-        content_type=content_type,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        uploaded_by=actor,
-        uploaded_at=timezone.now(),
-    )
+    """Write the file and its row (a new one, or the listed `document` it belongs to) together: if the row
+    or its audit event fails, the file is removed."""
+    document = document or AccompanyingDocument(consignment=consignment)
+    document.document_type = document_type
+    document.reference = reference
+    document.filename = filename
+    document.content_type = content_type
+    document.size = len(data)
+    document.sha256 = hashlib.sha256(data).hexdigest()
+    document.uploaded_by = actor
+    document.uploaded_at = timezone.now()
     document.file.save(secrets.token_hex(16) + extension, ContentFile(data), save=False)
     try:
         document.save()
