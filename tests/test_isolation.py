@@ -28,6 +28,10 @@ MATRIX = {
     "portal:document-download": ["get"],
     "consignment-documents": ["post"],
     "consignment-document-file": ["get"],
+    "portal:consignment-clone": ["post"],
+    "portal:commodities-import": ["post"],
+    "consignment-clone": ["post"],
+    "consignment-commodities-import": ["post"],
 }
 
 

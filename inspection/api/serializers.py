@@ -173,3 +173,11 @@ class EphytoImportSerializer(ConsignmentSerializer):
     unmapped = serializers.ListField(
         child=serializers.CharField(), read_only=True, help_text="What the certificate holds that was not mapped"
     )
+
+
+class CommodityLinesImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV (comma or semicolon) or Excel .xlsx with the columns cn_code, description, species, "
+        "eppo_code, net_weight_kg, packages, package_type (see the template in the portal)"
+    )
+    replace = serializers.BooleanField(required=False, default=False, help_text="Replace the draft's lines")

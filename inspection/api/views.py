@@ -9,8 +9,10 @@ from rest_framework.response import Response
 from inspection.downloads import document_response
 from inspection.filters import ConsignmentFilter
 from inspection.selectors import consignment_with_part_one, consignments_visible_to
+from inspection.services.commodity_import import commodity_lines_import
 from inspection.services.consignments import (
     consignment_cancel,
+    consignment_clone,
     consignment_create,
     consignment_submit,
     consignment_update_draft,
@@ -20,6 +22,7 @@ from inspection.services.ephyto import ephyto_import
 
 from .parsers import TextXmlBodyParser, XmlBodyParser
 from .serializers import (
+    CommodityLinesImportSerializer,
     ConsignmentListSerializer,
     ConsignmentSerializer,
     DocumentFileSerializer,
@@ -193,3 +196,46 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         consignment, unmapped = ephyto_import(actor=request.user, file=request.data.get("file"))
         fresh = self.get_queryset().get(pk=consignment.pk)
         return Response({**ConsignmentSerializer(fresh).data, "unmapped": unmapped}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": CommodityLinesImportSerializer},
+        responses={200: ConsignmentSerializer},
+        summary="Import a draft's commodity lines from a CSV or Excel file",
+        description=(
+            "All or nothing: when any row is bad, nothing is imported and the 400 names each error by row "
+            "(as numbered in the spreadsheet, the header being row 1) and column: "
+            '`{"rows": {"3": {"net_weight_kg": ["…"]}}}`.'
+        ),
+        examples=[
+            OpenApiExample(
+                "A bad row",
+                response_only=True,
+                status_codes=["400"],
+                value={"rows": {"3": {"cn_code": ["CN code 99999999 is not in the catalogue for CHED-PP."]}}},
+            )
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="commodities/import",
+        url_name="commodities-import",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def commodities_import(self, request, reference=None):
+        consignment = self.get_object()
+        payload = CommodityLinesImportSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        consignment = commodity_lines_import(
+            actor=request.user,
+            consignment=consignment,
+            file=payload.validated_data["file"],
+            replace=payload.validated_data["replace"],
+        )
+        return self._detail(consignment)
+
+    @extend_schema(request=None, responses={201: ConsignmentSerializer}, summary="Copy a consignment as a new draft")
+    @action(detail=True, methods=["post"])
+    def clone(self, request, reference=None):
+        clone = consignment_clone(actor=request.user, consignment=self.get_object())
+        return self._detail(clone, status.HTTP_201_CREATED)

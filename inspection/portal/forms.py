@@ -198,3 +198,13 @@ class EphytoImportForm(forms.Form):
         label=_("ePhyto certificate (XML)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
     )
+
+
+class CommodityLinesImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV or Excel file"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+    )
+    replace = forms.BooleanField(label=_("Replace the lines already entered"), required=False)

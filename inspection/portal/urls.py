@@ -8,9 +8,20 @@ urlpatterns = [
     path("consignments/", views.consignment_list, name="consignment-list"),
     path("consignments/new/", views.consignment_new, name="consignment-new"),
     path("consignments/import-ephyto/", views.ephyto_import_view, name="ephyto-import"),
+    path(
+        "consignments/commodity-lines-template.<str:extension>",
+        views.commodity_template,
+        name="commodity-template",
+    ),
     path("consignments/<str:reference>/", views.consignment_detail, name="consignment-detail"),
     path("consignments/<str:reference>/edit/", views.consignment_edit, name="consignment-edit"),
     path("consignments/<str:reference>/cancel/", views.consignment_cancel_view, name="consignment-cancel"),
+    path("consignments/<str:reference>/clone/", views.consignment_clone_view, name="consignment-clone"),
+    path(
+        "consignments/<str:reference>/commodities/import/",
+        views.commodities_import_view,
+        name="commodities-import",
+    ),
     path("consignments/<str:reference>/documents/", views.document_upload_view, name="document-upload"),
     path(
         "consignments/<str:reference>/documents/<int:document_id>/",

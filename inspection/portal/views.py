@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -23,8 +23,14 @@ from inspection.selectors import (
     consignment_with_part_one,
     consignments_visible_to,
 )
+from inspection.services.commodity_import import (
+    commodity_lines_import,
+    commodity_template_csv,
+    commodity_template_xlsx,
+)
 from inspection.services.consignments import (
     consignment_cancel,
+    consignment_clone,
     consignment_create,
     consignment_update_draft,
 )
@@ -32,7 +38,7 @@ from inspection.services.documents import OPEN_STATUSES, document_upload
 from inspection.services.ephyto import ephyto_import
 from inspection.timeline import importer_timeline
 
-from .forms import DocumentUploadForm, EphytoImportForm, PartOneForms
+from .forms import CommodityLinesImportForm, DocumentUploadForm, EphytoImportForm, PartOneForms
 
 
 def _is_importer(user) -> bool:
@@ -147,6 +153,7 @@ def consignment_edit(request, reference):
         forms = PartOneForms(part=consignment_part_one(consignment), fixed_ched_type=code)
     context = _form_context(forms, code)
     context["consignment"] = consignment
+    context["lines_form"] = CommodityLinesImportForm()
     return render(request, "portal/consignment_form.html", context)
 
 
@@ -162,6 +169,7 @@ def consignment_detail(request, reference):
             "timeline": importer_timeline(consignment.audit_events.all()),
             "decision": consignment_decision(consignment),
             "can_edit": consignment.is_draft and _is_importer(request.user),
+            "can_clone": _is_importer(request.user),
             "upload_form": DocumentUploadForm() if _can_upload(request.user, consignment) else None,
             "upload_limit": filesizeformat(settings.PIF_UPLOAD_MAX_BYTES),
             "ephyto_unmapped": consignment_ephyto_unmapped(consignment) if consignment.is_draft else [],
@@ -246,3 +254,75 @@ def ephyto_import_view(request):
             )
             return redirect(consignment)
     return render(request, "portal/ephyto_import.html", {"form": form})
+
+
+@login_required
+@require_POST
+def consignment_clone_view(request, reference):
+    consignment = _visible(request, reference)
+    if not _is_importer(request.user):
+        raise Http404
+    try:
+        clone = consignment_clone(actor=request.user, consignment=consignment)
+    except DomainError as exc:
+        _error_messages(request, exc)
+        return redirect(consignment)
+    messages.success(
+        request,
+        _("Draft %(ref)s copied from %(source)s: fill in the arrival, transport, containers and document numbers.")
+        % {"ref": clone.reference, "source": consignment.reference},
+    )
+    return redirect("portal:consignment-edit", reference=clone.reference)
+
+
+@login_required
+@require_POST
+def commodities_import_view(request, reference):
+    consignment = _visible(request, reference)
+    if not _is_importer(request.user) or not consignment.is_draft:
+        raise Http404
+    form = CommodityLinesImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("portal:consignment-edit", reference=reference)
+    try:
+        commodity_lines_import(
+            actor=request.user,
+            consignment=consignment,
+            file=form.cleaned_data["file"],
+            replace=form.cleaned_data["replace"],
+        )
+    except PartOneInvalid as exc:
+        messages.error(request, _("Nothing was imported. Correct the file and upload it again:"))
+        for path, errors in exc.errors.items():
+            keys = path.split(".")
+            where = (
+                _("Row %(row)s, column %(column)s") % {"row": keys[1], "column": keys[2]}
+                if keys[0] == "rows"
+                else _("File")
+            )
+            for message in errors:
+                messages.error(request, f"{where}: {message}")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Commodity lines imported."))
+    return redirect("portal:consignment-edit", reference=reference)
+
+
+@login_required
+def commodity_template(request, extension):
+    """The commodity lines template, as CSV or Excel."""
+    if extension == "csv":
+        response = HttpResponse(commodity_template_csv(), content_type="text/csv; charset=utf-8")
+    elif extension == "xlsx":
+        response = HttpResponse(
+            commodity_template_xlsx(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="commodity-lines-template.{extension}"'
+    return response

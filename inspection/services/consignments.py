@@ -115,3 +115,24 @@ def consignment_cancel(*, actor, consignment: Consignment, reason: str = "") -> 
         data={"reason": reason},
     )
     return consignment
+
+
+@transaction.atomic
+def consignment_clone(*, actor, consignment: Consignment) -> Consignment:
+    """A new draft from a consignment of the actor's company: same CHED type, parties, origin, BCP, purpose,
+    transport mode, commodity lines and document types. What belongs to one shipment only (arrival, vessel
+    or flight, transport document, containers and seals, document numbers and files) is left blank."""
+    if _operator_of(actor).pk != consignment.operator_id:
+        raise NotPermitted(_("This consignment belongs to another company."))
+    part = consignment_part_one(consignment)
+    part["arrival"] = {
+        "expected_at": None,
+        "transport_mode": part["arrival"]["transport_mode"],
+        "transport_id": "",
+        "transport_document": "",
+    }
+    part["containers"] = []
+    part["accompanying_documents"] = [{"type": d["type"], "reference": ""} for d in part["accompanying_documents"]]
+    clone = consignment_create(actor=actor, part_one=part, draft=True)
+    audit_record(actor=actor, action="consignment.cloned", consignment=clone, data={"from": consignment.reference})
+    return clone
