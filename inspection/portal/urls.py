@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("consignments/", views.consignment_list, name="consignment-list"),
     path("consignments/new/", views.consignment_new, name="consignment-new"),
+    path("consignments/checklist/", views.part_one_checklist_view, name="part-one-checklist"),
     path("consignments/import-ephyto/", views.ephyto_import_view, name="ephyto-import"),
     path(
         "consignments/commodity-lines-template.<str:extension>",

@@ -36,6 +36,7 @@ from inspection.services.consignments import (
 )
 from inspection.services.documents import OPEN_STATUSES, document_upload
 from inspection.services.ephyto import ephyto_import
+from inspection.services.part_one import part_one_checklist
 from inspection.timeline import importer_timeline
 
 from .forms import CommodityLinesImportForm, DocumentUploadForm, EphytoImportForm, PartOneForms
@@ -77,15 +78,23 @@ def consignment_list(request):
     )
 
 
-def _form_context(forms, ched_type_code: str) -> dict:
+def _form_context(forms, ched_type_code: str, part: dict | None = None) -> dict:
     today = timezone.localdate()
+    if part is None:
+        part = forms.part_one() if forms.form.is_bound and forms.is_valid() else {"ched_type": ched_type_code}
     ched_type = ChedType.objects.filter(code=ched_type_code).first()
     required = []
     commodities = []
     if ched_type:
         required = [d.name for d in DocumentType.objects.in_force(today).filter(required_for=ched_type)]
         commodities = Commodity.objects.in_force(today).filter(ched_type=ched_type)
-    return {"forms": forms, "ched_type": ched_type, "required_documents": required, "catalogue": commodities}
+    return {
+        "forms": forms,
+        "ched_type": ched_type,
+        "required_documents": required,
+        "catalogue": commodities,
+        "checklist": part_one_checklist(part, now=timezone.now()) if ched_type else [],
+    }
 
 
 def _save(request, forms, save):
@@ -109,9 +118,10 @@ def consignment_new(request):
         raise Http404
     if request.method == "POST":
         forms = PartOneForms(request.POST)
+        part = forms.part_one() if forms.is_valid() else None  # for the checklist, before errors are attached
         draft = "save_draft" in request.POST
         consignment = _save(
-            request, forms, lambda part: consignment_create(actor=request.user, part_one=part, draft=draft)
+            request, forms, lambda typed: consignment_create(actor=request.user, part_one=typed, draft=draft)
         )
         if consignment:
             messages.success(
@@ -123,8 +133,9 @@ def consignment_new(request):
         ched_type = request.POST.get("ched_type", "")
     else:
         ched_type = request.GET.get("ched_type", "")
-        forms = PartOneForms(part={"ched_type": ched_type})
-    return render(request, "portal/consignment_form.html", _form_context(forms, ched_type))
+        part = {"ched_type": ched_type}
+        forms = PartOneForms(part=part)
+    return render(request, "portal/consignment_form.html", _form_context(forms, ched_type, part))
 
 
 @login_required
@@ -135,6 +146,7 @@ def consignment_edit(request, reference):
     code = consignment.ched_type.code
     if request.method == "POST":
         forms = PartOneForms(request.POST, fixed_ched_type=code)
+        part = forms.part_one() if forms.is_valid() else None  # for the checklist, before errors are attached
         submit = "submit" in request.POST
         if _save(
             request,
@@ -150,8 +162,9 @@ def consignment_edit(request, reference):
             )
             return redirect(consignment)
     else:
-        forms = PartOneForms(part=consignment_part_one(consignment), fixed_ched_type=code)
-    context = _form_context(forms, code)
+        part = consignment_part_one(consignment)
+        forms = PartOneForms(part=part, fixed_ched_type=code)
+    context = _form_context(forms, code, part)
     context["consignment"] = consignment
     context["lines_form"] = CommodityLinesImportForm()
     return render(request, "portal/consignment_form.html", context)
@@ -326,3 +339,15 @@ def commodity_template(request, extension):
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="commodity-lines-template.{extension}"'
     return response
+
+
+@login_required
+@require_POST
+def part_one_checklist_view(request):
+    """The checklist for the Part I being typed (the form posts itself here as it changes); nothing is saved."""
+    if not _is_importer(request.user):
+        raise Http404
+    code = request.GET.get("ched_type") or request.POST.get("ched_type", "")
+    forms = PartOneForms(request.POST, fixed_ched_type=request.GET.get("ched_type") or None)
+    context = _form_context(forms, code)
+    return render(request, "portal/_checklist.html", {"checklist": context["checklist"]})
