@@ -140,6 +140,13 @@ STORAGES["private"] = {
     "OPTIONS": {"location": str(PRIVATE_ROOT), "base_url": "/no-public-url/"},
 }
 PIF_UPLOAD_MAX_BYTES = env.int("PIF_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# Webhooks: seconds to wait for the operator's server; plain http and private addresses are for tests and
+# development only (a webhook URL is set by the operator, so it must not reach into our network).
+PIF_WEBHOOK_TIMEOUT = env.float("PIF_WEBHOOK_TIMEOUT", default=5.0)
+PIF_WEBHOOK_ALLOW_HTTP = env.bool("PIF_WEBHOOK_ALLOW_HTTP", default=False)
+PIF_WEBHOOK_ALLOW_PRIVATE = env.bool("PIF_WEBHOOK_ALLOW_PRIVATE", default=False)
+# Days before a measure's deadline when the company is reminded of its follow-up.
+PIF_FOLLOW_UP_REMINDER_DAYS = env.int("PIF_FOLLOW_UP_REMINDER_DAYS", default=3)
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER_ENABLED=true; the HSTS and
 # redirect settings default to on outside DEBUG so that `check --deploy` is clean. See README.
@@ -189,6 +196,7 @@ PIF_TIMER_INTERVAL = env.float("PIF_TIMER_INTERVAL", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.tasks.workflow_timers_fire", "schedule": PIF_TIMER_INTERVAL},
     "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 300.0},
+    "follow-up-reminders": {"task": "inspection.tasks.follow_up_reminders", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {

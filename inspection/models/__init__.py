@@ -24,7 +24,7 @@ from .consignments import (
     ReferenceSequence,
     TransportMode,
 )
-from .notifications import Notification
+from .notifications import Notification, NotificationKind, WebhookDelivery
 from .operators import Membership, Operator
 from .reference import (
     Bcp,
@@ -71,6 +71,8 @@ __all__ = [
     "Measure",
     "Membership",
     "Notification",
+    "NotificationKind",
+    "WebhookDelivery",
     "Operator",
     "PackageType",
     "Purpose",

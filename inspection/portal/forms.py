@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from inspection.models import Bcp, ChedType, DocumentType, PackageType, Purpose, TransportMode
+from inspection.models import Bcp, ChedType, DocumentType, NotificationKind, PackageType, Purpose, TransportMode
 
 PARTIES = ("consignor", "consignee")
 PARTY_FIELDS = ("name", "address", "country")
@@ -208,3 +208,22 @@ class CommodityLinesImportForm(forms.Form):
         ),
     )
     replace = forms.BooleanField(label=_("Replace the lines already entered"), required=False)
+
+
+class NotificationChoicesForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        label=_("Email me when"),
+        choices=NotificationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class WebhookForm(forms.Form):
+    webhook_url = forms.URLField(
+        label=_("Webhook URL (HTTPS)"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Leave empty for no webhook."),
+    )
+    new_secret = forms.BooleanField(label=_("Make a new signing secret"), required=False)

@@ -5,6 +5,7 @@ from . import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("account/notifications/", views.notification_settings, name="notification-settings"),
     path("consignments/", views.consignment_list, name="consignment-list"),
     path("consignments/new/", views.consignment_new, name="consignment-new"),
     path("consignments/checklist/", views.part_one_checklist_view, name="part-one-checklist"),

@@ -36,10 +36,18 @@ from inspection.services.consignments import (
 )
 from inspection.services.documents import OPEN_STATUSES, document_upload
 from inspection.services.ephyto import ephyto_import
+from inspection.services.notifications import notification_choices_update, webhook_configure
 from inspection.services.part_one import part_one_checklist
 from inspection.timeline import importer_timeline
 
-from .forms import CommodityLinesImportForm, DocumentUploadForm, EphytoImportForm, PartOneForms
+from .forms import (
+    CommodityLinesImportForm,
+    DocumentUploadForm,
+    EphytoImportForm,
+    NotificationChoicesForm,
+    PartOneForms,
+    WebhookForm,
+)
 
 
 def _is_importer(user) -> bool:
@@ -351,3 +359,40 @@ def part_one_checklist_view(request):
     forms = PartOneForms(request.POST, fixed_ched_type=request.GET.get("ched_type") or None)
     context = _form_context(forms, code)
     return render(request, "portal/_checklist.html", {"checklist": context["checklist"]})
+
+
+@login_required
+def notification_settings(request):
+    """Each user chooses which emails they get; the company's webhook is set by any of its users."""
+    if not _is_importer(request.user) or not hasattr(request.user, "membership"):
+        raise Http404
+    membership = request.user.membership
+    choices = NotificationChoicesForm(initial={"kinds": membership.notification_kinds})
+    webhook = WebhookForm(initial={"webhook_url": membership.operator.webhook_url})
+    if request.method == "POST":
+        try:
+            if "save_choices" in request.POST:
+                choices = NotificationChoicesForm(request.POST)
+                if choices.is_valid():
+                    notification_choices_update(actor=request.user, kinds=choices.cleaned_data["kinds"])
+                    messages.success(request, _("Your email choices are saved."))
+                    return redirect("portal:notification-settings")
+            else:
+                webhook = WebhookForm(request.POST)
+                if webhook.is_valid():
+                    webhook_configure(
+                        actor=request.user,
+                        url=webhook.cleaned_data["webhook_url"],
+                        new_secret=webhook.cleaned_data["new_secret"],
+                    )
+                    messages.success(request, _("The company's webhook is saved."))
+                    return redirect("portal:notification-settings")
+        except PartOneInvalid as exc:
+            for errors in exc.errors.values():
+                webhook.add_error(None, " ".join(errors))
+    membership.operator.refresh_from_db()
+    return render(
+        request,
+        "portal/notification_settings.html",
+        {"choices": choices, "webhook": webhook, "operator": membership.operator},
+    )

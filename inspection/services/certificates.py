@@ -4,7 +4,7 @@ from django.db import transaction
 
 from inspection.audit import audit_record
 from inspection.models import Consignment, Decision, Notification
-from inspection.services.notifications import notifications_queue
+from inspection.services.notifications import notify
 
 
 @transaction.atomic
@@ -23,5 +23,5 @@ def certificate_issue(*, consignment: Consignment) -> Decision | None:
         consignment=consignment,
         data={"decision_id": decision.pk, "decision": decision.code.code, "acceptable": decision.acceptable},
     )
-    notifications_queue(consignment=consignment, kind=Notification.Kind.DECIDED)
+    notify(consignment=consignment, kind=Notification.Kind.DECIDED)
     return decision

@@ -10,7 +10,7 @@ from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Notification, Operator
 from inspection.roles import Role, user_roles
 from inspection.selectors import consignment_part_one
-from inspection.services.notifications import notifications_queue
+from inspection.services.notifications import notify
 from inspection.services.part_one import PartOneCheck, part_one_write
 from inspection.services.references import reference_allocate
 from inspection.services.transitions import consignment_transition
@@ -95,7 +95,7 @@ def _submit(*, actor, consignment: Consignment) -> None:
         action="consignment.submitted",
         fields={"submitted_at": timezone.now()},
     )
-    notifications_queue(consignment=consignment, kind=Notification.Kind.SUBMITTED)
+    notify(consignment=consignment, kind=Notification.Kind.SUBMITTED)
     # Step 1 of the inspection flow; in this transaction, so a submit and its inspection exist together.
     from workflows.flows import InspectionFlow
 

@@ -9,7 +9,7 @@ from inspection.errors import DomainError, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
 from inspection.roles import Role
 from inspection.services.checks import _move_on
-from inspection.services.notifications import notifications_queue
+from inspection.services.notifications import notify
 from inspection.services.permissions import require_role
 from inspection.services.transitions import consignment_transition
 
@@ -111,7 +111,7 @@ def consignment_recall(*, sample: Sample) -> None:
         action="consignment.recalled",
         data={"sample": sample.number, "conclusion": sample.result.conclusion},
     )
-    notifications_queue(consignment=consignment, kind=Notification.Kind.RECALLED)
+    notify(consignment=consignment, kind=Notification.Kind.RECALLED)
 
 
 @transaction.atomic
