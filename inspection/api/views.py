@@ -79,6 +79,42 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return qs.order_by("-created_at", "-id")
         return consignment_with_part_one(qs).prefetch_related("audit_events")
 
+    @extend_schema(
+        summary="The company's consignments, newest first",
+        description=(
+            "Paginated (`count`, `next`, `previous`, `results`; 25 a page, `?page=`) and filtered like the portal's "
+            "list: `reference` (part of it), `status`, `ched_type`, `bcp`, `arrival_from` and `arrival_to` "
+            "(dates). Counts and searches only ever cover the caller's company."
+        ),
+        examples=[
+            OpenApiExample(
+                "Drafts of CHED-PP arriving in December",
+                response_only=True,
+                value={
+                    "count": 1,
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "reference": "CHEDPP.FR.2026.0000123",
+                            "ched_type": "CHED-PP",
+                            "status": "draft",
+                            "status_label": "Draft",
+                            "bcp": "FRFDF1",
+                            "country_of_origin": "DO",
+                            "expected_at": "2026-12-03T08:00:00-04:00",
+                            "consignor_name": "Finca La Esperanza",
+                            "created_at": "2026-11-25T10:12:00-04:00",
+                            "submitted_at": None,
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
     def get_serializer_class(self):
         return ConsignmentListSerializer if self.action == "list" else ConsignmentSerializer
 

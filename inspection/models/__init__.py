@@ -39,8 +39,10 @@ from .reference import (
     Purpose,
     RefusalReason,
 )
+from .tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "Analysis",
     "CheckPlan",
     "CheckResult",

@@ -227,3 +227,11 @@ class WebhookForm(forms.Form):
         help_text=_("Leave empty for no webhook."),
     )
     new_secret = forms.BooleanField(label=_("Make a new signing secret"), required=False)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name of the system that will use it"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. our ERP")}),
+    )

@@ -5,6 +5,8 @@ from . import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("account/tokens/", views.api_tokens, name="api-tokens"),
+    path("account/tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
     path("account/notifications/", views.notification_settings, name="notification-settings"),
     path("consignments/", views.consignment_list, name="consignment-list"),
     path("consignments/new/", views.consignment_new, name="consignment-new"),

@@ -23,6 +23,7 @@ from inspection.selectors import (
     consignment_with_part_one,
     consignments_visible_to,
 )
+from inspection.services.api_tokens import api_token_create, api_token_revoke
 from inspection.services.commodity_import import (
     commodity_lines_import,
     commodity_template_csv,
@@ -41,6 +42,7 @@ from inspection.services.part_one import part_one_checklist
 from inspection.timeline import importer_timeline
 
 from .forms import (
+    ApiTokenForm,
     CommodityLinesImportForm,
     DocumentUploadForm,
     EphytoImportForm,
@@ -396,3 +398,36 @@ def notification_settings(request):
         "portal/notification_settings.html",
         {"choices": choices, "webhook": webhook, "operator": membership.operator},
     )
+
+
+@login_required
+def api_tokens(request):
+    """The user's API tokens: make one per system (its key is shown once), revoke any."""
+    if not _is_importer(request.user):
+        raise Http404
+    form = ApiTokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_key = api_token_create(actor=request.user, name=form.cleaned_data["name"])
+        except PartOneInvalid as exc:
+            for errors in exc.errors.values():
+                form.add_error("name", " ".join(errors))
+        else:
+            form = ApiTokenForm()
+    response = render(
+        request,
+        "portal/api_tokens.html",
+        {"form": form, "new_key": new_key, "tokens": request.user.api_tokens.all()},
+    )
+    response["Cache-Control"] = "no-store"  # the page may show a key
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, token_id):
+    token = get_object_or_404(request.user.api_tokens, pk=token_id)
+    api_token_revoke(actor=request.user, token=token)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("portal:api-tokens")
