@@ -133,3 +133,40 @@ def test_colleague_in_the_same_company_sees_it(importer, alices_draft):
 
 def test_staff_see_every_company(inspector, alices_draft):
     assert api_client_for(inspector).get(_url("consignment-detail", alices_draft.reference)).status_code == 200
+
+
+# Importer-facing URLs that take no consignment reference: anonymous users are sent to log in (or refused by
+# the API), other roles get a 404, and nothing there names another company's consignments.
+COMPANY_PAGES = {
+    "portal:ephyto-import": ("get", {}),
+    "portal:part-one-checklist": ("post", {}),
+    "portal:commodity-template": ("get", {"extension": "csv"}),
+    "portal:notification-settings": ("get", {}),
+    "portal:api-tokens": ("get", {}),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPANY_PAGES))
+def test_company_pages_need_an_importer_login(lab, name):
+    method, kwargs = COMPANY_PAGES[name]
+    url = reverse(name, kwargs=kwargs)
+    response = getattr(Client(), method)(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    client = Client()
+    client.force_login(lab)
+    assert getattr(client, method)(url).status_code == 404
+
+
+def test_import_ephyto_needs_an_importer(lab):
+    url = reverse("consignment-import-ephyto")
+    assert api_client_for(None).post(url, b"<x/>", content_type="application/xml").status_code in (401, 403)
+    assert api_client_for(lab).post(url, b"<x/>", content_type="application/xml").status_code == 403
+    assert not Consignment.objects.exists()
+
+
+def test_other_company_pages_show_nothing_of_alices(other_importer, alices_draft):
+    client = Client()
+    client.force_login(other_importer)
+    for name in ("portal:notification-settings", "portal:api-tokens", "portal:ephyto-import"):
+        page = client.get(reverse(name)).content.decode()
+        assert alices_draft.reference not in page and alices_draft.operator.name not in page

@@ -338,6 +338,8 @@ def commodities_import_view(request, reference):
 @login_required
 def commodity_template(request, extension):
     """The commodity lines template, as CSV or Excel."""
+    if not _is_importer(request.user):
+        raise Http404
     if extension == "csv":
         response = HttpResponse(commodity_template_csv(), content_type="text/csv; charset=utf-8")
     elif extension == "xlsx":
