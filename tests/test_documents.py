@@ -154,3 +154,11 @@ def test_portal_upload_shows_the_refusal_and_the_document(importer, draft):
         follow=True,
     ).content.decode()
     assert "Document a.pdf uploaded." in page and "PC-1" in page
+
+
+def test_inspectors_see_the_download_beside_their_task(api, draft):
+    from django.template.loader import render_to_string
+
+    document_id = _upload(api, draft, pdf_bytes(), name="phyto.pdf").json()["id"]
+    html = render_to_string("workflows/_consignment_summary.html", {"consignment": draft})
+    assert f'href="/consignments/{draft.reference}/documents/{document_id}/"' in html and "phyto.pdf" in html
