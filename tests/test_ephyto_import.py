@@ -40,10 +40,18 @@ def test_the_reference_certificate_becomes_a_ched_pp_draft(api, importer):
     assert first["species"] == "Ribes" and first["description"].startswith("Ribes — LIVE TREES")
     assert first["net_weight_kg"] == "10.000" and first["packages"] == 100 and first["package_type"] == "BG"
     assert second["species"] == "Ribes" and second["net_weight_kg"] is None
-    assert body["accompanying_documents"] == [{"type": "PHYTOSANITARY_CERTIFICATE", "reference": "123ABC"}]
-    [certificate] = body["files"]
+    assert body["accompanying_documents"][0] == {"type": "PHYTOSANITARY_CERTIFICATE", "reference": "123ABC"}
+    assert len(body["accompanying_documents"]) == 5  # and the four attachments kept (below)
+    certificate, *attached = body["files"]
     assert certificate["content_type"] == "application/xml" and certificate["type"] == "PHYTOSANITARY_CERTIFICATE"
     assert AccompanyingDocument.objects.get(pk=certificate["id"]).file.read() == SAMPLE
+    # the attached PDF, PNG and JPEG pass the upload checks and are kept; the GIF and broken base64 are listed
+    assert [(f["type"], f["reference"], f["filename"], f["content_type"]) for f in attached] == [
+        ("OTHER", "PC-UG-1234513467", "TestPdf.pdf", "application/pdf"),
+        ("OTHER", "US-F-12345-13467-7N", "US-F-12345-13467-7N.png", "image/png"),
+        ("OTHER", "PC-ZA-1234513467", "TestJpeg.jpg", "image/jpeg"),
+        ("OTHER", "PC-UG-1234513467", "TestIngenFiltypeINavn.pdf", "application/pdf"),
+    ]
 
     unmapped = body["unmapped"]
     for expected in (
@@ -55,7 +63,8 @@ def test_the_reference_certificate_becomes_a_ched_pp_draft(api, importer):
         "Transit country US",
         "Port of unloading USSEA",
         "Other transport leg: Road transport",
-        "Referenced document PC-UG-1234513467 (PDF of Authority), TestPdf.pdf",
+        "Referenced document PC-UK-1234513467 (GIF of Authority) not imported: Only PDF, JPEG and PNG",
+        "Referenced document Rar-fil (Hva i all verden er dette for noe rart?) not imported: the attachment is not",
         "Line 2, note OPTND: 100 Bags of 20 Cardboard Boxes",
         "Another country of origin, US",
         "Line 1: treatment (type ZZZ)",
@@ -161,3 +170,23 @@ def test_portal_import_shows_what_was_not_mapped(importer):
     refused = client.post("/consignments/import-ephyto/", {"file": SimpleUploadedFile("c.xml", BILLION_LAUGHS)})
     assert refused.status_code == 200 and "refused for safety" in refused.content.decode()
     assert Consignment.objects.count() == 1
+
+
+def test_a_script_bearing_attachment_is_listed_not_kept(api):
+    import base64
+    import re
+
+    from tests.factories import pdf_bytes
+
+    hostile = base64.b64encode(pdf_bytes(javascript="app.alert(1)")).decode()
+    xml = re.sub(
+        rb'(<ns1:AttachmentBinaryObject filename="TestPdf.pdf">)[^<]*',
+        lambda m: m.group(1) + hostile.encode(),
+        SAMPLE,
+    )
+    body = _post(api, xml).json()
+    assert "TestPdf.pdf" not in [f["filename"] for f in body["files"]]
+    assert any(
+        item.startswith("Referenced document PC-UG-1234513467 (PDF of Authority) not imported: PDFs containing scripts")
+        for item in body["unmapped"]
+    )

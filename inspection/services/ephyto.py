@@ -2,6 +2,8 @@
 ePhyto hub) as a CHED-PP draft, so the importer does not re-key it. What has no place in Part I, or cannot be
 mapped safely, is listed for the importer, never dropped silently."""
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -16,14 +18,15 @@ from django_countries import countries
 
 from inspection.audit import audit_record
 from inspection.errors import UploadRefused
-from inspection.models import Bcp, Commodity, Consignment, PackageType, TransportMode
+from inspection.models import Bcp, Commodity, Consignment, DocumentType, PackageType, TransportMode
 from inspection.services.consignments import _operator_of, consignment_create
-from inspection.services.documents import _document_store, upload_read
+from inspection.services.documents import _document_store, _safe_filename, document_check, upload_read
 
 PHYTOSANITARY_CERTIFICATE = "851"  # UN/CEFACT document type code; 657 is a re-export certificate
 REEXPORT_CERTIFICATE = "657"
 # UN/ECE Recommendation 19 transport mode codes
 TRANSPORT_MODES = {"1": TransportMode.SEA, "4": TransportMode.AIR, "3": TransportMode.ROAD}
+MAX_ATTACHMENTS = 10
 WEIGHT_UNITS = {"KGM": Decimal(1), "TNE": Decimal(1000), "GRM": Decimal("0.001")}
 
 
@@ -62,6 +65,7 @@ class EphytoMapping:
     certificate_number: str
     part_one: dict
     unmapped: list[str] = field(default_factory=list)
+    attachments: list[dict] = field(default_factory=list)
 
 
 def ephyto_parse(data: bytes) -> Element:
@@ -109,18 +113,18 @@ def ephyto_map(root: Element) -> EphytoMapping:
 
     for note in _children(document, "IncludedSPSNote"):
         unmapped.append(_("Certificate note %(subject)s: %(content)s") % _note(note))
+    attachments = []
     for reference in _children(document, "ReferenceSPSReferencedDocument"):
         attachment = _child(reference, "AttachmentBinaryObject")
-        unmapped.append(
-            _("Referenced document %(id)s (%(info)s)%(file)s: not imported; upload it if the BCP needs it.")
-            % {
-                "id": _text(reference, "ID") or "?",
-                "info": _texts_by_language(reference, "Information") or "—",
-                "file": f", {attachment.get('filename')}"
-                if attachment is not None and attachment.get("filename")
-                else "",
-            }
-        )
+        described = {
+            "id": (_text(reference, "ID") or "?")[:100],
+            "info": _texts_by_language(reference, "Information") or "—",
+            "filename": (attachment.get("filename") or "") if attachment is not None else "",
+        }
+        if attachment is not None and (attachment.text or "").strip():
+            attachments.append({**described, "base64": attachment.text})
+        else:
+            unmapped.append(_("Referenced document %(id)s (%(info)s): no file attached.") % described)
 
     export_country = _country(_text(consignment, "ExportSPSCountry", "ID"), _("export country"), unmapped)
     import_country = _country(_text(consignment, "ImportSPSCountry", "ID"), _("import country"), unmapped)
@@ -147,7 +151,9 @@ def ephyto_map(root: Element) -> EphytoMapping:
             unmapped.append(_("Another country of origin, %(code)s: a CHED has one; check it.") % {"code": other})
     elif export_country:
         part["country_of_origin"] = export_country
-    return EphytoMapping(certificate_number=number[:100], part_one=part, unmapped=unmapped)
+    return EphytoMapping(
+        certificate_number=number[:100], part_one=part, unmapped=unmapped, attachments=attachments[:MAX_ATTACHMENTS]
+    )
 
 
 def _note(note: Element) -> dict:
@@ -361,12 +367,6 @@ def ephyto_import(*, actor, file) -> tuple[Consignment, list[str]]:
     mapping = ephyto_map(ephyto_parse(data))
     consignment = consignment_create(actor=actor, part_one=mapping.part_one, draft=True)
     document = consignment.documents.get(document_type__code="PHYTOSANITARY_CERTIFICATE")
-    audit_record(
-        actor=actor,
-        action="consignment.ephyto_imported",
-        consignment=consignment,
-        data={"certificate": mapping.certificate_number, "unmapped": mapping.unmapped},
-    )
     _document_store(
         actor=actor,
         consignment=consignment,
@@ -378,4 +378,44 @@ def ephyto_import(*, actor, file) -> tuple[Consignment, list[str]]:
         filename=f"ephyto-{re.sub(r'[^A-Za-z0-9_.-]', '_', mapping.certificate_number)}.xml",
         extension=".xml",
     )
-    return consignment, mapping.unmapped
+    unmapped = mapping.unmapped + _attachments_store(actor=actor, consignment=consignment, mapping=mapping)
+    audit_record(
+        actor=actor,
+        action="consignment.ephyto_imported",
+        consignment=consignment,
+        data={"certificate": mapping.certificate_number, "unmapped": unmapped},
+    )
+    return consignment, unmapped
+
+
+def _attachments_store(*, actor, consignment: Consignment, mapping: EphytoMapping) -> list[str]:
+    """The certificate's attached files (a PDF print, scans) become documents of type "other" when they pass
+    the same checks as an upload; the others are listed with the reason."""
+    other = DocumentType.objects.in_force(timezone.localdate()).filter(code="OTHER").first()
+    refused = []
+    for attachment in mapping.attachments:
+        try:
+            content = base64.b64decode(re.sub(r"\s+", "", attachment["base64"]), validate=True)
+            content_type, extension = document_check(content)
+        except (binascii.Error, ValueError):
+            reason = _("the attachment is not valid base64")
+        except UploadRefused as exc:
+            reason = " ".join(sum(exc.errors.values(), []))
+        else:
+            if other is not None:
+                _document_store(
+                    actor=actor,
+                    consignment=consignment,
+                    document_type=other,
+                    reference=attachment["id"],
+                    data=content,
+                    content_type=content_type,
+                    filename=_safe_filename(attachment["filename"], extension),
+                    extension=extension,
+                )
+                continue
+            reason = _("no document type to file it under")
+        refused.append(
+            _("Referenced document %(id)s (%(info)s) not imported: %(reason)s") % {**attachment, "reason": reason}
+        )
+    return refused
