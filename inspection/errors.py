@@ -24,3 +24,8 @@ class PartOneInvalid(DomainError):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" if k else " ".join(v) for k, v in errors.items()))
         self.errors = errors
+
+
+class UploadRefused(PartOneInvalid):
+    """An uploaded file or import was refused. `errors` maps the form field (`file`, `type`) or, for a file of
+    rows, `row N.column` to messages; nothing of the upload was stored."""

@@ -91,3 +91,9 @@ def consignment_decision(consignment: Consignment) -> dict | None:
         "reasons": [reason.code for reason in decision.reasons.all()],
         "decided_at": decision.decided_at,
     }
+
+
+def consignment_ephyto_unmapped(consignment: Consignment) -> list[str]:
+    """What the ePhyto import of this consignment could not map (empty when it was not imported)."""
+    event = consignment.audit_events.filter(action="consignment.ephyto_imported").order_by("-id").first()
+    return list(event.data.get("unmapped", [])) if event else []

@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
+from inspection.services.follow_up import follow_up_reminders_send
 from inspection.services.notifications import notification_deliver
+from inspection.services.webhooks import webhook_deliver
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8, retry_backoff=True)
@@ -11,3 +13,17 @@ def notification_send(self, notification_id: int) -> bool:
         return notification_deliver(notification_id=notification_id)
     except Exception as exc:  # SMTP down, etc.: never blocks the workflow, retried with backoff
         raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 10)) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8, retry_backoff=True)
+def webhook_send(self, delivery_id: int) -> bool:
+    try:
+        return webhook_deliver(delivery_id=delivery_id)
+    except Exception as exc:  # the receiver is down or refuses: retried with backoff, the workflow goes on
+        raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 10)) from exc
+
+
+@shared_task(acks_late=True)
+def follow_up_reminders() -> int:
+    """Run by beat: tell companies whose follow-up deadline nears."""
+    return follow_up_reminders_send()

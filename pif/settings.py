@@ -132,12 +132,6 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-# Files only our views serve, after a permission check (certificates): never under MEDIA_URL.
-PRIVATE_ROOT = Path(env.str("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
-STORAGES["private"] = {
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": str(PRIVATE_ROOT), "base_url": None},
-}
 
 # Certificates: signed with this key and certificate (PEM files). `manage.py signing_key` makes a self-signed
 # pair for development and the demo; production gets the BCP's own from its PKI.
@@ -145,6 +139,22 @@ PIF_SIGNING_KEY = Path(env.str("PIF_SIGNING_KEY", default=str(VAR_DIR / "signing
 PIF_SIGNING_CERT = Path(env.str("PIF_SIGNING_CERT", default=str(VAR_DIR / "signing" / "cert.pem")))
 PIF_SIGNING_KEY_PASSPHRASE = env.str("PIF_SIGNING_KEY_PASSPHRASE", default="")
 PIF_SIGNING_LOCATION = env.str("PIF_SIGNING_LOCATION", default="Fort-de-France, Martinique")
+# Importers' uploaded documents and the certificates: never under MEDIA_ROOT or static files, served only by
+# views that check who asks (inspection.downloads, certificate downloads). Shared storage when several
+# machines serve.
+PRIVATE_ROOT = Path(env.str("PIF_PRIVATE_ROOT", default=str(VAR_DIR / "private")))
+STORAGES["private"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(PRIVATE_ROOT), "base_url": "/no-public-url/"},
+}
+PIF_UPLOAD_MAX_BYTES = env.int("PIF_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# Webhooks: seconds to wait for the operator's server; plain http and private addresses are for tests and
+# development only (a webhook URL is set by the operator, so it must not reach into our network).
+PIF_WEBHOOK_TIMEOUT = env.float("PIF_WEBHOOK_TIMEOUT", default=5.0)
+PIF_WEBHOOK_ALLOW_HTTP = env.bool("PIF_WEBHOOK_ALLOW_HTTP", default=False)
+PIF_WEBHOOK_ALLOW_PRIVATE = env.bool("PIF_WEBHOOK_ALLOW_PRIVATE", default=False)
+# Days before a measure's deadline when the company is reminded of its follow-up.
+PIF_FOLLOW_UP_REMINDER_DAYS = env.int("PIF_FOLLOW_UP_REMINDER_DAYS", default=3)
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER_ENABLED=true; the HSTS and
 # redirect settings default to on outside DEBUG so that `check --deploy` is clean. See README.
@@ -194,11 +204,12 @@ PIF_TIMER_INTERVAL = env.float("PIF_TIMER_INTERVAL", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.tasks.workflow_timers_fire", "schedule": PIF_TIMER_INTERVAL},
     "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 300.0},
+    "follow-up-reminders": {"task": "inspection.tasks.follow_up_reminders", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "inspection.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -210,12 +221,14 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
+        "inspection.api.authentication.TokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
         # The public certificate check, per client address.
         "verify": env.str("VERIFY_THROTTLE", default="30/min"),
+        "token": env.str("API_THROTTLE_TOKEN", default="600/min"),
     },
 }
 SPECTACULAR_SETTINGS = {

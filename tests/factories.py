@@ -92,3 +92,45 @@ def part_one(ched_type: str = "CHED-PP", *, as_json: bool = False, **overrides) 
     }
     part.update(overrides)
     return part
+
+
+def pdf_bytes(*, javascript: str = "", password: str = "", attachment: bytes = b"", open_action: dict | None = None):
+    """A one-page PDF made by pypdf, optionally carrying what uploads must refuse."""
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    if javascript:  # a document-level script in the /Names tree, as Acrobat writes it
+        action = DictionaryObject(
+            {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject(javascript)}
+        )
+        tree = DictionaryObject(
+            {NameObject("/Names"): ArrayObject([TextStringObject("init"), writer._add_object(action)])}
+        )
+        writer._root_object[NameObject("/Names")] = DictionaryObject(
+            {NameObject("/JavaScript"): writer._add_object(tree)}
+        )
+    if attachment:
+        writer.add_attachment("payload.bin", attachment)
+    if open_action:
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {
+                NameObject(k): (NameObject(v) if v.startswith("/") else TextStringObject(v))
+                for k, v in open_action.items()
+            }
+        )
+    if password:
+        writer.encrypt(password)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7V\xbd\xfa\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"

@@ -106,7 +106,8 @@ def test_importer_is_emailed_the_pdf_link(importer, inspector, officer, mailoutb
 
     consignment = _accepted(importer, inspector, officer)
     certificate = consignment.certificates.get()
-    notification = Notification.objects.get(consignment=consignment, kind="decided")
+    assert Notification.objects.filter(consignment=consignment, kind="decided").exists()
+    notification = Notification.objects.get(consignment=consignment, kind="certified")
     assert notification_deliver(notification_id=notification.pk)
     body = mailoutbox[-1].body
     assert f"{settings.SITE_URL}/certificates/{certificate.number}/pdf/" in body

@@ -3,14 +3,16 @@ takes a consignment reference, and nothing in lists. The matrix is generated fro
 so a new consignment URL without a case here fails `test_every_consignment_url_is_in_the_matrix`."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
 
-from inspection.models import AuditEvent, Consignment
+from inspection.models import AccompanyingDocument, AuditEvent, Consignment
 from inspection.services.consignments import consignment_create
+from inspection.services.documents import document_upload
 from tests.conftest import api_client_for
-from tests.factories import part_one
+from tests.factories import part_one, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -22,25 +24,28 @@ MATRIX = {
     "consignment-detail": ["get", "put"],
     "consignment-submit": ["post"],
     "consignment-cancel": ["post"],
+    "portal:document-upload": ["post"],
+    "portal:document-download": ["get"],
+    "consignment-documents": ["post"],
+    "consignment-document-file": ["get"],
+    "portal:consignment-clone": ["post"],
+    "portal:commodities-import": ["post"],
+    "consignment-clone": ["post"],
+    "consignment-commodities-import": ["post"],
     "certificate-preview": ["get"],
 }
 
 
-def _is_page(name):
-    """Pages (session login) rather than API endpoints (token)."""
-    return not reverse(name, kwargs={"reference": "X"}).startswith("/api/")
-
-
-def _consignment_urls():
-    """(name, route) of every URL pattern taking a `reference`."""
-    found = []
+def _consignment_urls() -> dict[str, set[str]]:
+    """{name: its URL arguments} of every URL pattern taking a `reference`."""
+    found = {}
 
     def walk(patterns, namespace):
         for p in patterns:
             if isinstance(p, URLResolver):
                 walk(p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace)
             elif isinstance(p, URLPattern) and "reference" in p.pattern.regex.groupindex:
-                found.append(f"{namespace}{p.name}")
+                found.setdefault(f"{namespace}{p.name}", set()).update(p.pattern.regex.groupindex)
 
     walk(get_resolver().url_patterns, "")
     return found
@@ -53,17 +58,28 @@ def test_every_consignment_url_is_in_the_matrix():
 
 @pytest.fixture
 def alices_draft(importer):
-    return consignment_create(actor=importer, part_one=part_one(), draft=True)
+    """Alice's draft, with an uploaded document (so document URLs point at something real)."""
+    draft = consignment_create(actor=importer, part_one=part_one(), draft=True)
+    document_upload(
+        actor=importer,
+        consignment=draft,
+        document_type="PHYTOSANITARY_CERTIFICATE",
+        file=SimpleUploadedFile("alice.pdf", pdf_bytes()),
+    )
+    return draft
 
 
 def _url(name, reference):
-    return reverse(name, kwargs={"reference": reference})
+    kwargs = {"reference": reference}
+    if "document_id" in _consignment_urls()[name]:
+        kwargs["document_id"] = AccompanyingDocument.objects.exclude(file="").get(consignment__reference=reference).pk
+    return reverse(name, kwargs=kwargs)
 
 
 @pytest.mark.parametrize(("name", "method"), [(n, m) for n, methods in MATRIX.items() for m in methods])
 def test_other_company_gets_404_and_changes_nothing(other_importer, alices_draft, name, method):
     url = _url(name, alices_draft.reference)
-    if _is_page(name):
+    if not url.startswith("/api/"):  # a page: session login
         client = Client()
         client.force_login(other_importer)
     else:
@@ -83,9 +99,9 @@ def test_other_company_gets_404_and_changes_nothing(other_importer, alices_draft
 @pytest.mark.parametrize(("name", "method"), [(n, m) for n, methods in MATRIX.items() for m in methods])
 def test_lab_and_anonymous_get_nothing(lab, alices_draft, name, method):
     url = _url(name, alices_draft.reference)
-    anonymous = Client() if _is_page(name) else api_client_for(None)
+    anonymous = Client() if not url.startswith("/api/") else api_client_for(None)
     assert getattr(anonymous, method)(url).status_code in (302, 401, 403)  # login first
-    if _is_page(name):
+    if not url.startswith("/api/"):
         labclient = Client()
         labclient.force_login(lab)
     else:
@@ -118,3 +134,40 @@ def test_colleague_in_the_same_company_sees_it(importer, alices_draft):
 
 def test_staff_see_every_company(inspector, alices_draft):
     assert api_client_for(inspector).get(_url("consignment-detail", alices_draft.reference)).status_code == 200
+
+
+# Importer-facing URLs that take no consignment reference: anonymous users are sent to log in (or refused by
+# the API), other roles get a 404, and nothing there names another company's consignments.
+COMPANY_PAGES = {
+    "portal:ephyto-import": ("get", {}),
+    "portal:part-one-checklist": ("post", {}),
+    "portal:commodity-template": ("get", {"extension": "csv"}),
+    "portal:notification-settings": ("get", {}),
+    "portal:api-tokens": ("get", {}),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPANY_PAGES))
+def test_company_pages_need_an_importer_login(lab, name):
+    method, kwargs = COMPANY_PAGES[name]
+    url = reverse(name, kwargs=kwargs)
+    response = getattr(Client(), method)(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    client = Client()
+    client.force_login(lab)
+    assert getattr(client, method)(url).status_code == 404
+
+
+def test_import_ephyto_needs_an_importer(lab):
+    url = reverse("consignment-import-ephyto")
+    assert api_client_for(None).post(url, b"<x/>", content_type="application/xml").status_code in (401, 403)
+    assert api_client_for(lab).post(url, b"<x/>", content_type="application/xml").status_code == 403
+    assert not Consignment.objects.exists()
+
+
+def test_other_company_pages_show_nothing_of_alices(other_importer, alices_draft):
+    client = Client()
+    client.force_login(other_importer)
+    for name in ("portal:notification-settings", "portal:api-tokens", "portal:ephyto-import"):
+        page = client.get(reverse(name)).content.decode()
+        assert alices_draft.reference not in page and alices_draft.operator.name not in page

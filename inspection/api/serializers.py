@@ -91,6 +91,30 @@ class CertificateLinkSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
 
 
+class DocumentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, JPEG or PNG (recognised by content), at most PIF_UPLOAD_MAX_BYTES")
+    type = serializers.CharField(max_length=40, help_text="Document type code, e.g. PHYTOSANITARY_CERTIFICATE")
+    reference = _text(100, help_text="The document's own number; defaults to the file name")
+
+
+class DocumentFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField(source="document_type.code")
+    reference = serializers.CharField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, document) -> str:
+        return reverse(
+            "consignment-document-file",
+            kwargs={"reference": document.consignment.reference, "document_id": document.pk},
+        )
+
+
 class ConsignmentSerializer(PartOneSerializer):
     """A consignment as its importer sees it: Part I, status and the public timeline."""
 
@@ -102,6 +126,7 @@ class ConsignmentSerializer(PartOneSerializer):
     timeline = TimelineEntrySerializer(many=True, read_only=True)
     decision = DecisionSerializer(read_only=True, allow_null=True)
     certificates = CertificateLinkSerializer(many=True, read_only=True)
+    files = DocumentFileSerializer(many=True, read_only=True, help_text="Uploaded accompanying documents")
 
     def _absolute(self, path: str) -> str:
         request = self.context.get("request")
@@ -130,6 +155,7 @@ class ConsignmentSerializer(PartOneSerializer):
                     }
                     for cert in instance.certificates.all()
                 ],
+                "files": [d for d in instance.documents.all() if d.has_file],
             }
         )
 
@@ -155,3 +181,21 @@ class ConsignmentListSerializer(serializers.ModelSerializer):
             "created_at",
             "submitted_at",
         ]
+
+
+class EphytoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The SPSCertificate XML")
+
+
+class EphytoImportSerializer(ConsignmentSerializer):
+    unmapped = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="What the certificate holds that was not mapped"
+    )
+
+
+class CommodityLinesImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV (comma or semicolon) or Excel .xlsx with the columns cn_code, description, species, "
+        "eppo_code, net_weight_kg, packages, package_type (see the template in the portal)"
+    )
+    replace = serializers.BooleanField(required=False, default=False, help_text="Replace the draft's lines")

@@ -3,18 +3,35 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from inspection.downloads import document_response
 from inspection.filters import ConsignmentFilter
 from inspection.selectors import consignment_with_part_one, consignments_visible_to
+from inspection.services.commodity_import import commodity_lines_import
 from inspection.services.consignments import (
     consignment_cancel,
+    consignment_clone,
     consignment_create,
     consignment_submit,
     consignment_update_draft,
 )
+from inspection.services.documents import document_upload
+from inspection.services.ephyto import ephyto_import
 
-from .serializers import ConsignmentListSerializer, ConsignmentSerializer, PartOneCreateSerializer, PartOneSerializer
+from .parsers import TextXmlBodyParser, XmlBodyParser
+from .serializers import (
+    CommodityLinesImportSerializer,
+    ConsignmentListSerializer,
+    ConsignmentSerializer,
+    DocumentFileSerializer,
+    DocumentUploadSerializer,
+    EphytoImportSerializer,
+    EphytoUploadSerializer,
+    PartOneCreateSerializer,
+    PartOneSerializer,
+)
 
 PART_ONE_EXAMPLE = {
     "ched_type": "CHED-PP",
@@ -62,6 +79,42 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return qs.order_by("-created_at", "-id")
         return consignment_with_part_one(qs).prefetch_related("audit_events", "certificates")
 
+    @extend_schema(
+        summary="The company's consignments, newest first",
+        description=(
+            "Paginated (`count`, `next`, `previous`, `results`; 25 a page, `?page=`) and filtered like the portal's "
+            "list: `reference` (part of it), `status`, `ched_type`, `bcp`, `arrival_from` and `arrival_to` "
+            "(dates). Counts and searches only ever cover the caller's company."
+        ),
+        examples=[
+            OpenApiExample(
+                "Drafts of CHED-PP arriving in December",
+                response_only=True,
+                value={
+                    "count": 1,
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "reference": "CHEDPP.FR.2026.0000123",
+                            "ched_type": "CHED-PP",
+                            "status": "draft",
+                            "status_label": "Draft",
+                            "bcp": "FRFDF1",
+                            "country_of_origin": "DO",
+                            "expected_at": "2026-12-03T08:00:00-04:00",
+                            "consignor_name": "Finca La Esperanza",
+                            "created_at": "2026-11-25T10:12:00-04:00",
+                            "submitted_at": None,
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
     def get_serializer_class(self):
         return ConsignmentListSerializer if self.action == "list" else ConsignmentSerializer
 
@@ -108,3 +161,117 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             actor=request.user, consignment=self.get_object(), reason=payload.validated_data["reason"]
         )
         return self._detail(consignment)
+
+    @extend_schema(
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentFileSerializer},
+        summary="Upload an accompanying document (PDF, JPEG or PNG)",
+        description=(
+            "Accepted until the BCP decides. The format is recognised from the content; encrypted PDFs and "
+            "PDFs with scripts, launch actions or embedded files are refused with a 400 naming the reason."
+        ),
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request, reference=None):
+        consignment = self.get_object()
+        payload = DocumentUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        document = document_upload(
+            actor=request.user,
+            consignment=consignment,
+            document_type=payload.validated_data["type"],
+            file=payload.validated_data["file"],
+            reference=payload.validated_data.get("reference", ""),
+        )
+        document.consignment = consignment
+        return Response(DocumentFileSerializer(document).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={(200, "application/octet-stream"): bytes},
+        summary="Download an uploaded document (as an attachment)",
+    )
+    @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>\d+)", url_name="document-file")
+    def document_file(self, request, reference=None, document_id=None):
+        return document_response(self.get_object(), int(document_id))
+
+    @extend_schema(
+        request={
+            "application/xml": {"type": "string", "format": "binary"},
+            "multipart/form-data": EphytoUploadSerializer,
+        },
+        responses={201: EphytoImportSerializer},
+        summary="Import an ePhyto phytosanitary certificate as a CHED-PP draft",
+        description=(
+            "The body is an UN/CEFACT SPSCertificate XML (as exchanged through the IPPC ePhyto hub), or a multipart "
+            "`file`. The draft gets the consignor, consignee, origin, transport, commodity lines and the certificate "
+            "as an accompanying document; `unmapped` lists what could not be mapped. XML with a DTD, entities or "
+            "external references is refused with a 400."
+        ),
+        examples=[
+            OpenApiExample(
+                "Imported, with what was not mapped",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "reference": "CHEDPP.FR.2026.0000124",
+                    "status": "draft",
+                    "unmapped": ["Line 1: intended use Planting", "Transit country US"],
+                },
+            )
+        ],
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import-ephyto",
+        url_name="import-ephyto",
+        parser_classes=[XmlBodyParser, TextXmlBodyParser, MultiPartParser],
+    )
+    def import_ephyto(self, request):
+        consignment, unmapped = ephyto_import(actor=request.user, file=request.data.get("file"))
+        fresh = self.get_queryset().get(pk=consignment.pk)
+        return Response({**ConsignmentSerializer(fresh).data, "unmapped": unmapped}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": CommodityLinesImportSerializer},
+        responses={200: ConsignmentSerializer},
+        summary="Import a draft's commodity lines from a CSV or Excel file",
+        description=(
+            "All or nothing: when any row is bad, nothing is imported and the 400 names each error by row "
+            "(as numbered in the spreadsheet, the header being row 1) and column: "
+            '`{"rows": {"3": {"net_weight_kg": ["…"]}}}`.'
+        ),
+        examples=[
+            OpenApiExample(
+                "A bad row",
+                response_only=True,
+                status_codes=["400"],
+                value={"rows": {"3": {"cn_code": ["CN code 99999999 is not in the catalogue for CHED-PP."]}}},
+            )
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="commodities/import",
+        url_name="commodities-import",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def commodities_import(self, request, reference=None):
+        consignment = self.get_object()
+        payload = CommodityLinesImportSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        consignment = commodity_lines_import(
+            actor=request.user,
+            consignment=consignment,
+            file=payload.validated_data["file"],
+            replace=payload.validated_data["replace"],
+        )
+        return self._detail(consignment)
+
+    @extend_schema(request=None, responses={201: ConsignmentSerializer}, summary="Copy a consignment as a new draft")
+    @action(detail=True, methods=["post"])
+    def clone(self, request, reference=None):
+        clone = consignment_clone(actor=request.user, consignment=self.get_object())
+        return self._detail(clone, status.HTTP_201_CREATED)

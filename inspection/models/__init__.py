@@ -25,7 +25,7 @@ from .consignments import (
     ReferenceSequence,
     TransportMode,
 )
-from .notifications import Notification
+from .notifications import Notification, NotificationKind, WebhookDelivery
 from .operators import Membership, Operator
 from .reference import (
     Bcp,
@@ -40,9 +40,11 @@ from .reference import (
     Purpose,
     RefusalReason,
 )
+from .tokens import ApiToken
 
 __all__ = [
     "Certificate",
+    "ApiToken",
     "Analysis",
     "CheckPlan",
     "CheckResult",
@@ -73,6 +75,8 @@ __all__ = [
     "Measure",
     "Membership",
     "Notification",
+    "NotificationKind",
+    "WebhookDelivery",
     "Operator",
     "PackageType",
     "Purpose",

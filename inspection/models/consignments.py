@@ -1,6 +1,7 @@
 """The consignment and its CHED Part I."""
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -118,16 +119,37 @@ class CommodityLine(models.Model):
         return f"{self.cn_code} {self.description}"
 
 
+def private_storage():
+    """Uploaded documents live outside static and media files; only `inspection.downloads` serves them."""
+    return storages["private"]
+
+
 class AccompanyingDocument(models.Model):
+    """A document listed in Part I and, when the importer uploaded it, its file (stored under a random
+    name; `filename` is the name it was uploaded with, for the download only)."""
+
     consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="documents")
     document_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="+")
     reference = models.CharField(_("document reference"), max_length=100)
+    file = models.FileField(_("file"), storage=private_storage, upload_to="documents/%Y/%m/", blank=True)
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self):
         return f"{self.document_type.code} {self.reference}"
+
+    @property
+    def has_file(self) -> bool:
+        return bool(self.file)
 
 
 class ReferenceSequence(models.Model):

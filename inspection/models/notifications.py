@@ -3,18 +3,32 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class NotificationKind(models.TextChoices):
+    """What an operator's users can be told about (each user chooses which, `Membership.notification_kinds`)."""
+
+    SUBMITTED = "submitted", _("Pre-notification received")
+    PHYSICAL_CHECK_SELECTED = "physical_check_selected", _("Selected for a physical check")
+    SAMPLED = "sampled", _("Samples taken")
+    DECIDED = "decided", _("Decision taken")
+    CERTIFIED = "certified", _("Certificate issued")
+    RECALLED = "recalled", _("Consignment recalled")
+    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up deadline near")
+
+
+def all_notification_kinds() -> list[str]:
+    return list(NotificationKind.values)
+
+
 class Notification(models.Model):
     """An email owed to a user about a consignment. Created with the change that causes it, sent by a
     Celery task after commit; `sent_at` makes the send idempotent and shows what is still pending."""
 
-    class Kind(models.TextChoices):
-        SUBMITTED = "submitted", _("Pre-notification received")
-        DECIDED = "decided", _("Decision taken")
-        RECALLED = "recalled", _("Consignment recalled")
+    Kind = NotificationKind
 
     consignment = models.ForeignKey("inspection.Consignment", on_delete=models.CASCADE, related_name="notifications")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=30, choices=Kind.choices)
+    context = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -25,3 +39,24 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} → {self.recipient}"
+
+
+class WebhookDelivery(models.Model):
+    """A signed POST owed to an operator's webhook URL; like `Notification`, created in the transaction of the
+    change and delivered (once, retried with backoff) by a Celery task after commit."""
+
+    operator = models.ForeignKey("inspection.Operator", on_delete=models.CASCADE, related_name="webhook_deliveries")
+    consignment = models.ForeignKey("inspection.Consignment", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.kind} → {self.operator}"

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from .notifications import all_notification_kinds
+
 
 class Operator(models.Model):
     """An operator company (importer or customs broker). Its users see its consignments and nobody else's."""
@@ -13,6 +15,8 @@ class Operator(models.Model):
     eori = models.CharField(_("EORI number"), max_length=17, blank=True)
     email = models.EmailField(_("email"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    webhook_url = models.URLField(_("webhook URL"), blank=True, help_text=_("Receives a signed POST on each event."))
+    webhook_secret = models.CharField(_("webhook secret"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -27,6 +31,7 @@ class Membership(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="memberships")
+    notification_kinds = models.JSONField(_("emails wanted"), default=all_notification_kinds, blank=True)
 
     class Meta:
         verbose_name = _("membership")

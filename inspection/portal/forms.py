@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from inspection.models import Bcp, ChedType, DocumentType, PackageType, Purpose, TransportMode
+from inspection.models import Bcp, ChedType, DocumentType, NotificationKind, PackageType, Purpose, TransportMode
 
 PARTIES = ("consignor", "consignee")
 PARTY_FIELDS = ("name", "address", "country")
@@ -176,3 +176,62 @@ def _flat_initial(part: dict) -> dict:
     if initial.get("expected_at"):
         initial["expected_at"] = timezone.localtime(initial["expected_at"])
     return {k: v for k, v in initial.items() if v not in (None, "")}
+
+
+class DocumentUploadForm(forms.Form):
+    """An accompanying document's file. The type of file is checked by the service, on its content."""
+
+    type = forms.ChoiceField(label=_("Document type"))
+    reference = forms.CharField(label=_("Document number"), max_length=100, required=False)
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = _choices(DocumentType.objects.in_force(timezone.localdate()))
+
+
+class EphytoImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("ePhyto certificate (XML)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    )
+
+
+class CommodityLinesImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV or Excel file"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+    )
+    replace = forms.BooleanField(label=_("Replace the lines already entered"), required=False)
+
+
+class NotificationChoicesForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        label=_("Email me when"),
+        choices=NotificationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class WebhookForm(forms.Form):
+    webhook_url = forms.URLField(
+        label=_("Webhook URL (HTTPS)"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Leave empty for no webhook."),
+    )
+    new_secret = forms.BooleanField(label=_("Make a new signing secret"), required=False)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name of the system that will use it"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. our ERP")}),
+    )

@@ -5,9 +5,31 @@ from . import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("account/tokens/", views.api_tokens, name="api-tokens"),
+    path("account/tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
+    path("account/notifications/", views.notification_settings, name="notification-settings"),
     path("consignments/", views.consignment_list, name="consignment-list"),
     path("consignments/new/", views.consignment_new, name="consignment-new"),
+    path("consignments/checklist/", views.part_one_checklist_view, name="part-one-checklist"),
+    path("consignments/import-ephyto/", views.ephyto_import_view, name="ephyto-import"),
+    path(
+        "consignments/commodity-lines-template.<str:extension>",
+        views.commodity_template,
+        name="commodity-template",
+    ),
     path("consignments/<str:reference>/", views.consignment_detail, name="consignment-detail"),
     path("consignments/<str:reference>/edit/", views.consignment_edit, name="consignment-edit"),
     path("consignments/<str:reference>/cancel/", views.consignment_cancel_view, name="consignment-cancel"),
+    path("consignments/<str:reference>/clone/", views.consignment_clone_view, name="consignment-clone"),
+    path(
+        "consignments/<str:reference>/commodities/import/",
+        views.commodities_import_view,
+        name="commodities-import",
+    ),
+    path("consignments/<str:reference>/documents/", views.document_upload_view, name="document-upload"),
+    path(
+        "consignments/<str:reference>/documents/<int:document_id>/",
+        views.document_download,
+        name="document-download",
+    ),
 ]

@@ -3,20 +3,22 @@
 import hashlib
 import uuid
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.audit import audit_record
-from inspection.certificates.documents import certificate_context, certificate_html
+from inspection.certificates.documents import bi, certificate_context, certificate_html
 from inspection.certificates.render import render_pdf
 from inspection.certificates.signing import sign_pdf, signer_name
 from inspection.errors import DomainError
-from inspection.models import Certificate, Consignment, Decision, Notification
+from inspection.models import Certificate, Consignment, Decision, NotificationKind
 from inspection.roles import Role
-from inspection.services.notifications import notifications_queue
+from inspection.services.notifications import notify
 from inspection.services.permissions import require_role
 
 SIGNING_REASONS = {
@@ -72,8 +74,19 @@ def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     drafts = [_certificate_render(consignment=consignment, decision=decision, kind=kind) for kind in kinds]
     issued = [_certificate_store(draft) for draft in drafts]
     if issued:
-        notifications_queue(consignment=consignment, kind=Notification.Kind.DECIDED)
+        notify(consignment=consignment, kind=NotificationKind.DECIDED)
+        _notify_certified(consignment, issued)
     return issued
+
+
+def _notify_certified(consignment: Consignment, certificates: list[Certificate]) -> None:
+    """The company's users (who chose to hear of it) get the links to the signed PDFs."""
+    listed = []
+    for cert in certificates:
+        kind = bi(cert.get_kind_display)
+        url = settings.SITE_URL.rstrip("/") + reverse("certificate-pdf", kwargs={"number": cert.number})
+        listed.append({"number": cert.number, "kind": cert.kind, "kind_fr": kind.fr, "kind_en": kind.en, "url": url})
+    notify(consignment=consignment, kind=NotificationKind.CERTIFIED, certificates=listed)
 
 
 def _certificate_render(*, consignment: Consignment, decision: Decision, kind: str) -> dict:
@@ -214,5 +227,5 @@ def certificate_reissue(*, actor, certificate: Certificate, reason: str) -> Cert
         raise CertificateError(_("This consignment has no decision in force."))
     draft = _certificate_render(consignment=consignment, decision=decision, kind=certificate.kind)
     new = _certificate_store(draft, actor=actor, reason=reason)
-    notifications_queue(consignment=consignment, kind=Notification.Kind.DECIDED)
+    _notify_certified(consignment, [new])
     return new

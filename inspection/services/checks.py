@@ -8,9 +8,18 @@ from django.utils.translation import gettext as _
 
 from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
-from inspection.models import CheckPlan, CheckResult, Consignment, DocumentaryCheck, DocumentVerdict, IdentityCheck
+from inspection.models import (
+    CheckPlan,
+    CheckResult,
+    Consignment,
+    DocumentaryCheck,
+    DocumentVerdict,
+    IdentityCheck,
+    NotificationKind,
+)
 from inspection.risk import check_selection
 from inspection.roles import Role
+from inspection.services.notifications import notify
 from inspection.services.permissions import require_role
 from inspection.services.progress import consignment_awaits
 from inspection.services.transitions import consignment_transition
@@ -48,6 +57,8 @@ def check_plan_record(*, consignment: Consignment) -> CheckPlan:
         consignment=consignment,
         data={**dataclasses.asdict(selection), "rates_on": on},
     )
+    if plan.physical_selected:  # the importer must present the goods
+        notify(consignment=consignment, kind=NotificationKind.PHYSICAL_CHECK_SELECTED)
     return plan
 
 

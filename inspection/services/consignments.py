@@ -10,7 +10,7 @@ from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Notification, Operator
 from inspection.roles import Role, user_roles
 from inspection.selectors import consignment_part_one
-from inspection.services.notifications import notifications_queue
+from inspection.services.notifications import notify
 from inspection.services.part_one import PartOneCheck, part_one_write
 from inspection.services.references import reference_allocate
 from inspection.services.transitions import consignment_transition
@@ -95,7 +95,7 @@ def _submit(*, actor, consignment: Consignment) -> None:
         action="consignment.submitted",
         fields={"submitted_at": timezone.now()},
     )
-    notifications_queue(consignment=consignment, kind=Notification.Kind.SUBMITTED)
+    notify(consignment=consignment, kind=Notification.Kind.SUBMITTED)
     # Step 1 of the inspection flow; in this transaction, so a submit and its inspection exist together.
     from workflows.flows import InspectionFlow
 
@@ -115,3 +115,24 @@ def consignment_cancel(*, actor, consignment: Consignment, reason: str = "") -> 
         data={"reason": reason},
     )
     return consignment
+
+
+@transaction.atomic
+def consignment_clone(*, actor, consignment: Consignment) -> Consignment:
+    """A new draft from a consignment of the actor's company: same CHED type, parties, origin, BCP, purpose,
+    transport mode, commodity lines and document types. What belongs to one shipment only (arrival, vessel
+    or flight, transport document, containers and seals, document numbers and files) is left blank."""
+    if _operator_of(actor).pk != consignment.operator_id:
+        raise NotPermitted(_("This consignment belongs to another company."))
+    part = consignment_part_one(consignment)
+    part["arrival"] = {
+        "expected_at": None,
+        "transport_mode": part["arrival"]["transport_mode"],
+        "transport_id": "",
+        "transport_document": "",
+    }
+    part["containers"] = []
+    part["accompanying_documents"] = [{"type": d["type"], "reference": ""} for d in part["accompanying_documents"]]
+    clone = consignment_create(actor=actor, part_one=part, draft=True)
+    audit_record(actor=actor, action="consignment.cloned", consignment=clone, data={"from": consignment.reference})
+    return clone

@@ -1,12 +1,17 @@
 """Part III: the follow-up of a refused or channelled consignment."""
 
+import datetime
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
-from inspection.models import Consignment, ConsignmentStatus, FollowUp
+from inspection.models import Consignment, ConsignmentStatus, Decision, FollowUp, NotificationKind
 from inspection.roles import Role
+from inspection.services.notifications import notify
 from inspection.services.permissions import require_role
 from inspection.services.transitions import consignment_transition
 
@@ -32,3 +37,40 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
         data={"outcome": outcome, "evidence": evidence},
     )
     return follow_up
+
+
+def follow_up_reminders_send(*, now: datetime.datetime | None = None) -> int:
+    """Tell each company whose refused or channelled consignment has a measure deadline within
+    `PIF_FOLLOW_UP_REMINDER_DAYS` days, and no follow-up yet, once per deadline (a recall's new deadline is
+    told again). Run by beat; each reminder is its own transaction, under the consignment's row lock, so two
+    runs at once remind once. Returns how many were sent."""
+    today = timezone.localdate(now or timezone.now())
+    horizon = today + datetime.timedelta(days=settings.PIF_FOLLOW_UP_REMINDER_DAYS)
+    due = (
+        Decision.objects.filter(
+            superseded=False,
+            measure_deadline__gte=today,
+            measure_deadline__lte=horizon,
+            consignment__status__in=[ConsignmentStatus.REFUSED, ConsignmentStatus.ACCEPTED],
+            consignment__follow_up__isnull=True,
+        )
+        .values_list("consignment_id", "measure_deadline")
+        .order_by("id")
+    )
+    sent = 0
+    for consignment_id, deadline in due:
+        with transaction.atomic():
+            consignment = Consignment.objects.select_for_update().get(pk=consignment_id)
+            if consignment.audit_events.filter(
+                action="follow_up.reminded", data__deadline=deadline.isoformat()
+            ).exists():
+                continue
+            audit_record(
+                actor=None,
+                action="follow_up.reminded",
+                consignment=consignment,
+                data={"deadline": deadline.isoformat()},
+            )
+            notify(consignment=consignment, kind=NotificationKind.FOLLOW_UP_DUE, deadline=deadline)
+            sent += 1
+    return sent

@@ -10,7 +10,7 @@ from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResu
 from inspection.roles import Role
 from inspection.services.certificates import certificates_withdraw
 from inspection.services.checks import _move_on
-from inspection.services.notifications import notifications_queue
+from inspection.services.notifications import notify
 from inspection.services.permissions import require_role
 from inspection.services.transitions import consignment_transition
 
@@ -113,7 +113,7 @@ def consignment_recall(*, sample: Sample) -> None:
         action="consignment.recalled",
         data={"sample": sample.number, "conclusion": sample.result.conclusion},
     )
-    notifications_queue(consignment=consignment, kind=Notification.Kind.RECALLED)
+    notify(consignment=consignment, kind=Notification.Kind.RECALLED)
 
 
 @transaction.atomic

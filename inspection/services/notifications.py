@@ -1,26 +1,66 @@
-"""Emails to operators. Queued in the transaction of the change, sent by a Celery task after commit."""
+"""Telling operators what happens to their consignments: emails to the company's users (each chooses which
+events) and a signed POST to the company's webhook, if it has one. Both are queued in the transaction of the
+change and sent by Celery after commit, retried with backoff; a failed send never blocks the workflow.
+
+The single entry point is `notify(consignment=..., kind=..., **context)`."""
+
+import json
+import secrets
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from inspection.models import Consignment, Notification
+from inspection.audit import audit_record
+from inspection.errors import NotPermitted, PartOneInvalid
+from inspection.models import Consignment, Membership, Notification, NotificationKind, Operator, WebhookDelivery
 
 
-def notifications_queue(*, consignment: Consignment, kind: str) -> list[Notification]:
-    """Owe `kind` to every active user of the consignment's operator who has an email address."""
-    from inspection.tasks import notification_send
+def notify(*, consignment: Consignment, kind: str, **context) -> list[Notification]:
+    """Tell the consignment's company that `kind` (a `NotificationKind`) happened. Call it inside the
+    transaction of the change: an email is owed to every active user of the company who has an address and
+    wants `kind`, and a webhook delivery to the company's URL; all are sent after commit, so a rolled-back
+    change tells nobody. `context` (JSON-serialisable, e.g. `certificates=[{number, url, ...}]`) reaches the email
+    templates and the webhook payload."""
+    from inspection.tasks import notification_send, webhook_send
 
-    users = consignment.operator.memberships.filter(user__is_active=True).exclude(user__email="")
+    if kind not in NotificationKind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    context = json.loads(json.dumps(context, cls=DjangoJSONEncoder))
+    memberships = (
+        Membership.objects.filter(operator_id=consignment.operator_id, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user_id", "notification_kinds")
+    )
     notifications = Notification.objects.bulk_create(
-        Notification(consignment=consignment, recipient_id=user_id, kind=kind)
-        for user_id in users.values_list("user_id", flat=True)
+        Notification(consignment=consignment, recipient_id=user_id, kind=kind, context=context)
+        for user_id, kinds in memberships
+        if kind in (kinds or [])
     )
     for notification in notifications:
         notification_send.delay_on_commit(notification.pk)
+    operator = Operator.objects.only("webhook_url").get(pk=consignment.operator_id)
+    if operator.webhook_url:
+        delivery = WebhookDelivery.objects.create(
+            operator_id=consignment.operator_id,
+            consignment=consignment,
+            kind=kind,
+            payload={
+                "event": kind,
+                "consignment": consignment.reference,
+                "status": consignment.status,
+                "occurred_at": timezone.now().isoformat(),
+                "url": settings.SITE_URL + reverse("consignment-detail", kwargs={"reference": consignment.reference}),
+                **context,
+            },
+        )
+        webhook_send.delay_on_commit(delivery.pk)
     return notifications
 
 
@@ -33,7 +73,12 @@ def notification_deliver(*, notification_id: int) -> bool:
     if not claimed:
         return False
     notification = Notification.objects.select_related("consignment", "recipient").get(pk=notification_id)
-    context = {"notification": notification, "consignment": notification.consignment, "site_url": settings.SITE_URL}
+    context = {
+        **notification.context,
+        "notification": notification,
+        "consignment": notification.consignment,
+        "site_url": settings.SITE_URL,
+    }
     try:
         send_mail(
             subject=render_to_string(f"inspection/email/{notification.kind}_subject.txt", context).strip(),
@@ -46,3 +91,39 @@ def notification_deliver(*, notification_id: int) -> bool:
             Notification.objects.filter(pk=notification_id).update(sent_at=None, last_error=repr(exc)[:2000])
         raise
     return True
+
+
+@transaction.atomic
+def notification_choices_update(*, actor, kinds: list[str]) -> Membership:
+    """An importer chooses which events they are emailed about (their own choice only)."""
+    membership = Membership.objects.select_for_update().filter(user=actor).first()
+    if membership is None:
+        raise NotPermitted(_("Only a user of an operator company receives notifications."))
+    unknown = set(kinds) - set(NotificationKind.values)
+    if unknown:
+        raise PartOneInvalid({"kinds": [_("Unknown event(s): %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))}]})
+    membership.notification_kinds = [k for k in NotificationKind.values if k in kinds]
+    membership.save(update_fields=["notification_kinds"])
+    audit_record(actor=actor, action="notifications.chosen", data={"kinds": membership.notification_kinds})
+    return membership
+
+
+@transaction.atomic
+def webhook_configure(*, actor, url: str, new_secret: bool = False) -> Operator:
+    """An importer sets (or clears, with an empty URL) the company's webhook. HTTPS only, unless
+    `PIF_WEBHOOK_ALLOW_HTTP`. A secret for the HMAC signature is made with the first URL and on request."""
+    membership = Membership.objects.filter(user=actor).select_related("operator").first()
+    if membership is None:
+        raise NotPermitted(_("Only a user of an operator company can set its webhook."))
+    operator = Operator.objects.select_for_update().get(pk=membership.operator_id)
+    url = (url or "").strip()
+    if url and not (url.startswith("https://") or (settings.PIF_WEBHOOK_ALLOW_HTTP and url.startswith("http://"))):
+        raise PartOneInvalid({"webhook_url": [_("The webhook URL must start with https://.")]})
+    operator.webhook_url = url
+    if url and (new_secret or not operator.webhook_secret):
+        operator.webhook_secret = secrets.token_hex(32)
+    operator.save(update_fields=["webhook_url", "webhook_secret"])
+    audit_record(
+        actor=actor, action="webhook.configured", data={"operator": operator.pk, "url": url, "new_secret": new_secret}
+    )
+    return operator

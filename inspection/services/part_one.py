@@ -7,10 +7,12 @@ values (aware datetimes, Decimals, ints) as the API serializer or the portal for
 import datetime
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from inspection.models import (
@@ -300,6 +302,93 @@ class PartOneCheck:
             )
 
 
+@dataclass
+class ChecklistItem:
+    label: str
+    done: bool
+    messages: list[str]
+
+
+# The checklist shown while Part I is filled in: each item gathers the submit rules of the fields it names.
+CHECKLIST = (
+    (gettext_lazy("Consignor and consignee: name, address and country"), ("consignor", "consignee")),
+    (gettext_lazy("BCP, country of origin and purpose"), ("ched_type", "bcp", "country_of_origin", "purpose")),
+    (gettext_lazy("Arrival, transport and its document, in time for pre-notification"), ("arrival",)),
+    (gettext_lazy("Containers and their seals (sea freight)"), ("containers",)),
+    (gettext_lazy("Commodity lines: CN code, net weight, packages, species"), ("commodities",)),
+    (gettext_lazy("Accompanying documents"), ("accompanying_documents",)),
+)
+
+
+def part_one_checklist(part: dict, *, now: datetime.datetime) -> list[ChecklistItem]:
+    """What a submit of this Part I would still refuse, as a checklist: the very rules of `PartOneCheck`
+    (one source of truth), grouped so the importer sees what is left before pressing submit."""
+    check = PartOneCheck(part, now=now)
+    check._resolve_codes()
+    if check.ched_type is not None:
+        check._check_complete()
+    required = []
+    if check.ched_type is not None:
+        required = sorted(
+            dt.name
+            for dt in check.document_types.values()
+            if any(t.pk == check.ched_type.pk for t in dt.required_for.all())
+        )
+    items = []
+    for label, fields in CHECKLIST:
+        messages = [
+            f"{_path_label(path)}: {message}" if _path_label(path) else message
+            for path, found in check.errors.items()
+            if path.split(".")[0] in fields
+            for message in found
+        ]
+        if fields == ("accompanying_documents",) and required:
+            label = f"{label}: {', '.join(required)}"
+        items.append(ChecklistItem(label=str(label), done=not messages, messages=messages))
+    return items
+
+
+PATH_LABELS = {
+    "ched_type": gettext_lazy("CHED type"),
+    "bcp": gettext_lazy("BCP"),
+    "country_of_origin": gettext_lazy("Country of origin"),
+    "purpose": gettext_lazy("Purpose"),
+    "consignor": gettext_lazy("Consignor"),
+    "consignee": gettext_lazy("Consignee"),
+    "name": gettext_lazy("name"),
+    "address": gettext_lazy("address"),
+    "country": gettext_lazy("country"),
+    "expected_at": gettext_lazy("Expected arrival"),
+    "transport_mode": gettext_lazy("Transport mode"),
+    "transport_id": gettext_lazy("Vessel or flight"),
+    "transport_document": gettext_lazy("Bill of lading / air waybill"),
+    "containers": gettext_lazy("Container %(n)s"),
+    "commodities": gettext_lazy("Line %(n)s"),
+    "accompanying_documents": gettext_lazy("Document %(n)s"),
+    "number": gettext_lazy("number"),
+    "seal": gettext_lazy("seal"),
+    "cn_code": gettext_lazy("CN code"),
+    "net_weight_kg": gettext_lazy("net weight"),
+    "packages": gettext_lazy("packages"),
+    "package_type": gettext_lazy("package type"),
+    "species": gettext_lazy("species"),
+    "type": gettext_lazy("type"),
+    "reference": gettext_lazy("reference"),
+}
+
+
+def _path_label(path: str) -> str:
+    """`commodities.0.cn_code` → "Line 1, CN code"; `consignor.name` → "Consignor, name"; "" for a whole list."""
+    keys = path.split(".")
+    if keys[0] == "arrival":
+        keys = keys[1:]
+    if keys and keys[0] in ("containers", "commodities", "accompanying_documents"):
+        if len(keys) < 3:
+            return ""
+        return f"{PATH_LABELS[keys[0]] % {'n': int(keys[1]) + 1}}, {PATH_LABELS.get(keys[2], keys[2])}"
+    return ", ".join(str(PATH_LABELS.get(key, key)) for key in keys)
+
+
 def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
     """Store a checked Part I on the consignment, replacing its containers, lines and documents."""
     part = check.part
@@ -322,10 +411,13 @@ def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
     else:  # Part I fields only: the status belongs to the transition helper
         consignment.save(update_fields=PART_ONE_COLUMNS)
 
+    kept = set()
     if not is_new:
         consignment.containers.all().delete()
         consignment.lines.all().delete()
-        consignment.documents.all().delete()
+        # Uploaded files stay when Part I is replaced; their listing is matched by type and reference.
+        consignment.documents.filter(file="").delete()
+        kept = set(consignment.documents.values_list("document_type__code", "reference"))
     Container.objects.bulk_create(
         Container(
             consignment=consignment,
@@ -358,5 +450,5 @@ def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
             reference=d.get("reference") or "",
         )
         for d in part.get("accompanying_documents") or []
-        if d.get("type")
+        if d.get("type") and (d["type"], d.get("reference") or "") not in kept
     )

@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.errors import PartOneInvalid
-from inspection.models import Analysis, Consignment, Laboratory, PhysicalCheck, Sample
+from inspection.models import Analysis, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
 from inspection.roles import Role
 from inspection.services.checks import _move_on, _require_reason
+from inspection.services.notifications import notify
 from inspection.services.permissions import require_role
 
 
@@ -80,4 +81,10 @@ def physical_check_record(
         ],
     }
     _move_on(consignment=consignment, actor=actor, action="physical_check.recorded", data=data)
+    if created:
+        notify(
+            consignment=consignment,
+            kind=NotificationKind.SAMPLED,
+            samples=[{"number": s.number, "detained": s.detained} for s in created],
+        )
     return check

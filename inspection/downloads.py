@@ -1,0 +1,24 @@
+"""Uploaded documents go back out only through here: to someone who may see the consignment, as an
+attachment that a browser never renders in the site's origin."""
+
+from django.http import FileResponse, Http404
+
+from inspection.models import AccompanyingDocument, Consignment
+
+
+def document_response(consignment: Consignment, document_id: int) -> FileResponse:
+    """The file of one of `consignment`'s documents (the caller has checked that the user may see it)."""
+    document = AccompanyingDocument.objects.filter(consignment=consignment, pk=document_id).exclude(file="").first()
+    if document is None:
+        raise Http404
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.filename or f"document-{document.pk}",
+        content_type=document.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response

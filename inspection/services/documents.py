@@ -1,0 +1,202 @@
+"""Accompanying documents uploaded by importers: PDF, JPEG or PNG, recognised by their content, never by
+their name or declared type. PDFs that are encrypted or carry scripts, launch actions or embedded files are
+refused: an inspector opens these files on a BCP tablet."""
+
+import hashlib
+import io
+import logging
+import secrets
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+from inspection.audit import audit_record
+from inspection.errors import NotPermitted, TransitionNotAllowed, UploadRefused
+from inspection.models import AccompanyingDocument, Consignment, ConsignmentStatus, DocumentType
+from inspection.services.consignments import _operator_of
+
+logger = logging.getLogger(__name__)
+
+# Magic bytes of the accepted formats: content type and the extension of the stored name.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+)
+# Documents can still be added while the BCP has not decided: the documentary check may ask for one.
+OPEN_STATUSES = {
+    ConsignmentStatus.DRAFT,
+    ConsignmentStatus.SUBMITTED,
+    ConsignmentStatus.CHECKING,
+    ConsignmentStatus.AWAITING_LAB,
+    ConsignmentStatus.AWAITING_DECISION,
+}
+# PDF names that make a viewer run code, open other programs or carry other files.
+ACTIVE_KEYS = {"/JS", "/JavaScript", "/EmbeddedFile", "/EmbeddedFiles", "/XFA", "/RichMedia", "/Launch"}
+ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute"}
+PDF_MAX_OBJECTS = 200_000
+
+
+def upload_read(file, *, field: str = "file") -> bytes:
+    """The bytes of an uploaded file, refused before reading when larger than `PIF_UPLOAD_MAX_BYTES`."""
+    limit = settings.PIF_UPLOAD_MAX_BYTES
+    if file is None:
+        raise UploadRefused({field: [_("Choose a file to upload.")]})
+    if (getattr(file, "size", None) or 0) > limit:
+        raise UploadRefused({field: [_too_large(limit)]})
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        raise UploadRefused({field: [_too_large(limit)]})
+    if not data:
+        raise UploadRefused({field: [_("The file is empty.")]})
+    return data
+
+
+def _too_large(limit: int) -> str:
+    return _("The file is too large: at most %(size)s MB.") % {
+        "size": f"{limit / 1024 / 1024:.1f}".rstrip("0").rstrip(".")
+    }
+
+
+def document_sniff(data: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the first bytes, or None when the format is not accepted."""
+    for magic, content_type, extension in SIGNATURES:
+        if data.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def pdf_problem(data: bytes) -> str | None:
+    """Why this PDF is refused, or None. Parsed with pypdf, and every object reachable from the trailer is
+    looked at, so a name hidden in a compressed object stream or spelt with #-escapes is still found."""
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            return _("Encrypted or password-protected PDFs are refused: upload the document without protection.")
+        seen: set[tuple[int, int]] = set()
+        stack = [reader.trailer]
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, IndirectObject):
+                key = (obj.idnum, obj.generation)
+                if key in seen:
+                    continue
+                seen.add(key)
+                if len(seen) > PDF_MAX_OBJECTS:
+                    return _("This PDF is too complex to be checked: please simplify it or print it to a new PDF.")
+                obj = obj.get_object()
+            if isinstance(obj, DictionaryObject):
+                if ACTIVE_KEYS & set(obj.keys()) or obj.get("/S") in ACTIVE_ACTIONS:
+                    return _(
+                        "PDFs containing scripts, launch actions or embedded files are refused: "
+                        "print the document to a plain PDF and upload that."
+                    )
+                stack.extend(v for k, v in obj.items() if k != "/Parent")
+            elif isinstance(obj, ArrayObject):
+                stack.extend(obj)
+    except Exception:  # any parser failure on hostile or broken input means: not a PDF we can vouch for
+        logger.info("PDF refused: unreadable", exc_info=True)
+        return _("This PDF cannot be read: it is damaged or not a real PDF.")
+    return None
+
+
+def document_check(data: bytes) -> tuple[str, str]:
+    """(content type, extension) of an acceptable document, or `UploadRefused` with the reason."""
+    sniffed = document_sniff(data)
+    if sniffed is None:
+        raise UploadRefused({"file": [_("Only PDF, JPEG and PNG files are accepted (checked on the content).")]})
+    if sniffed[0] == "application/pdf":
+        problem = pdf_problem(data)
+        if problem:
+            raise UploadRefused({"file": [problem]})
+    return sniffed
+
+
+def _safe_filename(name: str, extension: str) -> str:
+    """The uploaded name, for the download only: no path, no control or quoting characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if c.isprintable() and c not in '"<>:;|?*').strip(" .")[:150]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return f"{stem or 'document'}{extension}"
+
+
+@transaction.atomic
+def document_upload(
+    *, actor, consignment: Consignment, document_type: str, file, reference: str = ""
+) -> AccompanyingDocument:
+    """Attach an accompanying document's file to a consignment of the actor's company, before the BCP
+    decides. Only PDF, JPEG and PNG, recognised by content, within `PIF_UPLOAD_MAX_BYTES`; a PDF must be
+    neither encrypted nor script-bearing. Stored in the private storage under a random name."""
+    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    if _operator_of(actor).pk != consignment.operator_id:
+        raise NotPermitted(_("This consignment belongs to another company."))
+    if consignment.status not in OPEN_STATUSES:
+        raise TransitionNotAllowed(
+            _("Documents can no longer be added: this consignment is %(status)s.")
+            % {"status": consignment.get_status_display().lower()}
+        )
+    kind = DocumentType.objects.in_force(timezone.localdate()).filter(code=document_type or "").first()
+    if kind is None:
+        raise UploadRefused({"type": [_("Choose a document type from the list.")]})
+    data = upload_read(file)
+    content_type, extension = document_check(data)
+    return _document_store(
+        actor=actor,
+        consignment=consignment,
+        document_type=kind,
+        reference=(reference or "").strip()[:100] or _safe_filename(getattr(file, "name", ""), extension)[:100],
+        data=data,
+        content_type=content_type,
+        filename=_safe_filename(getattr(file, "name", ""), extension),
+        extension=extension,
+    )
+
+
+def _document_store(
+    *,
+    actor,
+    consignment,
+    document_type,
+    reference,
+    data: bytes,
+    content_type: str,
+    filename: str,
+    extension: str,
+    document: AccompanyingDocument | None = None,
+) -> AccompanyingDocument:
+    """Write the file and its row (a new one, or the listed `document` it belongs to) together: if the row
+    or its audit event fails, the file is removed."""
+    document = document or AccompanyingDocument(consignment=consignment)
+    document.document_type = document_type
+    document.reference = reference
+    document.filename = filename
+    document.content_type = content_type
+    document.size = len(data)
+    document.sha256 = hashlib.sha256(data).hexdigest()
+    document.uploaded_by = actor
+    document.uploaded_at = timezone.now()
+    document.file.save(secrets.token_hex(16) + extension, ContentFile(data), save=False)
+    try:
+        document.save()
+        audit_record(
+            actor=actor,
+            action="document.uploaded",
+            consignment=consignment,
+            data={
+                "document_id": document.pk,
+                "type": document_type.code,
+                "reference": reference,
+                "content_type": content_type,
+                "size": len(data),
+                "sha256": document.sha256,
+            },
+        )
+    except Exception:
+        document.file.storage.delete(document.file.name)
+        raise
+    return document
