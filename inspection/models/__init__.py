@@ -1,4 +1,4 @@
-from .audit import AuditEvent
+from .audit import AuditCheckpoint, AuditEvent
 from .checks import (
     Analysis,
     CheckPlan,
@@ -56,6 +56,7 @@ __all__ = [
     "ReinforcedCheckRule",
     "Sample",
     "AccompanyingDocument",
+    "AuditCheckpoint",
     "AuditEvent",
     "Bcp",
     "BcpApproval",
