@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from inspection.services.audit import audit_checkpoint_record
 from inspection.services.notifications import notification_deliver
 
 
@@ -11,3 +12,9 @@ def notification_send(self, notification_id: int) -> bool:
         return notification_deliver(notification_id=notification_id)
     except Exception as exc:  # SMTP down, etc.: never blocks the workflow, retried with backoff
         raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 10)) from exc
+
+
+@shared_task(acks_late=True)
+def audit_checkpoint() -> int:
+    """Daily (beat): record the audit chain's head and email it to the supervisors."""
+    return audit_checkpoint_record().seq
