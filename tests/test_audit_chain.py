@@ -1,6 +1,8 @@
 """The audit trail is an append-only hash chain: each event links to the one before, the database refuses
 UPDATE and DELETE, and the stored text is the canonical text that is hashed."""
 
+import hashlib
+
 import pytest
 from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 from django.db.models import TextField
@@ -109,3 +111,11 @@ def test_the_database_refuses_update_and_delete(model):
         with pytest.raises(REFUSED, match="append-only"), transaction.atomic():
             attempt()
     assert model.objects.count() == (2 if model is AuditEvent else 1)
+
+
+def test_the_database_puts_together_the_text_that_was_hashed():
+    from inspection.audit_verify import event_texts
+
+    events = _append(2, **TRICKY)
+    rows = list(event_texts(AuditEvent.objects.all(), chunk_size=10))
+    assert [hashlib.sha256(text.encode()).hexdigest() for *_, text in rows] == [e.event_hash for e in events]

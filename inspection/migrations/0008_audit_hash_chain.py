@@ -3,6 +3,7 @@ of the event before it and its own; existing events are chained in id order; the
 UPDATE and DELETE on the events and the checkpoints (triggers on SQLite and PostgreSQL)."""
 
 import django.core.serializers.json
+import django.db.models.functions.comparison
 from django.db import migrations, models
 
 import inspection.models.audit
@@ -106,6 +107,15 @@ class Migration(migrations.Migration):
             model_name="auditevent",
             name="seq",
             field=models.BigIntegerField(unique=True, verbose_name="position in the chain"),
+        ),
+        migrations.AddField(
+            model_name="auditevent",
+            name="data_text",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Cast("data", models.TextField()),
+                output_field=models.TextField(),
+            ),
         ),
         migrations.CreateModel(
             name="AuditCheckpoint",
