@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("workflow/samples/<str:number>/label/", sample_label, name="sample-label"),
+    path("supervision/", include("inspection.supervision.urls")),
     path("workflow/", site.urls),
     path("", include("inspection.portal.urls")),
 ]

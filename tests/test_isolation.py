@@ -22,7 +22,11 @@ MATRIX = {
     "consignment-detail": ["get", "put"],
     "consignment-submit": ["post"],
     "consignment-cancel": ["post"],
+    "supervision:trail": ["get"],
+    "supervision:trail-csv": ["get"],
+    "supervision:trail-verify": ["post"],
 }
+PAGES = ("portal:", "supervision:")  # session-authenticated pages; the others are API endpoints
 
 
 def _consignment_urls():
@@ -57,7 +61,7 @@ def _url(name, reference):
 @pytest.mark.parametrize(("name", "method"), [(n, m) for n, methods in MATRIX.items() for m in methods])
 def test_other_company_gets_404_and_changes_nothing(other_importer, alices_draft, name, method):
     url = _url(name, alices_draft.reference)
-    if name.startswith("portal:"):
+    if name.startswith(PAGES):
         client = Client()
         client.force_login(other_importer)
     else:
@@ -77,9 +81,9 @@ def test_other_company_gets_404_and_changes_nothing(other_importer, alices_draft
 @pytest.mark.parametrize(("name", "method"), [(n, m) for n, methods in MATRIX.items() for m in methods])
 def test_lab_and_anonymous_get_nothing(lab, alices_draft, name, method):
     url = _url(name, alices_draft.reference)
-    anonymous = Client() if name.startswith("portal:") else api_client_for(None)
+    anonymous = Client() if name.startswith(PAGES) else api_client_for(None)
     assert getattr(anonymous, method)(url).status_code in (302, 401, 403)  # login first
-    if name.startswith("portal:"):
+    if name.startswith(PAGES):
         labclient = Client()
         labclient.force_login(lab)
     else:
