@@ -19,22 +19,23 @@ from .roles import primary_role
 AUDIT_LOCK_KEY = 7_410_392_812_604_231
 
 
-def audit_chain_lock() -> None:
-    """Hold the append lock until the end of the current transaction (a no-op on SQLite, see above)."""
+def audit_chain_lock_head() -> tuple[int, str]:
+    """Take the append lock (held until the end of the current transaction) and return (seq, hash) of the
+    last event, or (0, GENESIS). One query: on PostgreSQL a function of migration 0008 that locks, then reads
+    with a fresh snapshot; on SQLite the IMMEDIATE transaction is the lock and the head is read on the unique
+    index of `seq`."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
-
-
-def audit_chain_head() -> tuple[int, str]:
-    """(seq, hash) of the last event, or (0, GENESIS): one query on the unique index of `seq`."""
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "event_hash").first()
-    return head or (0, GENESIS)
+            cursor.execute("SELECT head_seq, head_hash FROM pif_audit_lock_head(%s)", [AUDIT_LOCK_KEY])
+            head = cursor.fetchone()
+    else:
+        head = AuditEvent.objects.order_by("-seq").values_list("seq", "event_hash").first()
+    return tuple(head) if head else (0, GENESIS)
 
 
 def audit_record(*, actor, action: str, consignment=None, data: dict | None = None) -> AuditEvent:
     """Append one event to the chain. Must run inside the caller's atomic block (it refuses to run outside
-    one). Costs three queries on PostgreSQL (lock, head, insert) and two on SQLite."""
+    one). Costs two queries: the lock and head, and the insert."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     # What the database will give back: dates, decimals and lazy strings as text, keys as strings.
@@ -47,8 +48,7 @@ def audit_record(*, actor, action: str, consignment=None, data: dict | None = No
         occurred_at=timezone.now(),
         data=data,
     )
-    audit_chain_lock()
-    seq, prev_hash = audit_chain_head()
+    seq, prev_hash = audit_chain_lock_head()
     event.seq, event.prev_hash = seq + 1, prev_hash
     event.event_hash = event_hash(
         seq=event.seq,

@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from inspection.audit import audit_record
 from inspection.audit_chain import canonical_json, canonical_time, event_hash
@@ -46,7 +46,8 @@ def attacker():
 
 def _verify(*args):
     try:
-        call_command("verify_audit", "--no-progress", *args, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        with translation.override("en"):
+            call_command("verify_audit", "--no-progress", *args, stdout=open("/dev/null", "w"))  # noqa: SIM115
     except CommandError as exc:
         return exc.returncode, str(exc)
     return 0, ""

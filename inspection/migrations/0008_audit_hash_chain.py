@@ -51,6 +51,17 @@ def create_triggers(apps, schema_editor):
 
 def create_trigger_function(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        # Lock and read the head in one round trip: a VOLATILE plpgsql function takes a new snapshot for each
+        # statement, so the head is read after the lock is granted (one SELECT doing both would not see an
+        # append committed while it waited).
+        schema_editor.execute(
+            """CREATE OR REPLACE FUNCTION pif_audit_lock_head(lock_key bigint)
+            RETURNS TABLE (head_seq bigint, head_hash varchar) LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                PERFORM pg_advisory_xact_lock(lock_key);
+                RETURN QUERY SELECT e.seq, e.event_hash FROM inspection_auditevent e ORDER BY e.seq DESC LIMIT 1;
+            END $$"""
+        )
         schema_editor.execute(
             """CREATE OR REPLACE FUNCTION pif_refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
@@ -70,6 +81,7 @@ def drop_triggers(apps, schema_editor):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
     if vendor == "postgresql":
         schema_editor.execute("DROP FUNCTION IF EXISTS pif_refuse_audit_change()")
+        schema_editor.execute("DROP FUNCTION IF EXISTS pif_audit_lock_head(bigint)")
 
 
 class Migration(migrations.Migration):

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from inspection.audit import audit_chain_head, audit_chain_lock
+from inspection.audit import audit_chain_lock_head
 from inspection.models import AuditCheckpoint
 from inspection.roles import Role
 
@@ -17,8 +17,7 @@ def audit_checkpoint_record() -> AuditCheckpoint:
     """Record the chain's head and email it to every active supervisor after commit. Once a checkpoint has
     left the database (in the supervisors' mailboxes), `verify_audit --since SEQ:HASH` detects a chain
     rewritten before it, even with every hash recomputed. Run daily by beat."""
-    audit_chain_lock()  # the head read is then the head at commit
-    seq, head = audit_chain_head()
+    seq, head = audit_chain_lock_head()  # locked: the head at commit
     checkpoint = AuditCheckpoint.objects.create(seq=seq, event_hash=head, recorded_at=timezone.now())
     recipients = list(
         get_user_model()

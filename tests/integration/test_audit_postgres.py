@@ -12,7 +12,7 @@ from django.db import connection
 
 from inspection.models import AuditEvent
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 APPENDER = """
 import sys, django
