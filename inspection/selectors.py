@@ -97,3 +97,25 @@ def consignment_ephyto_unmapped(consignment: Consignment) -> list[str]:
     """What the ePhyto import of this consignment could not map (empty when it was not imported)."""
     event = consignment.audit_events.filter(action="consignment.ephyto_imported").order_by("-id").first()
     return list(event.data.get("unmapped", [])) if event else []
+
+
+def consignment_trail(consignment: Consignment) -> dict:
+    """Everything a supervisor reads in a consignment's decision trail, in a fixed number of queries: the audit
+    events with their actors, the check plan (rule, rates, draws), the samples and lab results, the decisions."""
+    from inspection.models import AuditEvent, CheckPlan, Decision, Sample
+
+    return {
+        "events": list(AuditEvent.objects.filter(consignment=consignment).select_related("actor").order_by("id")),
+        "plan": CheckPlan.objects.filter(consignment=consignment).first(),
+        "samples": list(
+            Sample.objects.filter(consignment=consignment)
+            .select_related("analysis", "laboratory", "taken_by", "result")
+            .order_by("number")
+        ),
+        "decisions": list(
+            Decision.objects.filter(consignment=consignment)
+            .select_related("code", "measure", "officer", "countersigned_by")
+            .prefetch_related("reasons")
+            .order_by("id")
+        ),
+    }

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from inspection.services.audit import audit_checkpoint_record
 from inspection.services.follow_up import follow_up_reminders_send
 from inspection.services.notifications import notification_deliver
 from inspection.services.webhooks import webhook_deliver
@@ -27,3 +28,9 @@ def webhook_send(self, delivery_id: int) -> bool:
 def follow_up_reminders() -> int:
     """Run by beat: tell companies whose follow-up deadline nears."""
     return follow_up_reminders_send()
+
+
+@shared_task(acks_late=True)
+def audit_checkpoint() -> int:
+    """Daily (beat): record the audit chain's head and email it to the supervisors."""
+    return audit_checkpoint_record().seq

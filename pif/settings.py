@@ -8,6 +8,7 @@ PostgreSQL and Redis. A malformed value fails loudly at start-up (django-environ
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -205,6 +206,8 @@ CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.tasks.workflow_timers_fire", "schedule": PIF_TIMER_INTERVAL},
     "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 300.0},
     "follow-up-reminders": {"task": "inspection.tasks.follow_up_reminders", "schedule": 3600.0},
+    # The audit chain's head, recorded and emailed to the supervisors once a day (local time).
+    "audit-checkpoint": {"task": "inspection.tasks.audit_checkpoint", "schedule": crontab(hour=0, minute=15)},
 }
 
 REST_FRAMEWORK = {

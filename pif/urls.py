@@ -21,6 +21,7 @@ urlpatterns = [
     path("workflow/samples/<str:number>/label/", sample_label, name="sample-label"),
     path("workflow/incidents/", incidents.incident_list, name="incidents"),
     path("workflow/incidents/<int:task_pk>/retry/", incidents.incident_retry, name="incident-retry"),
+    path("supervision/", include("inspection.supervision.urls")),
     path("workflow/", site.urls),
     path("", include("inspection.portal.urls")),
 ]

@@ -33,6 +33,9 @@ MATRIX = {
     "consignment-clone": ["post"],
     "consignment-commodities-import": ["post"],
     "certificate-preview": ["get"],
+    "supervision:trail": ["get"],
+    "supervision:trail-csv": ["get"],
+    "supervision:trail-verify": ["post"],
 }
 
 

@@ -1,4 +1,4 @@
-from .audit import AuditEvent
+from .audit import AuditCheckpoint, AuditEvent
 from .certificates import Certificate
 from .checks import (
     Analysis,
@@ -60,6 +60,7 @@ __all__ = [
     "ReinforcedCheckRule",
     "Sample",
     "AccompanyingDocument",
+    "AuditCheckpoint",
     "AuditEvent",
     "Bcp",
     "BcpApproval",

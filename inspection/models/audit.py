@@ -1,12 +1,28 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
+
+from inspection.audit_chain import canonical_json
+
+
+class CanonicalJSONField(models.JSONField):
+    """A JSONField that SQLite stores in the audit chain's canonical text (PostgreSQL's jsonb normalises by
+    itself), so that the verifier can hash the stored text as it is."""
+
+    def get_db_prep_save(self, value, connection):
+        if connection.vendor == "sqlite" and value is not None and not hasattr(value, "as_sql"):
+            return canonical_json(value)
+        return super().get_db_prep_save(value, connection)
 
 
 class AuditEvent(models.Model):
     """One step of the decision trail: who did what, when, in which role, with which data.
-    Written only by `inspection.audit.audit_record`, inside the transaction of the change it records."""
+    Written only by `inspection.audit.audit_record`, inside the transaction of the change it records.
+    Append-only and hash-chained: `seq` is its place in the chain, `prev_hash` the hash of the event before,
+    `event_hash` the sha256 of its canonical content (`inspection.audit_chain`). The database refuses UPDATE
+    and DELETE (triggers created by migration 0008)."""
 
     consignment = models.ForeignKey(
         "inspection.Consignment", on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
@@ -15,7 +31,16 @@ class AuditEvent(models.Model):
     role = models.CharField(_("role"), max_length=30)
     action = models.CharField(_("action"), max_length=60)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
-    data = models.JSONField(_("data"), default=dict, encoder=DjangoJSONEncoder)
+    data = CanonicalJSONField(_("data"), default=dict, encoder=DjangoJSONEncoder)
+    seq = models.BigIntegerField(_("position in the chain"), unique=True)
+    prev_hash = models.CharField(_("hash of the previous event"), max_length=64)
+    event_hash = models.CharField(_("hash"), max_length=64)
+    # The data's canonical text, stored at insert so that verifying reads text instead of converting jsonb
+    # (PostgreSQL's jsonb output is most of a verification's time otherwise). Derived by the database: it
+    # cannot be written apart from `data`.
+    data_text = models.GeneratedField(
+        expression=Cast("data", models.TextField()), output_field=models.TextField(), db_persist=True
+    )
 
     class Meta:
         ordering = ["id"]
@@ -24,3 +49,24 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class AuditCheckpoint(models.Model):
+    """The chain's head at a moment, recorded daily by beat and emailed to the supervisors: a published
+    checkpoint makes a rewrite of the whole chain (hashes recomputed) detectable. Append-only too."""
+
+    seq = models.BigIntegerField(_("last event"))
+    event_hash = models.CharField(_("hash of the last event"), max_length=64)
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit checkpoint")
+
+    def __str__(self):
+        return f"{self.seq}:{self.event_hash}"
+
+    @property
+    def published(self) -> str:
+        """What `verify_audit --since` takes."""
+        return f"{self.seq}:{self.event_hash}"

@@ -1,0 +1,352 @@
+"""Verifying the audit chain: walk the events in the order they are stored (id), recompute each hash from
+the text the database returns, follow the links and the positions, and compare with the checkpoints.
+Streams the table (`iterator`); the database puts each canonical text together, Python only hashes it
+(bench/bench_audit.py)."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
+
+from .audit_chain import GENESIS, canonical_time, event_text, is_hash
+from .models import AuditCheckpoint, AuditEvent
+
+# The canonical UTC time of an event as text (`audit_chain.canonical_time`), formatted by the database.
+TIME_SQL = {
+    "sqlite": "replace(occurred_at, ' ', 'T') || CASE WHEN length(occurred_at) = 19 THEN '.000000' ELSE '' END",
+    "postgresql": """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')""",
+}
+
+
+def event_texts(queryset, chunk_size: int):
+    """(id, seq, prev_hash, event_hash, canonical text) in id order, streamed. The text is put together here
+    from the stored columns (`audit_chain.event_text`, inlined: this loop is the verifier's whole cost); the
+    database only returns them, the data as its stored canonical text and the time as text."""
+    time_text = RawSQL(TIME_SQL[connection.vendor], (), output_field=TextField())  # noqa: S611 (constant SQL)
+    rows = (
+        queryset.annotate(time_text=time_text)
+        .order_by("id")
+        .values_list(
+            "id",
+            "seq",
+            "prev_hash",
+            "event_hash",
+            "actor_id",
+            "role",
+            "action",
+            "consignment_id",
+            "time_text",
+            "data_text",
+        )
+        .iterator(chunk_size=chunk_size)
+    )
+    quoted = {}
+    for row_id, seq, prev, stored, actor, role, action, consignment, t, data in rows:
+        role_json = quoted.get(role) or quoted.setdefault(role, json.dumps(role, ensure_ascii=False))
+        action_json = quoted.get(action) or quoted.setdefault(action, json.dumps(action, ensure_ascii=False))
+        if len(quoted) > 10_000:  # a tampered chain may hold any number of distinct values
+            quoted.clear()
+        yield (
+            row_id,
+            seq,
+            prev,
+            stored,
+            f'{{"seq": {seq}, "data": {data}, "prev": "{prev}", "role": {role_json}, '
+            f'"actor": {"null" if actor is None else actor}, "action": {action_json}, '
+            f'"consignment": {"null" if consignment is None else consignment}, "occurred_at": "{t}Z"}}',
+        )
+
+
+@dataclass(frozen=True)
+class ChainFault:
+    """The first thing wrong with the chain. `kind`: changed, deleted, reordered, inserted, broken_link,
+    rewritten, truncated."""
+
+    kind: str
+    message: str
+    event_id: int | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    head_seq: int
+    head_hash: str
+    fault: ChainFault | None
+
+    @property
+    def intact(self) -> bool:
+        return self.fault is None
+
+
+def _rows(queryset, chunk_size: int):
+    """(id, seq, prev_hash, event_hash, occurred_at as canonical text, actor_id, role, action, consignment_id,
+    data as stored text), in id order, without Django's per-row conversions of JSON and (on SQLite) dates."""
+    text = TextField()
+    fields = ["id", "seq", "prev_hash", "event_hash", "actor_id", "role", "action", "consignment_id"]
+    if connection.vendor == "sqlite":
+        # SQLite stores UTC as `YYYY-MM-DD HH:MM:SS[.ffffff]`: rewritten by string operations, not parsed.
+        qs = queryset.annotate(t=Cast("occurred_at", text), d=Cast("data", text)).values_list(*fields, "t", "d")
+        for i, s, p, h, a, r, act, c, t, d in qs.order_by("id").iterator(chunk_size=chunk_size):
+            yield (
+                i,
+                s,
+                p,
+                h,
+                (t.replace(" ", "T") if len(t) == 26 else t.replace(" ", "T") + ".000000") + "Z",
+                a,
+                r,
+                act,
+                c,
+                d,
+            )
+    else:
+        qs = queryset.annotate(d=Cast("data", text)).values_list(*fields, "occurred_at", "d")
+        for i, s, p, h, a, r, act, c, t, d in qs.order_by("id").iterator(chunk_size=chunk_size):
+            yield i, s, p, h, canonical_time(t), a, r, act, c, d
+
+
+def _position_fault(row_id, seq, expected_seq, previous) -> ChainFault:
+    """The event `row_id` holds position `seq` where `expected_seq` was due: say what happened."""
+    if seq > expected_seq:
+        elsewhere = AuditEvent.objects.filter(seq=expected_seq).values_list("id", flat=True).first()
+        if elsewhere is not None:
+            return ChainFault(
+                "reordered",
+                _(
+                    "Event %(id)s (position %(seq)s) is stored before event %(other)s (position %(expected)s): "
+                    "the events were reordered."
+                )
+                % {"id": row_id, "seq": seq, "other": elsewhere, "expected": expected_seq},
+                row_id,
+                seq,
+            )
+        return ChainFault(
+            "deleted",
+            _("Events at positions %(first)s to %(last)s are missing before event %(id)s: they were deleted.")
+            % {"first": expected_seq, "last": seq - 1, "id": row_id},
+            row_id,
+            expected_seq,
+        )
+    if previous is not None and seq == previous[1]:
+        # Two events claim one position: the one that the next position links to is the genuine one.
+        prev_id, prev_seq, prev_hash = previous
+        genuine_is_previous = AuditEvent.objects.filter(seq=seq + 1, prev_hash=prev_hash).exists()
+        inserted = row_id if genuine_is_previous else prev_id
+        return ChainFault(
+            "inserted",
+            _("Events %(a)s and %(b)s both claim position %(seq)s: event %(inserted)s was inserted.")
+            % {"a": prev_id, "b": row_id, "seq": seq, "inserted": inserted},
+            inserted,
+            seq,
+        )
+    return ChainFault(
+        "reordered",
+        _("Event %(id)s (position %(seq)s) is stored after position %(expected)s: the events were reordered.")
+        % {"id": row_id, "seq": seq, "expected": expected_seq - 1},
+        row_id,
+        seq,
+    )
+
+
+def _content_fault(row_id, previous) -> ChainFault:
+    """Event `row_id` does not match its hash: changed, or renumbered to hide an insertion or a deletion."""
+    [(_pk, seq, prev, stored, t, actor, role, action, consignment, data)] = _rows(
+        AuditEvent.objects.filter(pk=row_id), chunk_size=1
+    )
+    shifted = _shifted_fault(row_id, seq, (prev, stored, t, actor, role, action, consignment, data), previous)
+    return shifted or ChainFault(
+        "changed",
+        _("Event %(id)s (position %(seq)s) was changed: its content does not match its hash.")
+        % {"id": row_id, "seq": seq},
+        row_id,
+        seq,
+    )
+
+
+def _shifted_fault(row_id, seq, row, previous) -> ChainFault | None:
+    """An event whose hash matches its content at the position just before or after: the events after an
+    inserted (or deleted) one were renumbered to hide it."""
+    prev, stored, t, actor, role, action, consignment, data = row
+    for original in (seq - 1, seq + 1):
+        text = event_text(
+            seq=original,
+            prev_hash=prev,
+            occurred_at=t,
+            actor_id=actor,
+            role=role,
+            action=action,
+            consignment_id=consignment,
+            data_text=data,
+        )
+        if is_hash(prev) and hashlib.sha256(text.encode()).hexdigest() == stored:
+            if original < seq and previous is not None:
+                return ChainFault(
+                    "inserted",
+                    _(
+                        "Event %(inserted)s (position %(pos)s) was inserted: the events after it were renumbered, "
+                        "starting with event %(id)s."
+                    )
+                    % {"inserted": previous[0], "pos": previous[1], "id": row_id},
+                    previous[0],
+                    previous[1],
+                )
+            return ChainFault(
+                "deleted",
+                _("An event was deleted before event %(id)s, and the events after it renumbered.") % {"id": row_id},
+                row_id,
+                seq,
+            )
+    return None
+
+
+def audit_chain_verify(
+    *,
+    since: tuple[int, str] | None = None,
+    chunk_size: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+) -> ChainReport:
+    """Check the chain from the start, or from a published checkpoint `since` = (seq, hash), up to its head.
+    Returns the first fault met, or none. `progress(n)` is called every `chunk_size` events."""
+    queryset = AuditEvent.objects.all()
+    checkpoints = {c.seq: c for c in AuditCheckpoint.objects.order_by("seq")}
+    expected_seq, expected_prev = 1, GENESIS
+    if since is not None:
+        anchor_seq, anchor_hash = since
+        anchor = AuditEvent.objects.filter(seq=anchor_seq).values_list("id", "event_hash").first()
+        if anchor_seq and anchor is None:
+            fault = ChainFault(
+                "deleted",
+                _("The checkpoint's event (position %(seq)s) is missing.") % {"seq": anchor_seq},
+                None,
+                anchor_seq,
+            )
+            return ChainReport(0, anchor_seq, anchor_hash, fault)
+        if anchor_seq and anchor[1] != anchor_hash:
+            fault = ChainFault(
+                "rewritten",
+                _("Event %(id)s (position %(seq)s) does not have the checkpoint's hash: the chain was rewritten.")
+                % {"id": anchor[0], "seq": anchor_seq},
+                anchor[0],
+                anchor_seq,
+            )
+            return ChainReport(0, anchor_seq, anchor_hash, fault)
+        if anchor_seq:
+            queryset = queryset.filter(id__gt=anchor[0])
+        expected_seq, expected_prev = anchor_seq + 1, anchor_hash
+    checked, previous, sha256 = 0, None, hashlib.sha256
+    for row_id, seq, prev, stored, text in event_texts(queryset, chunk_size):
+        if text is None or sha256(text.encode()).hexdigest() != stored or not is_hash(prev):
+            return ChainReport(checked, expected_seq - 1, expected_prev, _content_fault(row_id, previous))
+        if seq != expected_seq:
+            return ChainReport(
+                checked, expected_seq - 1, expected_prev, _position_fault(row_id, seq, expected_seq, previous)
+            )
+        if prev != expected_prev:
+            fault = ChainFault(
+                "broken_link",
+                _(
+                    "Event %(id)s (position %(seq)s) does not link to the event before it: that one was replaced "
+                    "or this one inserted."
+                )
+                % {"id": row_id, "seq": seq},
+                row_id,
+                seq,
+            )
+            return ChainReport(checked, expected_seq - 1, expected_prev, fault)
+        checkpoint = checkpoints.get(seq)
+        if checkpoint is not None and checkpoint.event_hash != stored:
+            fault = ChainFault(
+                "rewritten",
+                _(
+                    "Event %(id)s (position %(seq)s) does not have the hash recorded in the checkpoint of %(at)s: "
+                    "the chain was rewritten up to here."
+                )
+                % {"id": row_id, "seq": seq, "at": checkpoint.recorded_at},
+                row_id,
+                seq,
+            )
+            return ChainReport(checked, expected_seq - 1, expected_prev, fault)
+        previous = (row_id, seq, stored)
+        expected_seq, expected_prev = seq + 1, stored
+        checked += 1
+        if progress is not None and checked % chunk_size == 0:
+            progress(chunk_size)
+    if progress is not None:
+        progress(checked % chunk_size)
+    head_seq = expected_seq - 1
+    beyond = [c for c in checkpoints.values() if c.seq > head_seq]
+    if beyond:
+        checkpoint = beyond[-1]
+        fault = ChainFault(
+            "truncated",
+            _(
+                "The chain ends at position %(head)s but the checkpoint of %(at)s names position %(seq)s: "
+                "the last events were deleted."
+            )
+            % {"head": head_seq, "at": checkpoint.recorded_at, "seq": checkpoint.seq},
+            None,
+            head_seq + 1,
+        )
+        return ChainReport(checked, head_seq, expected_prev, fault)
+    return ChainReport(checked, head_seq, expected_prev, None)
+
+
+def audit_trail_verify(*, consignment) -> list[ChainFault]:
+    """Check one consignment's events: each one's hash, and its links to the events just before and after it
+    in the chain (whoever they belong to). Two queries, whatever the length of the chain; the whole chain
+    is checked by `verify_audit`."""
+    events = list(_rows(AuditEvent.objects.filter(consignment=consignment), chunk_size=2000))
+    neighbours = {e[1] - 1 for e in events} | {e[1] + 1 for e in events}
+    around, links_to = {0: GENESIS}, {}
+    for seq, stored, prev in AuditEvent.objects.filter(seq__in=neighbours).values_list(
+        "seq", "event_hash", "prev_hash"
+    ):
+        around[seq], links_to[seq] = stored, prev
+    faults = []
+    for row_id, seq, prev, stored, t, actor, role, action, consignment_id, data in events:
+        text = event_text(
+            seq=seq,
+            prev_hash=prev,
+            occurred_at=t,
+            actor_id=actor,
+            role=role,
+            action=action,
+            consignment_id=consignment_id,
+            data_text=data,
+        )
+        if not is_hash(prev) or hashlib.sha256(text.encode()).hexdigest() != stored:
+            faults.append(
+                ChainFault(
+                    "changed",
+                    _("Event %(id)s was changed: its content does not match its hash.") % {"id": row_id},
+                    row_id,
+                    seq,
+                )
+            )
+        elif around.get(seq - 1) != prev:
+            faults.append(
+                ChainFault(
+                    "broken_link",
+                    _("Event %(id)s does not link to the event before it in the chain.") % {"id": row_id},
+                    row_id,
+                    seq,
+                )
+            )
+        elif seq + 1 in links_to and links_to[seq + 1] != stored:
+            faults.append(
+                ChainFault(
+                    "broken_link",
+                    _("The event after event %(id)s in the chain does not link to it.") % {"id": row_id},
+                    row_id,
+                    seq,
+                )
+            )
+    return faults

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "supervision"
+urlpatterns = [
+    path("dashboard/", views.dashboard_view, name="dashboard"),
+    path("audit/", views.audit_search, name="audit-search"),
+    path("audit/export.csv", views.audit_export, name="audit-export"),
+    path("consignments/<str:reference>/trail/", views.trail, name="trail"),
+    path("consignments/<str:reference>/trail.csv", views.trail_csv, name="trail-csv"),
+    path("consignments/<str:reference>/trail/verify/", views.trail_verify, name="trail-verify"),
+    path("tasks/<int:task_pk>/reassign/", views.task_reassign_view, name="task-reassign"),
+]
