@@ -18,7 +18,7 @@ from inspection.services.lab import consignment_recall, lab_result_late, lab_res
 
 from . import views
 from .models import InspectionProcess
-from .nodes import CeleryJob, ForEach
+from .nodes import CeleryJob, ForEach, HumanTask, If, Switch
 from .steps import task_cancel
 
 # What a task list shows of each task: the consignment it is about.
@@ -45,33 +45,33 @@ class InspectionFlow(flow.Flow):
 
     # inspector
     documentary_check = (
-        flow.View(views.DocumentaryCheckView.as_view())
+        HumanTask(views.DocumentaryCheckView.as_view())
         .Annotation(title=_("Documentary check"), summary_template=SUMMARY)
         .Permission(CHECK)
         .OnTimeout(this.documentary_check_due, this.documentary_check_late, interrupting=False)
         .Next(this.after_documents)
     )
     after_documents = (
-        flow.Switch()
+        Switch()
         .Annotation(title=_("Documents satisfactory? Which check next?"))
         .Case(this.identity_check, this.needs_identity_check)
         .Case(this.physical_check, this.needs_physical_check)
         .Default(this.decide)
     )
     identity_check = (
-        flow.View(views.IdentityCheckView.as_view())
+        HumanTask(views.IdentityCheckView.as_view())
         .Annotation(title=_("Identity check"), summary_template=SUMMARY)
         .Permission(CHECK)
         .Next(this.after_identity)
     )
     after_identity = (
-        flow.Switch()
+        Switch()
         .Annotation(title=_("Identity satisfactory? Physical check next?"))
         .Case(this.physical_check, this.needs_physical_check)
         .Default(this.decide)
     )
     physical_check = (
-        flow.View(views.PhysicalCheckView.as_view())
+        HumanTask(views.PhysicalCheckView.as_view())
         .Annotation(title=_("Physical check and sampling"), summary_template=SUMMARY)
         .Permission(CHECK)
         .Next(this.each_released_sample)
@@ -83,7 +83,7 @@ class InspectionFlow(flow.Flow):
         .Always(this.consignment_detained)
     )
     consignment_detained = (
-        flow.If(this.has_detained_samples)
+        If(this.has_detained_samples)
         .Annotation(title=_("Detained for lab results?"))
         .Then(this.each_sample)
         .Else(this.decide)
@@ -109,7 +109,7 @@ class InspectionFlow(flow.Flow):
         .Next(this.recall_needed)
     )
     recall_needed = (
-        flow.If(this.is_recall)
+        If(this.is_recall)
         .Annotation(title=_("Unsatisfactory after release?"))
         .Then(this.recall)
         .Else(this.sample_closed)
@@ -119,50 +119,45 @@ class InspectionFlow(flow.Flow):
 
     # certifying officer
     decide = (
-        flow.View(views.DecisionView.as_view())
+        HumanTask(views.DecisionView.as_view())
         .Annotation(title=_("Decision"), summary_template=SUMMARY)
         .Permission(DECIDE)
         .Next(this.is_refused)
     )
-    is_refused = (
-        flow.If(this.is_refusal).Annotation(title=_("Refused?")).Then(this.countersign).Else(this.issue_certificate)
-    )
+    is_refused = If(this.is_refusal).Annotation(title=_("Refused?")).Then(this.countersign).Else(this.issue_certificate)
 
     # supervisor
     countersign = (
-        flow.View(views.CountersignView.as_view())
+        HumanTask(views.CountersignView.as_view())
         .Annotation(title=_("Countersign the refusal"), summary_template=SUMMARY)
         .Permission(SUPERVISE)
         .Next(this.refusal_confirmed)
     )
     refusal_confirmed = (
-        flow.If(this.is_countersigned)
-        .Annotation(title=_("Countersigned?"))
-        .Then(this.issue_certificate)
-        .Else(this.decide)
+        If(this.is_countersigned).Annotation(title=_("Countersigned?")).Then(this.issue_certificate).Else(this.decide)
     )
     late_lab_result = (
-        flow.View(views.LateLabResultView.as_view())
+        HumanTask(views.LateLabResultView.as_view())
         .Annotation(title=_("Late lab result"), summary_template=SUMMARY)
         .Permission(SUPERVISE)
         .onCreate(this.mark_result_late)
         .Next(this.lab_results_in)
     )
     late_released_result = (
-        flow.View(views.LateLabResultView.as_view())
+        HumanTask(views.LateLabResultView.as_view())
         .Annotation(title=_("Late lab result (released pending)"), summary_template=SUMMARY)
         .Permission(SUPERVISE)
         .onCreate(this.mark_result_late)
         .Next(this.escalation_closed)
     )
     follow_up_late = (
-        flow.View(views.LateFollowUpView.as_view())
+        HumanTask(views.LateFollowUpView.as_view())
         .Annotation(title=_("Follow-up overdue"), summary_template=SUMMARY)
         .Permission(SUPERVISE)
         .Next(this.escalation_closed)
     )
     documentary_check_late = (
-        flow.View(views.LateDocumentaryCheckView.as_view())
+        HumanTask(views.LateDocumentaryCheckView.as_view())
         .Annotation(title=_("Documentary check not started"), summary_template=SUMMARY)
         .Permission(SUPERVISE)
         .Next(this.escalation_closed)
@@ -172,15 +167,12 @@ class InspectionFlow(flow.Flow):
     # system
     issue_certificate = CeleryJob(this.issue).Annotation(title=_("Issue certificate")).Next(this.needs_follow_up)
     needs_follow_up = (
-        flow.If(this.is_follow_up_needed)
-        .Annotation(title=_("Refused or channelled?"))
-        .Then(this.follow_up)
-        .Else(this.end)
+        If(this.is_follow_up_needed).Annotation(title=_("Refused or channelled?")).Then(this.follow_up).Else(this.end)
     )
 
     # inspector
     follow_up = (
-        flow.View(views.FollowUpView.as_view())
+        HumanTask(views.FollowUpView.as_view())
         .Annotation(title=_("Follow-up (Part III)"), summary_template=SUMMARY)
         .Permission(CHECK)
         .OnTimeout(this.follow_up_due, this.follow_up_late, interrupting=False)
@@ -227,7 +219,8 @@ class InspectionFlow(flow.Flow):
 
     def is_recall(self, activation) -> bool:
         """A result that is not satisfactory for a consignment already released re-opens it."""
-        sample = _sample_of(activation.task)
+        # this gateway's own row is written once it has decided (nodes.WrittenOnceMixin): start from the wait
+        sample = _sample_of(activation.previous_task or activation.task)
         return sample.consignment.status == ConsignmentStatus.ACCEPTED and sample.result.conclusion != "satisfactory"
 
     def only_escalations_left(self, activation, active_tasks) -> bool:

@@ -1,25 +1,234 @@
 """Nodes of our own, on viewflow's open-source building blocks (never patched, only subclassed):
 
+- `HumanTask`: viewflow's `View`, which a step driven from code can claim and start in one write, and
+  whose deadline timer is cancelled in one UPDATE;
+- `Switch` and `If`: viewflow's exclusive gateways, whose task row is written once, already done;
 - `ForEach`: a parallel split that creates one task per item of a data source (one lab wait per sample);
-- `CeleryJob`: a job node run by a Celery worker after commit (viewflow's own is in the PRO edition)."""
+- `CeleryJob`: a job node run by a Celery worker after commit (viewflow's own is in the PRO edition).
+
+Each saving is one SQL statement per node passed (bench/README.md counts them)."""
 
 import logging
+import uuid
+from functools import update_wrapper
 
 from celery import shared_task
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils.timezone import now
 from viewflow import this
+from viewflow.fsm import TransitionNotAllowed
+from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
+from viewflow.workflow.context import context
+from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.fields import import_flow_by_ref
 from viewflow.workflow.flow import mixins, views
-from viewflow.workflow.flow.nodes import Split
+from viewflow.workflow.flow.nodes import Split, TimerBoundary
+from viewflow.workflow.nodes.if_gate import IfActivation
 from viewflow.workflow.nodes.job import AbstractJob, AbstractJobActivation
 from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.nodes.switch import SwitchActivation
+from viewflow.workflow.nodes.view import ViewActivation
+from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import STATUS
 
 logger = logging.getLogger(__name__)
 
 
-class ForEachActivation(SplitActivation):
+class HumanTaskActivation(ViewActivation):
+    @Activation.status.transition(
+        source=STATUS.NEW,
+        target=STATUS.STARTED,
+        permission=lambda activation, user: activation.flow_task.can_assign(user, activation.task),
+    )
+    def claim(self, user):
+        """Assign and start at once, for a step driven from code that completes in the same transaction:
+        the completing save writes the owner too (viewflow's `assign` saves the task on its own)."""
+        self.task.owner = user
+        task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        self.task.started = now()
+
+
+class DeadlineTimer(TimerBoundary):
+    """A timer boundary cancelled in one UPDATE when its host task finishes (viewflow reads each armed
+    timer, then its process, then saves it)."""
+
+    def _on_host_finished(self, **signal_kwargs):
+        host_task = signal_kwargs["task"]
+        if host_task.flow_task != self._attached_to:
+            return
+        self.flow_class.task_class._default_manager.filter(
+            flow_task=self,
+            process_id=host_task.process_id,
+            previous=host_task,
+            status__in=[STATUS.NEW, STATUS.SCHEDULED],  # the sources of a timer's `cancel`
+        ).update(status=STATUS.CANCELED, finished=now())
+
+
+def _task_view(node, origin_view, *, permission=None, start=False):
+    """viewflow's task view wrappers (`flow.utils.wrap_task_view` and `wrap_view`) with the same checks,
+    minus two reads and a savepoint: the task is read with its process, and a POST runs in the flow lock's
+    transaction only (viewflow nests a second `atomic` in it)."""
+
+    def view(request, *args, process_pk, task_pk, **kwargs):
+        def call_with_activation():
+            tasks = node.flow_class.task_class._default_manager.select_related("process")
+            task = get_object_or_404(tasks, pk=task_pk, process_id=process_pk)
+            if task.process.flow_class != node.flow_class:
+                raise Http404("No task matches the given query.")
+            request.activation = node.activation_class(task)
+            if permission is not None and not permission(request.user, task=task):
+                raise PermissionDenied
+            if start:
+                request.activation.start(request)
+            return origin_view(request, *args, process_pk=process_pk, task_pk=task_pk, **kwargs)
+
+        try:
+            if request.method == "POST":
+                with node.flow_class.lock(process_pk):
+                    return call_with_activation()
+            return call_with_activation()
+        except TransitionNotAllowed as exc:
+            raise PermissionDenied(",".join(exc.args)) from exc
+
+    update_wrapper(view, origin_view)
+    return view
+
+
+class HumanTask(flow.View):
+    """A user task (viewflow's `View`): see `HumanTaskActivation.claim`, `DeadlineTimer` and `_task_view`."""
+
+    activation_class = HumanTaskActivation
+
+    @property
+    def view_path(self):
+        view = _task_view(self, self.view, permission=self.can_execute, start=True)
+        return path(f"<int:process_pk>/{self.name}/<int:task_pk>/execute/", view, name="execute")
+
+    @property
+    def assign_path(self):
+        view = _task_view(self, self.assign_view, permission=self.can_assign)
+        return path(f"<int:process_pk>/{self.name}/<int:task_pk>/assign/", view, name="assign")
+
+    def can_execute(self, user, task):
+        """Only the owner (compared by id: viewflow loads the owner's row to compare)."""
+        return task.owner_id is not None and user is not None and task.owner_id == user.pk
+
+    def OnTimeout(self, delay, then, interrupting=True, title=None):
+        boundary = DeadlineTimer(None, delay=delay, interrupting=interrupting).Next(then)
+        if title is not None:
+            boundary.Annotation(title=title)
+        self._boundary_specs.append(("timeout", boundary))
+        return self
+
+
+class WrittenOnceMixin:
+    """For a node that finishes (or is scheduled) as soon as it is reached: its task row is inserted once,
+    in its final state, instead of inserted NEW and then updated. Until then `previous_task` is the task
+    that reached it (`task.previous` needs the row)."""
+
+    previous_task = None
+
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        activation.previous_task = prev_activation.task
+        return activation
+
+    def __eq__(self, other):
+        if self.task.pk is None:  # not written yet: equal only to itself
+            return self is other
+        return super().__eq__(other)
+
+    def __hash__(self):
+        return id(self) if self.task.pk is None else super().__hash__()
+
+    def write_task(self):
+        if self.task.pk is None:
+            self.task.save()
+            self.task.previous.add(self.previous_task)
+        else:  # revived, or written first to record an error
+            self.task.save()
+
+    def complete_written_once(self):
+        self.task.finished = now()
+        self.write_task()
+        task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+
+class GatewayWrittenOnceMixin(WrittenOnceMixin):
+    """An exclusive gateway, written once. Its conditions only read, so they need no savepoint where an
+    error propagates (it rolls back the caller's transaction anyway). In a context that records errors on
+    the task instead (a timer or a job routing on), they run in a savepoint, and a failure is recorded on
+    the task as viewflow's gateways do."""
+
+    def activate_written_once(self):
+        if context.propagate_exception:
+            self.decide()
+            return
+        try:
+            with transaction.atomic():
+                self.decide()
+        except Exception:
+            self.write_task()
+            with self.exception_guard():  # marks the task ERROR and keeps the traceback
+                raise
+
+
+class SwitchWrittenOnceActivation(GatewayWrittenOnceMixin, SwitchActivation):
+    @Activation.status.super()
+    def activate(self):
+        self.activate_written_once()
+
+    @Activation.status.super()
+    def complete(self):
+        self.complete_written_once()
+
+    def decide(self):
+        for node, cond in self.flow_task._branches:
+            if cond is None or cond(self):
+                self.next_task = node
+                return
+        raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
+
+
+class IfWrittenOnceActivation(GatewayWrittenOnceMixin, IfActivation):
+    @Activation.status.super()
+    def activate(self):
+        self.activate_written_once()
+
+    @Activation.status.super()
+    def complete(self):
+        self.complete_written_once()
+
+    def decide(self):
+        self._condition_result = self.flow_task._condition(self)
+
+
+class Switch(flow.Switch):
+    """viewflow's `Switch`, written once (`GatewayWrittenOnceMixin`)."""
+
+    activation_class = SwitchWrittenOnceActivation
+
+
+class If(flow.If):
+    """viewflow's `If`, written once (`GatewayWrittenOnceMixin`)."""
+
+    activation_class = IfWrittenOnceActivation
+
+
+class ForEachActivation(WrittenOnceMixin, SplitActivation):
+    @Activation.status.super()
+    def complete(self):
+        self.complete_written_once()
+
     @Activation.status.super()
     def activate(self):
         for node, cond, data_source in self.flow_task._branches:
@@ -44,10 +253,16 @@ class ForEach(Split):
         return self
 
 
-class CeleryJobActivation(AbstractJobActivation):
+class CeleryJobActivation(WrittenOnceMixin, AbstractJobActivation):
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        activation.task.external_task_id = str(uuid.uuid4())  # as viewflow's job does
+        return activation
+
     @Activation.status.transition(source=STATUS.NEW, target=STATUS.SCHEDULED)
     def activate(self):
-        self.task.save()
+        self.write_task()  # inserted SCHEDULED
         ref, task_id = self.ref(), self.task.external_task_id
         transaction.on_commit(lambda: _enqueue(ref, task_id))
 
@@ -92,8 +307,9 @@ def flow_job_run(self, ref: str):
     """
     flow_ref, process_pk, task_pk = ref.rsplit("/", 2)
     flow_class = import_flow_by_ref(flow_ref)
+    tasks = flow_class.task_class._default_manager.select_related("process")
     with flow_class.lock(process_pk):
-        task = flow_class.task_class._default_manager.get(pk=task_pk)
+        task = tasks.get(pk=task_pk)
         activation = task.flow_task.activation_class(task)
         if not activation.start.can_proceed():
             return "already done"
@@ -104,13 +320,13 @@ def flow_job_run(self, ref: str):
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
         with flow_class.lock(process_pk):
-            task.refresh_from_db()
+            task = tasks.get(pk=task_pk)
             activation = task.flow_task.activation_class(task)
             if activation.error.can_proceed():
                 activation.error(exc)
         raise
     with flow_class.lock(process_pk):
-        task.refresh_from_db()
+        task = tasks.get(pk=task_pk)
         activation = task.flow_task.activation_class(task)
         if not activation.execute.can_proceed():
             return "already done"

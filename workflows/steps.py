@@ -27,15 +27,18 @@ def task_cancel(task: Task) -> None:
 
 def task_complete_as(*, user, task: Task, record) -> None:
     """Claim `task` for `user` (only if its permission allows, as in the UI) and complete it with
-    `record()`, a call to the step's service."""
-    if task.owner_id is None:
-        if not task.flow_task.can_assign(user, task):
-            raise NotPermitted(_("This task is not for you."))
-        with task.activation() as activation:
-            activation.assign(user)
-    elif task.owner_id != user.pk:
-        raise NotPermitted(_("This task is assigned to someone else."))
-    with task.activation() as activation:
-        activation.start(SimpleNamespace(user=user))
+    `record()`, a call to the step's service: all in one transaction under the flow lock, so a step that
+    fails leaves the task unclaimed."""
+    with task.flow_task.flow_class.lock(task.process_id):
+        task = Task.objects.select_related("process").get(pk=task.pk)  # re-read under the lock
+        activation = task.flow_task.activation_class(task)
+        if task.owner_id is None:
+            if not task.flow_task.can_assign(user, task):
+                raise NotPermitted(_("This task is not for you."))
+            activation.claim(user)
+        elif task.owner_id != user.pk:
+            raise NotPermitted(_("This task is assigned to someone else."))
+        else:
+            activation.start(SimpleNamespace(user=user))
         record()
         activation.execute()

@@ -68,7 +68,8 @@ def decision_record(
         officer=actor,
         decided_at=timezone.now(),
     )
-    decision.reasons.set(reason_rows)
+    if reason_rows:  # a new decision has no reasons yet: add, without reading them first as `set` does
+        decision.reasons.add(*reason_rows)
     consignment_transition(
         consignment=consignment,
         to=S.ACCEPTED if decision_code.acceptable else S.AWAITING_COUNTERSIGN,

@@ -1,0 +1,111 @@
+"""Our nodes (`workflows/nodes.py`) write less than viewflow's but keep what viewflow's do: a gateway's task
+is linked to the task before it, a failing condition after a job is recorded on the gateway's task, a done
+check cancels its deadline, a step that fails leaves its task unclaimed, and a task is reached only under
+its own process."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from inspection.errors import PartOneInvalid
+from inspection.services.checks import documentary_check_record
+from tests.test_workflow_paths import ACCEPT, _do, _documentary_ok, _open_task, _rates, _submit
+from workflows.flows import InspectionFlow
+from workflows.nodes import flow_job_run
+from workflows.steps import task_complete_as
+from workflows.tasks import workflow_timers_fire
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _urls():
+    import pif.urls  # noqa: F401
+
+
+def _task(consignment, node):
+    return Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=node)
+
+
+def test_a_gateway_task_is_written_done_and_linked_to_the_task_before_it(importer, inspector):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    gateway = _task(consignment, InspectionFlow.after_documents)
+    assert gateway.status == STATUS.DONE and gateway.finished is not None
+    assert list(gateway.previous.all()) == [_task(consignment, InspectionFlow.documentary_check)]
+    assert list(_task(consignment, InspectionFlow.decide).previous.all()) == [gateway]
+
+
+def test_a_done_documentary_check_cancels_its_deadline(importer, inspector):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    timer = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task_type="TIMER")
+    assert timer.status == STATUS.CANCELED and timer.finished is not None
+    Task.objects.filter(pk=timer.pk).update(scheduled=timezone.now() - datetime.timedelta(minutes=1))
+    workflow_timers_fire()
+    assert not Task.objects.filter(
+        process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.documentary_check_late
+    ).exists()
+
+
+def test_a_failing_condition_after_the_job_is_recorded_on_the_gateway_task(importer, inspector, officer, monkeypatch):
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(officer, consignment, InspectionFlow.decide, ACCEPT)
+
+    def broken(activation):
+        raise RuntimeError("the decision cannot be read")
+
+    monkeypatch.setattr(InspectionFlow.needs_follow_up, "_condition", broken)
+    job = _task(consignment, InspectionFlow.issue_certificate)
+    assert flow_job_run.run(job.flow_task.activation_class(job).ref()) == "done"
+    gateway = _task(consignment, InspectionFlow.needs_follow_up)
+    assert gateway.status == STATUS.ERROR
+    assert "the decision cannot be read" in gateway.data["_exception"]["title"]
+    assert list(gateway.previous.all()) == [_task(consignment, InspectionFlow.issue_certificate)]
+    assert _task(consignment, InspectionFlow.issue_certificate).status == STATUS.DONE
+
+
+def test_a_step_driven_from_code_that_fails_leaves_its_task_unclaimed(importer, inspector):
+    consignment = _submit(importer)
+    task = _open_task(consignment, InspectionFlow.documentary_check)
+    with pytest.raises(PartOneInvalid):
+        task_complete_as(
+            user=inspector,
+            task=task,
+            record=lambda: documentary_check_record(
+                actor=inspector, consignment=consignment, verdicts={}, result="satisfactory"
+            ),
+        )
+    task.refresh_from_db()
+    assert task.status == STATUS.NEW and task.owner is None and task.started is None
+
+
+def test_a_task_is_reached_only_under_its_own_process(importer, inspector):
+    first, second = _submit(importer), _submit(importer)
+    task = _open_task(first, InspectionFlow.documentary_check)
+    other_process = _open_task(second, InspectionFlow.documentary_check).process_id
+    client = Client()
+    client.force_login(inspector)
+    wrong = task.reverse("assign").replace(f"/{task.process_id}/", f"/{other_process}/")
+    assert client.post(wrong).status_code == 404
+    assert client.post(task.reverse("assign")).status_code == 302
+    assert client.post(task.reverse("execute").replace(f"/{task.process_id}/", f"/{other_process}/")).status_code == 404
+
+
+def test_only_the_owner_executes_a_claimed_task(importer, inspector, officer):
+    consignment = _submit(importer)
+    task = _open_task(consignment, InspectionFlow.documentary_check)
+    client = Client()
+    client.force_login(inspector)
+    assert client.post(task.reverse("assign")).status_code == 302
+    client.force_login(officer)
+    assert client.post(task.reverse("execute"), _documentary_ok(consignment)).status_code == 403
+    assert client.post(task.reverse("assign")).status_code == 403
