@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from inspection.api.authentication import ApiTokenAuthentication
 from inspection.errors import DomainError
 from inspection.models import Certificate
 from inspection.roles import Role, is_staff_user, user_roles
@@ -103,12 +103,12 @@ class VerifyView(APIView):
 
 
 def _user_from_token(request):
-    """Importers' systems download with their API token (`Authorization: Token …`) as well as browsers
-    with a session."""
+    """Importers' systems download with their API token (`Authorization: Token …`, a portal-made token or
+    the contract's login token) as well as browsers with a session."""
     if request.user.is_authenticated or not request.headers.get("Authorization", "").startswith("Token "):
         return request.user
     try:
-        found = TokenAuthentication().authenticate(request)
+        found = ApiTokenAuthentication().authenticate(request)
     except AuthenticationFailed:
         return request.user
     return found[0] if found else request.user
