@@ -12,7 +12,7 @@ from tests.conftest import api_client_for
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE = (Path(__file__).resolve().parents[2] / "shared" / "reference" / "ephyto-certificate-sample.xml").read_bytes()
+SAMPLE = (Path(__file__).resolve().parent / "data" / "ephyto-certificate-sample.xml").read_bytes()
 URL = "/api/v1/consignments/import-ephyto/"
 
 

@@ -35,6 +35,7 @@ MATRIX = {
     "certificate-preview": ["get"],
     "supervision:trail": ["get"],
     "supervision:trail-csv": ["get"],
+    "supervision:trail-pdf": ["get"],
     "supervision:trail-verify": ["post"],
 }
 

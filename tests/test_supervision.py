@@ -91,6 +91,17 @@ def test_the_trail_exports_as_csv(supervisor, consignment):
     assert rows[-1][8] == events[-1].event_hash
 
 
+def test_the_trail_exports_as_pdf_with_every_event_and_its_hash(supervisor, consignment):
+    from pypdf import PdfReader
+
+    response = _client(supervisor).get(_trail(consignment, "supervision:trail-pdf"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert consignment.reference in text and "intacte / intact" in text
+    for event in AuditEvent.objects.filter(consignment=consignment):
+        assert event.event_hash in text.replace(" ", "")
+
+
 def test_an_unknown_consignment_is_404(supervisor):
     assert _client(supervisor).get("/supervision/consignments/CHEDPP.FR.2026.9999999/trail/").status_code == 404
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("consignments/<str:reference>/trail/", views.trail, name="trail"),
     path("consignments/<str:reference>/trail.csv", views.trail_csv, name="trail-csv"),
+    path("consignments/<str:reference>/trail.pdf", views.trail_pdf, name="trail-pdf"),
     path("consignments/<str:reference>/trail/verify/", views.trail_verify, name="trail-verify"),
     path("tasks/<int:task_pk>/reassign/", views.task_reassign_view, name="task-reassign"),
 ]

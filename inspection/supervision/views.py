@@ -99,6 +99,32 @@ def trail_verify(request, reference):
 
 
 @supervisor_required
+def trail_pdf(request, reference):
+    """The trail as a PDF (the certificates' WeasyPrint machinery), with the result of the chain check."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from inspection.certificates.render import render_pdf
+
+    consignment = _consignment(reference)
+    context = {
+        "consignment": consignment,
+        **consignment_trail(consignment),
+        "faults": audit_trail_verify(consignment=consignment),
+        "certificates": list(consignment.certificates.order_by("pk")),
+        "exported_at": timezone.localtime(),
+        "exported_by": request.user.get_full_name() or request.user.get_username(),
+    }
+    for event in context["events"]:
+        event.label = action_label(event.action)
+    response = HttpResponse(
+        render_pdf(render_to_string("certificates/trail.html", context)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="trail-{consignment.reference}.pdf"'
+    return response
+
+
+@supervisor_required
 def trail_csv(request, reference):
     consignment = _consignment(reference)
     events = AuditEvent.objects.filter(consignment=consignment).select_related("actor", "consignment").order_by("id")
