@@ -54,6 +54,33 @@ def pytest_itemcollected(item):
         item.add_marker(pytest.mark.e2e)
 
 
+AUDIT_TABLES = ("inspection_auditevent", "inspection_auditcheckpoint")
+
+
+@pytest.fixture(autouse=True)
+def _audit_trail_flushable(request):
+    """A browser test's database is emptied after it (its live server needs real commits), and the audit
+    trail's append-only triggers refuse that DELETE on SQLite. They are lifted just for that flush, and put
+    back (as migration 0012 makes them) before the next test. PostgreSQL's flush truncates, which they allow."""
+    from django.db import connection
+
+    request.getfixturevalue("transactional_db")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for table in AUDIT_TABLES:
+                for op in ("UPDATE", "DELETE"):
+                    cursor.execute(
+                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
+                    )
+    yield
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for table in AUDIT_TABLES:
+                for op in ("update", "delete"):
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op}")
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
