@@ -55,3 +55,15 @@ def test_api_answers_the_importer_as_documented(case, importer, importer_draft):
         case.path_parameters["reference"] = importer_draft
     token = Token.objects.get_or_create(user=importer)[0].key
     case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
+
+
+@schema.include(path="/api/v1/lab-results/").parametrize()
+@FUZZ_SETTINGS
+@pytest.mark.django_db
+def test_lab_results_answer_the_lab_as_documented(case, lab):
+    # The importer above only ever gets a 403 here; the lab's results are fuzzed as the lab, whose account
+    # covers every laboratory. No sample exists, so this tests the validation and refusals, not the recording
+    # (tests/test_workflow_paths.py walks a real result through).
+    token = Token.objects.get_or_create(user=lab)[0].key
+    cache.clear()
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
