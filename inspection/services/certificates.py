@@ -54,8 +54,8 @@ def certificate_pdf(*, kind: str, consignment: Consignment, decision: Decision, 
 def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     """Issue the certificates of the decision in force, and tell the operator's users. Run by the flow's
     Celery job. Idempotent: the consignment row is locked, and a decision is issued once per kind, so a
-    doubled job issues one certificate with one number. A new decision (a recall) replaces the certificates
-    of the one before. Returns the certificates issued now."""
+    doubled job issues one certificate with one number. After a recall (which withdrew the certificates of
+    the decision before), the new decision gets new ones. Returns the certificates issued now."""
     consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
     decision = (
         consignment.decisions.filter(superseded=False)
