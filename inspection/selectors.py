@@ -69,6 +69,15 @@ def consignment_part_one(consignment: Consignment) -> dict:
 DECIDED = {ConsignmentStatus.ACCEPTED, ConsignmentStatus.REFUSED, ConsignmentStatus.CLOSED}
 
 
+def decision_in_force(consignment: Consignment):
+    """The consignment's latest decision not superseded by a recall, with what certificates print of it."""
+    return (
+        consignment.decisions.filter(superseded=False)
+        .select_related("code", "measure", "officer", "countersigned_by")
+        .last()
+    )
+
+
 def consignment_decision(consignment: Consignment) -> dict | None:
     """The decision in force, as the importer may see it: none while it is pending (a refusal is pending
     until a supervisor countersigns it)."""

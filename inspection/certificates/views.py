@@ -3,14 +3,12 @@ supervisors' revoke and replace actions. Thin: the work is in `inspection.servic
 
 import hashlib
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -26,7 +24,7 @@ from inspection.api.authentication import ApiTokenAuthentication
 from inspection.errors import DomainError
 from inspection.models import Certificate
 from inspection.roles import Role, is_staff_user, user_roles
-from inspection.selectors import consignments_visible_to
+from inspection.selectors import consignments_visible_to, decision_in_force
 from inspection.services.certificates import certificate_reissue, certificate_revoke
 
 from .documents import certificate_context, certificate_html
@@ -141,7 +139,7 @@ def certificate_preview(request, reference):
     if not is_staff_user(request.user):
         raise Http404
     consignment = get_object_or_404(consignments_visible_to(request.user), reference=reference)
-    decision = consignment.decisions.filter(superseded=False).select_related("code", "measure", "officer").last()
+    decision = decision_in_force(consignment)
     kind = request.GET.get("kind", Certificate.Kind.CHED)
     if kind not in Certificate.Kind.values or (
         kind == Certificate.Kind.REFUSAL and (decision is None or decision.acceptable)
@@ -158,10 +156,6 @@ def certificate_preview(request, reference):
     )
     context["html_preview"] = True
     return HttpResponse(certificate_html(context))
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 def _supervised_certificate(request, number) -> Certificate:

@@ -18,6 +18,7 @@ from inspection.certificates.signing import sign_pdf, signer_name
 from inspection.errors import DomainError
 from inspection.models import Certificate, Consignment, Decision, NotificationKind
 from inspection.roles import Role
+from inspection.selectors import decision_in_force
 from inspection.services.notifications import notify
 from inspection.services.permissions import require_role
 
@@ -57,11 +58,7 @@ def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     doubled job issues one certificate with one number. After a recall (which withdrew the certificates of
     the decision before), the new decision gets new ones. Returns the certificates issued now."""
     consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
-    decision = (
-        consignment.decisions.filter(superseded=False)
-        .select_related("code", "measure", "officer", "countersigned_by")
-        .last()
-    )
+    decision = decision_in_force(consignment)
     if decision is None:
         return []
     kinds = [
@@ -168,22 +165,27 @@ def _certificate_replace(old: Certificate, *, by: Certificate, reason: str, acto
 def certificates_withdraw(*, consignment: Consignment, reason: str) -> int:
     """A recall supersedes the decision: its certificates stop being valid at once (they read revoked, with
     the reason), before the new decision issues new ones. Runs in the recall's transaction."""
+    valid = Certificate.objects.select_for_update().filter(consignment=consignment, status=Certificate.Status.VALID)
     withdrawn = 0
-    for certificate in Certificate.objects.select_for_update().filter(
-        consignment=consignment, status=Certificate.Status.VALID
-    ):
-        certificate.status = Certificate.Status.REVOKED
-        certificate.revoked_at = timezone.now()
-        certificate.revocation_reason = reason
-        certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
-        audit_record(
-            actor=None,
-            action="certificate.revoked",
-            consignment=consignment,
-            data={"number": certificate.number, "reason": reason},
-        )
+    for certificate in valid:
+        _certificate_withdraw(certificate, actor=None, reason=reason)
         withdrawn += 1
     return withdrawn
+
+
+def _certificate_withdraw(certificate: Certificate, *, actor, reason: str) -> None:
+    """Mark a valid certificate revoked, with who and why, and audit it."""
+    certificate.status = Certificate.Status.REVOKED
+    certificate.revoked_at = timezone.now()
+    certificate.revoked_by = actor
+    certificate.revocation_reason = reason
+    certificate.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
+    audit_record(
+        actor=actor,
+        action="certificate.revoked",
+        consignment=certificate.consignment,
+        data={"number": certificate.number, "reason": reason},
+    )
 
 
 @transaction.atomic
@@ -196,17 +198,7 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if certificate.status != Certificate.Status.VALID:
         raise CertificateError(_("Only a valid certificate can be revoked."))
-    certificate.status = Certificate.Status.REVOKED
-    certificate.revoked_at = timezone.now()
-    certificate.revoked_by = actor
-    certificate.revocation_reason = reason
-    certificate.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
-    audit_record(
-        actor=actor,
-        action="certificate.revoked",
-        consignment=certificate.consignment,
-        data={"number": certificate.number, "reason": reason},
-    )
+    _certificate_withdraw(certificate, actor=actor, reason=reason)
     return certificate
 
 
@@ -222,7 +214,7 @@ def certificate_reissue(*, actor, certificate: Certificate, reason: str) -> Cert
     if certificate.status != Certificate.Status.VALID:
         raise CertificateError(_("Only a valid certificate can be replaced."))
     consignment = Consignment.objects.select_for_update().get(pk=certificate.consignment_id)
-    decision = consignment.decisions.filter(superseded=False).select_related("code").last()
+    decision = decision_in_force(consignment)
     if decision is None:
         raise CertificateError(_("This consignment has no decision in force."))
     draft = _certificate_render(consignment=consignment, decision=decision, kind=certificate.kind)
