@@ -15,6 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# Several people bench on one server: each run's database gets this prefix and a random suffix.
+PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "pif_bench_")
 
 
 def backends() -> dict[str, str]:
@@ -24,7 +26,7 @@ def backends() -> dict[str, str]:
         import psycopg
 
         with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=2, autocommit=True) as conn:
-            name = f"pif_bench_{uuid.uuid4().hex[:8]}"
+            name = f"{PG_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
             conn.execute(f'CREATE DATABASE "{name}"')
         found["postgresql"] = f"{PG_SERVER}/{name}"
     except Exception as exc:  # no server: say so, measure what we can
