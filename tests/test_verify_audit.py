@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 
 from inspection.audit import audit_record
 from inspection.audit_chain import canonical_json, canonical_time, event_hash
+from inspection.audit_verify import audit_chain_verify
 from inspection.models import AuditCheckpoint, AuditEvent
 from inspection.tasks import audit_checkpoint
 
@@ -198,3 +199,125 @@ def test_the_daily_checkpoint_is_recorded_and_emailed(chain, supervisor, inspect
     assert message.to == ["sylvie@pif.example"]
     assert f"verify_audit --since {checkpoint.published}" in message.body
     assert _verify("--since", "5") == (0, "")
+
+
+# Verifying in several processes: the chain is cut into id ranges (3 events each here, so that a chain of 9
+# has 3 ranges), and whatever the tampering, and wherever it falls against the ranges' boundaries, the report
+# is the one a single walk from the start gives. Inside the test's transaction the ranges are scanned in
+# this process (other processes would not see the events); tests/integration/ runs them in real processes.
+
+
+@pytest.fixture
+def nine():
+    with transaction.atomic():
+        return [audit_record(actor=None, action="test.event", data={"n": n}) for n in range(1, 10)]
+
+
+def _change(chain, index):
+    AuditEvent.objects.filter(pk=chain[index].pk).update(data={"n": 99})
+
+
+def _delete(chain, index):
+    _sql(f"DELETE FROM {TABLE} WHERE id = %s", [chain[index].pk])  # noqa: S608
+
+
+def _swap(chain, a, b):
+    a, b = chain[a].pk, chain[b].pk
+    _sql(f"UPDATE {TABLE} SET id = -1 WHERE id = %s", [a])  # noqa: S608
+    _sql(f"UPDATE {TABLE} SET id = %s WHERE id = %s", [a, b])  # noqa: S608
+    _sql(f"UPDATE {TABLE} SET id = %s WHERE id = -1", [b])  # noqa: S608
+
+
+def _insert_before(chain, index):
+    """A forged event with a valid hash, linked to event `index - 1`, at its id and position + 1."""
+    before = chain[index - 1]
+    _sql(f"UPDATE {TABLE} SET id = id + 100, seq = seq + 1000 WHERE seq > %s", [before.seq])  # noqa: S608
+    _sql(f"UPDATE {TABLE} SET seq = seq - 999 WHERE seq > 1000")  # noqa: S608
+    forged = AuditEvent(
+        id=before.pk + 1,
+        seq=before.seq + 1,
+        prev_hash=before.event_hash,
+        role="system",
+        action="decision.recorded",
+        occurred_at=before.occurred_at,
+        data={"to": "accepted"},
+    )
+    forged.event_hash = _rehash(forged, prev_hash=before.event_hash)
+    AuditEvent.objects.bulk_create([forged])
+
+
+def _renumber_after_delete(chain, index):
+    _delete(chain, index)
+    _sql(f"UPDATE {TABLE} SET seq = seq + 1000 WHERE seq > %s", [chain[index].seq])  # noqa: S608
+    _sql(f"UPDATE {TABLE} SET seq = seq - 1001 WHERE seq > 1000")  # noqa: S608
+
+
+def _rewrite_from(chain, index, checkpoint_index):
+    AuditCheckpoint.objects.create(
+        seq=chain[checkpoint_index].seq, event_hash=chain[checkpoint_index].event_hash, recorded_at=timezone.now()
+    )
+    prev = chain[index - 1].event_hash
+    for event in chain[index:]:
+        event.data = {"n": event.data["n"], "rewritten": True}
+        event.prev_hash, event.event_hash = prev, _rehash(event, prev_hash=prev)
+        AuditEvent.objects.filter(pk=event.pk).update(data=event.data, prev_hash=prev, event_hash=event.event_hash)
+        prev = event.event_hash
+
+
+def _truncate(chain, index):
+    AuditCheckpoint.objects.create(seq=9, event_hash=chain[8].event_hash, recorded_at=timezone.now())
+    _sql(f"DELETE FROM {TABLE} WHERE seq > %s", [chain[index].seq])  # noqa: S608
+
+
+TAMPERING = {
+    "changed, middle of the 2nd range": (lambda c: _change(c, 4), "changed"),
+    "changed, first of the 2nd range": (lambda c: _change(c, 3), "changed"),
+    "changed, last of the 1st range": (lambda c: _change(c, 2), "changed"),
+    "changed in the 2nd and the 3rd range": (lambda c: (_change(c, 7), _change(c, 5)), "changed"),
+    "deleted, first of the 2nd range": (lambda c: _delete(c, 3), "deleted"),
+    "deleted, last of the 2nd range": (lambda c: _delete(c, 5), "deleted"),
+    "swapped across a boundary": (lambda c: _swap(c, 2, 3), "reordered"),
+    "swapped inside the 2nd range": (lambda c: _swap(c, 3, 5), "reordered"),
+    "inserted at a boundary": (lambda c: _insert_before(c, 3), "inserted"),
+    "inserted inside the 2nd range": (lambda c: _insert_before(c, 4), "inserted"),
+    "deleted and renumbered at a boundary": (lambda c: _renumber_after_delete(c, 3), "deleted"),
+    "rewritten from the 2nd range, checkpoint in the 3rd": (lambda c: _rewrite_from(c, 4, 6), "rewritten"),
+    "rewritten from a boundary, checkpoint at the next": (lambda c: _rewrite_from(c, 3, 6), "rewritten"),
+    "truncated in the 3rd range": (lambda c: _truncate(c, 6), "truncated"),
+    "truncated at a boundary": (lambda c: _truncate(c, 5), "truncated"),
+}
+
+
+@pytest.mark.parametrize("tampering", TAMPERING, ids=list(TAMPERING))
+def test_verifying_in_ranges_names_the_same_first_fault(nine, attacker, tampering):
+    tamper, kind = TAMPERING[tampering]
+    tamper(nine)
+    with translation.override("en"):
+        in_one_walk = audit_chain_verify()
+        in_ranges = audit_chain_verify(workers=2, range_size=3)
+    assert in_one_walk.fault is not None and in_one_walk.fault.kind == kind
+    assert in_ranges == in_one_walk
+
+
+def test_verifying_in_ranges_an_intact_chain_counts_every_event(nine):
+    counted = []
+    report = audit_chain_verify(workers=2, range_size=2, progress=counted.append)
+    assert report == audit_chain_verify() and report.intact and report.checked == 9 == sum(counted)
+
+
+def test_verifying_in_ranges_from_a_checkpoint(nine, attacker):
+    since = (4, nine[3].event_hash)
+    assert audit_chain_verify(since=since, workers=2, range_size=2) == audit_chain_verify(since=since)
+    _change(nine, 0)  # before the checkpoint: not looked at
+    _change(nine, 6)
+    with translation.override("en"):
+        report = audit_chain_verify(since=since, workers=2, range_size=2)
+        assert report == audit_chain_verify(since=since)
+    assert report.fault.kind == "changed" and report.fault.event_id == nine[6].pk and report.checked == 2
+
+
+def test_the_command_takes_a_number_of_workers(nine, capsys):
+    call_command("verify_audit", "--no-progress", "--workers", "2")
+    assert f"9 events checked, head 9:{nine[-1].event_hash}" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("verify_audit", "--workers", "0")

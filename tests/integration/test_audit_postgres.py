@@ -1,4 +1,5 @@
-"""On PostgreSQL: appends from several processes at once keep one chain (the advisory lock)."""
+"""On PostgreSQL: appends from several processes at once keep one chain (the advisory lock), and verifying it
+in several processes names the same first fault as one walk."""
 
 import os
 import subprocess
@@ -42,3 +43,27 @@ def test_concurrent_appends_from_several_processes_keep_one_chain(capsys):
     assert AuditEvent.objects.values("data__writer").distinct().count() == 4
     call_command("verify_audit", "--no-progress")
     assert "160 events checked" in capsys.readouterr().out
+
+
+def test_verifying_in_several_processes_names_the_first_fault_as_one_walk_does():
+    from django.db import transaction
+
+    from inspection.audit import audit_record
+    from inspection.audit_verify import audit_chain_verify
+
+    with transaction.atomic():
+        chain = [audit_record(actor=None, action="test.event", data={"n": n}) for n in range(12)]
+    intact = audit_chain_verify(workers=2, range_size=3)
+    assert intact == audit_chain_verify() and intact.intact and intact.checked == 12
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+        try:
+            # A change in the 3rd range, and the 2nd range's first event deleted: the deletion comes first.
+            cursor.execute(f"UPDATE {table} SET role = 'x' WHERE id = %s", [chain[7].pk])  # noqa: S608
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [chain[3].pk])  # noqa: S608
+        finally:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+    report = audit_chain_verify(workers=2, range_size=3)
+    assert report == audit_chain_verify()
+    assert report.fault.kind == "deleted" and report.fault.seq == 4 and report.checked == 3

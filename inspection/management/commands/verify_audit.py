@@ -1,6 +1,8 @@
-"""`python manage.py verify_audit [--since SEQ[:HASH]]`: exit 0 when the audit chain is intact, 1 naming the
-first bad event and what is wrong with it, 2 when the checkpoint given is unusable."""
+"""`python manage.py verify_audit [--since SEQ[:HASH]] [--workers N]`: exit 0 when the audit chain is intact,
+1 naming the first bad event and what is wrong with it, 2 when the checkpoint given is unusable."""
 
+import argparse
+import os
 import re
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,6 +13,13 @@ from inspection.audit_verify import audit_chain_verify
 from inspection.models import AuditCheckpoint, AuditEvent
 
 EXIT_TAMPERED, EXIT_USAGE = 1, 2
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+
+
+def _workers(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("a whole number, at least 1")
+    return int(value)
 
 
 class Command(BaseCommand):
@@ -24,16 +33,23 @@ class Command(BaseCommand):
             "(without the hash, the checkpoint stored for that position)",
         )
         parser.add_argument("--chunk-size", type=int, default=20_000, help="events fetched per round trip")
+        parser.add_argument(
+            "--workers",
+            type=_workers,
+            default=DEFAULT_WORKERS,
+            help=f"processes verifying ranges of the chain side by side (default {DEFAULT_WORKERS}: "
+            "the cores, at most 4)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, since=None, chunk_size=20_000, no_progress=False, **options):
+    def handle(self, *args, since=None, chunk_size=20_000, workers=DEFAULT_WORKERS, no_progress=False, **options):
         anchor = self._anchor(since) if since else None
         start = anchor[0] if anchor else 0
         total = AuditEvent.objects.filter(seq__gt=start).count()
         with tqdm(
             total=total, unit="event", unit_scale=True, disable=no_progress or None, file=self.stderr._out
         ) as bar:
-            report = audit_chain_verify(since=anchor, chunk_size=chunk_size, progress=bar.update)
+            report = audit_chain_verify(since=anchor, chunk_size=chunk_size, progress=bar.update, workers=workers)
         if report.fault is not None:
             raise CommandError(
                 f"audit trail NOT intact ({report.fault.kind}): {report.fault.message}", returncode=EXIT_TAMPERED
