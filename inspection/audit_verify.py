@@ -1,7 +1,7 @@
 """Verifying the audit chain: walk the events in the order they are stored (id), recompute each hash from
 the text the database returns, follow the links and the positions, and compare with the checkpoints.
-Streams the table (`iterator`); the database puts each canonical text together, Python only hashes it
-(bench/bench_audit.py)."""
+Streams the table; Python puts each canonical text together from the columns and hashes it; several
+processes can share the work over id ranges (bench/bench_audit.py)."""
 
 import hashlib
 import json
@@ -25,43 +25,48 @@ TIME_SQL = {
 }
 
 
-def event_texts(queryset, chunk_size: int):
-    """(id, seq, prev_hash, event_hash, canonical text) in id order, streamed. The text is put together here
-    from the stored columns (`audit_chain.event_text`, inlined: this loop is the verifier's whole cost); the
-    database only returns them, the data as its stored canonical text and the time as text."""
+class _Quoted(dict):
+    """Role or action -> its JSON string. They repeat: each one is escaped once per verification."""
+
+    def __missing__(self, value):
+        quoted = self[value] = json.dumps(value, ensure_ascii=False)
+        return quoted
+
+
+def text_chunks(queryset, chunk_size: int):
+    """Lists of up to `chunk_size` (id, seq, prev_hash, event_hash, canonical text), in id order, streamed
+    (a server-side cursor on PostgreSQL). The text is put together here from the stored columns
+    (`audit_chain.event_text`, inlined in one comprehension: this is most of the verifier's cost, with the
+    fetching); the database only returns them, the data as its stored canonical text and the time as text.
+    Rows go straight from the cursor, without the ORM's per-row work."""
     time_text = RawSQL(TIME_SQL[connection.vendor], (), output_field=TextField())  # noqa: S611 (constant SQL)
-    rows = (
-        queryset.annotate(time_text=time_text)
-        .order_by("id")
-        .values_list(
-            "id",
-            "seq",
-            "prev_hash",
-            "event_hash",
-            "actor_id",
-            "role",
-            "action",
-            "consignment_id",
-            "time_text",
-            "data_text",
-        )
-        .iterator(chunk_size=chunk_size)
-    )
-    quoted = {}
-    for row_id, seq, prev, stored, actor, role, action, consignment, t, data in rows:
-        role_json = quoted.get(role) or quoted.setdefault(role, json.dumps(role, ensure_ascii=False))
-        action_json = quoted.get(action) or quoted.setdefault(action, json.dumps(action, ensure_ascii=False))
-        if len(quoted) > 10_000:  # a tampered chain may hold any number of distinct values
-            quoted.clear()
-        yield (
-            row_id,
-            seq,
-            prev,
-            stored,
-            f'{{"seq": {seq}, "data": {data}, "prev": "{prev}", "role": {role_json}, '
-            f'"actor": {"null" if actor is None else actor}, "action": {action_json}, '
-            f'"consignment": {"null" if consignment is None else consignment}, "occurred_at": "{t}Z"}}',
-        )
+    columns = ["id", "seq", "prev_hash", "event_hash", "actor_id", "role", "action", "consignment_id"]
+    query = queryset.annotate(time_text=time_text).order_by("id").values_list(*columns, "time_text", "data_text")
+    sql, params = query.query.sql_with_params()
+    quoted = _Quoted()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_size):
+            yield [
+                (
+                    row_id,
+                    seq,
+                    prev,
+                    stored,
+                    f'{{"seq": {seq}, "data": {data}, "prev": "{prev}", "role": {quoted[role]}, '
+                    f'"actor": {"null" if actor is None else actor}, "action": {quoted[action]}, '
+                    f'"consignment": {"null" if consignment is None else consignment}, "occurred_at": "{t}Z"}}',
+                )
+                for row_id, seq, prev, stored, actor, role, action, consignment, t, data in rows
+            ]
+            if len(quoted) > 10_000:  # a tampered chain may hold any number of distinct values
+                quoted.clear()
+
+
+def event_texts(queryset, chunk_size: int):
+    """(id, seq, prev_hash, event_hash, canonical text) in id order, streamed."""
+    for chunk in text_chunks(queryset, chunk_size):
+        yield from chunk
 
 
 @dataclass(frozen=True)
@@ -222,18 +227,28 @@ class _Position:
 def _walk(queryset, at: _Position, checkpoints: dict, chunk_size: int, progress) -> tuple[_Position, ChainFault | None]:
     """Check the events of `queryset` in id order from position `at`: the first fault met, or none and where
     the walk ended. The one place that says what is wrong with an event."""
-    expected_seq, expected_prev, previous = at.expected_seq, at.expected_prev, at.previous
-    checked, sha256 = 0, hashlib.sha256
+    expected_seq, expected_prev = at.expected_seq, at.expected_prev
+    previous_id = at.previous[0] if at.previous else None
+    sha256 = hashlib.sha256
 
     def stop(fault):
-        return _Position(expected_seq, expected_prev, previous, at.checked + checked), fault
+        previous = (previous_id, expected_seq - 1, expected_prev) if previous_id is not None else None
+        return _Position(expected_seq, expected_prev, previous, at.checked + expected_seq - at.expected_seq), fault
 
-    for row_id, seq, prev, stored, text in event_texts(queryset, chunk_size):
-        if text is None or sha256(text.encode()).hexdigest() != stored or not is_hash(prev):
-            return stop(_content_fault(row_id, previous))
-        if seq != expected_seq:
-            return stop(_position_fault(row_id, seq, expected_seq, previous))
-        if prev != expected_prev:
+    for chunk in text_chunks(queryset, chunk_size):
+        for row_id, seq, prev, stored, text in chunk:
+            # The common case first: in place, linked, and matching its hash (a `prev` equal to the hash of the
+            # event before is a hash: it was checked then).
+            if seq == expected_seq and prev == expected_prev and sha256(text.encode()).hexdigest() == stored:
+                if seq in checkpoints and checkpoints[seq].event_hash != stored:
+                    return stop(_checkpoint_fault(row_id, seq, checkpoints[seq]))
+                expected_seq, expected_prev, previous_id = seq + 1, stored, row_id
+                continue
+            previous = (previous_id, expected_seq - 1, expected_prev) if previous_id is not None else None
+            if sha256(text.encode()).hexdigest() != stored or not is_hash(prev):
+                return stop(_content_fault(row_id, previous))
+            if seq != expected_seq:
+                return stop(_position_fault(row_id, seq, expected_seq, previous))
             fault = ChainFault(
                 "broken_link",
                 _(
@@ -245,27 +260,22 @@ def _walk(queryset, at: _Position, checkpoints: dict, chunk_size: int, progress)
                 seq,
             )
             return stop(fault)
-        checkpoint = checkpoints.get(seq)
-        if checkpoint is not None and checkpoint.event_hash != stored:
-            fault = ChainFault(
-                "rewritten",
-                _(
-                    "Event %(id)s (position %(seq)s) does not have the hash recorded in the checkpoint of %(at)s: "
-                    "the chain was rewritten up to here."
-                )
-                % {"id": row_id, "seq": seq, "at": checkpoint.recorded_at},
-                row_id,
-                seq,
-            )
-            return stop(fault)
-        previous = (row_id, seq, stored)
-        expected_seq, expected_prev = seq + 1, stored
-        checked += 1
-        if progress is not None and checked % chunk_size == 0:
-            progress(chunk_size)
-    if progress is not None:
-        progress(checked % chunk_size)
+        if progress is not None:
+            progress(len(chunk))
     return stop(None)
+
+
+def _checkpoint_fault(row_id, seq, checkpoint) -> ChainFault:
+    return ChainFault(
+        "rewritten",
+        _(
+            "Event %(id)s (position %(seq)s) does not have the hash recorded in the checkpoint of %(at)s: "
+            "the chain was rewritten up to here."
+        )
+        % {"id": row_id, "seq": seq, "at": checkpoint.recorded_at},
+        row_id,
+        seq,
+    )
 
 
 @dataclass(frozen=True)
@@ -283,21 +293,21 @@ class _RangeScan:
 def _scan_range(lo: int, hi: int, chunk_size: int, checkpoint_hashes: dict[int, str]) -> _RangeScan:
     """The fast half of a parallel verification: no messages, only whether the range holds a fault. A range
     with one is walked again by `_walk`, which names it."""
-    sha256, count, first, seq_before, hash_before = hashlib.sha256, 0, None, None, None
-    for row_id, seq, prev, stored, text in event_texts(AuditEvent.objects.filter(id__gte=lo, id__lte=hi), chunk_size):
-        sound = (
-            text is not None
-            and sha256(text.encode()).hexdigest() == stored
-            and is_hash(prev)
-            and (first is None or (seq == seq_before + 1 and prev == hash_before))
-            and checkpoint_hashes.get(seq, stored) == stored
-        )
-        if not sound:
-            return _RangeScan(count, first, None, False)
-        if first is None:
-            first = (row_id, seq, prev)
-        count, seq_before, hash_before, last_id = count + 1, seq, stored, row_id
-    return _RangeScan(count, first, (last_id, seq_before, hash_before) if count else None, True)
+    sha256, first, seq_before, hash_before, last_id = hashlib.sha256, None, None, None, None
+    for chunk in text_chunks(AuditEvent.objects.filter(id__gte=lo, id__lte=hi), chunk_size):
+        for row_id, seq, prev, stored, text in chunk:
+            if first is None:  # its link to the range before is for the caller to check
+                if not is_hash(prev):
+                    return _RangeScan(0, None, None, False)
+                first, seq_before, hash_before = (row_id, seq, prev), seq - 1, prev
+            if seq != seq_before + 1 or prev != hash_before or sha256(text.encode()).hexdigest() != stored:
+                return _RangeScan(0, first, None, False)
+            if seq in checkpoint_hashes and checkpoint_hashes[seq] != stored:
+                return _RangeScan(0, first, None, False)
+            seq_before, hash_before, last_id = seq, stored, row_id
+    if first is None:
+        return _RangeScan(0, None, None, True)
+    return _RangeScan(seq_before - first[1] + 1, first, (last_id, seq_before, hash_before), True)
 
 
 def _scan_range_in_worker(args) -> _RangeScan:
@@ -349,6 +359,8 @@ def audit_chain_verify(
     after_id = 0
     if since is not None:
         anchor_seq, anchor_hash = since
+        if not is_hash(anchor_hash):  # it links the first event checked: `_walk` relies on its being a hash
+            raise ValueError("a checkpoint's hash is 64 lowercase hex digits")
         anchor = AuditEvent.objects.filter(seq=anchor_seq).values_list("id", "event_hash").first()
         if anchor_seq and anchor is None:
             fault = ChainFault(
