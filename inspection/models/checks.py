@@ -72,6 +72,9 @@ class CheckPlan(models.Model):
     physical_selected = models.BooleanField(_("physical check selected"))
     planned_at = models.DateTimeField(_("planned"))
 
+    class Meta:
+        indexes = [models.Index(fields=["planned_at"], name="checkplan_planned")]  # the dashboard's periods
+
     def __str__(self):
         return f"{self.consignment}: {self.rule}"
 
@@ -186,6 +189,9 @@ class LabResult(models.Model):
     received_at = models.DateTimeField(_("received"))
     late = models.BooleanField(_("received after its deadline"), default=False)
 
+    class Meta:
+        indexes = [models.Index(fields=["received_at"], name="labresult_received")]  # the dashboard's periods
+
     def __str__(self):
         return f"{self.sample}: {self.get_conclusion_display()}"
 
@@ -212,6 +218,7 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["decided_at"], name="decision_decided")]  # the dashboard's periods
 
     def __str__(self):
         return f"{self.consignment}: {self.code.code}"

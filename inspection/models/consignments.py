@@ -67,6 +67,7 @@ class Consignment(models.Model):
         indexes = [
             models.Index(fields=["operator", "-created_at"], name="consignment_operator_recent"),
             models.Index(fields=["status", "expected_arrival"], name="consignment_status_arrival"),
+            models.Index(fields=["submitted_at"], name="consignment_submitted"),  # the dashboard's periods
         ]
 
     def __str__(self):
