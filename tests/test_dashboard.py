@@ -114,6 +114,22 @@ def test_the_figures_match_the_hand_computed_values(known, inspector):
     assert (lab["n"], lab["median_d"], lab["p90_d"], lab["late"]) == (2, 3.0, 4.0, 1)
     assert figures["tasks"]["by_step"] == [{"step": "Documentary check", "ages": [3, 0, 0], "total": 3}]
     assert figures["tasks"]["workload"] == [("ines", 1)]
+    # Over a long period the database may read the tables another way (SQLite: not by the period's index).
+    assert dashboard(Period(D1 - timedelta(days=200), D1 + timedelta(days=200))) == figures
+
+
+def test_days_are_local_days_across_a_change_of_utc_offset(importer):
+    """In Paris, 29 March 2026 has 23 hours (UTC+1, then UTC+2 from 01:00 UTC)."""
+    utc = timezone.get_fixed_timezone(0)
+    submitted = [(3, 28, 22, 59), (3, 28, 23, 0), (3, 29, 0, 59), (3, 29, 1, 0), (3, 29, 21, 59), (3, 29, 22, 0)]
+    for month, day, hour, minute in submitted:
+        c = _submit(importer)
+        moment = timezone.datetime(2026, month, day, hour, minute, tzinfo=utc)
+        Consignment.objects.filter(pk=c.pk).update(submitted_at=moment)
+    with timezone.override("Europe/Paris"):
+        for period in [Period(date(2026, 3, 28), date(2026, 3, 30)), Period(date(2025, 12, 1), date(2026, 5, 1))]:
+            per_day = [(r["day"], r["n"]) for r in dashboard(period)["per_day"]]
+            assert per_day == [(date(2026, 3, 28), 1), (date(2026, 3, 29), 4), (date(2026, 3, 30), 1)]
 
 
 def test_the_dashboard_page_takes_the_same_queries_with_more_consignments(known, importer, supervisor):
