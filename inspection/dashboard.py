@@ -55,34 +55,33 @@ def _rate(part: int, whole: int) -> float | None:
 
 def _offsets(period: Period) -> list[tuple[datetime, int]]:
     """The UTC offsets (minutes) of the current time zone over the period: [(from, offset)], the first from the
-    period's start. Found hour by hour, each change pinned to the second."""
+    period's start. Found day by day (no time zone changes its offset twice within a day), each change pinned
+    to the second."""
     tz = timezone.get_current_timezone()
-    start, end = period.bounds
 
-    def offset(moment: datetime) -> int:
-        return int(moment.astimezone(tz).utcoffset().total_seconds() // 60)
+    def offset(seconds: float) -> int:
+        return int(datetime.fromtimestamp(seconds, tz).utcoffset().total_seconds() // 60)
 
-    moment = start.astimezone(UTC)
-    changes = [(moment, offset(moment))]
-    while moment < end:
-        following = moment + timedelta(hours=1)
-        if offset(following) != changes[-1][1]:
-            low, high = moment, following  # offset(low) is the old one, offset(high) the new
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
+    start, end = (int(bound.timestamp()) for bound in period.bounds)
+    changes = [(start, offset(start))]
+    for day in range(start, end, 86400):
+        if offset(day + 86400) != changes[-1][1]:
+            # In whole seconds, as time zones change: offset(low) is the old one, offset(high) the new.
+            low, high = day, day + 86400
+            while high - low > 1:
+                middle = (low + high) // 2
                 low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
             changes.append((high, offset(high)))
-        moment = following
-    return changes
+    return [(datetime.fromtimestamp(seconds, UTC), minutes) for seconds, minutes in changes]
 
 
-def _local_date(field: str, period: Period):
+def _local_date(model, field: str, period: Period):
     """The local date of a datetime column. PostgreSQL applies its own time zone rules (`TruncDate`). SQLite
     has none, and Django's stand-in calls Python once per row (most of the dashboard's time over a year): the
     offsets in force over the period are worked out here, and SQLite's `date()` applies them."""
     if connection.vendor != "sqlite":
         return TruncDate(field)
-    column = connection.ops.quote_name(field)
+    column = f"{connection.ops.quote_name(model._meta.db_table)}.{connection.ops.quote_name(field)}"
     changes = _offsets(period)
     sql, params = f"date({column}, %s)", [f"{changes[-1][1]:+d} minutes"]
     for (_, minutes), (until, _next) in reversed(list(zip(changes, changes[1:], strict=False))):
@@ -96,7 +95,7 @@ def consignments_per_day(period: Period) -> list[dict]:
     """Submitted consignments per day, CHED type and BCP."""
     rows = (
         Consignment.objects.filter(_in_period("submitted_at", period))
-        .annotate(day=_local_date("submitted_at", period))
+        .annotate(day=_local_date(Consignment, "submitted_at", period))
         .values("day", "ched_type__code", "bcp__code")
         .annotate(n=Count("id"))
         .order_by("day", "ched_type__code", "bcp__code")
