@@ -107,10 +107,8 @@ class MicrosecondsBetween(Func):
     """`end - start` (two datetime columns) in whole microseconds, exactly as `timedelta` counts them, computed
     by the database (Django's own duration arithmetic on SQLite calls Python once per row)."""
 
+    arity = 2  # start, end
     output_field = BigIntegerField()
-
-    def __init__(self, start, end):
-        super().__init__(start, end)
 
     def as_sqlite(self, compiler, connection, **extra_context):
         # Stored as `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC): whole seconds by strftime, microseconds by substr.
