@@ -36,6 +36,8 @@ from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import STATUS
 
+from .receipts import receipt_replay
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,7 +71,7 @@ class DeadlineTimer(TimerBoundary):
         ).update(status=STATUS.CANCELED, finished=now())
 
 
-def _task_view(node, origin_view, *, permission=None, start=False):
+def _task_view(node, origin_view, *, permission=None, start=False, idempotent=False):
     """viewflow's task view wrappers (`flow.utils.wrap_task_view` and `wrap_view`) with the same checks,
     minus two reads and a savepoint: the task is read with its process, and a POST runs in the flow lock's
     transaction only (viewflow nests a second `atomic` in it)."""
@@ -80,6 +82,8 @@ def _task_view(node, origin_view, *, permission=None, start=False):
             task = get_object_or_404(tasks, pk=task_pk, process_id=process_pk)
             if task.process.flow_class != node.flow_class:
                 raise Http404("No task matches the given query.")
+            if idempotent and request.method == "POST" and (replay := receipt_replay(request, task)) is not None:
+                return replay
             request.activation = node.activation_class(task)
             if permission is not None and not permission(request.user, task=task):
                 raise PermissionDenied
@@ -106,7 +110,7 @@ class HumanTask(flow.View):
 
     @property
     def view_path(self):
-        view = _task_view(self, self.view, permission=self.can_execute, start=True)
+        view = _task_view(self, self.view, permission=self.can_execute, start=True, idempotent=True)
         return path(f"<int:process_pk>/{self.name}/<int:task_pk>/execute/", view, name="execute")
 
     @property
