@@ -8,6 +8,7 @@ import uuid
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
 
@@ -31,7 +32,15 @@ def receipt_replay(request, task):
         return None  # someone else's form: refused as any post to a finished task
     messages.info(request, _("This form had already been recorded; it was not applied a second time."))
     request.activation = task.flow_task.activation_class(task)
-    return HttpResponseRedirect(request.resolver_match.viewset.get_success_url(request))
+    return HttpResponseRedirect(task_success_url(request))
+
+
+def task_success_url(request) -> str:
+    """Where a completed task form leads: on to the user's next task of the process with "Execute and
+    continue" (viewflow's rule), else back to the day at the post."""
+    if "_continue" in request.POST:
+        return request.resolver_match.viewset.get_success_url(request)
+    return reverse("today")
 
 
 def receipt_keep(request, task) -> None:

@@ -16,7 +16,7 @@ from inspection.services.lab import sample_waive
 from inspection.services.sampling import physical_check_record
 
 from . import forms
-from .receipts import receipt_keep
+from .receipts import receipt_keep, task_success_url
 
 
 class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, generic.FormView):
@@ -48,7 +48,7 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
             return self.form_invalid(form)
         receipt_keep(self.request, self.request.activation.task)
         self.request.activation.execute()
-        success_url = self.get_success_url()
+        success_url = task_success_url(self.request)
         messages.success(
             self.request,
             self.success_message
