@@ -8,7 +8,13 @@ from viewflow.workflow.status import STATUS
 from inspection.models import AuditEvent, Commodity, Consignment, DocumentaryCheck
 from inspection.roles import Role
 from inspection.services.consignments import consignment_create
-from tests.e2e.conftest import horizontal_overflow, login, serious_accessibility_violations
+from tests.e2e.conftest import (
+    horizontal_overflow,
+    keep_screenshot,
+    login,
+    serious_accessibility_violations,
+    small_touch_targets,
+)
 from tests.factories import UserFactory, arrival_in, importer_factory, part_one
 from workflows.flows import InspectionFlow
 
@@ -36,6 +42,13 @@ def _fill_documentary_check(page, consignment):
     page.check("input[name=result][value=satisfactory]")
 
 
+def _usable_on_a_tablet(page):
+    assert horizontal_overflow(page) == 0
+    assert small_touch_targets(page) == []
+    violations = serious_accessibility_violations(page)
+    assert violations == [], violations
+
+
 def _back_on_the_day_page(page):
     page.wait_for_url("**/workflow/today/**")
     page.wait_for_selector("#arrivals-today")  # Turbo has drawn it
@@ -56,12 +69,15 @@ def test_from_the_day_page_one_tap_claims_and_the_check_is_recorded(tablet, orie
     page.goto("/")
     assert "/workflow/today/" in page.url
     assert consignment.reference in page.inner_text("#arrivals-today + *")
-    assert horizontal_overflow(page) == 0
-    assert serious_accessibility_violations(page) == []
+    _usable_on_a_tablet(page)
+    keep_screenshot(page, "today")
 
     page.click(f"form[action='{_task(consignment).reverse('assign')}'] button")
     page.wait_for_url("**/execute/**")
+    page.wait_for_selector("input[name=result]")
+    _usable_on_a_tablet(page)
     _fill_documentary_check(page, consignment)
+    keep_screenshot(page, "documentary-check")
     page.click("button.mdc-button--raised")
     _back_on_the_day_page(page)
     _recorded_once(consignment)
@@ -83,6 +99,7 @@ def test_a_submit_during_a_network_cut_is_kept_and_sent_once_when_the_network_re
     context.set_offline(True)
     page.click("button.mdc-button--raised")
     page.wait_for_selector(".pif-draft-banner[data-kind=pending]")
+    keep_screenshot(page, "pending-submit")
     assert not DocumentaryCheck.objects.filter(consignment=consignment).exists()
     draft = page.evaluate("JSON.parse(localStorage.getItem('pif-draft:' + location.pathname))")
     assert draft["pending"] and ["reason", "Seals checked at the quay"] in draft["fields"]
