@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "workflows",
 ]
 
+# Widgets viewflow's Material renderer would draw wrongly, drawn server-side instead.
+VIEWFLOW = {
+    "WIDGET_RENDERERS": {"workflows.pickers.SearchableCheckboxes": "workflows.pickers.SearchableCheckboxesRenderer"}
+}
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -77,3 +77,18 @@ def test_a_refused_form_keeps_its_key_and_can_be_corrected(importer, inspector):
     corrected = client.post(task.reverse("execute"), {**_documentary_ok(consignment), "idempotency_key": key})
     assert corrected.status_code == 302
     assert DocumentaryCheck.objects.filter(consignment=consignment).count() == 1
+
+
+def test_the_refusal_reasons_are_drawn_as_checkboxes_with_a_search(importer, inspector, officer):
+    from tests.test_workflow_paths import _do
+
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    task = _open_task(consignment, InspectionFlow.decide)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(officer)
+    html = client.post(task.reverse("assign"), {"_continue": "1"}, follow=True).content.decode()
+    assert 'class="pif-picker__search"' in html
+    assert 'type="checkbox" name="reasons" value="AbsenceInvalidCertificate"' in html
+    assert "vf-field-checkbox-select" not in html

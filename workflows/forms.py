@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from inspection.models import Analysis, CheckResult, DecisionCode, FollowUp, Laboratory, Measure, RefusalReason, Sample
 
+from .pickers import SearchableCheckboxes
+
 RESULT = forms.ChoiceField(label=_("Result"), choices=CheckResult.choices, widget=forms.RadioSelect)
 REASON = forms.CharField(
     label=_("Reason (required when not satisfactory)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -87,9 +89,7 @@ class DecisionForm(TaskForm):
     measure_deadline = forms.DateField(
         label=_("Deadline for the measure"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    reasons = forms.MultipleChoiceField(
-        label=_("Reasons (refusal)"), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    reasons = forms.MultipleChoiceField(label=_("Reasons (refusal)"), required=False, widget=SearchableCheckboxes)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
