@@ -6,8 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inspection.health import healthz
 from workflows import incidents
-from workflows.today import today
 from workflows.labels import sample_label
+from workflows.today import today
 from workflows.urls import site
 
 urlpatterns = [

@@ -63,6 +63,7 @@ def _recorded_once(consignment):
 @pytest.mark.parametrize(("orientation", "language"), [("landscape", "en"), ("portrait", "fr")])
 def test_from_the_day_page_one_tap_claims_and_the_check_is_recorded(tablet, orientation, language):
     consignment = _arriving_today()
+    second = _arriving_today(hour=15)
     UserFactory(username="ines", roles=[Role.INSPECTOR])
     page = tablet(orientation, language)
     login(page, "ines")
@@ -82,6 +83,13 @@ def test_from_the_day_page_one_tap_claims_and_the_check_is_recorded(tablet, orie
     _back_on_the_day_page(page)
     _recorded_once(consignment)
     assert _task(consignment).status == STATUS.DONE
+
+    # the next one, from the day page as Turbo drew it: the portal's style sheet must not follow
+    page.click(f"form[action='{_task(second).reverse('assign')}'] button")
+    page.wait_for_selector("input[name=result]")
+    portal_rule = "getComputedStyle(document.querySelector('.vf-form input[type=checkbox]')).minWidth"
+    assert page.evaluate(portal_rule) != "24px"  # pif.css gives the portal's checkboxes 24 px
+    _usable_on_a_tablet(page)
 
 
 def test_a_submit_during_a_network_cut_is_kept_and_sent_once_when_the_network_returns(tablet):
