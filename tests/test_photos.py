@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from PIL import Image
 
 from inspection.errors import UploadRefused
@@ -12,7 +13,10 @@ from inspection.models import AuditEvent, CheckPhoto, Consignment, DocumentaryCh
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.consignments import consignment_create
 from inspection.services.sampling import physical_check_record
+from tests.conftest import api_client_for
 from tests.factories import PNG_BYTES, part_one, pdf_bytes, photo_bytes
+from tests.test_workflow_paths import _do, _documentary_ok, _open_task, _rates, _submit
+from workflows.flows import InspectionFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +183,112 @@ def test_files_are_removed_when_the_audit_event_fails(inspector, consignment, se
         _documentary(inspector, consignment, [_upload(photo_bytes()), _upload(photo_bytes("PNG"))])
     assert _stored_photos(settings) == files_before
     assert not CheckPhoto.objects.exists() and not DocumentaryCheck.objects.exists()
+
+
+# Over HTTP: the task forms post the photos as multipart; the photos are shown to staff only.
+
+PHOTO_INPUT = (
+    '<input type="file" name="photos" id="id_photos" multiple="multiple" accept="image/*" capture="environment"'
+)
+
+
+def _client(user):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _claimed(user, consignment, node):
+    task = _open_task(consignment, node)
+    client = _client(user)
+    assert client.post(task.reverse("assign")).status_code == 302
+    return client, task
+
+
+def test_check_forms_render_the_camera_input_in_a_multipart_form(importer, inspector):
+
+    _rates("08045000", 100, 100)
+    consignment = _submit(importer)
+    client, task = _claimed(inspector, consignment, InspectionFlow.documentary_check)
+    html = client.get(task.reverse("execute")).content.decode()
+    assert PHOTO_INPUT in html and 'enctype="multipart/form-data"' in html
+    assert client.post(task.reverse("execute"), _documentary_ok(consignment)).status_code == 302
+
+    identity = {"seals_as_declared": "on", "goods_as_declared": "on", "result": "satisfactory"}
+    for node, data in ((InspectionFlow.identity_check, identity), (InspectionFlow.physical_check, None)):
+        client, task = _claimed(inspector, consignment, node)
+        html = client.get(task.reverse("execute")).content.decode()
+        assert PHOTO_INPUT in html and 'enctype="multipart/form-data"' in html, node.name
+        if data:
+            assert client.post(task.reverse("execute"), data).status_code == 302
+
+
+def test_photos_posted_with_the_physical_check_move_the_consignment_on_and_show_to_staff_only(
+    importer, other_importer, inspector, supervisor, lab
+):
+
+    _rates("08045000", 0, 100)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    photos = [_upload(photo_bytes(gps=True, orientation=6), "IMG_1.jpg"), _upload(photo_bytes("PNG"), "IMG_2.png")]
+    _do(
+        inspector,
+        consignment,
+        InspectionFlow.physical_check,
+        {"result": "satisfactory", "samples-TOTAL_FORMS": "0", "samples-INITIAL_FORMS": "0", "photos": photos},
+    )
+
+    assert consignment.status == "awaiting_decision"
+    first, second = CheckPhoto.objects.filter(consignment=consignment, step="physical")
+    event = AuditEvent.objects.get(consignment=consignment, action="physical_check.recorded")
+    assert [p["sha256"] for p in event.data["photos"]] == [first.sha256, second.sha256]
+
+    trail = _client(supervisor).get(f"/supervision/consignments/{consignment.reference}/trail/").content.decode()
+    assert f'<img src="/workflow/photos/{first.pk}/" width="20" height="40"' in trail
+    assert 'alt="Physical check: photo 2"' in trail
+
+    served = _client(supervisor).get(f"/workflow/photos/{first.pk}/")
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    assert served["Content-Disposition"].startswith("inline") and served["Cache-Control"] == "private, no-store"
+    assert b"".join(served.streaming_content) == first.file.open("rb").read()
+    assert _client(inspector).get(f"/workflow/photos/{second.pk}/").status_code == 200
+    for outsider in (importer, other_importer, lab, None):
+        assert _client(outsider).get(f"/workflow/photos/{first.pk}/").status_code == 404, outsider
+    assert _client(supervisor).get("/workflow/photos/999999/").status_code == 404
+
+    # nowhere in what the importer sees
+    detail = _client(importer).get(f"/consignments/{consignment.reference}/").content.decode()
+    api = api_client_for(importer).get(f"/api/v1/consignments/{consignment.reference}/").content.decode()
+    for page in (detail, api):
+        assert "/workflow/photos/" not in page and first.sha256 not in page
+
+
+def test_a_refused_photo_over_http_shows_the_message_on_the_field_and_records_nothing(importer, inspector, settings):
+
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    client, task = _claimed(inspector, consignment, InspectionFlow.documentary_check)
+    files_before = _stored_photos(settings)
+    data = {**_documentary_ok(consignment), "photos": [_upload(photo_bytes()), _upload(b"%PDF-1.7 nope", "x.jpg")]}
+    response = client.post(task.reverse("execute"), data)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="pif-photos__error" role="alert">x.jpg is not a JPEG, PNG or WebP photo' in html
+    assert not DocumentaryCheck.objects.exists() and not CheckPhoto.objects.exists()
+    assert _stored_photos(settings) == files_before
+
+
+def test_the_task_summary_shows_the_photos_of_checks_already_recorded(importer, inspector):
+
+    _rates("08045000", 100, 100)
+    consignment = _submit(importer)
+    data = {**_documentary_ok(consignment), "photos": [_upload(photo_bytes(size=(400, 300)))]}
+    _do(inspector, consignment, InspectionFlow.documentary_check, data)
+    photo = CheckPhoto.objects.get(consignment=consignment)
+
+    client, task = _claimed(inspector, consignment, InspectionFlow.identity_check)
+    html = client.get(task.reverse("execute")).content.decode()
+    assert f'<a href="/workflow/photos/{photo.pk}/" target="_blank" rel="noopener">' in html
+    assert 'width="160" height="120"' in html and 'alt="Documentary check: photo 1"' in html

@@ -153,6 +153,21 @@ class CheckPhoto(models.Model):
     def __str__(self):
         return f"{self.consignment}: {self.get_step_display()} {self.sha256[:12]}"
 
+    # The photo shown as a thumbnail is the file itself, scaled by the browser into this box (pixels).
+    THUMBNAIL_BOX = 160
+
+    @property
+    def thumbnail_width(self) -> int:
+        return max(1, round(self.width * self._thumbnail_scale))
+
+    @property
+    def thumbnail_height(self) -> int:
+        return max(1, round(self.height * self._thumbnail_scale))
+
+    @property
+    def _thumbnail_scale(self) -> float:
+        return min(1.0, self.THUMBNAIL_BOX / max(self.width, self.height, 1))
+
 
 class Sample(models.Model):
     """A sample taken during the physical check. `detained`: the consignment waits for the result;
