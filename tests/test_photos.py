@@ -292,3 +292,24 @@ def test_the_task_summary_shows_the_photos_of_checks_already_recorded(importer, 
     html = client.get(task.reverse("execute")).content.decode()
     assert f'<a href="/workflow/photos/{photo.pk}/" target="_blank" rel="noopener">' in html
     assert 'width="160" height="120"' in html and 'alt="Documentary check: photo 1"' in html
+
+
+def test_the_refusal_speaks_french(inspector, consignment):
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(UploadRefused) as refused:
+        _documentary(inspector, consignment, [_upload(pdf_bytes(), "scan.pdf")])
+    assert refused.value.errors["photos"] == [
+        "scan.pdf n’est pas une photo JPEG, PNG ou WebP (vérifié sur le contenu)."
+    ]
+
+
+def test_the_photo_input_speaks_french(db):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from workflows.forms import PhysicalCheckForm
+
+    with translation.override("fr"):
+        html = Template("{% load viewflow %}{% render form %}").render(Context({"form": PhysicalCheckForm()}))
+    assert "Jusqu’à 10 photos (JPEG, PNG ou WebP). Leur localisation" in html
