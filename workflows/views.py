@@ -71,6 +71,7 @@ class DocumentaryCheckView(TaskFormView):
             verdicts=form.verdicts(),
             result=form.cleaned_data["result"],
             reason=form.cleaned_data["reason"],
+            photos=form.cleaned_data["photos"],
         )
 
 
