@@ -24,6 +24,20 @@ def consignment_with_part_one(qs: QuerySet[Consignment]) -> QuerySet[Consignment
     )
 
 
+def consignment_summary(pk: int) -> Consignment:
+    """A consignment with everything the staff's summary beside a task form shows, in a fixed number of
+    queries: Part I, the check plan, the samples with their results, the photos of the checks."""
+    from inspection.models import Sample
+
+    return (
+        consignment_with_part_one(Consignment.objects.select_related("bcp", "check_plan"))
+        .prefetch_related(
+            Prefetch("samples", queryset=Sample.objects.select_related("analysis", "result")), "check_photos"
+        )
+        .get(pk=pk)
+    )
+
+
 def consignment_part_one(consignment: Consignment) -> dict:
     """Part I in the public contract's shape (DESIGN.md), from what is stored."""
     return {

@@ -8,6 +8,7 @@ from viewflow.workflow.flow.views import mixins
 
 from inspection.errors import DomainError, PartOneInvalid
 from inspection.models import Sample
+from inspection.selectors import consignment_summary
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.escalations import escalation_acknowledge
@@ -30,6 +31,7 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["consignment"] = self.consignment
+        context["summary"] = consignment_summary(self.consignment.pk)
         return context
 
     def record(self, form):
