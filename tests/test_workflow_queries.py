@@ -24,13 +24,13 @@ from workflows.steps import task_complete_as
 pytestmark = pytest.mark.django_db
 # Each audit event costs two queries (the chain's head, then the insert); the certificate job reads what the
 # certificate prints (about twenty reads) and renders and signs the PDF.
-CAPS = {"assign": 9, "documentary_check": 27, "identity_check": 21, "physical_check": 26, "decide": 26}
+CAPS = {"assign": 8, "documentary_check": 24, "identity_check": 18, "physical_check": 23, "decide": 23}
 CAPS_FROM_CODE = {
-    "documentary_check": 21,
-    "identity_check": 16,
-    "physical_check": 21,
-    "decide": 18,
-    "issue_certificate": 52,
+    "documentary_check": 18,
+    "identity_check": 13,
+    "physical_check": 18,
+    "decide": 15,
+    "issue_certificate": 50,
 }
 
 

@@ -9,14 +9,16 @@
 Each saving is one SQL statement per node passed (bench/README.md counts them)."""
 
 import logging
+import random
+import time
 import uuid
+from contextlib import contextmanager
 from functools import update_wrapper
 
 from celery import shared_task
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.timezone import now
 from viewflow import this
@@ -24,10 +26,11 @@ from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.context import context
-from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.exceptions import FlowLockFailed, FlowRuntimeError
 from viewflow.workflow.fields import import_flow_by_ref
 from viewflow.workflow.flow import mixins, views
 from viewflow.workflow.flow.nodes import Split, TimerBoundary
+from viewflow.workflow.lock import SelectForUpdateLock, lock_scope
 from viewflow.workflow.nodes.if_gate import IfActivation
 from viewflow.workflow.nodes.job import AbstractJob, AbstractJobActivation
 from viewflow.workflow.nodes.split import SplitActivation
@@ -36,7 +39,55 @@ from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import STATUS
 
+from inspection.atomic import one_transaction
+
 logger = logging.getLogger(__name__)
+
+
+class _TaskReadingLock:
+    """The flow's lock, taken while reading one task with its process: with viewflow's
+    `select_for_update_lock` (same attempts, wait and error), the task is read joined to its process
+    `FOR UPDATE OF` the process, one statement instead of the lock's own and then the read."""
+
+    def __init__(self, task_pk):
+        self.task_pk = task_pk
+        self.task = None
+
+    def _read(self, flow_class, process_pk, select_for_update=None):
+        tasks = flow_class.task_class._default_manager.select_related("process")
+        if select_for_update is not None:
+            tasks = tasks.select_for_update(nowait=select_for_update.nowait, of=("process",))
+        return tasks.get(pk=self.task_pk, process_id=process_pk)
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        impl = flow_class.lock_impl
+        if not isinstance(impl, SelectForUpdateLock):
+            with impl(flow_class, process_pk):
+                self.task = self._read(flow_class, process_pk)
+                yield
+            return
+        for attempt in range(impl.attempts):  # as viewflow's SelectForUpdateLock.__call__
+            with transaction.atomic():
+                try:
+                    self.task = self._read(flow_class, process_pk, select_for_update=impl)
+                except DatabaseError:
+                    if attempt == impl.attempts - 1:
+                        raise FlowLockFailed(f"Lock failed for {flow_class}") from None
+                    time.sleep(((attempt + 1) * random.random() + 2**attempt) / 2.5)  # noqa: S311
+                else:
+                    yield
+                    return
+
+
+@contextmanager
+def task_locked(flow_class, process_pk, task_pk):
+    """Hold the flow lock of the process (as `flow_class.lock(process_pk)`) and give its task `task_pk`, read
+    with its process under the lock. Raises the task class's `DoesNotExist` when the process has no such
+    task."""
+    locking = _TaskReadingLock(task_pk)
+    with lock_scope(locking, flow_class, process_pk):
+        yield locking.task
 
 
 class HumanTaskActivation(ViewActivation):
@@ -69,15 +120,24 @@ class DeadlineTimer(TimerBoundary):
         ).update(status=STATUS.CANCELED, finished=now())
 
 
+class StepRefused(Exception):  # noqa: N818 (not an error: the form is shown again)
+    """Raised by a task view whose service refused the input: it rolls back the step's transaction (nothing
+    of the step is written), and `respond()` (the form with its errors) is called once the lock is
+    released."""
+
+    def __init__(self, respond):
+        super().__init__()
+        self.respond = respond
+
+
 def _task_view(node, origin_view, *, permission=None, start=False):
     """viewflow's task view wrappers (`flow.utils.wrap_task_view` and `wrap_view`) with the same checks,
-    minus two reads and a savepoint: the task is read with its process, and a POST runs in the flow lock's
-    transaction only (viewflow nests a second `atomic` in it)."""
+    minus three reads and two savepoints: a POST reads the task with its process as it takes the flow lock
+    (`task_locked`), and runs in the lock's transaction only (viewflow nests a second `atomic` in it), where
+    services take no savepoint of their own (`inspection.atomic.one_transaction`)."""
 
     def view(request, *args, process_pk, task_pk, **kwargs):
-        def call_with_activation():
-            tasks = node.flow_class.task_class._default_manager.select_related("process")
-            task = get_object_or_404(tasks, pk=task_pk, process_id=process_pk)
+        def call_with_activation(task):
             if task.process.flow_class != node.flow_class:
                 raise Http404("No task matches the given query.")
             request.activation = node.activation_class(task)
@@ -87,13 +147,19 @@ def _task_view(node, origin_view, *, permission=None, start=False):
                 request.activation.start(request)
             return origin_view(request, *args, process_pk=process_pk, task_pk=task_pk, **kwargs)
 
+        task_class = node.flow_class.task_class
         try:
             if request.method == "POST":
-                with node.flow_class.lock(process_pk):
-                    return call_with_activation()
-            return call_with_activation()
+                with task_locked(node.flow_class, process_pk, task_pk) as task, one_transaction():
+                    return call_with_activation(task)
+            tasks = task_class._default_manager.select_related("process")
+            return call_with_activation(tasks.get(pk=task_pk, process_id=process_pk))
+        except task_class.DoesNotExist as exc:
+            raise Http404("No task matches the given query.") from exc
         except TransitionNotAllowed as exc:
             raise PermissionDenied(",".join(exc.args)) from exc
+        except StepRefused as refused:
+            return refused.respond()
 
     update_wrapper(view, origin_view)
     return view
@@ -307,9 +373,7 @@ def flow_job_run(self, ref: str):
     """
     flow_ref, process_pk, task_pk = ref.rsplit("/", 2)
     flow_class = import_flow_by_ref(flow_ref)
-    tasks = flow_class.task_class._default_manager.select_related("process")
-    with flow_class.lock(process_pk):
-        task = tasks.get(pk=task_pk)
+    with task_locked(flow_class, process_pk, task_pk) as task:
         activation = task.flow_task.activation_class(task)
         if not activation.start.can_proceed():
             return "already done"
@@ -319,14 +383,12 @@ def flow_job_run(self, ref: str):
     except Exception as exc:
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
-        with flow_class.lock(process_pk):
-            task = tasks.get(pk=task_pk)
+        with task_locked(flow_class, process_pk, task_pk) as task:
             activation = task.flow_task.activation_class(task)
             if activation.error.can_proceed():
                 activation.error(exc)
         raise
-    with flow_class.lock(process_pk):
-        task = tasks.get(pk=task_pk)
+    with task_locked(flow_class, process_pk, task_pk) as task:
         activation = task.flow_task.activation_class(task)
         if not activation.execute.can_proceed():
             return "already done"

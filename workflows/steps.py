@@ -7,8 +7,11 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from inspection.atomic import one_transaction
 from inspection.errors import NotPermitted
 from inspection.models import Consignment
+
+from .nodes import task_locked
 
 
 def open_task(consignment: Consignment, node) -> Task | None:
@@ -28,9 +31,10 @@ def task_cancel(task: Task) -> None:
 def task_complete_as(*, user, task: Task, record) -> None:
     """Claim `task` for `user` (only if its permission allows, as in the UI) and complete it with
     `record()`, a call to the step's service: all in one transaction under the flow lock, so a step that
-    fails leaves the task unclaimed."""
-    with task.flow_task.flow_class.lock(task.process_id):
-        task = Task.objects.select_related("process").get(pk=task.pk)  # re-read under the lock
+    fails leaves the task unclaimed and nothing of the step written (the service takes no savepoint of its
+    own: `inspection.atomic`)."""
+    flow_class = task.flow_task.flow_class
+    with task_locked(flow_class, task.process_id, task.pk) as task, one_transaction():  # re-read under the lock
         activation = task.flow_task.activation_class(task)
         if task.owner_id is None:
             if not task.flow_task.can_assign(user, task):

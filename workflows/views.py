@@ -16,6 +16,7 @@ from inspection.services.lab import sample_waive
 from inspection.services.sampling import physical_check_record
 
 from . import forms
+from .nodes import StepRefused
 
 
 class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, generic.FormView):
@@ -41,10 +42,10 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
             for field, errors in exc.errors.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
-            return self.form_invalid(form)
+            raise StepRefused(lambda: self.form_invalid(form)) from exc
         except DomainError as exc:
             form.add_error(None, exc.message)
-            return self.form_invalid(form)
+            raise StepRefused(lambda: self.form_invalid(form)) from exc
         self.request.activation.execute()
         messages.success(
             self.request,

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
 from inspection.models import (
@@ -76,7 +77,7 @@ def _require_reason(result: str, reason: str) -> None:
         raise PartOneInvalid({"reason": [_("Give the reason for a result that is not satisfactory.")]})
 
 
-@transaction.atomic
+@atomic_service
 def documentary_check_record(
     *, actor, consignment: Consignment, verdicts: dict[int, tuple[bool, bool]], result: str, reason: str = ""
 ) -> DocumentaryCheck:
@@ -111,7 +112,7 @@ def documentary_check_record(
     return check
 
 
-@transaction.atomic
+@atomic_service
 def identity_check_record(
     *, actor, consignment: Consignment, seals_as_declared: bool, goods_as_declared: bool, result: str, reason: str = ""
 ) -> IdentityCheck:
