@@ -24,12 +24,12 @@ from workflows.steps import task_complete_as
 pytestmark = pytest.mark.django_db
 # Each audit event costs one statement (the INSERT reads the chain's head); the certificate job reads what the
 # certificate prints (about twenty reads) and renders and signs the PDF.
-CAPS = {"assign": 8, "documentary_check": 23, "identity_check": 17, "physical_check": 22, "decide": 22}
+CAPS = {"assign": 8, "documentary_check": 21, "identity_check": 15, "physical_check": 19, "decide": 20}
 CAPS_FROM_CODE = {
-    "documentary_check": 17,
-    "identity_check": 12,
-    "physical_check": 17,
-    "decide": 14,
+    "documentary_check": 15,
+    "identity_check": 10,
+    "physical_check": 14,
+    "decide": 12,
     "issue_certificate": 49,
 }
 

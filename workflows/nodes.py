@@ -13,6 +13,7 @@ import random
 import time
 import uuid
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import update_wrapper
 
 from celery import shared_task
@@ -38,6 +39,7 @@ from viewflow.workflow.nodes.switch import SwitchActivation
 from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import STATUS
+from viewflow.workflow.token import Token
 
 from inspection.atomic import one_transaction
 
@@ -90,7 +92,96 @@ def task_locked(flow_class, process_pk, task_pk):
         yield locking.task
 
 
-class HumanTaskActivation(ViewActivation):
+class _TaskWrites:
+    """The task rows and `previous` links that one routing creates (a task done, its gateways, the next
+    task), written at its end in two statements, bulk INSERTs that return the ids on PostgreSQL and SQLite
+    (3.35 or later), instead of two statements per task. A node whose create needs the row of the task
+    before it (a viewflow node, a task with a deadline timer or an `onCreate`) has the pending rows written
+    first (`write_pending`)."""
+
+    def __init__(self):
+        self.tasks, self.links = [], []
+
+    def flush(self):
+        tasks, links = self.tasks, self.links
+        self.tasks, self.links = [], []
+        if tasks:
+            for task in tasks:
+                task.flow_task_type = task.flow_task_type or task.flow_task.task_type  # as Task.save does
+            type(tasks[0])._default_manager.bulk_create(tasks)
+        if links:
+            through = type(links[0][0]).previous.through
+            through._default_manager.bulk_create(
+                through(from_task_id=task.pk, to_task_id=previous.pk) for task, previous in links
+            )
+
+
+_PENDING: ContextVar[_TaskWrites | None] = ContextVar("pending_task_writes", default=None)
+
+
+@contextmanager
+def task_writes_batched():
+    """Within it, the nodes that can (`writes_batched`) leave their rows and links to one write at the end."""
+    if _PENDING.get() is not None:  # the outermost batch writes
+        yield
+        return
+    writes = _TaskWrites()
+    token = _PENDING.set(writes)
+    try:
+        yield
+        writes.flush()
+    finally:
+        _PENDING.reset(token)
+
+
+def write_pending(before_node=None):
+    """Write the pending rows now, unless `before_node` (about to be created) can wait for them."""
+    writes = _PENDING.get()
+    if writes is not None and not getattr(before_node, "writes_batched", False):
+        writes.flush()
+
+
+class UnsavedTaskMixin:
+    """An activation whose task row is not written yet is equal only to itself (a model instance without a
+    primary key cannot be hashed)."""
+
+    def __eq__(self, other):
+        if self.task.pk is None:
+            return self is other
+        return super().__eq__(other)
+
+    def __hash__(self):
+        return id(self) if self.task.pk is None else super().__hash__()
+
+
+class HumanTaskActivation(UnsavedTaskMixin, ViewActivation):
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        """viewflow's, with the row and its link left to the routing's one write (`task_writes_batched`)."""
+        writes = _PENDING.get()
+        if writes is None or not flow_task.writes_batched:
+            write_pending()
+            return super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        owner_permission = flow_task.calc_owner_permission(activation)
+        if owner_permission:
+            task.owner_permission = owner_permission
+            task.owner_permission_obj = flow_task.calc_owner_permission_obj(activation)
+        owner = flow_task.calc_owner(activation)
+        if owner:
+            task.owner, task.status = owner, STATUS.ASSIGNED
+        writes.tasks.append(task)
+        writes.links.append((task, prev_activation.task))
+        return activation
+
+    @Activation.status.super()
+    def activate_next(self):
+        with task_writes_batched():
+            super().activate_next.original()
+
     @Activation.status.transition(
         source=STATUS.NEW,
         target=STATUS.STARTED,
@@ -180,6 +271,11 @@ class HumanTask(flow.View):
         view = _task_view(self, self.assign_view, permission=self.can_assign)
         return path(f"<int:process_pk>/{self.name}/<int:task_pk>/assign/", view, name="assign")
 
+    @property
+    def writes_batched(self):
+        """A deadline timer and an `onCreate` need the task's row at once."""
+        return not self._boundary_events and self._on_create is None
+
     def can_execute(self, user, task):
         """Only the owner (compared by id: viewflow loads the owner's row to compare)."""
         return task.owner_id is not None and user is not None and task.owner_id == user.pk
@@ -192,12 +288,14 @@ class HumanTask(flow.View):
         return self
 
 
-class WrittenOnceMixin:
+class WrittenOnceMixin(UnsavedTaskMixin):
     """For a node that finishes (or is scheduled) as soon as it is reached: its task row is inserted once,
-    in its final state, instead of inserted NEW and then updated. Until then `previous_task` is the task
+    in its final state, instead of inserted NEW and then updated; within a routing that batches
+    (`task_writes_batched`), together with the other rows it creates. Until then `previous_task` is the task
     that reached it (`task.previous` needs the row)."""
 
     previous_task = None
+    row_needed_at_once = False  # a split's tokens carry its id
 
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
@@ -208,20 +306,27 @@ class WrittenOnceMixin:
         activation.previous_task = prev_activation.task
         return activation
 
-    def __eq__(self, other):
-        if self.task.pk is None:  # not written yet: equal only to itself
-            return self is other
-        return super().__eq__(other)
-
-    def __hash__(self):
-        return id(self) if self.task.pk is None else super().__hash__()
-
     def write_task(self):
-        if self.task.pk is None:
+        writes = _PENDING.get()
+        if self.task.pk is not None:  # revived, or written first to record an error
+            self.task.save()
+        elif writes is None:
             self.task.save()
             self.task.previous.add(self.previous_task)
-        else:  # revived, or written first to record an error
+        elif self.row_needed_at_once:
             self.task.save()
+            writes.links.append((self.task, self.previous_task))
+        else:
+            writes.tasks.append(self.task)
+            writes.links.append((self.task, self.previous_task))
+
+    def write_task_now(self):
+        """Outside the batch: the row is needed at once (to record an error on it)."""
+        write_pending()
+        unwritten = self.task.pk is None
+        self.task.save()
+        if unwritten:
+            self.task.previous.add(self.previous_task)
 
     def complete_written_once(self):
         self.task.finished = now()
@@ -243,7 +348,7 @@ class GatewayWrittenOnceMixin(WrittenOnceMixin):
             with transaction.atomic():
                 self.decide()
         except Exception:
-            self.write_task()
+            self.write_task_now()
             with self.exception_guard():  # marks the task ERROR and keeps the traceback
                 raise
 
@@ -256,6 +361,11 @@ class SwitchWrittenOnceActivation(GatewayWrittenOnceMixin, SwitchActivation):
     @Activation.status.super()
     def complete(self):
         self.complete_written_once()
+
+    @Activation.status.super()
+    def create_next(self):
+        write_pending(before_node=self.next_task)
+        yield from super().create_next.original()
 
     def decide(self):
         for node, cond in self.flow_task._branches:
@@ -274,6 +384,12 @@ class IfWrittenOnceActivation(GatewayWrittenOnceMixin, IfActivation):
     def complete(self):
         self.complete_written_once()
 
+    @Activation.status.super()
+    def create_next(self):
+        flow_task = self.flow_task
+        write_pending(before_node=flow_task._on_true if self._condition_result else flow_task._on_false)
+        yield from super().create_next.original()
+
     def decide(self):
         self._condition_result = self.flow_task._condition(self)
 
@@ -282,18 +398,32 @@ class Switch(flow.Switch):
     """viewflow's `Switch`, written once (`GatewayWrittenOnceMixin`)."""
 
     activation_class = SwitchWrittenOnceActivation
+    writes_batched = True
 
 
 class If(flow.If):
     """viewflow's `If`, written once (`GatewayWrittenOnceMixin`)."""
 
     activation_class = IfWrittenOnceActivation
+    writes_batched = True
 
 
 class ForEachActivation(WrittenOnceMixin, SplitActivation):
+    row_needed_at_once = True
+
     @Activation.status.super()
     def complete(self):
         self.complete_written_once()
+
+    @Activation.status.super()
+    def create_next(self):
+        """viewflow's `SplitActivation.create_next`, with the pending rows written only before a node that
+        needs them."""
+        token_source = Token.split_token_source(self.task.token, self.task.pk)
+        joins_last = sorted(self.next_tasks, key=lambda item: isinstance(item[0], flow.Join))  # as viewflow
+        for node, data in joins_last:
+            write_pending(before_node=node)
+            yield node._create(prev_activation=self, token=next(token_source), data=data)
 
     @Activation.status.super()
     def activate(self):
@@ -313,6 +443,7 @@ class ForEach(Split):
     `.Always(node)` one task, as in a plain split."""
 
     activation_class = ForEachActivation
+    writes_batched = True
 
     def Each(self, node, data_source):
         self._activate_next.append((node, None, data_source))
@@ -328,9 +459,14 @@ class CeleryJobActivation(WrittenOnceMixin, AbstractJobActivation):
 
     @Activation.status.transition(source=STATUS.NEW, target=STATUS.SCHEDULED)
     def activate(self):
-        self.write_task()  # inserted SCHEDULED
-        ref, task_id = self.ref(), self.task.external_task_id
-        transaction.on_commit(lambda: _enqueue(ref, task_id))
+        self.write_task()  # inserted SCHEDULED, maybe with the other rows of the routing
+        task_id = self.task.external_task_id
+        transaction.on_commit(lambda: _enqueue(self.ref(), task_id))  # the row has its id by then
+
+    @Activation.status.super()
+    def activate_next(self):
+        with task_writes_batched():
+            super().activate_next.original()
 
     @Activation.status.transition(source=[STATUS.NEW, STATUS.SCHEDULED], target=STATUS.CANCELED)
     def cancel(self):
@@ -342,6 +478,7 @@ class CeleryJob(mixins.NodeDetailMixin, mixins.NodeCancelMixin, AbstractJob):
     deliver twice: the task is claimed under the flow lock, and a finished one is skipped."""
 
     activation_class = CeleryJobActivation
+    writes_batched = True
     index_view_class = views.IndexTaskView
     detail_view_class = views.DetailTaskView
 
