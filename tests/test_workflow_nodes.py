@@ -110,6 +110,15 @@ def test_a_step_refused_after_its_service_wrote_leaves_nothing_written(importer,
     assert Consignment.objects.get(pk=consignment.pk).status == "submitted"
 
 
+def test_a_step_driven_from_code_refuses_another_consignment_than_its_own(importer, inspector):
+    first, second = _submit(importer), _submit(importer)
+    task = _open_task(first, InspectionFlow.documentary_check)
+    with pytest.raises(ValueError, match="is not the consignment"):
+        task_complete_as(user=inspector, task=task, record=lambda: None, consignment=second)
+    task.refresh_from_db()
+    assert task.status == STATUS.NEW and task.owner is None
+
+
 def test_a_task_is_reached_only_under_its_own_process(importer, inspector):
     first, second = _submit(importer), _submit(importer)
     task = _open_task(first, InspectionFlow.documentary_check)
