@@ -32,12 +32,13 @@ from viewflow.workflow.fields import import_flow_by_ref
 from viewflow.workflow.flow import mixins, views
 from viewflow.workflow.flow.nodes import Split, TimerBoundary
 from viewflow.workflow.lock import SelectForUpdateLock, lock_scope
+from viewflow.workflow.nodes.end import EndActivation
 from viewflow.workflow.nodes.if_gate import IfActivation
 from viewflow.workflow.nodes.job import AbstractJob, AbstractJobActivation
 from viewflow.workflow.nodes.split import SplitActivation
 from viewflow.workflow.nodes.switch import SwitchActivation
 from viewflow.workflow.nodes.view import ViewActivation
-from viewflow.workflow.signals import task_finished, task_started
+from viewflow.workflow.signals import flow_finished, task_finished, task_started
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
@@ -405,6 +406,50 @@ class If(flow.If):
     """viewflow's `If`, written once (`GatewayWrittenOnceMixin`)."""
 
     activation_class = IfWrittenOnceActivation
+    writes_batched = True
+
+
+class EndWrittenOnceActivation(WrittenOnceMixin, EndActivation):
+    @Activation.status.super()
+    def activate(self):
+        """viewflow's `EndActivation.activate`: the process is done when no other task is open (counting the
+        rows still pending in the routing's batch). Its savepoint only where a failure is recorded on the task
+        (a job or a timer routing on), as for the gateways."""
+        if context.propagate_exception:
+            self.finish_process()
+            return
+        try:
+            with transaction.atomic():
+                self.finish_process()
+        except Exception:
+            self.write_task_now()
+            with self.exception_guard():
+                raise
+
+    def finish_process(self):
+        self.task.started = now()
+        task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        writes = _PENDING.get()
+        still_open = sum(1 for task in writes.tasks if task.finished is None) if writes is not None else 0
+        tasks = self.flow_class.task_class._default_manager.filter(process=self.process, finished__isnull=True)
+        if self.task.pk is not None:
+            tasks = tasks.exclude(pk=self.task.pk)
+        if still_open == 0 and not tasks.exists():
+            self.process.status = STATUS.DONE
+            self.process.finished = now()
+            self.process.save()
+            flow_finished.send(sender=self.flow_class, process=self.process, task=self.task)
+
+    @Activation.status.super()
+    def complete(self):
+        self.complete_written_once()
+
+
+class End(flow.End):
+    """viewflow's `End`, written once (`WrittenOnceMixin`): its row is inserted done, with the other rows of
+    the routing."""
+
+    activation_class = EndWrittenOnceActivation
     writes_batched = True
 
 
