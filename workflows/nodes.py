@@ -4,9 +4,12 @@
   whose deadline timer is cancelled in one UPDATE;
 - `Switch` and `If`: viewflow's exclusive gateways, whose task row is written once, already done;
 - `ForEach`: a parallel split that creates one task per item of a data source (one lab wait per sample);
-- `CeleryJob`: a job node run by a Celery worker after commit (viewflow's own is in the PRO edition).
+- `CeleryJob`: a job node run by a Celery worker after commit (viewflow's own is in the PRO edition);
+- `End`: viewflow's `End`, whose task row is written once, already done.
 
-Each saving is one SQL statement per node passed (bench/README.md counts them)."""
+A human task's or the job's routing writes the rows it creates, and their `previous` links, in two
+statements at its end (`task_writes_batched`), and a step reads its task as it takes the flow lock
+(`task_locked`). Each saving is counted in bench/README.md and docs/decisions/0006 and 0007."""
 
 import logging
 import random
