@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "workflows",
 ]
 
+# Widgets viewflow's Material renderer would draw wrongly, drawn server-side instead.
+VIEWFLOW = {
+    "WIDGET_RENDERERS": {"workflows.pickers.SearchableCheckboxes": "workflows.pickers.SearchableCheckboxesRenderer"}
+}
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -62,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # viewflow's pages submit forms with Turbo, which renders a refused form only when it comes back as 422
+    "viewflow.middleware.HotwireTurboMiddleware",
 ]
 
 # Django's ModelBackend, with a user's permissions and roles read in one query (inspection/roles.py).

@@ -47,6 +47,8 @@ from viewflow.workflow.token import Token
 
 from inspection.atomic import one_transaction
 
+from .receipts import receipt_replay
+
 logger = logging.getLogger(__name__)
 
 
@@ -225,7 +227,7 @@ class StepRefused(Exception):  # noqa: N818 (not an error: the form is shown aga
         self.respond = respond
 
 
-def _task_view(node, origin_view, *, permission=None, start=False):
+def _task_view(node, origin_view, *, permission=None, start=False, idempotent=False):
     """viewflow's task view wrappers (`flow.utils.wrap_task_view` and `wrap_view`) with the same checks,
     minus three reads and two savepoints: a POST reads the task with its process as it takes the flow lock
     (`task_locked`), and runs in the lock's transaction only (viewflow nests a second `atomic` in it), where
@@ -235,6 +237,8 @@ def _task_view(node, origin_view, *, permission=None, start=False):
         def call_with_activation(task):
             if task.process.flow_class != node.flow_class:
                 raise Http404("No task matches the given query.")
+            if idempotent and request.method == "POST" and (replay := receipt_replay(request, task)) is not None:
+                return replay
             request.activation = node.activation_class(task)
             if permission is not None and not permission(request.user, task=task):
                 raise PermissionDenied
@@ -267,7 +271,7 @@ class HumanTask(flow.View):
 
     @property
     def view_path(self):
-        view = _task_view(self, self.view, permission=self.can_execute, start=True)
+        view = _task_view(self, self.view, permission=self.can_execute, start=True, idempotent=True)
         return path(f"<int:process_pk>/{self.name}/<int:task_pk>/execute/", view, name="execute")
 
     @property

@@ -17,6 +17,7 @@ from inspection.services.sampling import physical_check_record
 
 from . import forms
 from .nodes import StepRefused
+from .receipts import receipt_keep, task_success_url
 
 
 class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, generic.FormView):
@@ -46,13 +47,15 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
         except DomainError as exc:
             form.add_error(None, exc.message)
             raise StepRefused(lambda: self.form_invalid(form)) from exc
+        receipt_keep(self.request, self.request.activation.task)
         self.request.activation.execute()
+        success_url = task_success_url(self.request)
         messages.success(
             self.request,
             self.success_message
             % {"task": self.request.activation.flow_task.task_title, "reference": self.consignment.reference},
         )
-        return HttpResponseRedirect(self.get_success_url())
+        return HttpResponseRedirect(success_url)
 
 
 class DocumentaryCheckView(TaskFormView):
@@ -76,7 +79,7 @@ class IdentityCheckView(TaskFormView):
     form_class = forms.IdentityCheckForm
 
     def record(self, form):
-        identity_check_record(actor=self.request.user, consignment=self.consignment, **form.cleaned_data)
+        identity_check_record(actor=self.request.user, consignment=self.consignment, **form.entered())
 
 
 class PhysicalCheckView(TaskFormView):
@@ -103,7 +106,7 @@ class PhysicalCheckView(TaskFormView):
             actor=self.request.user,
             consignment=self.consignment,
             samples=[s for s in self.samples.cleaned_data if s],
-            **form.cleaned_data,
+            **form.entered(),
         )
 
 
@@ -111,7 +114,7 @@ class DecisionView(TaskFormView):
     form_class = forms.DecisionForm
 
     def record(self, form):
-        decision_record(actor=self.request.user, consignment=self.consignment, **form.cleaned_data)
+        decision_record(actor=self.request.user, consignment=self.consignment, **form.entered())
 
 
 class CountersignView(TaskFormView):
@@ -119,7 +122,7 @@ class CountersignView(TaskFormView):
 
     def record(self, form):
         decision = self.consignment.decisions.filter(superseded=False).last()
-        decision_countersign(actor=self.request.user, decision=decision, **form.cleaned_data)
+        decision_countersign(actor=self.request.user, decision=decision, **form.entered())
 
 
 class LateLabResultView(TaskFormView):
@@ -143,7 +146,7 @@ class LateDocumentaryCheckView(TaskFormView):
 
     def record(self, form):
         escalation_acknowledge(
-            actor=self.request.user, consignment=self.consignment, kind="documentary_check_late", **form.cleaned_data
+            actor=self.request.user, consignment=self.consignment, kind="documentary_check_late", **form.entered()
         )
 
 
@@ -152,7 +155,7 @@ class LateFollowUpView(TaskFormView):
 
     def record(self, form):
         escalation_acknowledge(
-            actor=self.request.user, consignment=self.consignment, kind="follow_up_late", **form.cleaned_data
+            actor=self.request.user, consignment=self.consignment, kind="follow_up_late", **form.entered()
         )
 
 
@@ -160,4 +163,4 @@ class FollowUpView(TaskFormView):
     form_class = forms.FollowUpForm
 
     def record(self, form):
-        follow_up_record(actor=self.request.user, consignment=self.consignment, **form.cleaned_data)
+        follow_up_record(actor=self.request.user, consignment=self.consignment, **form.entered())

@@ -26,7 +26,7 @@ from .consignments import (
     TransportMode,
 )
 from .notifications import Notification, NotificationKind, WebhookDelivery
-from .operators import Membership, Operator
+from .operators import Membership, Operator, StaffPost
 from .reference import (
     Bcp,
     BcpApproval,
@@ -75,6 +75,7 @@ __all__ = [
     "Holiday",
     "Measure",
     "Membership",
+    "StaffPost",
     "Notification",
     "NotificationKind",
     "WebhookDelivery",
