@@ -52,9 +52,13 @@ INSTALLED_APPS = [
     "workflows",
 ]
 
-# Widgets viewflow's Material renderer would draw wrongly, drawn server-side instead.
+# Widgets viewflow's Material renderer would draw wrongly, drawn server-side instead: the refusal reasons'
+# picker, and the check forms' photo input (viewflow's <vf-field-file> drops `accept` and `capture`).
 VIEWFLOW = {
-    "WIDGET_RENDERERS": {"workflows.pickers.SearchableCheckboxes": "workflows.pickers.SearchableCheckboxesRenderer"}
+    "WIDGET_RENDERERS": {
+        "workflows.pickers.SearchableCheckboxes": "workflows.pickers.SearchableCheckboxesRenderer",
+        "workflows.widgets.PhotoInput": "workflows.widgets.PhotoInputRenderer",
+    }
 }
 
 MIDDLEWARE = [

@@ -5,10 +5,13 @@ import uuid
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from inspection.models import Analysis, CheckResult, DecisionCode, FollowUp, Laboratory, Measure, RefusalReason, Sample
+from inspection.services.photos import PHOTOS_PER_CHECK_MAX
 
 from .pickers import SearchableCheckboxes
+from .widgets import PhotoInput
 
 RESULT = forms.ChoiceField(label=_("Result"), choices=CheckResult.choices, widget=forms.RadioSelect)
 REASON = forms.CharField(
@@ -24,6 +27,30 @@ class TaskForm(forms.Form):
     def entered(self) -> dict:
         """What the user entered, for the step's service."""
         return {name: value for name, value in self.cleaned_data.items() if name != "idempotency_key"}
+
+
+class PhotosField(forms.FileField):
+    """A list of uploaded photos (Django's "Uploading multiple files"); the check service decides what a photo
+    is, and refuses the lot with a message on `photos`."""
+
+    widget = PhotoInput
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("Photos"),
+            required=False,
+            help_text=ngettext_lazy(
+                "Up to %(max)d photo (JPEG, PNG or WebP). Its location and other metadata are removed.",
+                "Up to %(max)d photos (JPEG, PNG or WebP). Their location and other metadata are removed.",
+                "max",
+            )
+            % {"max": PHOTOS_PER_CHECK_MAX},
+            **kwargs,
+        )
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(PhotosField, self).clean(file, initial) for file in files if file]
 
 
 def _coded(model):
@@ -44,6 +71,7 @@ class DocumentaryCheckForm(TaskForm):
             )
         self.fields["result"] = RESULT
         self.fields["reason"] = REASON
+        self.fields["photos"] = PhotosField()
 
     def verdicts(self) -> dict[int, tuple[bool, bool]]:
         data = self.cleaned_data
@@ -55,12 +83,14 @@ class IdentityCheckForm(TaskForm):
     goods_as_declared = forms.BooleanField(label=_("Goods as declared"), required=False)
     result = RESULT
     reason = REASON
+    photos = PhotosField()
 
 
 class PhysicalCheckForm(TaskForm):
     result = RESULT
     findings = forms.CharField(label=_("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     reason = REASON
+    photos = PhotosField()
 
 
 class SampleForm(forms.Form):

@@ -8,6 +8,7 @@ from viewflow.workflow.flow.views import mixins
 
 from inspection.errors import DomainError, PartOneInvalid
 from inspection.models import Sample
+from inspection.selectors import consignment_summary
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.escalations import escalation_acknowledge
@@ -31,6 +32,7 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["consignment"] = self.consignment
+        context["summary"] = consignment_summary(self.consignment.pk)
         return context
 
     def record(self, form):
@@ -72,6 +74,7 @@ class DocumentaryCheckView(TaskFormView):
             verdicts=form.verdicts(),
             result=form.cleaned_data["result"],
             reason=form.cleaned_data["reason"],
+            photos=form.cleaned_data["photos"],
         )
 
 

@@ -2,8 +2,10 @@ from .audit import AuditCheckpoint, AuditEvent
 from .certificates import Certificate
 from .checks import (
     Analysis,
+    CheckPhoto,
     CheckPlan,
     CheckResult,
+    CheckStep,
     Decision,
     DocumentaryCheck,
     DocumentVerdict,
@@ -46,7 +48,9 @@ __all__ = [
     "Certificate",
     "ApiToken",
     "Analysis",
+    "CheckPhoto",
     "CheckPlan",
+    "CheckStep",
     "CheckResult",
     "Decision",
     "DocumentaryCheck",

@@ -132,7 +132,13 @@ def horizontal_overflow(page) -> int:
 def serious_accessibility_violations(page) -> list[str]:
     """axe-core's serious and critical violations on the page, as `id: target` strings."""
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    # after the page's transitions (a snackbar fading in has too little contrast half-way)
+    result = page.evaluate(
+        """async () => {
+          await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null)));
+          return await axe.run(document, {resultTypes: ['violations']});
+        }"""
+    )
     return [
         f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:3])}"
         for v in result["violations"]
@@ -145,8 +151,8 @@ TOUCH_MIN = 44  # CSS pixels (WCAG 2.5.5, and the issue's "at least 44 px")
 
 def small_touch_targets(page) -> list[str]:
     """The visible controls smaller than TOUCH_MIN × TOUCH_MIN, measured by the area that takes the tap (a
-    control's own box, or its label's or its material wrapper's when larger). Links inside a sentence are
-    left out, as WCAG does."""
+    control's own box, or its label's or its material wrapper's when larger), in layout pixels (an opening
+    snackbar's scale animation does not count). Links inside a sentence are left out, as WCAG does."""
     return page.evaluate(
         """(min) => {
           const seen = [];
@@ -157,12 +163,11 @@ def small_touch_targets(page) -> list[str]:
             if (box.width === 0 && box.height === 0 && el.type !== 'checkbox' && el.type !== 'radio') continue;
             if (style.visibility === 'hidden' || el.closest('[hidden]')) continue;
             if (el.tagName === 'A' && el.closest('p, li, dd, td, small') && !el.classList.contains('button')) continue;
-            let w = box.width, h = box.height;
+            let w = el.offsetWidth || box.width, h = el.offsetHeight || box.height;
             for (const around of [el.closest('label'), el.closest('.mdc-checkbox, .mdc-radio, .mdc-button')]) {
               if (!around) continue;
-              const b = around.getBoundingClientRect();
-              w = Math.max(w, b.width);
-              h = Math.max(h, b.height);
+              w = Math.max(w, around.offsetWidth);
+              h = Math.max(h, around.offsetHeight);
             }
             if (w < min || h < min) {
               const name = el.name ? `[name=${el.name}]` : '';

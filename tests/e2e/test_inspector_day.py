@@ -21,10 +21,10 @@ from workflows.flows import InspectionFlow
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def _arriving_today(hour=11):
+def _arriving_today(hour=11, physical_rate=0):
     import pif.urls  # noqa: F401  (task URLs need the URLconf)
 
-    Commodity.objects.filter(cn_code="08045000").update(identity_rate=0, physical_rate=0)
+    Commodity.objects.filter(cn_code="08045000").update(identity_rate=0, physical_rate=physical_rate)
     importer = importer_factory(f"imp{hour}")
     consignment = consignment_create(actor=importer, part_one=part_one())
     Consignment.objects.filter(pk=consignment.pk).update(expected_arrival=arrival_in(0, hour))
@@ -63,6 +63,7 @@ def _recorded_once(consignment):
 @pytest.mark.parametrize(("orientation", "language"), [("landscape", "en"), ("portrait", "fr")])
 def test_from_the_day_page_one_tap_claims_and_the_check_is_recorded(tablet, orientation, language):
     consignment = _arriving_today()
+    second = _arriving_today(hour=15)
     UserFactory(username="ines", roles=[Role.INSPECTOR])
     page = tablet(orientation, language)
     login(page, "ines")
@@ -82,6 +83,13 @@ def test_from_the_day_page_one_tap_claims_and_the_check_is_recorded(tablet, orie
     _back_on_the_day_page(page)
     _recorded_once(consignment)
     assert _task(consignment).status == STATUS.DONE
+
+    # the next one, from the day page as Turbo drew it: the portal's style sheet must not follow
+    page.click(f"form[action='{_task(second).reverse('assign')}'] button")
+    page.wait_for_selector("input[name=result]")
+    portal_rule = "getComputedStyle(document.querySelector('.vf-form input[type=checkbox]')).minWidth"
+    assert page.evaluate(portal_rule) != "24px"  # pif.css gives the portal's checkboxes 24 px
+    _usable_on_a_tablet(page)
 
 
 def test_a_submit_during_a_network_cut_is_kept_and_sent_once_when_the_network_returns(tablet):
@@ -158,3 +166,45 @@ def test_a_draft_typed_before_the_page_was_closed_comes_back(tablet):
     assert page.input_value("textarea[name=reason]") == "Certificat illisible"
     assert page.is_checked("input[name=result][value=not_satisfactory]")
     assert page.is_visible(".pif-draft-banner")
+
+
+@pytest.mark.parametrize(("orientation", "language"), [("portrait", "en"), ("landscape", "fr")])
+def test_a_physical_check_with_a_photo_taken_on_the_tablet(tablet, orientation, language):
+    from inspection.models import CheckPhoto
+    from inspection.services.checks import documentary_check_record
+    from tests.factories import photo_bytes
+    from workflows.steps import task_complete_as
+
+    consignment = _arriving_today(hour=13, physical_rate=100)  # planned with a physical check
+    ines = UserFactory(username="ines", roles=[Role.INSPECTOR])
+    task_complete_as(
+        user=ines,
+        task=_task(consignment),
+        record=lambda: documentary_check_record(
+            actor=ines,
+            consignment=consignment,
+            verdicts={d.pk: (True, True) for d in consignment.documents.all()},
+            result="satisfactory",
+            reason="",
+        ),
+    )
+    physical = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.physical_check)
+
+    page = tablet(orientation, language)
+    login(page, "ines")
+    page.goto("/workflow/today/")
+    page.click(f"form[action='{physical.reverse('assign')}'] button")
+    page.wait_for_selector("input[name=photos]")
+    _usable_on_a_tablet(page)
+    page.check("input[name=result][value=satisfactory]")
+    camera = photo_bytes(size=(4000, 3000), gps=True)  # what a tablet's camera gives, with its position
+    page.set_input_files("input[name=photos]", files=[{"name": "seal.jpg", "mimeType": "image/jpeg", "buffer": camera}])
+    page.wait_for_selector(".pif-photo-note")  # downscaled in the browser
+    keep_screenshot(page, "physical-check")
+    page.click("button.mdc-button--raised")
+    _back_on_the_day_page(page)
+
+    assert Consignment.objects.get(pk=consignment.pk).status == "awaiting_decision"
+    photo = CheckPhoto.objects.get(consignment=consignment, step="physical")
+    assert (photo.width, photo.height) == (1600, 1200)  # the browser sent 1,600 px, not 4,000
+    assert photo.size < len(camera)

@@ -2,7 +2,9 @@
 activations as the task views, and left at every step so that each demo user finds work waiting."""
 
 import datetime
+import io
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from inspection.models import Consignment, ConsignmentStatus, Sample
@@ -91,6 +93,7 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
                     result="satisfactory",
                     findings="RAS",
                     samples=samples,
+                    photos=[_demo_photo(consignment)] if stage == "lab" else [],
                 ),
             )
         if stage == "lab_late":
@@ -165,6 +168,21 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
                 evidence="Procès-verbal de destruction 2026-014 / destruction report",
             ),
         )
+
+
+def _demo_photo(consignment: Consignment) -> SimpleUploadedFile:
+    """A generated photo of the opened cartons, as a tablet would upload it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (800, 600), (214, 190, 150))
+    draw = ImageDraw.Draw(image)
+    for x in (60, 300, 540):
+        draw.rectangle((x, 220, x + 200, 420), fill=(176, 132, 84), outline=(90, 60, 30), width=6)
+        draw.ellipse((x + 40, 250, x + 160, 330), fill=(236, 160, 40))
+    draw.text((60, 40), f"{consignment.reference} - photo de démonstration", fill=(40, 40, 40), font_size=28)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return SimpleUploadedFile("demo.jpg", out.getvalue(), content_type="image/jpeg")
 
 
 def _step(consignment, node, user, record):
