@@ -72,9 +72,9 @@ def child(url: str, taps: int) -> dict:
             task = Task.objects.get(
                 process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.documentary_check
             )
-            page.wait_for_selector(f"form[action='{task.reverse('assign')}'] button")
+            page.wait_for_selector(f"form[action^='{task.reverse('assign')}'] button")
             started = time.perf_counter()
-            page.click(f"form[action='{task.reverse('assign')}'] button")
+            page.click(f"form[action^='{task.reverse('assign')}'] button")
             page.wait_for_selector("input[name=result]")
             claimed = time.perf_counter()
             for document in consignment.documents.all():

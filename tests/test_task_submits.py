@@ -21,7 +21,7 @@ def _urls():
 
 def _claimed(user, consignment):
     task = _open_task(consignment, InspectionFlow.documentary_check)
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     assert client.post(task.reverse("assign")).status_code == 302
     return client, task

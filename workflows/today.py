@@ -6,6 +6,7 @@ and the lists show their first `LIST_SIZE` rows (the full, paged lists are the w
 
 import datetime
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -40,11 +41,10 @@ def _task_action(task, user, claimable: set[int]) -> dict:
             "url": task.flow_task.reverse("execute", args=[task.process_id, task.pk]),
         }
     if task.pk in claimable:
-        return {
-            "task": task,
-            "action": "claim",
-            "url": task.flow_task.reverse("assign", args=[task.process_id, task.pk]),
-        }
+        # straight on to the form once claimed (viewflow's "back"), not through the task's index page
+        execute = task.flow_task.reverse("execute", args=[task.process_id, task.pk])
+        assign = task.flow_task.reverse("assign", args=[task.process_id, task.pk])
+        return {"task": task, "action": "claim", "url": f"{assign}?{urlencode({'back': execute})}"}
     return {"task": task, "action": None, "url": None}
 
 
