@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "viewflow.middleware.HotwireTurboMiddleware",
 ]
 
+# Django's ModelBackend, with a user's permissions and roles read in one query (inspection/roles.py).
+AUTHENTICATION_BACKENDS = ["inspection.roles.RoleBackend"]
+
 ROOT_URLCONF = "pif.urls"
 WSGI_APPLICATION = "pif.wsgi.application"
 

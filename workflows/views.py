@@ -17,6 +17,7 @@ from inspection.services.lab import sample_waive
 from inspection.services.sampling import physical_check_record
 
 from . import forms
+from .nodes import StepRefused
 from .receipts import receipt_keep, task_success_url
 
 
@@ -44,10 +45,10 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
             for field, errors in exc.errors.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
-            return self.form_invalid(form)
+            raise StepRefused(lambda: self.form_invalid(form)) from exc
         except DomainError as exc:
             form.add_error(None, exc.message)
-            return self.form_invalid(form)
+            raise StepRefused(lambda: self.form_invalid(form)) from exc
         receipt_keep(self.request, self.request.activation.task)
         self.request.activation.execute()
         success_url = task_success_url(self.request)

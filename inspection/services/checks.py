@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
 from inspection.models import (
@@ -83,7 +84,7 @@ def _require_reason(result: str, reason: str) -> None:
         raise PartOneInvalid({"reason": [_("Give the reason for a result that is not satisfactory.")]})
 
 
-@transaction.atomic
+@atomic_service
 def documentary_check_record(
     *,
     actor,
@@ -131,7 +132,7 @@ def documentary_check_record(
     return check
 
 
-@transaction.atomic
+@atomic_service
 def identity_check_record(
     *,
     actor,

@@ -2,10 +2,10 @@
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.errors import PartOneInvalid
 from inspection.models import Analysis, CheckStep, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
 from inspection.roles import Role
@@ -20,7 +20,7 @@ def sample_number(consignment: Consignment, index: int) -> str:
     return f"{consignment.reference}-S{index}"
 
 
-@transaction.atomic
+@atomic_service
 def physical_check_record(
     *,
     actor,

@@ -189,7 +189,7 @@ def _step(consignment, node, user, record):
     task = open_task(consignment, node)
     if task is None:
         raise RuntimeError(f"{consignment.reference}: no open {node.name} task")
-    task_complete_as(user=user, task=task, record=record)
+    task_complete_as(user=user, task=task, record=record, consignment=consignment)
     consignment.refresh_from_db()
 
 
