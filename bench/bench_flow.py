@@ -85,7 +85,7 @@ def child(url: str, consignments: int) -> dict:
         for name, user, record in steps(c):
             task = open_task(c, getattr(InspectionFlow, name))  # the task list's work, not the step's
             with CaptureQueriesContext(connection) as q:
-                task_complete_as(user=user, task=task, record=record)
+                task_complete_as(user=user, task=task, record=record, consignment=c)
             if counts is not None:
                 counts[name] = len(q)
         job = InspectionFlow.task_class.objects.get(

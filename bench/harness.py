@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-# Several people bench on one server: each run's database gets this prefix and a random suffix.
+# Names of the throwaway PostgreSQL databases (a shared server may reserve a prefix to each user).
 PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "pif_bench_")
 
 
@@ -26,7 +26,7 @@ def backends() -> dict[str, str]:
         import psycopg
 
         with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=2, autocommit=True) as conn:
-            name = f"{PG_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            name = f"{PG_PREFIX}{uuid.uuid4().hex[:8]}"
             conn.execute(f'CREATE DATABASE "{name}"')
         found["postgresql"] = f"{PG_SERVER}/{name}"
     except Exception as exc:  # no server: say so, measure what we can

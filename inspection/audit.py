@@ -3,7 +3,8 @@ so the change and its record commit or roll back together.
 
 Appends are serialised so that the chain never forks: on PostgreSQL a transaction-scoped advisory lock,
 taken just before reading the head and released at commit; on SQLite the IMMEDIATE transaction (settings)
-already holds the database's write lock from BEGIN. See docs/decisions/0005-audit-chain.md."""
+already holds the database's write lock from BEGIN. The head is read, and the new event's hash computed,
+inside the INSERT itself: one statement per event. See docs/decisions/0005-audit-chain.md."""
 
 import json
 
@@ -11,7 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .audit_chain import GENESIS, canonical_json, canonical_time, event_hash
+from .audit_chain import GENESIS, canonical_json, canonical_time, event_hash, event_text
 from .models import AuditEvent
 from .roles import primary_role
 
@@ -33,9 +34,38 @@ def audit_chain_lock_head() -> tuple[int, str]:
     return tuple(head) if head else (0, GENESIS)
 
 
+# The INSERT of `audit_record`: the head (locked on PostgreSQL, by `pif_audit_lock_head` of migration 0012,
+# which reads it with a snapshot taken after the lock) gives the new event's `seq` and `prev_hash`, and its
+# hash is the sha256 of the envelope's text around them. SQLite's SHA256 is the function Django registers on
+# each connection (for `django.db.models.functions.SHA256`).
+_HEAD = {
+    "postgresql": "pif_audit_lock_head(%s) AS l ON TRUE",
+    "sqlite": "(SELECT seq AS head_seq, event_hash AS head_hash FROM inspection_auditevent ORDER BY seq DESC LIMIT 1)"
+    " AS l ON 1",
+}
+_HASH = {
+    "postgresql": "encode(sha256(convert_to(%s || (h.seq + 1) || %s || h.hash || %s, 'UTF8')), 'hex')",
+    "sqlite": "SHA256(%s || (h.seq + 1) || %s || h.hash || %s)",
+}
+_COLUMNS = ("consignment", "actor", "role", "action", "occurred_at", "data")
+_SEQ, _PREV = "\x00seq\x00", "\x00prev\x00"  # never in a canonical text (JSON escapes control characters)
+
+
+def _append_sql(vendor: str) -> str:
+    columns = ", ".join(AuditEvent._meta.get_field(name).column for name in _COLUMNS)
+    return (
+        f"INSERT INTO inspection_auditevent ({columns}, seq, prev_hash, event_hash) "  # noqa: S608 (constants)
+        f"SELECT {', '.join(['%s'] * len(_COLUMNS))}, h.seq + 1, h.hash, {_HASH[vendor]} "
+        f"FROM (SELECT COALESCE(l.head_seq, 0) AS seq, COALESCE(l.head_hash, %s) AS hash "
+        f"FROM (SELECT 1) AS one LEFT JOIN {_HEAD[vendor]}) AS h "
+        "RETURNING id, seq, prev_hash, event_hash"
+    )
+
+
 def audit_record(*, actor, action: str, consignment=None, data: dict | None = None) -> AuditEvent:
     """Append one event to the chain. Must run inside the caller's atomic block (it refuses to run outside
-    one). Costs two queries: the lock and head, and the insert."""
+    one). One statement: the INSERT reads the head (taking the lock on PostgreSQL) and computes the hash; the
+    hash it returns is checked against the one computed here."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     # What the database will give back: dates, decimals and lazy strings as text, keys as strings.
@@ -48,17 +78,27 @@ def audit_record(*, actor, action: str, consignment=None, data: dict | None = No
         occurred_at=timezone.now(),
         data=data,
     )
-    seq, prev_hash = audit_chain_lock_head()
-    event.seq, event.prev_hash = seq + 1, prev_hash
-    event.event_hash = event_hash(
-        seq=event.seq,
-        prev_hash=prev_hash,
-        occurred_at=canonical_time(event.occurred_at),
-        actor_id=event.actor_id,
-        role=event.role,
-        action=action,
-        consignment_id=event.consignment_id,
-        data_text=canonical_json(data),
-    )
-    event.save(force_insert=True)
+    envelope = {
+        "occurred_at": canonical_time(event.occurred_at),
+        "actor_id": event.actor_id,
+        "role": event.role,
+        "action": action,
+        "consignment_id": event.consignment_id,
+        "data_text": canonical_json(data),
+    }
+    before_seq, rest = event_text(seq=_SEQ, prev_hash=_PREV, **envelope).split(_SEQ)
+    between, after_prev = rest.split(_PREV)
+    values = [
+        AuditEvent._meta.get_field(name).get_db_prep_save(
+            getattr(event, AuditEvent._meta.get_field(name).attname), connection
+        )
+        for name in _COLUMNS
+    ]
+    head_param = [AUDIT_LOCK_KEY] if connection.vendor == "postgresql" else []
+    with connection.cursor() as cursor:
+        cursor.execute(_append_sql(connection.vendor), [*values, before_seq, between, after_prev, GENESIS, *head_param])
+        event.pk, event.seq, event.prev_hash, event.event_hash = cursor.fetchone()
+    event._state.adding, event._state.db = False, connection.alias
+    if event.event_hash != event_hash(seq=event.seq, prev_hash=event.prev_hash, **envelope):
+        raise RuntimeError("the database computed another hash than the audit chain's")  # rolls back
     return event

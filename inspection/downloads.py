@@ -1,9 +1,10 @@
 """Uploaded documents go back out only through here: to someone who may see the consignment, as an
-attachment that a browser never renders in the site's origin."""
+attachment that a browser never renders in the site's origin. Check photos, re-encoded by us, are the one
+exception: shown inline, to staff only."""
 
 from django.http import FileResponse, Http404
 
-from inspection.models import AccompanyingDocument, Consignment
+from inspection.models import AccompanyingDocument, CheckPhoto, Consignment
 
 
 def document_response(consignment: Consignment, document_id: int) -> FileResponse:
@@ -17,6 +18,20 @@ def document_response(consignment: Consignment, document_id: int) -> FileRespons
         filename=document.filename or f"document-{document.pk}",
         content_type=document.content_type or "application/octet-stream",
     )
+    return _locked_down(response)
+
+
+def check_photo_response(photo: CheckPhoto) -> FileResponse:
+    """A check photo, inline (the caller has checked that the user is staff). Not cached: BCP tablets are
+    shared."""
+    extension = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(photo.content_type, "")
+    response = FileResponse(
+        photo.file.open("rb"), filename=f"photo-{photo.pk}{extension}", content_type=photo.content_type
+    )
+    return _locked_down(response)
+
+
+def _locked_down(response: FileResponse) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

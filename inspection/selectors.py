@@ -24,6 +24,20 @@ def consignment_with_part_one(qs: QuerySet[Consignment]) -> QuerySet[Consignment
     )
 
 
+def consignment_summary(pk: int) -> Consignment:
+    """A consignment with everything the staff's summary beside a task form shows, in a fixed number of
+    queries: Part I, the check plan, the samples with their results, the photos of the checks."""
+    from inspection.models import Sample
+
+    return (
+        consignment_with_part_one(Consignment.objects.select_related("bcp", "check_plan"))
+        .prefetch_related(
+            Prefetch("samples", queryset=Sample.objects.select_related("analysis", "result")), "check_photos"
+        )
+        .get(pk=pk)
+    )
+
+
 def consignment_part_one(consignment: Consignment) -> dict:
     """Part I in the public contract's shape (DESIGN.md), from what is stored."""
     return {
@@ -110,10 +124,15 @@ def consignment_ephyto_unmapped(consignment: Consignment) -> list[str]:
 
 def consignment_trail(consignment: Consignment) -> dict:
     """Everything a supervisor reads in a consignment's decision trail, in a fixed number of queries: the audit
-    events with their actors, the check plan (rule, rates, draws), the samples and lab results, the decisions."""
-    from inspection.models import AuditEvent, CheckPlan, Decision, Sample
+    events with their actors, the check plan (rule, rates, draws), the samples and lab results, the decisions,
+    and the check photos by the action of the check's event (`check_photos`)."""
+    from inspection.models import AuditEvent, CheckPhoto, CheckPlan, Decision, Sample
 
+    check_photos = {}
+    for photo in CheckPhoto.objects.filter(consignment=consignment).order_by("id"):
+        check_photos.setdefault(f"{photo.step}_check.recorded", []).append(photo)
     return {
+        "check_photos": check_photos,
         "events": list(AuditEvent.objects.filter(consignment=consignment).select_related("actor").order_by("id")),
         "plan": CheckPlan.objects.filter(consignment=consignment).first(),
         "samples": list(

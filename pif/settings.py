@@ -52,6 +52,15 @@ INSTALLED_APPS = [
     "workflows",
 ]
 
+# Widgets viewflow's Material renderer would draw wrongly, drawn server-side instead: the refusal reasons'
+# picker, and the check forms' photo input (viewflow's <vf-field-file> drops `accept` and `capture`).
+VIEWFLOW = {
+    "WIDGET_RENDERERS": {
+        "workflows.pickers.SearchableCheckboxes": "workflows.pickers.SearchableCheckboxesRenderer",
+        "workflows.widgets.PhotoInput": "workflows.widgets.PhotoInputRenderer",
+    }
+}
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -62,7 +71,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # viewflow's pages submit forms with Turbo, which renders a refused form only when it comes back as 422
+    "viewflow.middleware.HotwireTurboMiddleware",
 ]
+
+# Django's ModelBackend, with a user's permissions and roles read in one query (inspection/roles.py).
+AUTHENTICATION_BACKENDS = ["inspection.roles.RoleBackend"]
 
 ROOT_URLCONF = "pif.urls"
 WSGI_APPLICATION = "pif.wsgi.application"

@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from inspection.health import healthz
 from workflows import incidents
 from workflows.labels import sample_label
+from workflows.photos import check_photo
+from workflows.today import today
 from workflows.urls import site
 
 urlpatterns = [
@@ -19,6 +21,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("inspection.certificates.urls")),
     path("workflow/samples/<str:number>/label/", sample_label, name="sample-label"),
+    path("workflow/today/", today, name="today"),
+    path("workflow/photos/<int:pk>/", check_photo, name="check-photo"),
     path("workflow/incidents/", incidents.incident_list, name="incidents"),
     path("workflow/incidents/<int:task_pk>/retry/", incidents.incident_retry, name="incident-retry"),
     path("supervision/", include("inspection.supervision.urls")),

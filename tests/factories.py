@@ -134,3 +134,28 @@ PNG_BYTES = (
     b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7V\xbd\xfa\x00\x00\x00\x00IEND\xaeB`\x82"
 )
 JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+def photo_bytes(fmt: str = "JPEG", *, size=(40, 20), orientation: int = 0, gps: bool = False) -> bytes:
+    """A small photo made by Pillow: red on the left half, blue on the right, optionally with an EXIF
+    orientation, a GPS position and the metadata a tablet camera adds (make, ICC profile, XMP, comment)."""
+    import io
+
+    from PIL import ExifTags, Image, ImageCms
+
+    image = Image.new("RGB", size, "red")
+    image.paste((0, 0, 255), (size[0] // 2, 0, size[0], size[1]))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Tablette BCP"
+    if orientation:
+        exif[ExifTags.Base.Orientation] = orientation
+    if gps:  # the port of Fort-de-France
+        exif[ExifTags.IFD.GPSInfo] = {1: "N", 2: (14.0, 36.0, 0.0), 3: "W", 4: (61.0, 4.0, 0.0)}
+    options = {"exif": exif, "icc_profile": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()}
+    if fmt in ("JPEG", "WEBP"):
+        options["xmp"] = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>inspector at home</x:xmpmeta>"
+    if fmt == "JPEG":
+        options["comment"] = b"inspector at home"
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()

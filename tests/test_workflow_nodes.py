@@ -12,6 +12,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from inspection.errors import PartOneInvalid
+from inspection.models import AuditEvent, Consignment, DocumentaryCheck
 from inspection.services.checks import documentary_check_record
 from tests.test_workflow_paths import ACCEPT, _do, _documentary_ok, _open_task, _rates, _submit
 from workflows.flows import InspectionFlow
@@ -86,6 +87,36 @@ def test_a_step_driven_from_code_that_fails_leaves_its_task_unclaimed(importer, 
         )
     task.refresh_from_db()
     assert task.status == STATUS.NEW and task.owner is None and task.started is None
+
+
+def test_a_step_refused_after_its_service_wrote_leaves_nothing_written(importer, inspector):
+    """Services take no savepoint inside a step (inspection.atomic): a refusal after a first write rolls
+    back the whole step, the write included."""
+    _rates("08045000", 0, 0)
+    consignment = _submit(importer)
+    task = _open_task(consignment, InspectionFlow.documentary_check)
+    verdicts = {d.pk: (True, True) for d in consignment.documents.all()}
+
+    def record():
+        documentary_check_record(actor=inspector, consignment=consignment, verdicts=verdicts, result="satisfactory")
+        raise PartOneInvalid({"": ["refused after the write"]})
+
+    with pytest.raises(PartOneInvalid):
+        task_complete_as(user=inspector, task=task, record=record)
+    task.refresh_from_db()
+    assert task.status == STATUS.NEW and task.owner is None
+    assert not DocumentaryCheck.objects.filter(consignment=consignment).exists()
+    assert not AuditEvent.objects.filter(consignment=consignment, action="documentary_check.recorded").exists()
+    assert Consignment.objects.get(pk=consignment.pk).status == "submitted"
+
+
+def test_a_step_driven_from_code_refuses_another_consignment_than_its_own(importer, inspector):
+    first, second = _submit(importer), _submit(importer)
+    task = _open_task(first, InspectionFlow.documentary_check)
+    with pytest.raises(ValueError, match="is not the consignment"):
+        task_complete_as(user=inspector, task=task, record=lambda: None, consignment=second)
+    task.refresh_from_db()
+    assert task.status == STATUS.NEW and task.owner is None
 
 
 def test_a_task_is_reached_only_under_its_own_process(importer, inspector):

@@ -18,7 +18,7 @@ from inspection.services.lab import consignment_recall, lab_result_late, lab_res
 
 from . import views
 from .models import InspectionProcess
-from .nodes import CeleryJob, ForEach, HumanTask, If, Switch
+from .nodes import CeleryJob, End, ForEach, HumanTask, If, Switch
 from .steps import task_cancel
 
 # What a task list shows of each task: the consignment it is about.
@@ -115,7 +115,7 @@ class InspectionFlow(flow.Flow):
         .Else(this.sample_closed)
     )
     recall = flow.Function(this.recall_consignment).Annotation(title=_("Recall: new decision")).Next(this.decide)
-    sample_closed = flow.End()
+    sample_closed = End()
 
     # certifying officer
     decide = (
@@ -162,7 +162,7 @@ class InspectionFlow(flow.Flow):
         .Permission(SUPERVISE)
         .Next(this.escalation_closed)
     )
-    escalation_closed = flow.End()
+    escalation_closed = End()
 
     # system
     issue_certificate = CeleryJob(this.issue).Annotation(title=_("Issue certificate")).Next(this.needs_follow_up)
@@ -178,7 +178,7 @@ class InspectionFlow(flow.Flow):
         .OnTimeout(this.follow_up_due, this.follow_up_late, interrupting=False)
         .Next(this.end)
     )
-    end = flow.End()
+    end = End()
 
     # ---- steps: each calls one service
     def start_inspection(self, activation, consignment: Consignment):

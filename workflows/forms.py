@@ -1,10 +1,17 @@
 """Forms of the inspection steps. They check types; the rules are the services'."""
 
+import uuid
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from inspection.models import Analysis, CheckResult, DecisionCode, FollowUp, Laboratory, Measure, RefusalReason, Sample
+from inspection.services.photos import PHOTOS_PER_CHECK_MAX
+
+from .pickers import SearchableCheckboxes
+from .widgets import PhotoInput
 
 RESULT = forms.ChoiceField(label=_("Result"), choices=CheckResult.choices, widget=forms.RadioSelect)
 REASON = forms.CharField(
@@ -12,11 +19,45 @@ REASON = forms.CharField(
 )
 
 
+class TaskForm(forms.Form):
+    """A task form: its idempotency key is drawn with it and kept by the tablet's draft (`receipts.py`)."""
+
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
+
+    def entered(self) -> dict:
+        """What the user entered, for the step's service."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "idempotency_key"}
+
+
+class PhotosField(forms.FileField):
+    """A list of uploaded photos (Django's "Uploading multiple files"); the check service decides what a photo
+    is, and refuses the lot with a message on `photos`."""
+
+    widget = PhotoInput
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("Photos"),
+            required=False,
+            help_text=ngettext_lazy(
+                "Up to %(max)d photo (JPEG, PNG or WebP). Its location and other metadata are removed.",
+                "Up to %(max)d photos (JPEG, PNG or WebP). Their location and other metadata are removed.",
+                "max",
+            )
+            % {"max": PHOTOS_PER_CHECK_MAX},
+            **kwargs,
+        )
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(PhotosField, self).clean(file, initial) for file in files if file]
+
+
 def _coded(model):
     return [(row.code, str(row.name)) for row in model.objects.in_force(timezone.localdate())]
 
 
-class DocumentaryCheckForm(forms.Form):
+class DocumentaryCheckForm(TaskForm):
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.documents = list(documents)
@@ -30,23 +71,26 @@ class DocumentaryCheckForm(forms.Form):
             )
         self.fields["result"] = RESULT
         self.fields["reason"] = REASON
+        self.fields["photos"] = PhotosField()
 
     def verdicts(self) -> dict[int, tuple[bool, bool]]:
         data = self.cleaned_data
         return {d.pk: (data[f"doc_{d.pk}_present"], data[f"doc_{d.pk}_valid"]) for d in self.documents}
 
 
-class IdentityCheckForm(forms.Form):
+class IdentityCheckForm(TaskForm):
     seals_as_declared = forms.BooleanField(label=_("Seal numbers as declared"), required=False)
     goods_as_declared = forms.BooleanField(label=_("Goods as declared"), required=False)
     result = RESULT
     reason = REASON
+    photos = PhotosField()
 
 
-class PhysicalCheckForm(forms.Form):
+class PhysicalCheckForm(TaskForm):
     result = RESULT
     findings = forms.CharField(label=_("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     reason = REASON
+    photos = PhotosField()
 
 
 class SampleForm(forms.Form):
@@ -69,15 +113,13 @@ class SampleForm(forms.Form):
 SampleFormSet = forms.formset_factory(SampleForm, extra=0, max_num=10)
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(TaskForm):
     code = forms.ChoiceField(label=_("Decision"))
     measure = forms.ChoiceField(label=_("Measure (refusal)"), required=False)
     measure_deadline = forms.DateField(
         label=_("Deadline for the measure"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    reasons = forms.MultipleChoiceField(
-        label=_("Reasons (refusal)"), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    reasons = forms.MultipleChoiceField(label=_("Reasons (refusal)"), required=False, widget=SearchableCheckboxes)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
@@ -87,7 +129,7 @@ class DecisionForm(forms.Form):
         self.fields["reasons"].choices = _coded(RefusalReason)
 
 
-class CountersignForm(forms.Form):
+class CountersignForm(TaskForm):
     approve = forms.TypedChoiceField(
         label=_("Refusal"),
         choices=[("1", _("Countersign: the consignment is refused")), ("0", _("Send back to the officer"))],
@@ -97,7 +139,7 @@ class CountersignForm(forms.Form):
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class EscalationForm(forms.Form):
+class EscalationForm(TaskForm):
     action_taken = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -113,6 +155,6 @@ class LateLabResultForm(EscalationForm):
     )
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(TaskForm):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=FollowUp.Outcome.choices)
     evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}))

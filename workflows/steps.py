@@ -7,8 +7,11 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from inspection.atomic import one_transaction
 from inspection.errors import NotPermitted
 from inspection.models import Consignment
+
+from .nodes import task_locked
 
 
 def open_task(consignment: Consignment, node) -> Task | None:
@@ -25,12 +28,21 @@ def task_cancel(task: Task) -> None:
     task.flow_task.activation_class(task).cancel()
 
 
-def task_complete_as(*, user, task: Task, record) -> None:
+def task_complete_as(*, user, task: Task, record, consignment: Consignment | None = None) -> None:
     """Claim `task` for `user` (only if its permission allows, as in the UI) and complete it with
     `record()`, a call to the step's service: all in one transaction under the flow lock, so a step that
-    fails leaves the task unclaimed."""
-    with task.flow_task.flow_class.lock(task.process_id):
-        task = Task.objects.select_related("process").get(pk=task.pk)  # re-read under the lock
+    fails leaves the task unclaimed and nothing of the step written (the service takes no savepoint of its
+    own: `inspection.atomic`).
+
+    `consignment`, when the caller holds the one `record()` works on, is what the gateways that follow read
+    (the services keep it current), instead of reading it again, as a task view's form and gateways share
+    `process.consignment`."""
+    flow_class = task.flow_task.flow_class
+    with task_locked(flow_class, task.process_id, task.pk) as task, one_transaction():  # re-read under the lock
+        if consignment is not None:
+            if consignment.pk != task.process.artifact_object_id:
+                raise ValueError(f"{consignment} is not the consignment of {task}")
+            task.process.artifact = consignment
         activation = task.flow_task.activation_class(task)
         if task.owner_id is None:
             if not task.flow_task.can_assign(user, task):

@@ -8,6 +8,7 @@ from viewflow.workflow.flow.views import mixins
 
 from inspection.errors import DomainError, PartOneInvalid
 from inspection.models import Sample
+from inspection.selectors import consignment_summary
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.escalations import escalation_acknowledge
@@ -16,6 +17,8 @@ from inspection.services.lab import sample_waive
 from inspection.services.sampling import physical_check_record
 
 from . import forms
+from .nodes import StepRefused
+from .receipts import receipt_keep, task_success_url
 
 
 class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, generic.FormView):
@@ -29,6 +32,7 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["consignment"] = self.consignment
+        context["summary"] = consignment_summary(self.consignment.pk)
         return context
 
     def record(self, form):
@@ -41,17 +45,19 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
             for field, errors in exc.errors.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
-            return self.form_invalid(form)
+            raise StepRefused(lambda: self.form_invalid(form)) from exc
         except DomainError as exc:
             form.add_error(None, exc.message)
-            return self.form_invalid(form)
+            raise StepRefused(lambda: self.form_invalid(form)) from exc
+        receipt_keep(self.request, self.request.activation.task)
         self.request.activation.execute()
+        success_url = task_success_url(self.request)
         messages.success(
             self.request,
             self.success_message
             % {"task": self.request.activation.flow_task.task_title, "reference": self.consignment.reference},
         )
-        return HttpResponseRedirect(self.get_success_url())
+        return HttpResponseRedirect(success_url)
 
 
 class DocumentaryCheckView(TaskFormView):
@@ -68,6 +74,7 @@ class DocumentaryCheckView(TaskFormView):
             verdicts=form.verdicts(),
             result=form.cleaned_data["result"],
             reason=form.cleaned_data["reason"],
+            photos=form.cleaned_data["photos"],
         )
 
 
@@ -75,7 +82,7 @@ class IdentityCheckView(TaskFormView):
     form_class = forms.IdentityCheckForm
 
     def record(self, form):
-        identity_check_record(actor=self.request.user, consignment=self.consignment, **form.cleaned_data)
+        identity_check_record(actor=self.request.user, consignment=self.consignment, **form.entered())
 
 
 class PhysicalCheckView(TaskFormView):
@@ -102,7 +109,7 @@ class PhysicalCheckView(TaskFormView):
             actor=self.request.user,
             consignment=self.consignment,
             samples=[s for s in self.samples.cleaned_data if s],
-            **form.cleaned_data,
+            **form.entered(),
         )
 
 
@@ -110,7 +117,7 @@ class DecisionView(TaskFormView):
     form_class = forms.DecisionForm
 
     def record(self, form):
-        decision_record(actor=self.request.user, consignment=self.consignment, **form.cleaned_data)
+        decision_record(actor=self.request.user, consignment=self.consignment, **form.entered())
 
 
 class CountersignView(TaskFormView):
@@ -118,7 +125,7 @@ class CountersignView(TaskFormView):
 
     def record(self, form):
         decision = self.consignment.decisions.filter(superseded=False).last()
-        decision_countersign(actor=self.request.user, decision=decision, **form.cleaned_data)
+        decision_countersign(actor=self.request.user, decision=decision, **form.entered())
 
 
 class LateLabResultView(TaskFormView):
@@ -142,7 +149,7 @@ class LateDocumentaryCheckView(TaskFormView):
 
     def record(self, form):
         escalation_acknowledge(
-            actor=self.request.user, consignment=self.consignment, kind="documentary_check_late", **form.cleaned_data
+            actor=self.request.user, consignment=self.consignment, kind="documentary_check_late", **form.entered()
         )
 
 
@@ -151,7 +158,7 @@ class LateFollowUpView(TaskFormView):
 
     def record(self, form):
         escalation_acknowledge(
-            actor=self.request.user, consignment=self.consignment, kind="follow_up_late", **form.cleaned_data
+            actor=self.request.user, consignment=self.consignment, kind="follow_up_late", **form.entered()
         )
 
 
@@ -159,4 +166,4 @@ class FollowUpView(TaskFormView):
     form_class = forms.FollowUpForm
 
     def record(self, form):
-        follow_up_record(actor=self.request.user, consignment=self.consignment, **form.cleaned_data)
+        follow_up_record(actor=self.request.user, consignment=self.consignment, **form.entered())

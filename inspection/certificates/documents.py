@@ -63,6 +63,20 @@ def _check(record) -> dict | None:
     return {"result": bi(record.get_result_display), "reason": record.reason, "recorded_at": _local(record.recorded_at)}
 
 
+# The consignment's relations a certificate prints (`certificate_context` and the templates): a caller that
+# reads the consignment anyway reads them with it.
+PRINTED_RELATIONS = (
+    "ched_type",
+    "bcp",
+    "purpose",
+    "operator",
+    "check_plan",
+    "documentary_check",
+    "identity_check",
+    "physical_check",
+)
+
+
 def certificate_context(
     *,
     kind: str,

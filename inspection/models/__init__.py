@@ -2,8 +2,10 @@ from .audit import AuditCheckpoint, AuditEvent
 from .certificates import Certificate
 from .checks import (
     Analysis,
+    CheckPhoto,
     CheckPlan,
     CheckResult,
+    CheckStep,
     Decision,
     DocumentaryCheck,
     DocumentVerdict,
@@ -26,7 +28,7 @@ from .consignments import (
     TransportMode,
 )
 from .notifications import Notification, NotificationKind, WebhookDelivery
-from .operators import Membership, Operator
+from .operators import Membership, Operator, StaffPost
 from .reference import (
     Bcp,
     BcpApproval,
@@ -46,7 +48,9 @@ __all__ = [
     "Certificate",
     "ApiToken",
     "Analysis",
+    "CheckPhoto",
     "CheckPlan",
+    "CheckStep",
     "CheckResult",
     "Decision",
     "DocumentaryCheck",
@@ -75,6 +79,7 @@ __all__ = [
     "Holiday",
     "Measure",
     "Membership",
+    "StaffPost",
     "Notification",
     "NotificationKind",
     "WebhookDelivery",

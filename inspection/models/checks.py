@@ -8,7 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .consignments import AccompanyingDocument, Consignment
+from .consignments import AccompanyingDocument, Consignment, private_storage
 from .reference import CodedEntry, DecisionCode, Effective, Measure, RefusalReason
 
 
@@ -122,6 +122,54 @@ class IdentityCheck(Check):
 class PhysicalCheck(Check):
     consignment = models.OneToOneField(Consignment, on_delete=models.CASCADE, related_name="physical_check")
     findings = models.TextField(_("findings"), blank=True)
+
+
+class CheckStep(models.TextChoices):
+    DOCUMENTARY = "documentary", _("Documentary check")
+    IDENTITY = "identity", _("Identity check")
+    PHYSICAL = "physical", _("Physical check")
+
+
+class CheckPhoto(models.Model):
+    """A photo taken as evidence during a check. A consignment has at most one check record per step, so
+    (consignment, step) names the check it belongs to (a foreign key would need one nullable column per check
+    table). The file is the photo re-encoded without any metadata (EXIF, GPS, XMP, ICC profile, comments),
+    upright; `sha256` is that file's, as listed in the check's audit event. Internal evidence: shown to
+    staff only, never to importers."""
+
+    consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="check_photos")
+    step = models.CharField(_("check"), max_length=20, choices=CheckStep.choices)
+    file = models.FileField(_("file"), storage=private_storage, upload_to="check-photos/%Y/%m/")
+    content_type = models.CharField(_("content type"), max_length=20)
+    width = models.PositiveIntegerField(_("width (pixels)"))
+    height = models.PositiveIntegerField(_("height (pixels)"))
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("check photo")
+        indexes = [models.Index(fields=["consignment", "step"], name="check_photo_consignment_step")]
+
+    def __str__(self):
+        return f"{self.consignment}: {self.get_step_display()} {self.sha256[:12]}"
+
+    # The photo shown as a thumbnail is the file itself, scaled by the browser into this box (pixels).
+    THUMBNAIL_BOX = 160
+
+    @property
+    def thumbnail_width(self) -> int:
+        return max(1, round(self.width * self._thumbnail_scale))
+
+    @property
+    def thumbnail_height(self) -> int:
+        return max(1, round(self.height * self._thumbnail_scale))
+
+    @property
+    def _thumbnail_scale(self) -> float:
+        return min(1.0, self.THUMBNAIL_BOX / max(self.width, self.height, 1))
 
 
 class Sample(models.Model):

@@ -38,3 +38,16 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.operator}"
+
+
+class StaffPost(models.Model):
+    """The border control post a member of staff works at: their home page lists its arrivals."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_post")
+    bcp = models.ForeignKey("inspection.Bcp", on_delete=models.PROTECT, related_name="+", verbose_name=_("BCP"))
+
+    class Meta:
+        verbose_name = _("staff post")
+
+    def __str__(self):
+        return f"{self.user} @ {self.bcp}"

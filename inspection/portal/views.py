@@ -62,9 +62,9 @@ def _visible(request, reference):
 
 @login_required
 def home(request):
-    """Staff start from their task lists; importers from their consignments."""
+    """Staff start from the day at their post (arrivals and tasks); importers from their consignments."""
     if is_staff_user(request.user):
-        return redirect("/workflow/")
+        return redirect("today")
     return redirect("portal:consignment-list")
 
 

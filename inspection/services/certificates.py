@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.audit import audit_record
-from inspection.certificates.documents import bi, certificate_context, certificate_html
+from inspection.certificates.documents import PRINTED_RELATIONS, bi, certificate_context, certificate_html
 from inspection.certificates.render import render_pdf
 from inspection.certificates.signing import sign_pdf, signer_name
 from inspection.errors import DomainError
@@ -57,7 +57,9 @@ def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     Celery job. Idempotent: the consignment row is locked, and a decision is issued once per kind, so a
     doubled job issues one certificate with one number. After a recall (which withdrew the certificates of
     the decision before), the new decision gets new ones. Returns the certificates issued now."""
-    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    # Locked (the consignment's row only), with what the certificates print: one read instead of nine.
+    locked = Consignment.objects.select_for_update(of=("self",)).select_related(*PRINTED_RELATIONS)
+    consignment = locked.get(pk=consignment.pk)
     decision = decision_in_force(consignment)
     if decision is None:
         return []

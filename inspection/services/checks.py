@@ -6,11 +6,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
 from inspection.models import (
     CheckPlan,
     CheckResult,
+    CheckStep,
     Consignment,
     DocumentaryCheck,
     DocumentVerdict,
@@ -21,6 +23,7 @@ from inspection.risk import check_selection
 from inspection.roles import Role
 from inspection.services.notifications import notify
 from inspection.services.permissions import require_role
+from inspection.services.photos import check_photos_saved, photos_audit, photos_clean
 from inspection.services.progress import consignment_awaits
 from inspection.services.transitions import consignment_transition
 
@@ -71,18 +74,30 @@ def _move_on(*, consignment: Consignment, actor, action: str, data: dict) -> Non
         consignment_transition(consignment=consignment, to=target, actor=actor, action=action, data=data)
 
 
+def _with_photos(data: dict, rows) -> dict:
+    """The check's audit data, listing its photos when it has any (older events have no `photos` key)."""
+    return {**data, "photos": photos_audit(rows)} if rows else data
+
+
 def _require_reason(result: str, reason: str) -> None:
     if result != CheckResult.SATISFACTORY and not reason.strip():
         raise PartOneInvalid({"reason": [_("Give the reason for a result that is not satisfactory.")]})
 
 
-@transaction.atomic
+@atomic_service
 def documentary_check_record(
-    *, actor, consignment: Consignment, verdicts: dict[int, tuple[bool, bool]], result: str, reason: str = ""
+    *,
+    actor,
+    consignment: Consignment,
+    verdicts: dict[int, tuple[bool, bool]],
+    result: str,
+    reason: str = "",
+    photos=(),
 ) -> DocumentaryCheck:
     """The documentary check of every consignment (Regulation (EU) 2017/625, art. 49(1)): each accompanying
     document present and valid, and an overall result. A missing or invalid document cannot give a
-    satisfactory result. `verdicts` maps a document id to (present, valid)."""
+    satisfactory result. `verdicts` maps a document id to (present, valid). `photos`: uploaded files kept as
+    evidence (see `inspection.services.photos`)."""
     require_role(actor, Role.INSPECTOR)
     documents = {d.pk: d for d in consignment.documents.select_related("document_type")}
     if set(verdicts) != set(documents):
@@ -92,6 +107,7 @@ def documentary_check_record(
             {"result": [_("A missing or invalid document cannot give a satisfactory documentary check.")]}
         )
     _require_reason(result, reason)
+    clean_photos = photos_clean(photos)
     check = DocumentaryCheck.objects.create(
         consignment=consignment, result=result, reason=reason, inspector=actor, recorded_at=timezone.now()
     )
@@ -107,20 +123,33 @@ def documentary_check_record(
             for pk, (p, v) in verdicts.items()
         ],
     }
-    _move_on(consignment=consignment, actor=actor, action="documentary_check.recorded", data=data)
+    with check_photos_saved(
+        actor=actor, consignment=consignment, step=CheckStep.DOCUMENTARY, photos=clean_photos
+    ) as rows:
+        _move_on(
+            consignment=consignment, actor=actor, action="documentary_check.recorded", data=_with_photos(data, rows)
+        )
     return check
 
 
-@transaction.atomic
+@atomic_service
 def identity_check_record(
-    *, actor, consignment: Consignment, seals_as_declared: bool, goods_as_declared: bool, result: str, reason: str = ""
+    *,
+    actor,
+    consignment: Consignment,
+    seals_as_declared: bool,
+    goods_as_declared: bool,
+    result: str,
+    reason: str = "",
+    photos=(),
 ) -> IdentityCheck:
     """The identity check (art. 49(2)(a)): seals and goods match the documents. A mismatch cannot be
-    satisfactory."""
+    satisfactory. `photos`: uploaded files kept as evidence (see `inspection.services.photos`)."""
     require_role(actor, Role.INSPECTOR)
     if result == CheckResult.SATISFACTORY and not (seals_as_declared and goods_as_declared):
         raise PartOneInvalid({"result": [_("Seals or goods that differ from Part I cannot be satisfactory.")]})
     _require_reason(result, reason)
+    clean_photos = photos_clean(photos)
     check = IdentityCheck.objects.create(
         consignment=consignment,
         seals_as_declared=seals_as_declared,
@@ -136,5 +165,6 @@ def identity_check_record(
         "seals_as_declared": seals_as_declared,
         "goods_as_declared": goods_as_declared,
     }
-    _move_on(consignment=consignment, actor=actor, action="identity_check.recorded", data=data)
+    with check_photos_saved(actor=actor, consignment=consignment, step=CheckStep.IDENTITY, photos=clean_photos) as rows:
+        _move_on(consignment=consignment, actor=actor, action="identity_check.recorded", data=_with_photos(data, rows))
     return check

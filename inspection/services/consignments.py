@@ -136,3 +136,28 @@ def consignment_clone(*, actor, consignment: Consignment) -> Consignment:
     clone = consignment_create(actor=actor, part_one=part, draft=True)
     audit_record(actor=actor, action="consignment.cloned", consignment=clone, data={"from": consignment.reference})
     return clone
+
+
+OPEN_FOR_ARRIVAL = [ConsignmentStatus.SUBMITTED, ConsignmentStatus.CHECKING]
+
+
+@transaction.atomic
+def consignment_arrival_confirm(*, actor, consignment: Consignment, expected_arrival, source: str) -> Consignment:
+    """The post records the confirmed arrival time of a submitted consignment (a vessel's or a flight's
+    updated ETA, from `source`: the port's schedule, the carrier). Staff only; the pre-notification
+    deadline is the submit's rule and is not checked again."""
+    if not user_roles(actor) & {Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR}:
+        raise NotPermitted(_("Only the post's staff can confirm an arrival."))
+    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    if consignment.status not in OPEN_FOR_ARRIVAL:
+        raise TransitionNotAllowed(_("The goods of this consignment have already been checked."))
+    previous = consignment.expected_arrival
+    consignment.expected_arrival = expected_arrival
+    consignment.save(update_fields=["expected_arrival"])
+    audit_record(
+        actor=actor,
+        action="arrival.confirmed",
+        consignment=consignment,
+        data={"expected_arrival": expected_arrival.isoformat(), "previous": previous.isoformat(), "source": source},
+    )
+    return consignment

@@ -2,10 +2,10 @@
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Decision, DecisionCode, Measure, RefusalReason
 from inspection.roles import Role
@@ -15,7 +15,7 @@ from inspection.services.transitions import consignment_transition
 S = ConsignmentStatus
 
 
-@transaction.atomic
+@atomic_service
 def decision_record(
     *,
     actor,
@@ -86,7 +86,7 @@ def decision_record(
     return decision
 
 
-@transaction.atomic
+@atomic_service
 def decision_countersign(*, actor, decision: Decision, approve: bool, comment: str = "") -> Decision:
     """Four eyes on a refusal: a supervisor other than the officer who decided confirms it (the consignment
     is then refused) or sends it back to the officer with a comment (a new decision is needed)."""

@@ -1,8 +1,8 @@
 """Supervisors' answers to escalations (a late lab result, a documentary check not started in time)."""
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
 from inspection.models import Consignment
@@ -10,7 +10,7 @@ from inspection.roles import Role
 from inspection.services.permissions import require_role
 
 
-@transaction.atomic
+@atomic_service
 def escalation_acknowledge(*, actor, consignment: Consignment, kind: str, action_taken: str) -> None:
     """A supervisor records what was done about an escalation (chased the lab, assigned an inspector...)."""
     require_role(actor, Role.SUPERVISOR)

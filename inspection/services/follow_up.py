@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
 from inspection.models import Consignment, ConsignmentStatus, Decision, FollowUp, NotificationKind
@@ -16,7 +17,7 @@ from inspection.services.permissions import require_role
 from inspection.services.transitions import consignment_transition
 
 
-@transaction.atomic
+@atomic_service
 def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence: str) -> FollowUp:
     """What became of the goods (Regulation (EU) 2017/625, arts. 66-72): destroyed, re-dispatched,
     treated, used for other purposes, or, when channelled, arrived at destination. Evidence is required

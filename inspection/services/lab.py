@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import DomainError, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
@@ -116,7 +117,7 @@ def consignment_recall(*, sample: Sample) -> None:
     notify(consignment=consignment, kind=Notification.Kind.RECALLED)
 
 
-@transaction.atomic
+@atomic_service
 def sample_waive(*, actor, sample: Sample, reason: str) -> None:
     """A supervisor decides that a detained consignment will not wait any longer for a late result (the lab
     cannot answer, the goods are perishable...). The decision is then taken on the other evidence; a result

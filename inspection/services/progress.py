@@ -1,10 +1,12 @@
 """Where a consignment stands in its checks: what it is waiting for, from the records alone."""
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, OuterRef
 
 from inspection.models import CheckPlan, Consignment, ConsignmentStatus, Sample
 
 S = ConsignmentStatus
+_RECORDS = ("documentary_check", "check_plan", "identity_check", "physical_check")
 
 
 def _record(consignment: Consignment, name: str):
@@ -18,10 +20,19 @@ def consignment_awaits(consignment: Consignment) -> str:
     """The status that says what the checks still wait for (Regulation (EU) 2017/625, arts. 47-49):
     the documentary check first; then the identity and physical checks the plan selected; then the results
     of samples taken with the consignment detained; then the decision. A check that is not satisfactory
-    goes straight to the decision."""
-    consignment = Consignment.objects.select_related(
-        "documentary_check", "check_plan", "identity_check", "physical_check"
-    ).get(pk=consignment.pk)  # one query for every record below
+    goes straight to the decision. The records read are left on `consignment` too (its one-to-one caches),
+    so that the flow's gateways, which read the same consignment next, do not read them again."""
+    detained = Sample.objects.filter(consignment=OuterRef("pk"), detained=True).exclude(
+        status__in=[Sample.Status.RESULT, Sample.Status.WAIVED]
+    )
+    # one query for every record below
+    fresh = (
+        Consignment.objects.select_related(*_RECORDS).annotate(waits_for_lab=Exists(detained)).get(pk=consignment.pk)
+    )
+    for name in _RECORDS:  # what follows (the flow's gateways) reads them from the caller's consignment
+        record = Consignment._meta.get_field(name)
+        record.set_cached_value(consignment, record.get_cached_value(fresh))
+    consignment = fresh
     documentary = _record(consignment, "documentary_check")
     if documentary is None:
         return S.SUBMITTED
@@ -39,7 +50,6 @@ def consignment_awaits(consignment: Consignment) -> str:
         return S.CHECKING
     if physical and not physical.satisfactory:
         return S.AWAITING_DECISION
-    waiting = consignment.samples.filter(detained=True).exclude(status__in=[Sample.Status.RESULT, Sample.Status.WAIVED])
-    if physical and waiting.exists():
+    if physical and consignment.waits_for_lab:  # a detained sample without its result
         return S.AWAITING_LAB
     return S.AWAITING_DECISION

@@ -2,16 +2,17 @@
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.errors import PartOneInvalid
-from inspection.models import Analysis, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
+from inspection.models import Analysis, CheckStep, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
 from inspection.roles import Role
-from inspection.services.checks import _move_on, _require_reason
+from inspection.services.checks import _move_on, _require_reason, _with_photos
 from inspection.services.notifications import notify
 from inspection.services.permissions import require_role
+from inspection.services.photos import check_photos_saved, photos_clean
 
 
 def sample_number(consignment: Consignment, index: int) -> str:
@@ -19,13 +20,21 @@ def sample_number(consignment: Consignment, index: int) -> str:
     return f"{consignment.reference}-S{index}"
 
 
-@transaction.atomic
+@atomic_service
 def physical_check_record(
-    *, actor, consignment: Consignment, result: str, findings: str = "", reason: str = "", samples: list[dict] = ()
+    *,
+    actor,
+    consignment: Consignment,
+    result: str,
+    findings: str = "",
+    reason: str = "",
+    samples: list[dict] = (),
+    photos=(),
 ) -> PhysicalCheck:
     """The physical check (art. 49(2)(b)) and the samples it takes. Each sample names an analysis, a lab,
     why it was taken (random, suspicion, reinforced check), how it is kept, and whether the consignment is
-    detained until the result or released pending it. Its result is due within the analysis's days."""
+    detained until the result or released pending it. Its result is due within the analysis's days.
+    `photos`: uploaded files kept as evidence (see `inspection.services.photos`)."""
     require_role(actor, Role.INSPECTOR)
     _require_reason(result, reason)
     now = timezone.now()
@@ -46,6 +55,7 @@ def physical_check_record(
             errors[f"samples.{i}.conservation"] = [_("Choose how the sample is kept.")]
     if errors:
         raise PartOneInvalid(errors)
+    clean_photos = photos_clean(photos)
     check = PhysicalCheck.objects.create(
         consignment=consignment, result=result, findings=findings, reason=reason, inspector=actor, recorded_at=now
     )
@@ -82,11 +92,12 @@ def physical_check_record(
             for s in created
         ],
     }
-    _move_on(consignment=consignment, actor=actor, action="physical_check.recorded", data=data)
-    if created:
-        notify(
-            consignment=consignment,
-            kind=NotificationKind.SAMPLED,
-            samples=[{"number": s.number, "detained": s.detained} for s in created],
-        )
+    with check_photos_saved(actor=actor, consignment=consignment, step=CheckStep.PHYSICAL, photos=clean_photos) as rows:
+        _move_on(consignment=consignment, actor=actor, action="physical_check.recorded", data=_with_photos(data, rows))
+        if created:
+            notify(
+                consignment=consignment,
+                kind=NotificationKind.SAMPLED,
+                samples=[{"number": s.number, "detained": s.detained} for s in created],
+            )
     return check

@@ -82,6 +82,7 @@ def trail(request, reference):
     context = {"consignment": consignment, **consignment_trail(consignment), "action_label": action_label}
     for event in context["events"]:
         event.label = action_label(event.action)
+        event.photos = context["check_photos"].get(event.action, [])
     return render(request, "supervision/trail.html", context)
 
 

@@ -132,9 +132,61 @@ def horizontal_overflow(page) -> int:
 def serious_accessibility_violations(page) -> list[str]:
     """axe-core's serious and critical violations on the page, as `id: target` strings."""
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    # after the page's transitions (a snackbar fading in has too little contrast half-way)
+    result = page.evaluate(
+        """async () => {
+          await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null)));
+          return await axe.run(document, {resultTypes: ['violations']});
+        }"""
+    )
     return [
         f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:3])}"
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+TOUCH_MIN = 44  # CSS pixels (WCAG 2.5.5, and the issue's "at least 44 px")
+
+
+def small_touch_targets(page) -> list[str]:
+    """The visible controls smaller than TOUCH_MIN × TOUCH_MIN, measured by the area that takes the tap (a
+    control's own box, or its label's or its material wrapper's when larger), in layout pixels (an opening
+    snackbar's scale animation does not count). Links inside a sentence are left out, as WCAG does."""
+    return page.evaluate(
+        """(min) => {
+          const seen = [];
+          const tappable = 'a[href], button, input:not([type=hidden]), select, textarea, [role=button]';
+          for (const el of document.querySelectorAll(tappable)) {
+            const box = el.getBoundingClientRect();
+            const style = getComputedStyle(el);
+            if (box.width === 0 && box.height === 0 && el.type !== 'checkbox' && el.type !== 'radio') continue;
+            if (style.visibility === 'hidden' || el.closest('[hidden]')) continue;
+            if (el.tagName === 'A' && el.closest('p, li, dd, td, small') && !el.classList.contains('button')) continue;
+            let w = el.offsetWidth || box.width, h = el.offsetHeight || box.height;
+            for (const around of [el.closest('label'), el.closest('.mdc-checkbox, .mdc-radio, .mdc-button')]) {
+              if (!around) continue;
+              w = Math.max(w, around.offsetWidth);
+              h = Math.max(h, around.offsetHeight);
+            }
+            if (w < min || h < min) {
+              const name = el.name ? `[name=${el.name}]` : '';
+              const label = (el.innerText || el.value || '').trim().slice(0, 30);
+              seen.push(`${el.tagName.toLowerCase()}${name} "${label}" ${Math.round(w)}x${Math.round(h)}`);
+            }
+          }
+          return seen;
+        }""",
+        TOUCH_MIN,
+    )
+
+
+def keep_screenshot(page, name: str) -> None:
+    """With PIF_SCREENSHOTS=<folder> (e.g. docs/screens), the page as the tablet shows it, for the docs."""
+    folder = os.environ.get("PIF_SCREENSHOTS")
+    if folder:
+        size = page.viewport_size
+        orientation = "landscape" if size["width"] > size["height"] else "portrait"
+        language = page.evaluate("document.documentElement.lang")
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}-{orientation}-{language}.png"))

@@ -2,11 +2,14 @@
 activations as the task views, and left at every step so that each demo user finds work waiting."""
 
 import datetime
+import io
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from inspection.models import Consignment, ConsignmentStatus, Sample
 from inspection.services.checks import documentary_check_record, identity_check_record
+from inspection.services.consignments import consignment_arrival_confirm
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.follow_up import follow_up_record
 from inspection.services.sampling import physical_check_record
@@ -31,6 +34,8 @@ STAGES = [
 
 def drive(consignment: Consignment, stage: str, users: dict) -> None:
     plan = consignment.check_plan
+    if stage in ("documentary", "checks"):
+        _arrives_soon(consignment, users["supervisor"])
     if stage in ("lab", "lab_late") and not plan.physical_selected:
         stage = "decision"
     if stage == "documentary":
@@ -88,6 +93,7 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
                     result="satisfactory",
                     findings="RAS",
                     samples=samples,
+                    photos=[_demo_photo(consignment)] if stage == "lab" else [],
                 ),
             )
         if stage == "lab_late":
@@ -164,9 +170,37 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
         )
 
 
+def _demo_photo(consignment: Consignment) -> SimpleUploadedFile:
+    """A generated photo of the opened cartons, as a tablet would upload it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (800, 600), (214, 190, 150))
+    draw = ImageDraw.Draw(image)
+    for x in (60, 300, 540):
+        draw.rectangle((x, 220, x + 200, 420), fill=(176, 132, 84), outline=(90, 60, 30), width=6)
+        draw.ellipse((x + 40, 250, x + 160, 330), fill=(236, 160, 40))
+    draw.text((60, 40), f"{consignment.reference} - photo de démonstration", fill=(40, 40, 40), font_size=28)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return SimpleUploadedFile("demo.jpg", out.getvalue(), content_type="image/jpeg")
+
+
 def _step(consignment, node, user, record):
     task = open_task(consignment, node)
     if task is None:
         raise RuntimeError(f"{consignment.reference}: no open {node.name} task")
-    task_complete_as(user=user, task=task, record=record)
+    task_complete_as(user=user, task=task, record=record, consignment=consignment)
     consignment.refresh_from_db()
+
+
+def _arrives_soon(consignment: Consignment, staff) -> None:
+    """The consignments still waiting for their checks arrive today or tomorrow (their ETA confirmed by the
+    post), so that the inspector's day has arrivals."""
+    day = timezone.localdate() + datetime.timedelta(days=consignment.pk % 2)
+    at = datetime.datetime.combine(day, datetime.time([7, 9, 11, 14, 16][consignment.pk % 5]))
+    consignment_arrival_confirm(
+        actor=staff,
+        consignment=consignment,
+        expected_arrival=timezone.make_aware(at),
+        source="Grand Port Maritime de la Martinique, vessel schedule",
+    )

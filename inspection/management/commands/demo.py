@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from inspection.models import Commodity, Consignment, Laboratory, Membership, Operator
+from inspection.models import Bcp, Commodity, Consignment, Laboratory, Membership, Operator, StaffPost
 from inspection.roles import Role
 from inspection.services.consignments import consignment_create
 from inspection.services.part_one import container_check_digit
@@ -96,6 +96,10 @@ class Command(BaseCommand):
             importers = [self._importer(username, *company) for username, company in COMPANIES.items()]
             for username, (first, last, roles) in STAFF.items():
                 self._staff(username, first, last, roles)
+            for username in ("inspector", "officer"):  # both work at the port
+                StaffPost.objects.update_or_create(
+                    user=User.objects.get(username=username), defaults={"bcp": Bcp.objects.get(code="FRFDF1")}
+                )
             # the demo lab account posts for the territorial laboratory, where the demo samples go
             Laboratory.objects.get(code="LTA972").accounts.add(User.objects.get(username="lab"))
         catalogue = {}

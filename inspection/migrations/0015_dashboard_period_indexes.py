@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inspection", "0012_audit_hash_chain"),
+        ("inspection", "0014_check_photos"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

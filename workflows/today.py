@@ -1,0 +1,127 @@
+"""The inspector's home on the tablet: today's and tomorrow's arrivals at their post with what each needs,
+their own tasks and the queue, sorted by arrival; one tap claims a task and opens its form.
+
+The page costs the same whatever the number of open tasks: the arrivals are those of two days at one post,
+and the lists show their first `LIST_SIZE` rows (the full, paged lists are the workflow's inbox and queue)."""
+
+import datetime
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, OuterRef, Subquery
+from django.shortcuts import render
+from django.utils import timezone
+from viewflow.workflow.status import STATUS
+
+from inspection.models import Bcp, Consignment, ConsignmentStatus, StaffPost
+from inspection.roles import is_staff_user
+
+from .flows import InspectionFlow
+from .task_lists import _human_nodes, inbox_tasks, queue_tasks
+
+LIST_SIZE = 30
+NOT_EXPECTED = [ConsignmentStatus.DRAFT, ConsignmentStatus.CANCELLED]
+
+
+@dataclass
+class Row:
+    """A consignment with its open tasks, each with the tap it offers this user."""
+
+    consignment: Consignment
+    tasks: list = field(default_factory=list)
+
+
+def _task_action(task, user, claimable: set[int]) -> dict:
+    if task.owner_id == user.pk:
+        return {
+            "task": task,
+            "action": "open",
+            "url": task.flow_task.reverse("execute", args=[task.process_id, task.pk]),
+        }
+    if task.pk in claimable:
+        # straight on to the form once claimed (viewflow's "back"), not through the task's index page
+        execute = task.flow_task.reverse("execute", args=[task.process_id, task.pk])
+        assign = task.flow_task.reverse("assign", args=[task.process_id, task.pk])
+        return {"task": task, "action": "claim", "url": f"{assign}?{urlencode({'back': execute})}"}
+    return {"task": task, "action": None, "url": None}
+
+
+def _arrival_window(day: datetime.date):
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return start, start + datetime.timedelta(days=2)
+
+
+def _by_arrival(tasks):
+    arrival = Consignment.objects.filter(pk=OuterRef("process__artifact_object_id")).values("expected_arrival")
+    return (
+        tasks.select_related("process")
+        .annotate(arrival=Subquery(arrival))
+        .order_by(F("arrival").asc(nulls_last=True), "created", "pk")
+    )
+
+
+@login_required
+def today(request):
+    if not is_staff_user(request.user):
+        raise PermissionDenied
+    user = request.user
+    bcps = list(Bcp.objects.order_by("code"))
+    post = StaffPost.objects.filter(user=user).values_list("bcp_id", flat=True).first()
+    chosen = request.GET.get("bcp")
+    bcp = next((b for b in bcps if b.code == chosen), None) or next((b for b in bcps if b.pk == post), None)
+    bcp = bcp or (bcps[0] if bcps else None)
+
+    day = timezone.localdate()
+    start, end = _arrival_window(day)
+    arrivals = list(
+        Consignment.objects.filter(bcp=bcp, expected_arrival__gte=start, expected_arrival__lt=end)
+        .exclude(status__in=NOT_EXPECTED)
+        .select_related("ched_type", "check_plan")
+        .annotate(sample_count=Count("samples"))
+        .order_by("expected_arrival", "pk")
+    )
+    flow = InspectionFlow
+    human = _human_nodes(flow)
+    open_tasks = flow.task_class._default_manager.filter(
+        flow_task__in=human, status__in=[STATUS.NEW, STATUS.ASSIGNED]
+    ).select_related("owner", "process")
+    mine = list(_by_arrival(inbox_tasks(flow, user))[:LIST_SIZE])
+    queue = list(_by_arrival(queue_tasks(flow, user))[:LIST_SIZE])
+    arrival_tasks = list(
+        open_tasks.filter(process__artifact_object_id__in=[c.pk for c in arrivals]).order_by("created", "pk")
+    )
+    claimable = {t.pk for t in queue} | set(
+        queue_tasks(flow, user).filter(pk__in=[t.pk for t in arrival_tasks]).values_list("pk", flat=True)
+    )
+
+    listed = {t.process.artifact_object_id for t in (*mine, *queue)} - {c.pk for c in arrivals}
+    consignments = {c.pk: c for c in arrivals}
+    consignments |= Consignment.objects.select_related("ched_type").in_bulk(listed)
+
+    rows = {c.pk: Row(c) for c in arrivals}
+    for task in arrival_tasks:
+        rows[int(task.process.artifact_object_id)].tasks.append(_task_action(task, user, claimable))
+
+    def listing(tasks):
+        return [(consignments.get(int(t.process.artifact_object_id)), _task_action(t, user, claimable)) for t in tasks]
+
+    tomorrow = day + datetime.timedelta(days=1)
+    return render(
+        request,
+        "workflows/today.html",
+        {
+            "bcp": bcp,
+            "bcps": bcps,
+            "day": day,
+            "tomorrow": tomorrow,
+            "arrivals_today": [r for r in rows.values() if timezone.localdate(r.consignment.expected_arrival) == day],
+            "arrivals_tomorrow": [
+                r for r in rows.values() if timezone.localdate(r.consignment.expected_arrival) == tomorrow
+            ],
+            "mine": listing(mine),
+            "queue": listing(queue),
+            "list_size": LIST_SIZE,
+        },
+    )
