@@ -1,0 +1,77 @@
+"""The administrators' pages (`/admin/`): reference data with its effective dates, laboratories and their API
+accounts, operators and their users, staff posts. Consignments, checks, decisions and the audit trail are
+not edited here: they change only through the services, which check who may act and write the audit event."""
+
+from django.contrib import admin
+
+from inspection import models
+
+CODED = ("code", "name_fr", "name_en", "valid_from", "valid_to")
+
+
+class EffectiveAdmin(admin.ModelAdmin):
+    list_display = CODED
+    list_filter = ("valid_from", "valid_to")
+    search_fields = ("code", "name_fr", "name_en")
+
+
+for model in (
+    models.Bcp,
+    models.DocumentType,
+    models.Purpose,
+    models.PackageType,
+    models.DecisionCode,
+    models.Measure,
+    models.RefusalReason,
+    models.Analysis,
+):
+    admin.site.register(model, EffectiveAdmin)
+
+
+@admin.register(models.Laboratory)
+class LaboratoryAdmin(EffectiveAdmin):
+    filter_horizontal = ("accounts",)
+
+
+@admin.register(models.BcpApproval)
+class BcpApprovalAdmin(admin.ModelAdmin):
+    list_display = ("bcp", "ched_type", "short_notice", "valid_from", "valid_to")
+    list_filter = ("bcp", "ched_type")
+
+
+@admin.register(models.Commodity)
+class CommodityAdmin(admin.ModelAdmin):
+    list_display = ("cn_code", "ched_type", "identity_rate", "physical_rate", "valid_from", "valid_to")
+    list_filter = ("ched_type",)
+    search_fields = ("cn_code",)
+
+
+@admin.register(models.ReinforcedCheckRule)
+class ReinforcedCheckRuleAdmin(admin.ModelAdmin):
+    list_display = ("ched_type", "country", "cn_prefix", "hazard", "physical_rate", "valid_from", "valid_to")
+    list_filter = ("ched_type", "country")
+
+
+@admin.register(models.Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ("date", "name_fr", "name_en")
+
+
+class MembershipInline(admin.TabularInline):
+    model = models.Membership
+    fields = ("user",)
+    extra = 0
+
+
+@admin.register(models.Operator)
+class OperatorAdmin(admin.ModelAdmin):
+    list_display = ("name", "eori", "country", "is_active")
+    search_fields = ("name", "eori")
+    inlines = [MembershipInline]
+
+
+@admin.register(models.StaffPost)
+class StaffPostAdmin(admin.ModelAdmin):
+    list_display = ("user", "bcp")
+    list_filter = ("bcp",)
+    autocomplete_fields = ("user",)
