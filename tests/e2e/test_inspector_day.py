@@ -42,6 +42,36 @@ def _fill_documentary_check(page, consignment):
     page.check("input[name=result][value=satisfactory]")
 
 
+def _form_claimed_by_an_inspector(tablet, consignment, orientation, language):
+    """Ines, logged in on a tablet, has claimed the consignment's documentary check and has its form open."""
+    UserFactory(username="ines", roles=[Role.INSPECTOR])
+    page = tablet(orientation, language)
+    login(page, "ines")
+    page.goto(_task(consignment).reverse("assign"))
+    page.click("button[name=_continue]")
+    page.wait_for_url("**/execute/**")
+    page.wait_for_selector("input[name=result]")
+    return page
+
+
+def documentary_check_done(consignment, inspector, *, satisfactory=True):
+    """The documentary check recorded from code, as the demo does (the documents valid, or not)."""
+    from inspection.services.checks import documentary_check_record
+    from workflows.steps import task_complete_as
+
+    task_complete_as(
+        user=inspector,
+        task=_task(consignment),
+        record=lambda: documentary_check_record(
+            actor=inspector,
+            consignment=consignment,
+            verdicts={d.pk: (True, satisfactory) for d in consignment.documents.all()},
+            result="satisfactory" if satisfactory else "not_satisfactory",
+            reason="" if satisfactory else "Certificate expired",
+        ),
+    )
+
+
 def _usable_on_a_tablet(page):
     assert horizontal_overflow(page) == 0
     assert small_touch_targets(page) == []
@@ -94,13 +124,8 @@ def test_from_the_day_page_one_tap_claims_and_the_check_is_recorded(tablet, orie
 
 def test_a_submit_during_a_network_cut_is_kept_and_sent_once_when_the_network_returns(tablet):
     consignment = _arriving_today()
-    UserFactory(username="ines", roles=[Role.INSPECTOR])
-    page = tablet("landscape", "en")
+    page = _form_claimed_by_an_inspector(tablet, consignment, "landscape", "en")
     context = page.context
-    login(page, "ines")
-    page.goto(_task(consignment).reverse("assign"))
-    page.click("button[name=_continue]")
-    page.wait_for_url("**/execute/**")
     _fill_documentary_check(page, consignment)
     page.fill("textarea[name=reason]", "Seals checked at the quay")
 
@@ -120,12 +145,7 @@ def test_a_submit_during_a_network_cut_is_kept_and_sent_once_when_the_network_re
 
 def test_a_submit_whose_answer_is_lost_is_sent_again_and_applied_once(tablet):
     consignment = _arriving_today()
-    UserFactory(username="ines", roles=[Role.INSPECTOR])
-    page = tablet("portrait", "en")
-    login(page, "ines")
-    page.goto(_task(consignment).reverse("assign"))
-    page.click("button[name=_continue]")
-    page.wait_for_url("**/execute/**")
+    page = _form_claimed_by_an_inspector(tablet, consignment, "portrait", "en")
     _fill_documentary_check(page, consignment)
 
     lost = []
@@ -148,12 +168,7 @@ def test_a_submit_whose_answer_is_lost_is_sent_again_and_applied_once(tablet):
 
 def test_a_draft_typed_before_the_page_was_closed_comes_back(tablet):
     consignment = _arriving_today()
-    UserFactory(username="ines", roles=[Role.INSPECTOR])
-    page = tablet("landscape", "fr")
-    login(page, "ines")
-    page.goto(_task(consignment).reverse("assign"))
-    page.click("button[name=_continue]")
-    page.wait_for_url("**/execute/**")
+    page = _form_claimed_by_an_inspector(tablet, consignment, "landscape", "fr")
     execute_url = page.url
     page.check("input[name=result][value=not_satisfactory]")
     page.fill("textarea[name=reason]", "Certificat illisible")
@@ -171,23 +186,10 @@ def test_a_draft_typed_before_the_page_was_closed_comes_back(tablet):
 @pytest.mark.parametrize(("orientation", "language"), [("portrait", "en"), ("landscape", "fr")])
 def test_a_physical_check_with_a_photo_taken_on_the_tablet(tablet, orientation, language):
     from inspection.models import CheckPhoto
-    from inspection.services.checks import documentary_check_record
     from tests.factories import photo_bytes
-    from workflows.steps import task_complete_as
 
     consignment = _arriving_today(hour=13, physical_rate=100)  # planned with a physical check
-    ines = UserFactory(username="ines", roles=[Role.INSPECTOR])
-    task_complete_as(
-        user=ines,
-        task=_task(consignment),
-        record=lambda: documentary_check_record(
-            actor=ines,
-            consignment=consignment,
-            verdicts={d.pk: (True, True) for d in consignment.documents.all()},
-            result="satisfactory",
-            reason="",
-        ),
-    )
+    documentary_check_done(consignment, UserFactory(username="ines", roles=[Role.INSPECTOR]))
     physical = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.physical_check)
 
     page = tablet(orientation, language)

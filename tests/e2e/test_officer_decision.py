@@ -9,31 +9,17 @@ from viewflow.workflow.models import Task
 
 from inspection.models import Consignment
 from inspection.roles import Role
-from inspection.services.checks import documentary_check_record
 from tests.e2e.conftest import horizontal_overflow, keep_screenshot, login, small_touch_targets
-from tests.e2e.test_inspector_day import _arriving_today
+from tests.e2e.test_inspector_day import _arriving_today, documentary_check_done
 from tests.factories import UserFactory
 from workflows.flows import InspectionFlow
-from workflows.steps import task_complete_as
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _awaiting_decision():
     consignment = _arriving_today()
-    inspector = UserFactory(username="ines", roles=[Role.INSPECTOR])
-    task = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.documentary_check)
-    task_complete_as(
-        user=inspector,
-        task=task,
-        record=lambda: documentary_check_record(
-            actor=inspector,
-            consignment=consignment,
-            verdicts={d.pk: (True, False) for d in consignment.documents.all()},
-            result="not_satisfactory",
-            reason="Certificate expired",
-        ),
-    )
+    documentary_check_done(consignment, UserFactory(username="ines", roles=[Role.INSPECTOR]), satisfactory=False)
     return consignment, Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.decide)
 
 
