@@ -68,3 +68,21 @@ def api_client_for(user, language: str = "en") -> APIClient:
 @pytest.fixture
 def api(importer):
     return api_client_for(importer)
+
+
+@pytest.fixture
+def english():
+    """The messages in English (French is the default language)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def consignment(importer):
+    """A submitted CHED-PP of the importer's (modules that need another kind define their own)."""
+    from inspection.services.consignments import consignment_create
+    from tests.factories import part_one
+
+    return consignment_create(actor=importer, part_one=part_one())

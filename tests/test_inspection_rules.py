@@ -9,27 +9,12 @@ from django.utils import timezone
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import AuditEvent, Consignment, Decision, DocumentaryCheck, IdentityCheck, Sample
 from inspection.services.checks import documentary_check_record, identity_check_record
-from inspection.services.consignments import consignment_create
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.follow_up import follow_up_record
 from inspection.services.lab import lab_result_record, lab_submission_store
 from inspection.services.sampling import physical_check_record
-from tests.factories import part_one
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def consignment(importer) -> Consignment:
-    return consignment_create(actor=importer, part_one=part_one())
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _all_ok(consignment):

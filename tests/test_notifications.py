@@ -26,11 +26,6 @@ from tests.factories import importer_factory, part_one
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def consignment(importer):
-    return consignment_create(actor=importer, part_one=part_one())
-
-
 class Receiver:
     """A real HTTP server standing for the operator's system: records what it gets, answers `status`."""
 

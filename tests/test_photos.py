@@ -9,29 +9,15 @@ from django.test import Client
 from PIL import Image
 
 from inspection.errors import UploadRefused
-from inspection.models import AuditEvent, CheckPhoto, Consignment, DocumentaryCheck, IdentityCheck, PhysicalCheck
+from inspection.models import AuditEvent, CheckPhoto, DocumentaryCheck, IdentityCheck, PhysicalCheck
 from inspection.services.checks import documentary_check_record, identity_check_record
-from inspection.services.consignments import consignment_create
 from inspection.services.sampling import physical_check_record
 from tests.conftest import api_client_for
-from tests.factories import PNG_BYTES, part_one, pdf_bytes, photo_bytes
+from tests.factories import PNG_BYTES, pdf_bytes, photo_bytes
 from tests.test_workflow_paths import _do, _documentary_ok, _open_task, _rates, _submit
 from workflows.flows import InspectionFlow
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def consignment(importer) -> Consignment:
-    return consignment_create(actor=importer, part_one=part_one())
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _upload(content: bytes, name: str = "IMG_0001.jpg") -> SimpleUploadedFile:
