@@ -197,6 +197,7 @@
     form.addEventListener("input", function () { save(false); });
     form.addEventListener("change", function () { save(false); });
     form.addEventListener("submit", function (event) {
+      submitter = event.submitter || submitter;
       if (form.dataset.pifBusy) { event.preventDefault(); scheduleRetry(); }  // photos still being scaled
     });
     form.addEventListener("turbo:submit-start", function (event) {
