@@ -5,7 +5,8 @@
  * - A submit that fails for the network is kept as pending and sent again when the network returns (the
  *   browser's `online` event, and every few seconds while pending). The form's idempotency key (made by the
  *   server when it drew the form, kept in the draft) makes a second copy harmless: workflows/receipts.py.
- * - Photos chosen with the camera input are downscaled here before they are sent.
+ * - Photos chosen with the camera input are downscaled here before they are sent, and kept with the draft
+ *   (in IndexedDB, which holds files; localStorage holds only text) until the form is accepted.
  * - The day page (/workflow/today/) lists the drafts not sent yet.
  *
  * viewflow's pages submit their forms with Turbo: this script follows Turbo's public events
@@ -124,6 +125,56 @@
     }).catch(function () { return file; });
   }
 
+  /* ---- a draft's photos, in IndexedDB under "<draft key>|<input name>" ---- */
+  function photoStore(mode, work) {
+    return new Promise(function (resolve) {
+      if (!window.indexedDB) { resolve(null); return; }
+      var open = indexedDB.open("pif-drafts", 1);
+      open.onupgradeneeded = function () { open.result.createObjectStore("photos"); };
+      open.onerror = function () { resolve(null); };
+      open.onsuccess = function () {
+        var db = open.result;
+        var tx = db.transaction("photos", mode);
+        var request = work(tx.objectStore("photos"));
+        tx.oncomplete = function () { db.close(); resolve(request ? request.result : null); };
+        tx.onerror = tx.onabort = function () { db.close(); resolve(null); };
+      };
+    });
+  }
+
+  function photosKeep(input, files) {
+    return photoStore("readwrite", function (store) { return store.put(files, draftKey() + "|" + input.name); });
+  }
+
+  function photosForget(key) {
+    return photoStore("readwrite", function (store) {
+      return store.delete(IDBKeyRange.bound(key + "|", key + "|\uffff"));
+    });
+  }
+
+  function photoNote(input, count) {
+    var note = input.parentNode.querySelector(".pif-photo-note") || document.createElement("p");
+    note.className = "pif-photo-note";
+    note.textContent = text("photosReady").replace("%(count)s", count);
+    input.parentNode.appendChild(note);
+  }
+
+  function photosRestore(form) {
+    var inputs = Array.prototype.slice.call(form.querySelectorAll("input[type=file]"));
+    if (!inputs.length) { return Promise.resolve(); }
+    form.dataset.pifBusy = "1";
+    return Promise.all(inputs.map(function (input) {
+      return photoStore("readonly", function (store) { return store.get(draftKey() + "|" + input.name); })
+        .then(function (files) {
+          if (!files || !files.length) { return; }
+          var transfer = new DataTransfer();
+          files.forEach(function (f) { transfer.items.add(f); });
+          input.files = transfer.files;  // no change event: they are already scaled
+          photoNote(input, files.length);
+        });
+    })).then(function () { delete form.dataset.pifBusy; });
+  }
+
   function watchPhotos(form) {
     Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (input) {
       if (input.dataset.pifPhotos) { return; }
@@ -138,11 +189,10 @@
           scaled.forEach(function (f) { transfer.items.add(f); });
           input.dataset.pifScaled = "1";
           input.files = transfer.files;
-          delete form.dataset.pifBusy;
-          var note = input.parentNode.querySelector(".pif-photo-note") || document.createElement("p");
-          note.className = "pif-photo-note";
-          note.textContent = text("photosReady").replace("%(count)s", scaled.length);
-          input.parentNode.appendChild(note);
+          return photosKeep(input, scaled).then(function () {
+            delete form.dataset.pifBusy;
+            photoNote(input, scaled.length);
+          });
         });
       });
     });
@@ -160,6 +210,7 @@
 
     if (draft) {
       restore(form, draft);
+      photosRestore(form);
       keyField.value = draft.key;  // the same submit, whatever the page drew this time
       if (draft.pending) {
         banner(form, text("pending"), "pending");
@@ -210,6 +261,7 @@
       if (detail.success) {
         var store = storage();
         if (store) { store.removeItem(key); }
+        photosForget(key);
       } else if (detail.fetchResponse) {
         save(false);  // the server answered (a refused form): not pending, still a draft
       } else {

@@ -166,12 +166,18 @@ def test_a_submit_whose_answer_is_lost_is_sent_again_and_applied_once(tablet):
     assert "not applied a second time" in page.content()
 
 
-def test_a_draft_typed_before_the_page_was_closed_comes_back(tablet):
+def test_a_draft_typed_before_the_page_was_closed_comes_back_with_its_photo(tablet):
+    from inspection.models import CheckPhoto
+    from tests.factories import photo_bytes
+
     consignment = _arriving_today()
     page = _form_claimed_by_an_inspector(tablet, consignment, "landscape", "fr")
     execute_url = page.url
     page.check("input[name=result][value=not_satisfactory]")
     page.fill("textarea[name=reason]", "Certificat illisible")
+    photo = {"name": "certificat.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes(size=(2400, 1800))}
+    page.set_input_files("input[name=photos]", files=[photo])
+    page.wait_for_selector(".pif-photo-note")  # scaled, and kept with the draft
 
     page.goto("/workflow/today/")
     assert "Certificat illisible" not in page.content()
@@ -181,6 +187,15 @@ def test_a_draft_typed_before_the_page_was_closed_comes_back(tablet):
     assert page.input_value("textarea[name=reason]") == "Certificat illisible"
     assert page.is_checked("input[name=result][value=not_satisfactory]")
     assert page.is_visible(".pif-draft-banner")
+    page.wait_for_selector(".pif-photo-note")
+    assert page.eval_on_selector("input[name=photos]", "input => input.files.length") == 1
+
+    for document in consignment.documents.all():
+        page.check(f"input[name=doc_{document.pk}_present]")
+    page.click("button.mdc-button--raised")
+    _back_on_the_day_page(page)
+    assert (CheckPhoto.objects.get(consignment=consignment, step="documentary").width) == 1600
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('pif-draft:')).length") == 0
 
 
 @pytest.mark.parametrize(("orientation", "language"), [("portrait", "en"), ("landscape", "fr")])
