@@ -137,3 +137,21 @@ def test_the_post_confirms_an_arrival_time_audited_and_staff_only(importer, insp
     Consignment.objects.filter(pk=consignment.pk).update(status="accepted")
     with pytest.raises(TransitionNotAllowed):
         consignment_arrival_confirm(actor=inspector, consignment=consignment, expected_arrival=when, source="port")
+
+
+def test_the_second_inspector_to_claim_a_task_is_told_who_has_it(importer, inspector):
+    from tests.factories import UserFactory
+
+    _rates("08045000", 0, 0)
+    consignment = _arriving(importer, days=0, hour=11)
+    task = _open_task(consignment, InspectionFlow.documentary_check)
+    first, _ = _page(inspector)
+    late, html = _page(UserFactory(username="ines2", roles=["inspector"]))
+    claim = f"{task.reverse('assign')}?back={quote(task.reverse('execute'), safe='')}"
+    assert f'action="{claim}"' in html  # both saw the task free
+
+    assert first.post(claim).status_code == 302
+    refused = late.post(claim)
+    assert refused.status_code == 403
+    name = inspector.get_full_name() or inspector.username
+    assert f"This task has just been taken by {name}." in refused.content.decode()

@@ -25,6 +25,7 @@ from django.db import DatabaseError, transaction
 from django.http import Http404
 from django.urls import path
 from django.utils.timezone import now
+from django.utils.translation import gettext
 from viewflow import this
 from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow import flow
@@ -227,6 +228,18 @@ class StepRefused(Exception):  # noqa: N818 (not an error: the form is shown aga
         self.respond = respond
 
 
+def _refusal(user, task) -> str:
+    """Why this user may not open or claim this task, said to them (the 403 page shows it)."""
+    if task.status == STATUS.DONE:
+        return gettext("This task is already done.")
+    if task.owner_id is not None and task.owner_id != user.pk:
+        owner = task.owner
+        return gettext("This task has just been taken by %(who)s.") % {
+            "who": owner.get_full_name() or owner.get_username()
+        }
+    return gettext("This task is not for your role.")
+
+
 def _task_view(node, origin_view, *, permission=None, start=False, idempotent=False):
     """viewflow's task view wrappers (`flow.utils.wrap_task_view` and `wrap_view`) with the same checks,
     minus three reads and two savepoints: a POST reads the task with its process as it takes the flow lock
@@ -241,7 +254,7 @@ def _task_view(node, origin_view, *, permission=None, start=False, idempotent=Fa
                 return replay
             request.activation = node.activation_class(task)
             if permission is not None and not permission(request.user, task=task):
-                raise PermissionDenied
+                raise PermissionDenied(_refusal(request.user, task))
             if start:
                 request.activation.start(request)
             return origin_view(request, *args, process_pk=process_pk, task_pk=task_pk, **kwargs)
