@@ -60,27 +60,32 @@ def child(url: str, requests: int) -> dict:
     client = Client()
     client.force_login(inspector)
 
-    def measure() -> tuple[float, int]:
+    def measure(url="/workflow/inspection/queue/") -> tuple[float, int]:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # what autovacuum does after a bulk load in production
-        client.get("/workflow/inspection/queue/")  # warm-up
+        client.get(url)  # warm-up
         with CaptureQueriesContext(connection) as queries:
-            assert client.get("/workflow/inspection/queue/").status_code == 200
+            assert client.get(url).status_code == 200
         count = len(queries)
         times = []
         for _ in range(requests):
             started = time.perf_counter()
-            client.get("/workflow/inspection/queue/")
+            client.get(url)
             times.append(time.perf_counter() - started)
         return percentile(times, 95) * 1000, count
 
     add_tasks(100_000, "DONE")
     add_tasks(99, "NEW")  # + the one the real consignment has
     p95_small, queries_small = measure()
+    today_small, today_queries_small = measure("/workflow/today/")
     add_tasks(9_900, "NEW")
     p95_large, queries_large = measure()
+    today_large, today_queries_large = measure("/workflow/today/")
     return {
+        "today_p95_ms_100_open": round(today_small, 1),
+        "today_p95_ms_10000_open": round(today_large, 1),
+        "today_queries": f"{today_queries_small}/{today_queries_large}",
         "p95_ms_100_open": round(p95_small, 1),
         "p95_ms_10000_open": round(p95_large, 1),
         "ratio": round(p95_large / p95_small, 2),
@@ -100,6 +105,8 @@ def main():
     rows = run_per_backend(__file__, "--requests", str(args.requests))
     print("Inspector queue page, 100 vs 10,000 open tasks (plus 100,000 closed)")
     print(table(rows, ["backend", "p95_ms_100_open", "p95_ms_10000_open", "ratio", "queries_100", "queries_10000"]))
+    print("The inspector's day page (/workflow/today/: its queue is the first 30 by arrival), same data")
+    print(table(rows, ["backend", "today_p95_ms_100_open", "today_p95_ms_10000_open", "today_queries"]))
 
 
 if __name__ == "__main__":
