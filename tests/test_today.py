@@ -155,3 +155,16 @@ def test_the_second_inspector_to_claim_a_task_is_told_who_has_it(importer, inspe
     assert refused.status_code == 403
     name = inspector.get_full_name() or inspector.username
     assert f"This task has just been taken by {name}." in refused.content.decode()
+
+
+def test_a_finished_task_opened_again_says_so(importer, inspector):
+    from tests.test_workflow_paths import _do, _documentary_ok
+
+    _rates("08045000", 0, 0)
+    consignment = _arriving(importer, days=0, hour=11)
+    task = _open_task(consignment, InspectionFlow.documentary_check)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    client, _ = _page(inspector)
+    response = client.get(task.reverse("execute"))
+    assert response.status_code == 403
+    assert "This task is already done." in response.content.decode()

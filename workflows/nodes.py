@@ -256,7 +256,10 @@ def _task_view(node, origin_view, *, permission=None, start=False, idempotent=Fa
             if permission is not None and not permission(request.user, task=task):
                 raise PermissionDenied(_refusal(request.user, task))
             if start:
-                request.activation.start(request)
+                try:
+                    request.activation.start(request)
+                except TransitionNotAllowed as exc:  # a finished task's form, opened again
+                    raise PermissionDenied(_refusal(request.user, task)) from exc
             return origin_view(request, *args, process_pk=process_pk, task_pk=task_pk, **kwargs)
 
         task_class = node.flow_class.task_class

@@ -2,6 +2,7 @@
 survives a network cut (the form is kept, sent again when the network returns, applied once)."""
 
 import pytest
+from django.contrib.auth.models import User
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -225,3 +226,19 @@ def test_a_physical_check_with_a_photo_taken_on_the_tablet(tablet, orientation, 
     photo = CheckPhoto.objects.get(consignment=consignment, step="physical")
     assert (photo.width, photo.height) == (1600, 1200)  # the browser sent 1,600 px, not 4,000
     assert photo.size < len(camera)
+
+
+def test_the_draft_of_a_task_done_elsewhere_goes_when_it_is_opened(tablet):
+    consignment = _arriving_today()
+    page = _form_claimed_by_an_inspector(tablet, consignment, "portrait", "en")
+    execute_url = page.url
+    page.fill("textarea[name=reason]", "Started on this tablet")
+    page.goto("/workflow/today/")
+    assert page.is_visible("#pending-drafts")
+
+    # the task is finished meanwhile (another tablet of hers, under another key)
+    documentary_check_done(consignment, User.objects.get(username="ines"))
+    page.goto(execute_url)
+    assert "This task is already done." in page.content()
+    page.goto("/workflow/today/")
+    assert not page.is_visible("#pending-drafts")
