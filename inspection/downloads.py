@@ -2,6 +2,8 @@
 attachment that a browser never renders in the site's origin. Check photos, re-encoded by us, are the one
 exception: shown inline, to staff only."""
 
+import os
+
 from django.http import FileResponse, Http404
 
 from inspection.models import AccompanyingDocument, CheckPhoto, Consignment
@@ -24,7 +26,7 @@ def document_response(consignment: Consignment, document_id: int) -> FileRespons
 def check_photo_response(photo: CheckPhoto) -> FileResponse:
     """A check photo, inline (the caller has checked that the user is staff). Not cached: BCP tablets are
     shared."""
-    extension = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(photo.content_type, "")
+    extension = os.path.splitext(photo.file.name)[1]  # given by the photo service from the format it stored
     response = FileResponse(
         photo.file.open("rb"), filename=f"photo-{photo.pk}{extension}", content_type=photo.content_type
     )

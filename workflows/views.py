@@ -8,7 +8,7 @@ from viewflow.workflow.flow.views import mixins
 
 from inspection.errors import DomainError, PartOneInvalid
 from inspection.models import Sample
-from inspection.selectors import consignment_summary
+from inspection.selectors import consignment_summary, decision_in_force
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.escalations import escalation_acknowledge
@@ -31,8 +31,7 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["consignment"] = self.consignment
-        context["summary"] = consignment_summary(self.consignment.pk)
+        context["consignment"] = consignment_summary(self.consignment.pk)  # with all its summary shows
         return context
 
     def record(self, form):
@@ -124,7 +123,7 @@ class CountersignView(TaskFormView):
     form_class = forms.CountersignForm
 
     def record(self, form):
-        decision = self.consignment.decisions.filter(superseded=False).last()
+        decision = decision_in_force(self.consignment)
         decision_countersign(actor=self.request.user, decision=decision, **form.entered())
 
 

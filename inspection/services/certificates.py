@@ -190,16 +190,29 @@ def _certificate_withdraw(certificate: Certificate, *, actor, reason: str) -> No
     )
 
 
-@transaction.atomic
-def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certificate:
-    """A supervisor withdraws a certificate (issued in error, fraud suspected): it then reads as revoked."""
+def _supervisor_acts_on(actor, certificate, reason, *, no_reason: str, not_valid: str) -> tuple[Certificate, str]:
+    """What revoking and replacing both require: a supervisor, a reason, and a certificate still valid (its
+    row locked). Returns the locked certificate and the reason, trimmed."""
     require_role(actor, Role.SUPERVISOR)
     reason = (reason or "").strip()
     if not reason:
-        raise CertificateError(_("Give the reason for revoking the certificate."))
+        raise CertificateError(no_reason)
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if certificate.status != Certificate.Status.VALID:
-        raise CertificateError(_("Only a valid certificate can be revoked."))
+        raise CertificateError(not_valid)
+    return certificate, reason
+
+
+@transaction.atomic
+def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certificate:
+    """A supervisor withdraws a certificate (issued in error, fraud suspected): it then reads as revoked."""
+    certificate, reason = _supervisor_acts_on(
+        actor,
+        certificate,
+        reason,
+        no_reason=_("Give the reason for revoking the certificate."),
+        not_valid=_("Only a valid certificate can be revoked."),
+    )
     _certificate_withdraw(certificate, actor=actor, reason=reason)
     return certificate
 
@@ -208,13 +221,13 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
 def certificate_reissue(*, actor, certificate: Certificate, reason: str) -> Certificate:
     """A supervisor replaces a certificate with a fresh one from the decision in force (for instance after
     Part I was corrected): a new number, the old one reads as replaced."""
-    require_role(actor, Role.SUPERVISOR)
-    reason = (reason or "").strip()
-    if not reason:
-        raise CertificateError(_("Give the reason for replacing the certificate."))
-    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
-    if certificate.status != Certificate.Status.VALID:
-        raise CertificateError(_("Only a valid certificate can be replaced."))
+    certificate, reason = _supervisor_acts_on(
+        actor,
+        certificate,
+        reason,
+        no_reason=_("Give the reason for replacing the certificate."),
+        not_valid=_("Only a valid certificate can be replaced."),
+    )
     consignment = Consignment.objects.select_for_update().get(pk=certificate.consignment_id)
     decision = decision_in_force(consignment)
     if decision is None:

@@ -12,6 +12,7 @@ from inspection.roles import Role, user_roles
 from inspection.selectors import consignment_part_one
 from inspection.services.notifications import notify
 from inspection.services.part_one import PartOneCheck, part_one_write
+from inspection.services.permissions import require_role
 from inspection.services.references import reference_allocate
 from inspection.services.transitions import consignment_transition
 
@@ -146,8 +147,7 @@ def consignment_arrival_confirm(*, actor, consignment: Consignment, expected_arr
     """The post records the confirmed arrival time of a submitted consignment (a vessel's or a flight's
     updated ETA, from `source`: the port's schedule, the carrier). Staff only; the pre-notification
     deadline is the submit's rule and is not checked again."""
-    if not user_roles(actor) & {Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR}:
-        raise NotPermitted(_("Only the post's staff can confirm an arrival."))
+    require_role(actor, Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR)
     consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
     if consignment.status not in OPEN_FOR_ARRIVAL:
         raise TransitionNotAllowed(_("The goods of this consignment have already been checked."))

@@ -76,13 +76,18 @@ def _consignment(reference) -> Consignment:
     return get_object_or_404(Consignment.objects.select_related("ched_type", "bcp", "operator"), reference=reference)
 
 
-@supervisor_required
-def trail(request, reference):
-    consignment = _consignment(reference)
-    context = {"consignment": consignment, **consignment_trail(consignment), "action_label": action_label}
+def _trail_context(consignment: Consignment) -> dict:
+    """The trail as its page and its PDF show it: each event with its label and the photos of its check."""
+    context = {"consignment": consignment, **consignment_trail(consignment)}
     for event in context["events"]:
         event.label = action_label(event.action)
         event.photos = context["check_photos"].get(event.action, [])
+    return context
+
+
+@supervisor_required
+def trail(request, reference):
+    context = {**_trail_context(_consignment(reference)), "action_label": action_label}
     return render(request, "supervision/trail.html", context)
 
 
@@ -109,15 +114,12 @@ def trail_pdf(request, reference):
 
     consignment = _consignment(reference)
     context = {
-        "consignment": consignment,
-        **consignment_trail(consignment),
+        **_trail_context(consignment),
         "faults": audit_trail_verify(consignment=consignment),
         "certificates": list(consignment.certificates.order_by("pk")),
         "exported_at": timezone.localtime(),
         "exported_by": request.user.get_full_name() or request.user.get_username(),
     }
-    for event in context["events"]:
-        event.label = action_label(event.action)
     response = HttpResponse(
         render_pdf(render_to_string("certificates/trail.html", context)), content_type="application/pdf"
     )

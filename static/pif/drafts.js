@@ -7,7 +7,8 @@
  *   server when it drew the form, kept in the draft) makes a second copy harmless: workflows/receipts.py.
  * - Photos chosen with the camera input are downscaled here before they are sent, and kept with the draft
  *   (in IndexedDB, which holds files; localStorage holds only text) until the form is accepted.
- * - The day page (/workflow/today/) lists the drafts not sent yet.
+ * - The day page (/workflow/today/) lists the drafts not sent yet; a task page refused because the task is
+ *   done or taken elsewhere (templates/403.html) drops its draft.
  *
  * viewflow's pages submit their forms with Turbo: this script follows Turbo's public events
  * (turbo:load, turbo:submit-start, turbo:submit-end) and lets Turbo do the sending.
@@ -152,6 +153,13 @@
     });
   }
 
+  /* A draft the server has accepted, or can no longer accept (its task done or taken elsewhere). */
+  function forget(key) {
+    var store = storage();
+    if (store) { store.removeItem(key); }
+    photosForget(key);
+  }
+
   function photoNote(input, count) {
     var note = input.parentNode.querySelector(".pif-photo-note") || document.createElement("p");
     note.className = "pif-photo-note";
@@ -259,9 +267,7 @@
     form.addEventListener("turbo:submit-end", function (event) {
       var detail = event.detail;
       if (detail.success) {
-        var store = storage();
-        if (store) { store.removeItem(key); }
-        photosForget(key);
+        forget(key);
       } else if (detail.fetchResponse) {
         save(false);  // the server answered (a refused form): not pending, still a draft
       } else {
@@ -301,6 +307,7 @@
   }
 
   function start() {
+    if (document.getElementById("pif-draft-obsolete")) { forget(draftKey()); }  // templates/403.html
     var form = taskForm();
     if (form) { setUpForm(form); }
     listPending();
