@@ -65,13 +65,25 @@ def check_plan_record(*, consignment: Consignment) -> CheckPlan:
     return plan
 
 
-def _move_on(*, consignment: Consignment, actor, action: str, data: dict) -> None:
-    """Move the consignment to what it now waits for, or just record the step when that is unchanged."""
-    target = consignment_awaits(consignment)
+def _move_on(*, consignment: Consignment, actor, action: str, data: dict, known: dict | None = None) -> None:
+    """Move the consignment to what it now waits for, or just record the step when that is unchanged.
+    `known`: the records the step has just read or written (see `consignment_awaits`)."""
+    target = consignment_awaits(consignment, known=known)
     if target == consignment.status:
         audit_record(actor=actor, action=action, consignment=consignment, data=data)
     else:
         consignment_transition(consignment=consignment, to=target, actor=actor, action=action, data=data)
+
+
+def _first_records(check: DocumentaryCheck, documents) -> dict | None:
+    """What a documentary check knows of the consignment's records: itself, the plan read with the
+    documents, and no identity or physical check yet (they come after it). None without a document to
+    have read the plan through."""
+    document = next(iter(documents), None)
+    if document is None:
+        return None
+    plan = Consignment._meta.get_field("check_plan").get_cached_value(document.consignment, None)
+    return {"documentary_check": check, "check_plan": plan, "identity_check": None, "physical_check": None}
 
 
 def _with_photos(data: dict, rows) -> dict:
@@ -99,7 +111,8 @@ def documentary_check_record(
     satisfactory result. `verdicts` maps a document id to (present, valid). `photos`: uploaded files kept as
     evidence (see `inspection.services.photos`)."""
     require_role(actor, Role.INSPECTOR)
-    documents = {d.pk: d for d in consignment.documents.select_related("document_type")}
+    # the documents, and with them the check plan that says where the consignment goes next: one query
+    documents = {d.pk: d for d in consignment.documents.select_related("document_type", "consignment__check_plan")}
     if set(verdicts) != set(documents):
         raise PartOneInvalid({"verdicts": [_("Give a verdict on every accompanying document.")]})
     if result == CheckResult.SATISFACTORY and not all(p and v for p, v in verdicts.values()):
@@ -127,7 +140,11 @@ def documentary_check_record(
         actor=actor, consignment=consignment, step=CheckStep.DOCUMENTARY, photos=clean_photos
     ) as rows:
         _move_on(
-            consignment=consignment, actor=actor, action="documentary_check.recorded", data=_with_photos(data, rows)
+            consignment=consignment,
+            actor=actor,
+            action="documentary_check.recorded",
+            data=_with_photos(data, rows),
+            known=_first_records(check, documents.values()),
         )
     return check
 

@@ -16,12 +16,19 @@ def _record(consignment: Consignment, name: str):
         return None
 
 
-def consignment_awaits(consignment: Consignment) -> str:
+def consignment_awaits(consignment: Consignment, *, known: dict | None = None) -> str:
     """The status that says what the checks still wait for (Regulation (EU) 2017/625, arts. 47-49):
     the documentary check first; then the identity and physical checks the plan selected; then the results
     of samples taken with the consignment detained; then the decision. A check that is not satisfactory
     goes straight to the decision. The records read are left on `consignment` too (its one-to-one caches),
-    so that the flow's gateways, which read the same consignment next, do not read them again."""
+    so that the flow's gateways, which read the same consignment next, do not read them again.
+
+    `known` maps record names to what the caller has just read or written (None: not recorded). When it
+    names every record and no physical check (so no sample can be waiting), nothing is read again."""
+    if known is not None and set(known) == set(_RECORDS) and known["physical_check"] is None:
+        for name in _RECORDS:
+            Consignment._meta.get_field(name).set_cached_value(consignment, known[name])
+        return _awaits(consignment, waits_for_lab=False)
     detained = Sample.objects.filter(consignment=OuterRef("pk"), detained=True).exclude(
         status__in=[Sample.Status.RESULT, Sample.Status.WAIVED]
     )
@@ -32,7 +39,10 @@ def consignment_awaits(consignment: Consignment) -> str:
     for name in _RECORDS:  # what follows (the flow's gateways) reads them from the caller's consignment
         record = Consignment._meta.get_field(name)
         record.set_cached_value(consignment, record.get_cached_value(fresh))
-    consignment = fresh
+    return _awaits(fresh, waits_for_lab=fresh.waits_for_lab)
+
+
+def _awaits(consignment: Consignment, *, waits_for_lab: bool) -> str:
     documentary = _record(consignment, "documentary_check")
     if documentary is None:
         return S.SUBMITTED
@@ -50,6 +60,6 @@ def consignment_awaits(consignment: Consignment) -> str:
         return S.CHECKING
     if physical and not physical.satisfactory:
         return S.AWAITING_DECISION
-    if physical and consignment.waits_for_lab:  # a detained sample without its result
+    if physical and waits_for_lab:  # a detained sample without its result
         return S.AWAITING_LAB
     return S.AWAITING_DECISION
