@@ -179,6 +179,39 @@ def test_webhooks_never_reach_private_addresses(importer, consignment, receiver)
     assert receiver.requests == []
 
 
+def test_a_webhook_goes_to_the_address_that_was_checked(importer, consignment, receiver, monkeypatch):
+    """DNS rebinding: the host first resolves to a public address, then to ours. The event must go to the
+    address that was checked, never to a second lookup's."""
+    import socket
+
+    from inspection.services import webhooks
+
+    port = receiver.server.server_port
+    answers = iter(["93.184.215.14"])  # public on the first lookup...
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host == "hooks.example.org":  # ...then loopback, where our receiver listens
+            address = next(answers, "127.0.0.1")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    connected = []
+
+    def create_connection(address, *args, **kwargs):
+        connected.append(address)
+        raise OSError("unreachable in the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(webhooks.socket, "create_connection", create_connection)
+    _with_webhook(importer, f"http://hooks.example.org:{port}/pif-events")
+    with transaction.atomic():
+        notify(consignment=consignment, kind=NotificationKind.DECIDED)
+    with pytest.raises(WebhookFailed, match="unreachable"):
+        webhook_send.run(WebhookDelivery.objects.get().pk)
+    assert connected == [("93.184.215.14", port)] and receiver.requests == []
+
+
 def test_webhook_url_must_be_https(importer):
     from inspection.errors import PartOneInvalid
 

@@ -6,12 +6,12 @@ recomputes it and refuses timestamps more than a few minutes old (replays)."""
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -26,26 +26,57 @@ class WebhookFailed(Exception):
     """The receiver did not take the event (network error or non-2xx answer); the task retries."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead the request anywhere, inside our network included: it counts as a failure."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        raise WebhookFailed(f"redirect {code} to {newurl} refused")
-
-
 def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def _check_destination(url: str) -> None:
-    """No event to loopback, private or link-local addresses (the webhook URL is the operator's to set)."""
-    if settings.PIF_WEBHOOK_ALLOW_PRIVATE:
-        return
+def _destination(host: str, port: int) -> str:
+    """The address the event goes to. The operator sets the URL, so no event goes to a loopback, private or
+    link-local address (unless `PIF_WEBHOOK_ALLOW_PRIVATE`); and the connection is made to the very address
+    checked here, so that a second lookup answering otherwise (DNS rebinding) cannot send it inside."""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise WebhookFailed(f"{host} does not resolve: {exc}") from exc
+    addresses = [info[4][0] for info in infos]
+    if not settings.PIF_WEBHOOK_ALLOW_PRIVATE and not all(ipaddress.ip_address(a).is_global for a in addresses):
+        raise WebhookFailed(f"{host} resolves to a non-public address")
+    return addresses[0]
+
+
+def _post(url: str, body: bytes, headers: dict) -> int:
+    """POST `body` and return the answer's status. HTTPS certificates are checked against the URL's host name;
+    redirects are not followed (they could lead anywhere, inside our network included)."""
     parts = urlsplit(url)
-    for info in socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP):
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise WebhookFailed(f"{parts.hostname} resolves to a non-public address")
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    address = _destination(parts.hostname, port)
+    timeout = settings.PIF_WEBHOOK_TIMEOUT
+    if https:
+        connection = http.client.HTTPSConnection(
+            parts.hostname, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+
+    def pinned(_host_port, *args, **kwargs):  # http.client's hook for opening the socket
+        return socket.create_connection((address, port), *args, **kwargs)
+
+    connection._create_connection = pinned
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        status, location = response.status, response.getheader("Location", "")
+    except (OSError, http.client.HTTPException) as exc:
+        raise WebhookFailed(str(exc) or type(exc).__name__) from exc
+    finally:
+        connection.close()
+    if 300 <= status < 400:
+        raise WebhookFailed(f"redirect {status} to {location} refused")
+    return status
 
 
 def webhook_deliver(*, delivery_id: int) -> bool:
@@ -63,11 +94,10 @@ def webhook_deliver(*, delivery_id: int) -> bool:
             return False
         body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
         timestamp = int(time.time())
-        request = urllib.request.Request(  # noqa: S310 (https only, or http where settings allow it)
+        status = _post(
             url,
-            data=body,
-            method="POST",
-            headers={
+            body,
+            {
                 "Content-Type": "application/json",
                 "User-Agent": "PIF-Martinique-webhook/1",
                 "X-PIF-Event": delivery.kind,
@@ -76,15 +106,6 @@ def webhook_deliver(*, delivery_id: int) -> bool:
                 "X-PIF-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
             },
         )
-        _check_destination(url)
-        opener = urllib.request.build_opener(_NoRedirect)
-        try:
-            with opener.open(request, timeout=settings.PIF_WEBHOOK_TIMEOUT) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            raise WebhookFailed(f"HTTP {exc.code}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise WebhookFailed(str(exc)) from exc
         if not 200 <= status < 300:
             raise WebhookFailed(f"HTTP {status}")
     except Exception as exc:
