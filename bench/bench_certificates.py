@@ -10,6 +10,7 @@ the same text, table and QR code on one A4 page from the same context. Each figu
 process so that one measurement does not warm or bloat the next."""
 
 import argparse
+import collections
 import json
 import multiprocessing
 import statistics
@@ -77,81 +78,171 @@ def _context():
 
 
 def reportlab_pdf(ctx) -> bytes:
-    """The same CHED content drawn with ReportLab's platypus: headings, boxes, the 10-line table, QR code."""
+    """The CHED drawn with ReportLab's platypus, box for box and word for word as `templates/certificates/
+    ched.html` prints it (header and QR code, Part I's boxes, the lines table, Part II's boxes, the decision,
+    the signature boxes and the note), in the same fonts and sizes: bold box numbers and values, English in
+    italics. `same_words` checks that both PDFs carry the same words."""
     import io
+    from xml.sax.saxutils import escape
 
     import segno
-    from reportlab.graphics import renderPDF  # noqa: F401
+    from django.template.defaultfilters import date as date_filter
+    from django.utils import formats
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Table, TableStyle
+    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     fonts = ROOT / "static" / "fonts"
     if "PIFSans" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("PIFSans", str(fonts / "DejaVuSans.ttf")))
         pdfmetrics.registerFont(TTFont("PIFSans-Bold", str(fonts / "DejaVuSans-Bold.ttf")))
         pdfmetrics.registerFont(TTFont("PIFSans-Oblique", str(fonts / "DejaVuSans-Oblique.ttf")))
-        pdfmetrics.registerFontFamily("PIFSans", normal="PIFSans", bold="PIFSans-Bold", italic="PIFSans-Oblique")
-    small = ParagraphStyle("s", fontName="PIFSans", fontSize=7.6, leading=9.5)
-    title = ParagraphStyle("t", fontName="PIFSans-Bold", fontSize=12, leading=14)
+        pdfmetrics.registerFontFamily(
+            "PIFSans", normal="PIFSans", bold="PIFSans-Bold", italic="PIFSans-Oblique", boldItalic="PIFSans-Oblique"
+        )
+    grey = colors.HexColor("#333333")
+    text = ParagraphStyle("text", fontName="PIFSans", fontSize=7.6, leading=9.5)
+    small = ParagraphStyle("small", parent=text, fontSize=6.6, leading=8.25, textColor=grey)
+    value = ParagraphStyle("value", parent=text, fontName="PIFSans-Bold")
+    h1 = ParagraphStyle("h1", parent=text, fontName="PIFSans-Bold", fontSize=12, leading=15)
+    h2 = ParagraphStyle(
+        "h2",
+        parent=text,
+        fontName="PIFSans-Bold",
+        fontSize=8.5,
+        leading=10.6,
+        backColor="#e6e6e6",
+        borderPadding=(0.6 * mm, 1.5 * mm),
+        spaceBefore=2.5 * mm,
+        spaceAfter=1 * mm,
+    )
+    cell = ParagraphStyle("cell", parent=text, fontSize=7, leading=8.75)
+    num = ParagraphStyle("num", parent=cell, alignment=2)
+    head = ParagraphStyle("head", parent=small)
+
+    def e(v):
+        return escape(str(v))
 
     def bi(v):
-        return f"{v.fr} / <i>{v.en}</i>" if v is not None else "–"
+        if v is None or v == "":
+            return "–"
+        if v.fr == v.en:
+            return e(v.fr)
+        return f"{e(v.fr)} / <i>{e(v.en)}</i>"
 
-    def box(no, fr, en, value):
-        return Paragraph(f"<b>{no}</b> {fr} / <i>{en}</i><br/><b>{value}</b>", small)
+    def label(no, fr, en):
+        return Paragraph((f"<b>{no}</b> " if no else "") + f"{e(fr)} / <i>{e(en)}</i>", small)
 
-    c = ctx["c"]
+    def val(markup):
+        return Paragraph(markup, value)
+
+    def dt(v, fmt="d/m/Y H:i"):
+        return date_filter(v, fmt) if v else ""
+
+    c, d = ctx["c"], ctx["decision"]
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#777777")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 1.2 * mm),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 1.2 * mm),
+            ("TOPPADDING", (0, 0), (-1, -1), 0.8 * mm),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 0.8 * mm),
+        ]
+    )
+    halves = [93 * mm, 93 * mm]
+
+    def boxes(rows, style=grid):
+        return Table(rows, colWidths=halves, style=style)
+
+    def address(text_):
+        return "<br/>".join(e(line) for line in str(text_).splitlines())
+
     qr = io.BytesIO()
-    segno.make(ctx["verify_url"], error="m").save(qr, kind="png", scale=4, border=1)
+    segno.make(ctx["verify_url"], error="m").save(qr, kind="png", scale=5, border=2)
     qr.seek(0)
+    header = [
+        Paragraph(
+            "Document sanitaire commun d'entrée (DSCE) / <i>Common Health Entry Document (CHED)</i>", h1
+        ),
+        Paragraph(
+            f"République française – Poste de contrôle frontalier {bi(ctx['bcp'])} / "
+            "<i>French Republic – Border control post</i>",
+            text,
+        ),
+        label("", "Numéro", "Number"),
+        val(e(ctx["number"])),
+        label("", "Type", "Type"),
+        val(f"{bi(ctx['ched_type'])} ({e(c.ched_type.code)})"),
+    ]
+    qrbox = [Image(qr, 24 * mm, 24 * mm), Paragraph(e(ctx["verify_url"]), ParagraphStyle("u", parent=text, fontSize=6))]
     story = [
         Table(
+            [[header, qrbox]],
+            colWidths=[146 * mm, 40 * mm],
+            style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 1.5, colors.black)],
+        ),
+        Paragraph("Partie I – Description de l'envoi / <i>Part I – Description of the consignment</i>", h2),
+    ]
+    documents = [val(f"{bi(x['type'])} : {e(x['document'].reference)}") for x in ctx["documents"]] or [val("–")]
+    containers = [val(f"{e(k.number)} / {e(k.seal or '–')}") for k in ctx["containers"]] or [val("–")]
+    operator = [label("I.7", "Opérateur responsable de l'envoi", "Operator responsible for the consignment")]
+    operator += [val(e(c.operator.name)), Paragraph(address(c.operator.address), text)]
+    if c.operator.eori:
+        operator.append(Paragraph(f"EORI {e(c.operator.eori)}", text))
+    part_one = boxes(
+        [
             [
                 [
-                    Paragraph(
-                        "Document sanitaire commun d'entrée (DSCE) / <i>Common Health Entry Document (CHED)</i>", title
-                    ),
-                    Image(qr, 24 * mm, 24 * mm),
-                ]
+                    label("I.1", "Expéditeur/Exportateur", "Consignor/Exporter"),
+                    val(e(c.consignor_name)),
+                    Paragraph(f"{address(c.consignor_address)}<br/>{bi(ctx['consignor_country'])}", text),
+                ],
+                [
+                    label("I.2", "Référence du DSCE", "CHED reference"),
+                    val(e(c.reference)),
+                    label("I.4", "Poste de contrôle frontalier", "Border control post"),
+                    val(f"{bi(ctx['bcp'])} ({e(c.bcp.code)})"),
+                ],
             ],
-            colWidths=[160 * mm, 26 * mm],
-        ),
-        Paragraph(f"{ctx['number']} – {bi(ctx['ched_type'])}", small),
-        Paragraph("Partie I – Description de l'envoi / <i>Part I – Description of the consignment</i>", title),
-    ]
-    boxes = [
-        [
-            box("I.1", "Expéditeur", "Consignor", f"{c.consignor_name}<br/>{c.consignor_address}"),
-            box("I.2", "Référence du DSCE", "CHED reference", c.reference),
+            [
+                [
+                    label("I.6", "Destinataire/Importateur", "Consignee/Importer"),
+                    val(e(c.consignee_name)),
+                    Paragraph(f"{address(c.consignee_address)}<br/>{bi(ctx['consignee_country'])}", text),
+                ],
+                operator,
+            ],
+            [
+                [label("I.9", "Documents d'accompagnement", "Accompanying documents"), *documents],
+                [
+                    label("I.10", "Notification préalable : arrivée prévue", "Prior notification: expected arrival"),
+                    val(dt(ctx["expected_arrival"])),
+                    label("I.11", "Pays d'origine", "Country of origin"),
+                    val(f"{bi(ctx['origin'])} ({e(c.country_of_origin.code)})"),
+                ],
+            ],
+            [
+                [
+                    label("I.13", "Moyen de transport", "Means of transport"),
+                    val(f"{bi(ctx['transport_mode'])} – {e(c.transport_id)}"),
+                    label("", "Document de transport", "Transport document"),
+                    val(e(c.transport_document or "–")),
+                ],
+                [label("I.19", "Numéro de conteneur / de scellé", "Container number / seal number"), *containers],
+            ],
+            [[label("I.20", "Certifié aux fins de", "Certified as or for"), val(bi(ctx["purpose"]))], ""],
         ],
-        [
-            box("I.6", "Destinataire", "Consignee", f"{c.consignee_name}<br/>{c.consignee_address}"),
-            box("I.7", "Opérateur", "Operator", c.operator.name),
-        ],
-        [
-            box("I.9", "Documents", "Documents", "; ".join(d["document"].reference for d in ctx["documents"])),
-            box("I.11", "Pays d'origine", "Country of origin", bi(ctx["origin"])),
-        ],
-        [
-            box("I.13", "Moyen de transport", "Means of transport", c.transport_id),
-            box(
-                "I.19",
-                "Conteneur / scellé",
-                "Container / seal",
-                ", ".join(f"{k.number} / {k.seal}" for k in ctx["containers"]),
-            ),
-        ],
-    ]
-    grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
-    story.append(Table(boxes, colWidths=[93 * mm, 93 * mm], style=grid))
+        style=TableStyle([*grid.getCommands(), ("SPAN", (0, 4), (1, 4))]),
+    )
+    story += [part_one, label("I.31", "Description de l'envoi", "Description of the consignment")]
     rows = [
         [
-            Paragraph(h, small)
+            Paragraph(h, head)
             for h in (
                 "Code NC / <i>CN code</i>",
                 "Désignation / <i>Description</i>",
@@ -161,48 +252,135 @@ def reportlab_pdf(ctx) -> bytes:
             )
         ]
     ]
-    rows += [
-        [
-            Paragraph(str(x), small)
-            for x in (
-                r["line"].cn_code,
-                r["line"].description,
-                r["line"].species,
-                f"{r['line'].packages} {bi(r['package_type'])}",
-                r["line"].net_weight_kg,
-            )
-        ]
-        for r in ctx["lines"]
-    ]
-    story.append(Table(rows, colWidths=[22 * mm, 62 * mm, 36 * mm, 36 * mm, 30 * mm], style=grid))
-    story.append(Paragraph("Partie II – Contrôles et décision / <i>Part II – Checks and decision</i>", title))
-    d = ctx["decision"]
+    for r in ctx["lines"]:
+        line = r["line"]
+        species = e(line.species or "") + (f" ({e(line.eppo_code)})" if line.eppo_code else "")
+        rows.append(
+            [
+                Paragraph(e(line.cn_code), cell),
+                Paragraph(e(line.description), cell),
+                Paragraph(species, cell),
+                Paragraph(f"{e(line.packages or '')} {bi(r['package_type'])}", num),
+                Paragraph(e(formats.localize(line.net_weight_kg)), num),
+            ]
+        )
+    story.append(Table(rows, colWidths=[20.5 * mm, 69.1 * mm, 37.2 * mm, 29.8 * mm, 29.8 * mm], style=grid))
+    story.append(Paragraph("Partie II – Contrôles et décision / <i>Part II – Checks and decision</i>", h2))
+
+    def check(no, fr, en, result, plan_line=None):
+        out = [label(no, fr, en)]
+        if result:
+            out += [val(bi(result["result"])), Paragraph(e(result["reason"]), text)]
+        else:
+            out.append(val("Non sélectionné / <i>Not selected</i>"))
+        if plan_line:
+            out.append(Paragraph(plan_line, small))
+        return out
+
+    plan = ctx["plan"]
+    samples = [
+        Paragraph(
+            f"<b>{e(s['sample'].number)} : {bi(s['analysis'])}</b><br/>{bi(s['laboratory'])} – {bi(s['reason'])} – "
+            f"{bi(s['conclusion'] or s['status'])}",
+            text,
+        )
+        for s in ctx["samples"]
+    ] or [val("Aucune / <i>None</i>")]
+    physical = check("II.5", "Contrôle physique", "Physical check", ctx["physical"])
+    if ctx["physical_record"] and ctx["physical_record"].findings:
+        physical.append(Paragraph(e(ctx["physical_record"].findings), text))
+    if plan:
+        physical.append(Paragraph(f"Taux {plan.physical_rate} % / <i>Rate {plan.physical_rate} %</i>", small))
     story.append(
-        Table(
+        boxes(
             [
                 [
-                    box("II.3", "Contrôle documentaire", "Documentary check", bi(ctx["documentary"]["result"])),
-                    box("II.4", "Contrôle d'identité", "Identity check", bi(ctx["identity"]["result"])),
+                    check("II.3", "Contrôle documentaire", "Documentary check", ctx["documentary"]),
+                    check(
+                        "II.4",
+                        "Contrôle d'identité",
+                        "Identity check",
+                        ctx["identity"],
+                        f"Taux {plan.identity_rate} % – {e(plan.rule)} / <i>Rate {plan.identity_rate} %</i>"
+                        if plan
+                        else None,
+                    ),
                 ],
-                [
-                    box("II.5", "Contrôle physique", "Physical check", bi(ctx["physical"]["result"])),
-                    box("II.6", "Analyses", "Laboratory tests", "–"),
-                ],
-                [
-                    box("II.9", "Envoi acceptable pour", "Acceptable for", bi(d["code"])),
-                    box("II.21", "Agent certificateur", "Certifying officer", f"{d['officer']}, {ctx['place']}"),
-                ],
-            ],
-            colWidths=[93 * mm, 93 * mm],
-            style=grid,
+                [physical, [label("II.6", "Analyses de laboratoire", "Laboratory tests"), *samples]],
+            ]
         )
     )
-    story.append(Paragraph(f"Vérifiez / <i>Check</i>: {ctx['verify_url']}", small))
+    decided = []
+    if d["record"].code.acceptable:
+        decided.append(label("II.9", "Envoi acceptable pour", "Consignment acceptable for"))
+    else:
+        decided.append(label("II.16", "Envoi non acceptable", "Consignment not acceptable"))
+    decided.append(Paragraph(bi(d["code"]), ParagraphStyle("dv", parent=value, fontSize=9, leading=11.25)))
+    if d["measure"]:
+        deadline = (
+            f" – avant le {dt(d['deadline'], 'd/m/Y')} / <i>by {dt(d['deadline'], 'd/m/Y')}</i>" if d["deadline"] else ""
+        )
+        decided += [label("", "Mesure", "Measure"), val(bi(d["measure"]) + deadline)]
+    if d["reasons"]:
+        decided += [label("II.17", "Motifs du refus", "Reasons for refusal"), *(val(bi(r)) for r in d["reasons"])]
+    decided += [label("", "Décision prise le", "Decided on"), val(dt(d["decided_at"]))]
+    story.append(Spacer(1, 1.5 * mm))
+    story.append(
+        Table(
+            [[decided]],
+            colWidths=[186 * mm],
+            style=[("BOX", (0, 0), (-1, -1), 1.2, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")],
+        )
+    )
+    officer = [label("II.21", "Agent certificateur", "Certifying officer"), val(e(d["officer"]))]
+    if d["countersigned_by"]:
+        officer += [
+            label("", "Contresigné par", "Countersigned by"),
+            val(f"{e(d['countersigned_by'])}, {dt(d['countersigned_at'])}"),
+        ]
+    issued = dt(ctx["issued_at"]) or "–"
+    story.append(Spacer(1, 2 * mm))
+    story.append(
+        boxes(
+            [
+                [
+                    officer,
+                    [
+                        label("", "Lieu, date de délivrance", "Place, date of issue"),
+                        val(f"{e(ctx['place'])}, {issued}"),
+                        label("", "Signature électronique (PAdES) de", "Electronic signature (PAdES) by"),
+                        val(e(ctx["signer"] or "–")),
+                    ],
+                ]
+            ]
+        )
+    )
+    url = e(ctx["verify_url"])
+    story.append(Spacer(1, 2 * mm))
+    story.append(
+        Paragraph(
+            "Vérifiez l'authenticité de ce document et sa validité : scannez le code QR ou ouvrez "
+            f"{url}. / <i>Check that this document is genuine and still valid: scan the QR code or open {url}.</i>",
+            small,
+        )
+    )
     out = io.BytesIO()
     SimpleDocTemplate(
-        out, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=14 * mm, bottomMargin=16 * mm
+        out, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=12 * mm
     ).build(story)
     return out.getvalue()
+
+
+def pdf_words(pdf: bytes) -> collections.Counter:
+    """The words a PDF carries (its extracted text, split on spaces and punctuation; a word broken across two
+    lines, as the verify URL in the QR code's narrow column can be, counts as two)."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+    return collections.Counter(re.findall(r"\w+", text))
 
 
 def rss_mb() -> float:
@@ -220,8 +398,7 @@ def child_speed(renders: int) -> dict:
     html = certificate_html(ctx)
     warm()
     for _ in range(3):
-        render_pdf(html)
-        reportlab_pdf(ctx)
+        weasy_words, lab_words = pdf_words(render_pdf(html)), pdf_words(reportlab_pdf(ctx))
     weasy, lab = [], []
     for _ in range(renders):  # interleaved, so that machine noise hits both alike
         started = time.perf_counter()
@@ -241,6 +418,9 @@ def child_speed(renders: int) -> dict:
         "weasyprint_p50_ms": round(statistics.median(weasy) * 1000, 1),
         "reportlab_p50_ms": round(statistics.median(lab) * 1000, 1),
         "ratio": round(statistics.median(weasy) / statistics.median(lab), 2),
+        # the same content: the words only one of the two PDFs has (a few, from different line breaks)
+        "words_only_weasyprint": sorted((weasy_words - lab_words).elements()),
+        "words_only_reportlab": sorted((lab_words - weasy_words).elements()),
     }
 
 
