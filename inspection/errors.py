@@ -13,6 +13,10 @@ class NotPermitted(DomainError):
     """The actor may not do this."""
 
 
+class NotFound(DomainError):
+    """What the action names does not exist (or is not the actor's to see)."""
+
+
 class TransitionNotAllowed(DomainError):
     """The consignment's status does not allow this move."""
 

@@ -162,3 +162,72 @@ def test_inspectors_see_the_download_beside_their_task(api, draft):
     document_id = _upload(api, draft, pdf_bytes(), name="phyto.pdf").json()["id"]
     html = render_to_string("workflows/_consignment_summary.html", {"consignment": draft})
     assert f'href="/consignments/{draft.reference}/documents/{document_id}/"' in html and "phyto.pdf" in html
+
+
+def test_a_document_is_removed_from_a_draft_with_its_file(api, draft, settings, django_capture_on_commit_callbacks):
+    from pathlib import Path
+
+    document_id = _upload(api, draft, pdf_bytes(), reference="DO-2026-9").json()["id"]
+    document = AccompanyingDocument.objects.get(pk=document_id)
+    stored, sha256 = Path(document.file.path), document.sha256
+    assert stored.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.delete(f"/api/v1/consignments/{draft.reference}/documents/{document_id}/")
+
+    assert response.status_code == 204
+    assert not AccompanyingDocument.objects.filter(pk=document_id).exists() and not stored.exists()
+    event = AuditEvent.objects.get(action="document.removed", consignment=draft)
+    assert event.data["sha256"] == sha256 and event.data["reference"] == "DO-2026-9"
+    again = api.delete(f"/api/v1/consignments/{draft.reference}/documents/{document_id}/")
+    assert again.status_code == 404 and again.json()["detail"] == "This consignment has no such document."
+
+
+def test_a_submitted_consignment_keeps_its_documents(api, draft, django_capture_on_commit_callbacks):
+    from pathlib import Path
+
+    from inspection.models import Consignment
+
+    document_id = _upload(api, draft, pdf_bytes()).json()["id"]
+    stored = Path(AccompanyingDocument.objects.get(pk=document_id).file.path)
+    Consignment.objects.filter(pk=draft.pk).update(status="submitted")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.delete(f"/api/v1/consignments/{draft.reference}/documents/{document_id}/")
+    assert response.status_code == 409 and "Upload the corrected document instead" in response.json()["detail"]
+    assert AccompanyingDocument.objects.filter(pk=document_id).exists() and stored.exists()
+    assert not AuditEvent.objects.filter(action="document.removed").exists()
+
+
+def test_only_the_company_removes_its_documents(api, draft, inspector):
+    from tests.factories import importer_factory
+
+    document_id = _upload(api, draft, pdf_bytes()).json()["id"]
+    url = f"/api/v1/consignments/{draft.reference}/documents/{document_id}/"
+    assert api_client_for(importer_factory("mallory")).delete(url).status_code == 404
+    assert api_client_for(inspector).delete(url).status_code == 403
+    portal = Client()
+    portal.force_login(inspector)
+    assert portal.post(f"/consignments/{draft.reference}/documents/{document_id}/remove/").status_code == 404
+    assert AccompanyingDocument.objects.filter(pk=document_id).exists()
+
+
+def test_the_portal_removes_a_draft_document(importer, draft):
+    from inspection.models import Consignment
+
+    document_id = _upload(api_client_for(importer), draft, pdf_bytes(), reference="PC-7").json()["id"]
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(importer)
+    page = client.get(f"/consignments/{draft.reference}/").content.decode()
+    remove = f"/consignments/{draft.reference}/documents/{document_id}/remove/"
+    assert remove in page
+    done = client.post(remove, follow=True).content.decode()
+    assert "Document supprimé." in done and "PC-7" not in done
+    assert client.get(remove).status_code == 405
+
+    Consignment.objects.filter(pk=draft.pk).update(status="submitted")
+    kept = _upload(api_client_for(importer), draft, pdf_bytes(), reference="PC-8").json()["id"]
+    page = client.get(f"/consignments/{draft.reference}/").content.decode()
+    assert "/remove/" not in page
+    refused = client.post(f"/consignments/{draft.reference}/documents/{kept}/remove/", follow=True).content.decode()
+    assert "Les documents ne peuvent être retirés que d&#x27;un brouillon" in refused
+    assert AccompanyingDocument.objects.filter(pk=kept).exists()

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 from viewflow.workflow.lock import FlowLockFailed
 
-from inspection.errors import DomainError, NotPermitted, PartOneInvalid, TransitionNotAllowed
+from inspection.errors import DomainError, NotFound, NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.services.lab import UnknownSample
 
 
@@ -35,6 +35,8 @@ def api_exception_handler(exc, context):
         return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, TransitionNotAllowed):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, NotFound):
+        return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, UnknownSample):
         return Response({"sample": [exc.message]}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DomainError):

@@ -17,7 +17,7 @@ from inspection.services.consignments import (
     consignment_submit,
     consignment_update_draft,
 )
-from inspection.services.documents import document_upload
+from inspection.services.documents import document_remove, document_upload
 from inspection.services.ephyto import ephyto_import
 
 from .parsers import TextXmlBodyParser, XmlBodyParser
@@ -194,6 +194,20 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>\d+)", url_name="document-file")
     def document_file(self, request, reference=None, document_id=None):
         return document_response(self.get_object(), int(document_id))
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Remove an accompanying document from a draft",
+        description=(
+            "The document's listing and its file. Only while the consignment is a draft (409 after); once Part I "
+            "is submitted, upload the corrected document instead. 404 for a document the consignment does not have."
+        ),
+    )
+    @document_file.mapping.delete
+    def document_remove(self, request, reference=None, document_id=None):
+        document_remove(actor=request.user, consignment=self.get_object(), document_id=int(document_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         request={

@@ -32,4 +32,9 @@ urlpatterns = [
         views.document_download,
         name="document-download",
     ),
+    path(
+        "consignments/<str:reference>/documents/<int:document_id>/remove/",
+        views.document_remove_view,
+        name="document-remove",
+    ),
 ]

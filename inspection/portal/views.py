@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inspection.downloads import document_response
-from inspection.errors import DomainError, PartOneInvalid
+from inspection.errors import DomainError, NotFound, PartOneInvalid
 from inspection.filters import ConsignmentFilter
-from inspection.models import ChedType, Commodity, DocumentType
+from inspection.models import ChedType, Commodity, ConsignmentStatus, DocumentType
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import (
     consignment_decision,
@@ -35,7 +35,7 @@ from inspection.services.consignments import (
     consignment_create,
     consignment_update_draft,
 )
-from inspection.services.documents import OPEN_STATUSES, document_upload
+from inspection.services.documents import OPEN_STATUSES, document_remove, document_upload
 from inspection.services.ephyto import ephyto_import
 from inspection.services.notifications import notification_choices_update, webhook_configure
 from inspection.services.part_one import part_one_checklist
@@ -197,6 +197,7 @@ def consignment_detail(request, reference):
             "can_edit": consignment.is_draft and _is_importer(request.user),
             "can_clone": _is_importer(request.user),
             "upload_form": DocumentUploadForm() if _can_upload(request.user, consignment) else None,
+            "can_remove_documents": _is_importer(request.user) and consignment.status == ConsignmentStatus.DRAFT,
             "upload_limit": filesizeformat(settings.PIF_UPLOAD_MAX_BYTES),
             "ephyto_unmapped": consignment_ephyto_unmapped(consignment) if consignment.is_draft else [],
         },
@@ -237,6 +238,23 @@ def document_upload_view(request, reference):
         _error_messages(request, exc)
     else:
         messages.success(request, _("Document %(name)s uploaded.") % {"name": document.filename})
+    return redirect(consignment)
+
+
+@login_required
+@require_POST
+def document_remove_view(request, reference, document_id):
+    consignment = _visible(request, reference)
+    if not _is_importer(request.user):
+        raise Http404
+    try:
+        document_remove(actor=request.user, consignment=consignment, document_id=document_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(request, _("Document removed."))
     return redirect(consignment)
 
 

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from inspection.audit import audit_record
-from inspection.errors import NotPermitted, TransitionNotAllowed, UploadRefused
+from inspection.errors import NotFound, NotPermitted, TransitionNotAllowed, UploadRefused
 from inspection.models import AccompanyingDocument, Consignment, ConsignmentStatus, DocumentType
 from inspection.services.consignments import _operator_of
 
@@ -155,6 +155,39 @@ def document_upload(
         filename=_safe_filename(getattr(file, "name", ""), extension),
         extension=extension,
     )
+
+
+@transaction.atomic
+def document_remove(*, actor, consignment: Consignment, document_id: int) -> None:
+    """Remove an accompanying document, its listing and its file, from a draft of the actor's company. Once
+    Part I is submitted the BCP works from what was sent: a wrong document is then corrected by adding
+    another, never by taking one away. The file is deleted once the removal is committed."""
+    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    if _operator_of(actor).pk != consignment.operator_id:
+        raise NotPermitted(_("This consignment belongs to another company."))
+    document = consignment.documents.select_related("document_type").filter(pk=document_id).first()
+    if document is None:
+        raise NotFound(_("This consignment has no such document."))
+    if consignment.status != ConsignmentStatus.DRAFT:
+        raise TransitionNotAllowed(
+            _("Documents can only be removed from a draft. Upload the corrected document instead.")
+        )
+    stored, storage = document.file.name, document.file.storage
+    audit_record(
+        actor=actor,
+        action="document.removed",
+        consignment=consignment,
+        data={
+            "document_id": document.pk,
+            "type": document.document_type.code,
+            "reference": document.reference,
+            "filename": document.filename,
+            "sha256": document.sha256,
+        },
+    )
+    document.delete()
+    if stored:
+        transaction.on_commit(lambda: storage.delete(stored))
 
 
 def _document_store(
