@@ -26,8 +26,9 @@ MATRIX = {
     "consignment-cancel": ["post"],
     "portal:document-upload": ["post"],
     "portal:document-download": ["get"],
+    "portal:document-remove": ["post"],
     "consignment-documents": ["post"],
-    "consignment-document-file": ["get"],
+    "consignment-document-file": ["get", "delete"],
     "portal:consignment-clone": ["post"],
     "portal:commodities-import": ["post"],
     "consignment-clone": ["post"],
@@ -98,6 +99,7 @@ def test_other_company_gets_404_and_changes_nothing(other_importer, alices_draft
     assert alices_draft.reference not in response.content.decode()
     assert AuditEvent.objects.count() == before
     assert Consignment.objects.get(pk=alices_draft.pk).status == "draft"
+    assert AccompanyingDocument.objects.filter(consignment=alices_draft).exclude(file="").exists()
 
 
 @pytest.mark.parametrize(("name", "method"), [(n, m) for n, methods in MATRIX.items() for m in methods])
