@@ -166,9 +166,7 @@ def reportlab_pdf(ctx) -> bytes:
     segno.make(ctx["verify_url"], error="m").save(qr, kind="png", scale=5, border=2)
     qr.seek(0)
     header = [
-        Paragraph(
-            "Document sanitaire commun d'entrée (DSCE) / <i>Common Health Entry Document (CHED)</i>", h1
-        ),
+        Paragraph("Document sanitaire commun d'entrée (DSCE) / <i>Common Health Entry Document (CHED)</i>", h1),
         Paragraph(
             f"République française – Poste de contrôle frontalier {bi(ctx['bcp'])} / "
             "<i>French Republic – Border control post</i>",
@@ -318,7 +316,9 @@ def reportlab_pdf(ctx) -> bytes:
     decided.append(Paragraph(bi(d["code"]), ParagraphStyle("dv", parent=value, fontSize=9, leading=11.25)))
     if d["measure"]:
         deadline = (
-            f" – avant le {dt(d['deadline'], 'd/m/Y')} / <i>by {dt(d['deadline'], 'd/m/Y')}</i>" if d["deadline"] else ""
+            f" – avant le {dt(d['deadline'], 'd/m/Y')} / <i>by {dt(d['deadline'], 'd/m/Y')}</i>"
+            if d["deadline"]
+            else ""
         )
         decided += [label("", "Mesure", "Measure"), val(bi(d["measure"]) + deadline)]
     if d["reasons"]:
