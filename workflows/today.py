@@ -107,6 +107,11 @@ def today(request):
     def listing(tasks):
         return [(consignments.get(int(t.process.artifact_object_id)), _task_action(t, user, claimable)) for t in tasks]
 
+    # the forms the user can still send: drafts.js drops this tablet's drafts of any other (done or taken)
+    open_forms = [
+        t.flow_task.reverse("execute", args=[t.process_id, t.pk])
+        for t in inbox_tasks(flow, user).only("pk", "process_id", "flow_task")
+    ]
     tomorrow = day + datetime.timedelta(days=1)
     return render(
         request,
@@ -123,5 +128,6 @@ def today(request):
             "mine": listing(mine),
             "queue": listing(queue),
             "list_size": LIST_SIZE,
+            "open_forms": open_forms,
         },
     )

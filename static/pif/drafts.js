@@ -7,8 +7,8 @@
  *   server when it drew the form, kept in the draft) makes a second copy harmless: workflows/receipts.py.
  * - Photos chosen with the camera input are downscaled here before they are sent, and kept with the draft
  *   (in IndexedDB, which holds files; localStorage holds only text) until the form is accepted.
- * - The day page (/workflow/today/) lists the drafts not sent yet; a task page refused because the task is
- *   done or taken elsewhere (templates/403.html) drops its draft.
+ * - The day page (/workflow/today/) lists the drafts not sent yet and drops those of tasks the user no
+ *   longer holds (done, or taken elsewhere); so does a task page refused for that reason (templates/403.html).
  *
  * viewflow's pages submit their forms with Turbo: this script follows Turbo's public events
  * (turbo:load, turbo:submit-start, turbo:submit-end) and lets Turbo do the sending.
@@ -284,17 +284,31 @@
   }
 
   /* ---- the day page: drafts not sent yet ---- */
+  /* The forms the server still takes from this user (their assigned tasks), as the day page lists them;
+     null on a page without the list, or on a preview drawn from Turbo's cache, which may be stale. */
+  function openForms() {
+    var node = document.getElementById("pif-open-forms");
+    if (!node || document.documentElement.hasAttribute("data-turbo-preview")) { return null; }
+    try { return JSON.parse(node.textContent); } catch (e) { return null; }
+  }
+
   function listPending() {
     var section = document.getElementById("pending-drafts");
     var store = storage();
     if (!section || !store) { return; }
+    var open = openForms();
     var list = section.querySelector("ul");
     list.textContent = "";
-    for (var i = 0; i < store.length; i++) {
-      var name = store.key(i);
-      if (name.indexOf(PREFIX) !== 0) { continue; }
+    var names = [];
+    for (var i = 0; i < store.length; i++) { names.push(store.key(i)); }
+    names.forEach(function (name) {
+      if (name.indexOf(PREFIX) !== 0) { return; }
       var draft = readDraft(name);
-      if (!draft) { continue; }
+      if (!draft) { return; }
+      if (open && open.indexOf(name.slice(PREFIX.length)) === -1) {
+        forget(name);  // its task is done, or no longer this user's: the server would refuse it
+        return;
+      }
       var item = document.createElement("li");
       var link = document.createElement("a");
       link.href = draft.url;
@@ -302,7 +316,7 @@
       item.appendChild(link);
       item.appendChild(document.createTextNode(" — " + (draft.pending ? text("pendingShort") : text("draftShort"))));
       list.appendChild(item);
-    }
+    });
     section.hidden = !list.children.length;
   }
 

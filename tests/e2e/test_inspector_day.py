@@ -242,3 +242,16 @@ def test_the_draft_of_a_task_done_elsewhere_goes_when_it_is_opened(tablet):
     assert "This task is already done." in page.content()
     page.goto("/workflow/today/")
     assert not page.is_visible("#pending-drafts")
+
+
+def test_the_day_page_drops_the_drafts_of_tasks_done_elsewhere(tablet):
+    consignment = _arriving_today()
+    page = _form_claimed_by_an_inspector(tablet, consignment, "landscape", "fr")
+    page.fill("textarea[name=reason]", "Commencé sur cette tablette")
+    page.goto("/workflow/today/")
+    assert consignment.reference in page.inner_text("#pending-drafts")  # her task: the draft stays
+
+    documentary_check_done(consignment, User.objects.get(username="ines"))  # from another tablet of hers
+    page.goto("/workflow/today/")
+    assert not page.is_visible("#pending-drafts")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('pif-draft:')).length") == 0
