@@ -19,7 +19,7 @@ from inspection.errors import DomainError
 from inspection.models import Certificate, Consignment, Decision, NotificationKind
 from inspection.roles import Role
 from inspection.selectors import decision_in_force
-from inspection.services.notifications import notify
+from inspection.services.notifications import notify_all
 from inspection.services.permissions import require_role
 
 SIGNING_REASONS = {
@@ -63,34 +63,46 @@ def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     decision = decision_in_force(consignment)
     if decision is None:
         return []
+    # every certificate of the consignment, locked: those of this decision say what is issued already
+    earlier = list(Certificate.objects.select_for_update().filter(consignment=consignment).order_by("pk"))
     kinds = [
         kind
         for kind in certificate_kinds(decision)
-        if not Certificate.objects.filter(decision=decision, kind=kind).exists()
+        if not any(c.decision_id == decision.pk and c.kind == kind for c in earlier)
     ]
     # Render everything before the first write: the audit append serialises writers until commit, so
     # nothing slow may come after it.
-    drafts = [_certificate_render(consignment=consignment, decision=decision, kind=kind) for kind in kinds]
+    drafts = [
+        _certificate_render(
+            consignment=consignment, decision=decision, kind=kind, earlier=[c for c in earlier if c.kind == kind]
+        )
+        for kind in kinds
+    ]
     issued = [_certificate_store(draft) for draft in drafts]
     if issued:
-        notify(consignment=consignment, kind=NotificationKind.DECIDED)
-        _notify_certified(consignment, issued)
+        notify_all(
+            consignment=consignment,
+            events=[(NotificationKind.DECIDED, {}), (NotificationKind.CERTIFIED, _certified(issued))],
+        )
     return issued
 
 
-def _notify_certified(consignment: Consignment, certificates: list[Certificate]) -> None:
-    """The company's users (who chose to hear of it) get the links to the signed PDFs."""
+def _certified(certificates: list[Certificate]) -> dict:
+    """What the company's users (who chose to hear of it) are told of the certificates: the links to the
+    signed PDFs."""
     listed = []
     for cert in certificates:
         kind = bi(cert.get_kind_display)
         url = settings.SITE_URL.rstrip("/") + reverse("certificate-pdf", kwargs={"number": cert.number})
         listed.append({"number": cert.number, "kind": cert.kind, "kind_fr": kind.fr, "kind_en": kind.en, "url": url})
-    notify(consignment=consignment, kind=NotificationKind.CERTIFIED, certificates=listed)
+    return {"certificates": listed}
 
 
-def _certificate_render(*, consignment: Consignment, decision: Decision, kind: str) -> dict:
-    """Number, render and sign one certificate; nothing written yet (the consignment row is locked)."""
-    earlier = list(Certificate.objects.select_for_update().filter(consignment=consignment, kind=kind))
+def _certificate_render(*, consignment: Consignment, decision: Decision, kind: str, earlier=None) -> dict:
+    """Number, render and sign one certificate; nothing written yet (the consignment row is locked).
+    `earlier`: the consignment's certificates of `kind`, locked, when the caller has read them."""
+    if earlier is None:
+        earlier = list(Certificate.objects.select_for_update().filter(consignment=consignment, kind=kind))
     number = f"{consignment.reference}-{NUMBER_SUFFIX[kind]}{len(earlier) + 1}"
     issued_at = timezone.now()
     pdf = certificate_pdf(kind=kind, consignment=consignment, decision=decision, number=number, issued_at=issued_at)
@@ -234,5 +246,5 @@ def certificate_reissue(*, actor, certificate: Certificate, reason: str) -> Cert
         raise CertificateError(_("This consignment has no decision in force."))
     draft = _certificate_render(consignment=consignment, decision=decision, kind=certificate.kind)
     new = _certificate_store(draft, actor=actor, reason=reason)
-    _notify_certified(consignment, [new])
+    notify_all(consignment=consignment, events=[(NotificationKind.CERTIFIED, _certified([new]))])
     return new

@@ -2,7 +2,7 @@
 events) and a signed POST to the company's webhook, if it has one. Both are queued in the transaction of the
 change and sent by Celery after commit, retried with backoff; a failed send never blocks the workflow.
 
-The single entry point is `notify(consignment=..., kind=..., **context)`."""
+The entry point is `notify(consignment=..., kind=..., **context)` (`notify_all` for several events at once)."""
 
 import json
 import secrets
@@ -28,18 +28,26 @@ def notify(*, consignment: Consignment, kind: str, **context) -> list[Notificati
     wants `kind`, and a webhook delivery to the company's URL; all are sent after commit, so a rolled-back
     change tells nobody. `context` (JSON-serialisable, e.g. `certificates=[{number, url, ...}]`) reaches the email
     templates and the webhook payload."""
+    return notify_all(consignment=consignment, events=[(kind, context)])
+
+
+def notify_all(*, consignment: Consignment, events: list[tuple[str, dict]]) -> list[Notification]:
+    """`notify` for several events of one change (a decision and its certificates), in order: the company's
+    users and webhook are read once for all of them."""
     from inspection.tasks import notification_send, webhook_send
 
-    if kind not in NotificationKind.values:
-        raise ValueError(f"unknown notification kind {kind!r}")
-    context = json.loads(json.dumps(context, cls=DjangoJSONEncoder))
-    memberships = (
+    for kind, _context in events:
+        if kind not in NotificationKind.values:
+            raise ValueError(f"unknown notification kind {kind!r}")
+    events = [(kind, json.loads(json.dumps(context, cls=DjangoJSONEncoder))) for kind, context in events]
+    memberships = list(
         Membership.objects.filter(operator_id=consignment.operator_id, user__is_active=True)
         .exclude(user__email="")
         .values_list("user_id", "notification_kinds")
     )
     notifications = Notification.objects.bulk_create(
         Notification(consignment=consignment, recipient_id=user_id, kind=kind, context=context)
+        for kind, context in events
         for user_id, kinds in memberships
         if kind in (kinds or [])
     )
@@ -47,20 +55,25 @@ def notify(*, consignment: Consignment, kind: str, **context) -> list[Notificati
         notification_send.delay_on_commit(notification.pk)
     operator = Operator.objects.only("webhook_url").get(pk=consignment.operator_id)
     if operator.webhook_url:
-        delivery = WebhookDelivery.objects.create(
-            operator_id=consignment.operator_id,
-            consignment=consignment,
-            kind=kind,
-            payload={
-                "event": kind,
-                "consignment": consignment.reference,
-                "status": consignment.status,
-                "occurred_at": timezone.now().isoformat(),
-                "url": settings.SITE_URL + reverse("consignment-detail", kwargs={"reference": consignment.reference}),
-                **context,
-            },
+        url = settings.SITE_URL + reverse("consignment-detail", kwargs={"reference": consignment.reference})
+        deliveries = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                operator_id=consignment.operator_id,
+                consignment=consignment,
+                kind=kind,
+                payload={
+                    "event": kind,
+                    "consignment": consignment.reference,
+                    "status": consignment.status,
+                    "occurred_at": timezone.now().isoformat(),
+                    "url": url,
+                    **context,
+                },
+            )
+            for kind, context in events
         )
-        webhook_send.delay_on_commit(delivery.pk)
+        for delivery in deliveries:
+            webhook_send.delay_on_commit(delivery.pk)
     return notifications
 
 
