@@ -212,6 +212,24 @@ def test_a_webhook_goes_to_the_address_that_was_checked(importer, consignment, r
     assert connected == [("93.184.215.14", port)] and receiver.requests == []
 
 
+def test_several_events_of_one_change_are_told_in_order(importer, consignment, receiver):
+    from inspection.services.notifications import notify_all
+
+    colleague = importer_factory("dora", operator=importer.membership.operator)
+    notification_choices_update(actor=colleague, kinds=[NotificationKind.CERTIFIED])
+    _with_webhook(importer, receiver.url)
+    with transaction.atomic():
+        notify_all(
+            consignment=consignment,
+            events=[(NotificationKind.DECIDED, {}), (NotificationKind.CERTIFIED, {"certificates": [{"number": "N1"}]})],
+        )
+    kinds = {(n.recipient.username, n.kind) for n in Notification.objects.filter(consignment=consignment)}
+    assert ("dora", "certified") in kinds and ("dora", "decided") not in kinds
+    deliveries = list(WebhookDelivery.objects.filter(consignment=consignment).order_by("pk"))
+    assert [d.kind for d in deliveries] == ["decided", "certified"]
+    assert deliveries[1].payload["certificates"] == [{"number": "N1"}] and "certificates" not in deliveries[0].payload
+
+
 def test_webhook_url_must_be_https(importer):
     from inspection.errors import PartOneInvalid
 
