@@ -1,5 +1,5 @@
 """Our nodes (`workflows/nodes.py`) write less than viewflow's but keep what viewflow's do: a gateway's task
-is linked to the task before it, a failing condition after a job is recorded on the gateway's task, a done
+is linked to the task before it, a failing condition after a job fails the job (retried, then an incident), a done
 check cancels its deadline, a step that fails leaves its task unclaimed, and a task is reached only under
 its own process."""
 
@@ -55,7 +55,11 @@ def test_a_done_documentary_check_cancels_its_deadline(importer, inspector):
     ).exists()
 
 
-def test_a_failing_condition_after_the_job_is_recorded_on_the_gateway_task(importer, inspector, officer, monkeypatch):
+def test_a_failing_condition_after_the_job_is_retried_then_an_incident_a_supervisor_retries(
+    importer, inspector, officer, supervisor, monkeypatch
+):
+    from workflows.incidents import incidents, job_retry
+
     _rates("08045000", 0, 0)
     consignment = _submit(importer)
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
@@ -66,12 +70,28 @@ def test_a_failing_condition_after_the_job_is_recorded_on_the_gateway_task(impor
 
     monkeypatch.setattr(InspectionFlow.needs_follow_up, "_condition", broken)
     job = _task(consignment, InspectionFlow.issue_certificate)
-    assert flow_job_run.run(job.flow_task.activation_class(job).ref()) == "done"
-    gateway = _task(consignment, InspectionFlow.needs_follow_up)
-    assert gateway.status == STATUS.ERROR
-    assert "the decision cannot be read" in gateway.data["_exception"]["title"]
-    assert list(gateway.previous.all()) == [_task(consignment, InspectionFlow.issue_certificate)]
-    assert _task(consignment, InspectionFlow.issue_certificate).status == STATUS.DONE
+    ref = job.flow_task.activation_class(job).ref()
+    with pytest.raises(RuntimeError):  # a first failure: a worker retries the job later (a direct call re-raises)
+        flow_job_run.run(ref)
+    assert _task(consignment, InspectionFlow.issue_certificate).status == STATUS.STARTED  # not an incident yet
+    flow_job_run.push_request(retries=flow_job_run.max_retries)  # the last automatic retry
+    try:
+        with pytest.raises(RuntimeError, match="the decision cannot be read"):
+            flow_job_run.run(ref)
+    finally:
+        flow_job_run.pop_request()
+
+    job = _task(consignment, InspectionFlow.issue_certificate)
+    assert job.status == STATUS.ERROR and list(incidents()) == [job]
+    assert "the decision cannot be read" in job.data["_exception"]["title"]
+    assert not Task.objects.filter(flow_task=InspectionFlow.needs_follow_up).exists()  # rolled back with it
+    assert consignment.certificates.count() == 1  # the work itself was done once
+
+    monkeypatch.undo()
+    revived = job_retry(actor=supervisor, task=job, reason="fixed")
+    assert flow_job_run.run(revived.flow_task.activation_class(revived).ref()) == "done"
+    assert _task(consignment, InspectionFlow.needs_follow_up).status == STATUS.DONE
+    assert consignment.certificates.count() == 1 and list(incidents()) == []
 
 
 def test_a_step_driven_from_code_that_fails_leaves_its_task_unclaimed(importer, inspector):

@@ -31,7 +31,7 @@ CAPS_FROM_CODE = {
     "identity_check": 9,
     "physical_check": 12,
     "decide": 11,
-    "issue_certificate": 34,
+    "issue_certificate": 30,
 }
 
 

@@ -360,9 +360,9 @@ class WrittenOnceMixin(UnsavedTaskMixin):
 
 class GatewayWrittenOnceMixin(WrittenOnceMixin):
     """An exclusive gateway, written once. Its conditions only read, so they need no savepoint where an
-    error propagates (it rolls back the caller's transaction anyway). In a context that records errors on
-    the task instead (a timer or a job routing on), they run in a savepoint, and a failure is recorded on
-    the task as viewflow's gateways do."""
+    error propagates (it rolls back the caller's transaction anyway; our job routes on that way, see
+    `CeleryJobActivation.execute`). In a context that records errors on the task instead (a timer routing
+    on), they run in a savepoint, and a failure is recorded on the task as viewflow's gateways do."""
 
     def activate_written_once(self):
         if context.propagate_exception:
@@ -536,6 +536,15 @@ class CeleryJobActivation(WrittenOnceMixin, AbstractJobActivation):
         with task_writes_batched():
             super().activate_next.original()
 
+    @Activation.status.super()
+    def execute(self):
+        """viewflow's job `execute`, routing on in the caller's transaction: a gateway or the end that fails
+        undoes the job's completion with it, and `flow_job_run` retries the job, which ends as an incident
+        for the supervisors (with a retry button). viewflow records such a failure on the gateway's task
+        instead, in a savepoint, where no list shows it and nothing can retry it."""
+        self.complete()
+        self.activate_next()
+
     @Activation.status.transition(source=[STATUS.NEW, STATUS.SCHEDULED], target=STATUS.CANCELED)
     def cancel(self):
         self.task.save()
@@ -570,8 +579,8 @@ def _enqueue(ref: str, task_id: str) -> None:
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def flow_job_run(self, ref: str):
-    """Run a job node's function. A failure is retried with backoff; the last failure marks the task ERROR
-    (an incident for the supervisors).
+    """Run a job node's function, then mark it done and route on. A failure of either is retried with
+    backoff; the last failure marks the task ERROR (an incident for the supervisors).
 
     Two deliveries may run at once (a redelivery, the resend beat task, a run from code): viewflow's `start`
     admits a STARTED task again, so the function must be idempotent, and only the first to finish routes on.
@@ -585,6 +594,12 @@ def flow_job_run(self, ref: str):
         activation.start()
     try:
         task.flow_task._func(activation)
+        # done, and routed on (`CeleryJobActivation.execute`): a failure here is retried as the job's own
+        with task_locked(flow_class, process_pk, task_pk) as task:
+            activation = task.flow_task.activation_class(task)
+            if not activation.execute.can_proceed():
+                return "already done"
+            activation.execute()
     except Exception as exc:
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
@@ -593,11 +608,6 @@ def flow_job_run(self, ref: str):
             if activation.error.can_proceed():
                 activation.error(exc)
         raise
-    with task_locked(flow_class, process_pk, task_pk) as task:
-        activation = task.flow_task.activation_class(task)
-        if not activation.execute.can_proceed():
-            return "already done"
-        activation.execute()
     return "done"
 
 
