@@ -299,7 +299,8 @@ def reportlab_pdf(ctx) -> bytes:
                         "Contrôle d'identité",
                         "Identity check",
                         ctx["identity"],
-                        f"Taux {plan.identity_rate} % / <i>Rate {plan.identity_rate} %</i><br/>Règle / <i>Rule</i> : {e(plan.rule)}"
+                        f"Taux {plan.identity_rate} % / <i>Rate {plan.identity_rate} %</i><br/>"
+                        f"Règle / <i>Rule</i> : {e(plan.rule)}"
                         if plan
                         else None,
                     ),

@@ -4,7 +4,7 @@ two inspectors racing for one task cannot both win."""
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -90,6 +90,47 @@ def test_two_inspectors_claiming_one_task_exactly_one_wins():
     assert sorted(answers.values()) == [302, 403], answers
     task.refresh_from_db()
     assert task.owner.username in answers and answers[task.owner.username] == 302
+
+
+def test_a_task_read_under_the_lock_is_the_one_the_lock_holder_committed():
+    """The lock and the task are read in one statement (`workflows.nodes.task_locked`). A reader that waits for
+    the lock must then get the task as the holder left it, not as it was when the reader's statement began:
+    PostgreSQL re-reads only the rows the statement locks, so the task row is locked with the process."""
+    import time
+
+    from viewflow.workflow.lock import SelectForUpdateLock
+
+    from workflows.nodes import _TaskReadingLock
+
+    consignment = _submitted()
+    task = open_task(consignment, InspectionFlow.documentary_check)
+    holder = UserFactory(username="holder", roles=[Role.INSPECTOR])
+    locked, done, seen = threading.Event(), threading.Event(), {}
+
+    def hold_and_claim():
+        with transaction.atomic():
+            InspectionProcess.objects.select_for_update().get(pk=task.process_id)
+            Task.objects.filter(pk=task.pk).update(status=STATUS.ASSIGNED, owner=holder)
+            locked.set()
+            done.wait(5)
+            time.sleep(0.3)  # the reader's statement is waiting for the lock meanwhile
+        connection.close()
+
+    def read_under_the_lock():
+        locked.wait(5)
+        with transaction.atomic():
+            done.set()
+            waiting = SelectForUpdateLock(nowait=False)  # waits for the lock inside its statement
+            read = _TaskReadingLock(task.pk)._read(InspectionFlow, task.process_id, select_for_update=waiting)
+            seen["status"], seen["owner"] = read.status, read.owner_id
+        connection.close()
+
+    threads = [threading.Thread(target=hold_and_claim), threading.Thread(target=read_under_the_lock)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"status": STATUS.ASSIGNED, "owner": holder.pk}
 
 
 def test_beat_fires_a_due_lab_deadline_and_the_supervisors_get_a_task(celery_worker):
