@@ -280,34 +280,23 @@ def _checkpoint_fault(row_id, seq, checkpoint) -> ChainFault:
 
 @dataclass(frozen=True)
 class _RangeScan:
-    """What a worker found in one id range: its first event (id, seq, prev_hash), its last (id, seq, hash),
-    how many events, and whether every event in it is sound and linked to the one before it. The link of the
-    first event to the range before is for the caller to check."""
+    """One id range walked on its own, from its first event: that event's (seq, prev_hash), where the walk
+    ended, and whether it met a fault (named again by the caller, in chain order)."""
 
-    count: int
-    first: tuple[int, int, str] | None
-    last: tuple[int, int, str] | None
+    first: tuple[int, str] | None
+    end: _Position | None
     sound: bool
 
 
-def _scan_range(lo: int, hi: int, chunk_size: int, checkpoint_hashes: dict[int, str]) -> _RangeScan:
-    """The fast half of a parallel verification: no messages, only whether the range holds a fault. A range
-    with one is walked again by `_walk`, which names it."""
-    sha256, first, seq_before, hash_before, last_id = hashlib.sha256, None, None, None, None
-    for chunk in text_chunks(AuditEvent.objects.filter(id__gte=lo, id__lte=hi), chunk_size):
-        for row_id, seq, prev, stored, text in chunk:
-            if first is None:  # its link to the range before is for the caller to check
-                if not is_hash(prev):
-                    return _RangeScan(0, None, None, False)
-                first, seq_before, hash_before = (row_id, seq, prev), seq - 1, prev
-            if seq != seq_before + 1 or prev != hash_before or sha256(text.encode()).hexdigest() != stored:
-                return _RangeScan(0, first, None, False)
-            if seq in checkpoint_hashes and checkpoint_hashes[seq] != stored:
-                return _RangeScan(0, first, None, False)
-            seq_before, hash_before, last_id = seq, stored, row_id
+def _scan_range(lo: int, hi: int, chunk_size: int, checkpoints: dict) -> _RangeScan:
+    """The events of one id range walked by `_walk` from the range's first event; its link to the range
+    before is for the caller to check."""
+    events = AuditEvent.objects.filter(id__gte=lo, id__lte=hi)
+    first = events.order_by("id").values_list("seq", "prev_hash").first()
     if first is None:
-        return _RangeScan(0, None, None, True)
-    return _RangeScan(seq_before - first[1] + 1, first, (last_id, seq_before, hash_before), True)
+        return _RangeScan(None, None, True)
+    end, fault = _walk(events, _Position(*first), checkpoints, chunk_size, None)
+    return _RangeScan(first, end, fault is None)
 
 
 def _scan_range_in_worker(args) -> _RangeScan:
@@ -325,10 +314,10 @@ def _shareable() -> bool:
     return not (connection.vendor == "sqlite" and connection.creation.is_in_memory_db(connection.settings_dict["NAME"]))
 
 
-def _scans(ranges, chunk_size, checkpoint_hashes, workers):
+def _scans(ranges, chunk_size, checkpoints, workers):
     """Each range's scan, in order: by a pool of forked processes, each with its own connection, or here."""
-    jobs = [(lo, hi, chunk_size, checkpoint_hashes) for lo, hi in ranges]
-    if workers < 2 or not _shareable():
+    jobs = [(lo, hi, chunk_size, checkpoints) for lo, hi in ranges]
+    if not _shareable():
         yield from (_scan_range(*job) for job in jobs)
         return
     connections.close_all()  # a forked child must not share this process's connection; each opens its own
@@ -353,7 +342,6 @@ def audit_chain_verify(
     to name the fault, exactly as a walk from the beginning would have. Inside a transaction, or on an
     in-memory SQLite database, the ranges are scanned in this process (other processes would not see the
     same events)."""
-    queryset = AuditEvent.objects.all()
     checkpoints = {c.seq: c for c in AuditCheckpoint.objects.order_by("seq")}
     at = _Position(1, GENESIS)
     after_id = 0
@@ -381,13 +369,12 @@ def audit_chain_verify(
             return ChainReport(0, anchor_seq, anchor_hash, fault)
         if anchor_seq:
             after_id = anchor[0]
-            queryset = queryset.filter(id__gt=after_id)
         at = _Position(anchor_seq + 1, anchor_hash)
     fault = None
     if workers > 1:
         at, fault = _walk_in_ranges(after_id, at, checkpoints, chunk_size, progress, workers, range_size)
     else:
-        at, fault = _walk(queryset, at, checkpoints, chunk_size, progress)
+        at, fault = _walk(AuditEvent.objects.filter(id__gt=after_id), at, checkpoints, chunk_size, progress)
     head_seq = at.expected_seq - 1
     if fault is not None:
         return ChainReport(at.checked, head_seq, at.expected_prev, fault)
@@ -416,18 +403,18 @@ def _walk_in_ranges(after_id, at, checkpoints, chunk_size, progress, workers, ra
     ranges = [(lo, min(lo + range_size - 1, bounds["hi"])) for lo in range(bounds["lo"], bounds["hi"] + 1, range_size)]
     if len(ranges) == 1:
         return _walk(AuditEvent.objects.filter(id__gt=after_id), at, checkpoints, chunk_size, progress)
-    checkpoint_hashes = {seq: c.event_hash for seq, c in checkpoints.items()}
-    scans = _scans(ranges, chunk_size, checkpoint_hashes, workers)
+    scans = _scans(ranges, chunk_size, checkpoints, workers)
     try:
         for (lo, _hi), scan in zip(ranges, scans, strict=True):
-            if scan.count == 0 and scan.sound:
+            if scan.first is None:
                 continue
-            if not scan.sound or scan.first[1:] != (at.expected_seq, at.expected_prev):
+            if not scan.sound or scan.first != (at.expected_seq, at.expected_prev):
                 faulty = lo
                 break
-            at = _Position(scan.last[1] + 1, scan.last[2], scan.last, at.checked + scan.count)
+            count = scan.end.expected_seq - at.expected_seq
+            at = _Position(scan.end.expected_seq, scan.end.expected_prev, scan.end.previous, at.checked + count)
             if progress is not None:
-                progress(scan.count)
+                progress(count)
         else:
             return at, None
     finally:

@@ -245,19 +245,20 @@ def _refusal(user, task) -> str:
     return gettext("This task is not for your role.")
 
 
-def _task_view(node, origin_view, *, permission=None, start=False, idempotent=False):
+def _task_view(node, origin_view, *, permission=None, start=False):
     """viewflow's task view wrappers (`flow.utils.wrap_task_view` and `wrap_view`) with the same checks,
     minus three reads and two savepoints: a POST reads the task with its process as it takes the flow lock
     (`task_locked`), and runs in the lock's transaction only (viewflow nests a second `atomic` in it), where
-    services take no savepoint of their own (`inspection.atomic.one_transaction`)."""
+    services take no savepoint of their own (`inspection.atomic.one_transaction`). A task form (`start`) sent
+    again after it was accepted is answered as the first was (`workflows.receipts`)."""
 
     def view(request, *args, process_pk, task_pk, **kwargs):
         def call_with_activation(task):
             if task.process.flow_class != node.flow_class:
                 raise Http404("No task matches the given query.")
-            if idempotent and request.method == "POST" and (replay := receipt_replay(request, task)) is not None:
-                return replay
             request.activation = node.activation_class(task)
+            if start and request.method == "POST" and (replay := receipt_replay(request, task)) is not None:
+                return replay
             if permission is not None and not permission(request.user, task=task):
                 raise PermissionDenied(_refusal(request.user, task))
             if start:
@@ -292,7 +293,7 @@ class HumanTask(flow.View):
 
     @property
     def view_path(self):
-        view = _task_view(self, self.view, permission=self.can_execute, start=True, idempotent=True)
+        view = _task_view(self, self.view, permission=self.can_execute, start=True)
         return path(f"<int:process_pk>/{self.name}/<int:task_pk>/execute/", view, name="execute")
 
     @property

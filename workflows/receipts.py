@@ -24,14 +24,14 @@ def _key(request) -> str | None:
 
 def receipt_replay(request, task):
     """The answer to a form already accepted for `task` under this request's key, or None. Called under
-    the flow lock, so a second copy sent at once waits for the first and then finds the task done."""
+    the flow lock (with `request.activation` set), so a second copy sent at once waits for the first and
+    then finds the task done."""
     key = _key(request)
     if key is None or task.status != STATUS.DONE or (task.data or {}).get(FIELD) != key:
         return None
     if task.owner_id != request.user.pk:
         return None  # someone else's form: refused as any post to a finished task
     messages.info(request, _("This form had already been recorded; it was not applied a second time."))
-    request.activation = task.flow_task.activation_class(task)
     return HttpResponseRedirect(task_success_url(request))
 
 

@@ -33,14 +33,14 @@ class Row:
     tasks: list = field(default_factory=list)
 
 
-def _task_action(task, user, claimable: set[int]) -> dict:
+def _task_action(task, user) -> dict:
     if task.owner_id == user.pk:
         return {
             "task": task,
             "action": "open",
             "url": task.flow_task.reverse("execute", args=[task.process_id, task.pk]),
         }
-    if task.pk in claimable:
+    if task.flow_task.can_assign(user, task):  # the assign view's own rule (permissions cached on the user)
         # straight on to the form once claimed (viewflow's "back"), not through the task's index page
         execute = task.flow_task.reverse("execute", args=[task.process_id, task.pk])
         assign = task.flow_task.reverse("assign", args=[task.process_id, task.pk])
@@ -78,7 +78,7 @@ def today(request):
     arrivals = list(
         Consignment.objects.filter(bcp=bcp, expected_arrival__gte=start, expected_arrival__lt=end)
         .exclude(status__in=NOT_EXPECTED)
-        .select_related("ched_type", "check_plan")
+        .select_related("check_plan")
         .annotate(sample_count=Count("samples"))
         .order_by("expected_arrival", "pk")
     )
@@ -92,20 +92,17 @@ def today(request):
     arrival_tasks = list(
         open_tasks.filter(process__artifact_object_id__in=[c.pk for c in arrivals]).order_by("created", "pk")
     )
-    claimable = {t.pk for t in queue} | set(
-        queue_tasks(flow, user).filter(pk__in=[t.pk for t in arrival_tasks]).values_list("pk", flat=True)
-    )
 
     listed = {t.process.artifact_object_id for t in (*mine, *queue)} - {c.pk for c in arrivals}
     consignments = {c.pk: c for c in arrivals}
-    consignments |= Consignment.objects.select_related("ched_type").in_bulk(listed)
+    consignments |= Consignment.objects.in_bulk(listed)
 
     rows = {c.pk: Row(c) for c in arrivals}
     for task in arrival_tasks:
-        rows[int(task.process.artifact_object_id)].tasks.append(_task_action(task, user, claimable))
+        rows[task.process.artifact_object_id].tasks.append(_task_action(task, user))
 
     def listing(tasks):
-        return [(consignments.get(int(t.process.artifact_object_id)), _task_action(t, user, claimable)) for t in tasks]
+        return [(consignments.get(t.process.artifact_object_id), _task_action(t, user)) for t in tasks]
 
     # the forms the user can still send: drafts.js drops this tablet's drafts of any other (done or taken)
     open_forms = [

@@ -21,7 +21,7 @@ from .nodes import StepRefused
 from .receipts import receipt_keep, task_success_url
 
 
-class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, generic.FormView):
+class TaskFormView(mixins.TaskViewTemplateNames, generic.FormView):
     template_filename = "task.html"
     success_message = _("%(task)s recorded for %(reference)s.")
 
@@ -31,7 +31,8 @@ class TaskFormView(mixins.TaskSuccessUrlMixin, mixins.TaskViewTemplateNames, gen
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["consignment"] = consignment_summary(self.consignment.pk)  # with all its summary shows
+        # with all its summary shows (by id: the process's `consignment` would be one more read)
+        context["consignment"] = consignment_summary(self.request.activation.process.artifact_object_id)
         return context
 
     def record(self, form):

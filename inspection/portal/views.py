@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from inspection.downloads import document_response
 from inspection.errors import DomainError, NotFound, PartOneInvalid
 from inspection.filters import ConsignmentFilter
-from inspection.models import ChedType, Commodity, ConsignmentStatus, DocumentType
+from inspection.models import ChedType, Commodity, DocumentType
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import (
     consignment_decision,
@@ -35,7 +35,7 @@ from inspection.services.consignments import (
     consignment_create,
     consignment_update_draft,
 )
-from inspection.services.documents import OPEN_STATUSES, document_remove, document_upload
+from inspection.services.documents import OPEN_STATUSES, document_remove, document_upload, documents_removable
 from inspection.services.ephyto import ephyto_import
 from inspection.services.notifications import notification_choices_update, webhook_configure
 from inspection.services.part_one import part_one_checklist
@@ -197,7 +197,7 @@ def consignment_detail(request, reference):
             "can_edit": consignment.is_draft and _is_importer(request.user),
             "can_clone": _is_importer(request.user),
             "upload_form": DocumentUploadForm() if _can_upload(request.user, consignment) else None,
-            "can_remove_documents": _is_importer(request.user) and consignment.status == ConsignmentStatus.DRAFT,
+            "can_remove_documents": _is_importer(request.user) and documents_removable(consignment),
             "upload_limit": filesizeformat(settings.PIF_UPLOAD_MAX_BYTES),
             "ephyto_unmapped": consignment_ephyto_unmapped(consignment) if consignment.is_draft else [],
         },

@@ -64,7 +64,7 @@ def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     if decision is None:
         return []
     # every certificate of the consignment, locked: those of this decision say what is issued already
-    earlier = list(Certificate.objects.select_for_update().filter(consignment=consignment).order_by("pk"))
+    earlier = _certificates_locked(consignment)
     kinds = [
         kind
         for kind in certificate_kinds(decision)
@@ -98,11 +98,13 @@ def _certified(certificates: list[Certificate]) -> dict:
     return {"certificates": listed}
 
 
-def _certificate_render(*, consignment: Consignment, decision: Decision, kind: str, earlier=None) -> dict:
+def _certificates_locked(consignment: Consignment) -> list[Certificate]:
+    return list(Certificate.objects.select_for_update().filter(consignment=consignment).order_by("pk"))
+
+
+def _certificate_render(*, consignment: Consignment, decision: Decision, kind: str, earlier: list) -> dict:
     """Number, render and sign one certificate; nothing written yet (the consignment row is locked).
-    `earlier`: the consignment's certificates of `kind`, locked, when the caller has read them."""
-    if earlier is None:
-        earlier = list(Certificate.objects.select_for_update().filter(consignment=consignment, kind=kind))
+    `earlier`: the consignment's certificates of `kind`, locked (`_certificates_locked`)."""
     number = f"{consignment.reference}-{NUMBER_SUFFIX[kind]}{len(earlier) + 1}"
     issued_at = timezone.now()
     pdf = certificate_pdf(kind=kind, consignment=consignment, decision=decision, number=number, issued_at=issued_at)
@@ -244,7 +246,8 @@ def certificate_reissue(*, actor, certificate: Certificate, reason: str) -> Cert
     decision = decision_in_force(consignment)
     if decision is None:
         raise CertificateError(_("This consignment has no decision in force."))
-    draft = _certificate_render(consignment=consignment, decision=decision, kind=certificate.kind)
+    earlier = [c for c in _certificates_locked(consignment) if c.kind == certificate.kind]
+    draft = _certificate_render(consignment=consignment, decision=decision, kind=certificate.kind, earlier=earlier)
     new = _certificate_store(draft, actor=actor, reason=reason)
     notify_all(consignment=consignment, events=[(NotificationKind.CERTIFIED, _certified([new]))])
     return new

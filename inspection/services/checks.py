@@ -82,7 +82,7 @@ def _first_records(check: DocumentaryCheck, documents) -> dict | None:
     document = next(iter(documents), None)
     if document is None:
         return None
-    plan = Consignment._meta.get_field("check_plan").get_cached_value(document.consignment, None)
+    plan = getattr(document.consignment, "check_plan", None)  # read with the documents (a missing one: None)
     return {"documentary_check": check, "check_plan": plan, "identity_check": None, "physical_check": None}
 
 

@@ -57,10 +57,13 @@ def upload_read(file, *, field: str = "file") -> bytes:
     return data
 
 
+def upload_limit_mb(limit: int) -> str:
+    """An upload limit in bytes as the MB figure the refusals quote ("10", "2.5")."""
+    return f"{limit / 1024 / 1024:.1f}".rstrip("0").rstrip(".")
+
+
 def _too_large(limit: int) -> str:
-    return _("The file is too large: at most %(size)s MB.") % {
-        "size": f"{limit / 1024 / 1024:.1f}".rstrip("0").rstrip(".")
-    }
+    return _("The file is too large: at most %(size)s MB.") % {"size": upload_limit_mb(limit)}
 
 
 def document_sniff(data: bytes) -> tuple[str, str] | None:
@@ -157,6 +160,12 @@ def document_upload(
     )
 
 
+def documents_removable(consignment: Consignment) -> bool:
+    """Documents leave a consignment only while it is a draft: once Part I is submitted, the BCP works from
+    what was sent."""
+    return consignment.is_draft
+
+
 @transaction.atomic
 def document_remove(*, actor, consignment: Consignment, document_id: int) -> None:
     """Remove an accompanying document, its listing and its file, from a draft of the actor's company. Once
@@ -168,7 +177,7 @@ def document_remove(*, actor, consignment: Consignment, document_id: int) -> Non
     document = consignment.documents.select_related("document_type").filter(pk=document_id).first()
     if document is None:
         raise NotFound(_("This consignment has no such document."))
-    if consignment.status != ConsignmentStatus.DRAFT:
+    if not documents_removable(consignment):
         raise TransitionNotAllowed(
             _("Documents can only be removed from a draft. Upload the corrected document instead.")
         )

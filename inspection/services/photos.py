@@ -18,7 +18,7 @@ from PIL import Image, ImageOps, JpegImagePlugin
 
 from inspection.errors import UploadRefused
 from inspection.models import CheckPhoto, CheckStep, Consignment
-from inspection.models.consignments import private_storage
+from inspection.services.documents import upload_limit_mb
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def photo_clean(file) -> CleanPhoto:
     name, limit = _display_name(file), settings.PIF_UPLOAD_MAX_BYTES
     too_large = _("%(name)s is too large: at most %(size)s MB per photo.") % {
         "name": name,
-        "size": f"{limit / 1024 / 1024:.1f}".rstrip("0").rstrip("."),
+        "size": upload_limit_mb(limit),
     }
     if (getattr(file, "size", None) or 0) > limit:
         raise _refused(too_large)
@@ -141,36 +141,31 @@ def photos_audit(rows: list[CheckPhoto]) -> list[dict]:
 
 @contextlib.contextmanager
 def check_photos_saved(*, actor, consignment: Consignment, step: CheckStep, photos: list[CleanPhoto]):
-    """Write the photos' files (private storage, random names) and rows, and yield the rows. The caller
-    records its audit event inside the block: if anything in it fails, the files written are removed
-    again (their rows go with the caller's transaction)."""
-    storage, now, names = private_storage(), timezone.now(), []
+    """Write the photos' files (private storage, random names under the field's `upload_to`) and their rows
+    (one INSERT), and yield the rows. The caller records its audit event inside the block: if anything in it
+    fails, the files written are removed again (their rows go with the caller's transaction)."""
+    now, rows = timezone.now(), []
     try:
-        rows = []
         for photo in photos:
-            name = storage.save(
-                f"check-photos/{now:%Y/%m}/{secrets.token_hex(16)}{photo.extension}", ContentFile(photo.data)
+            row = CheckPhoto(
+                consignment=consignment,
+                step=step,
+                content_type=photo.content_type,
+                width=photo.width,
+                height=photo.height,
+                size=len(photo.data),
+                sha256=photo.sha256,
+                uploaded_by=actor,
+                uploaded_at=now,
             )
-            names.append(name)
-            rows.append(
-                CheckPhoto.objects.create(
-                    consignment=consignment,
-                    step=step,
-                    file=name,
-                    content_type=photo.content_type,
-                    width=photo.width,
-                    height=photo.height,
-                    size=len(photo.data),
-                    sha256=photo.sha256,
-                    uploaded_by=actor,
-                    uploaded_at=now,
-                )
-            )
+            row.file.save(secrets.token_hex(16) + photo.extension, ContentFile(photo.data), save=False)
+            rows.append(row)
+        CheckPhoto.objects.bulk_create(rows)
         yield rows
     except BaseException:
-        for name in names:
+        for row in rows:
             try:
-                storage.delete(name)
+                row.file.storage.delete(row.file.name)
             except OSError:  # the original error matters more; the file is unreferenced and unreachable
-                logger.warning("Could not remove photo %s after a failed check", name, exc_info=True)
+                logger.warning("Could not remove photo %s after a failed check", row.file.name, exc_info=True)
         raise

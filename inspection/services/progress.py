@@ -24,7 +24,8 @@ def consignment_awaits(consignment: Consignment, *, known: dict | None = None) -
     so that the flow's gateways, which read the same consignment next, do not read them again.
 
     `known` maps record names to what the caller has just read or written (None: not recorded). When it
-    names every record and no physical check (so no sample can be waiting), nothing is read again."""
+    names every record and no physical check (so no sample can be waiting), nothing is read again. The
+    caller vouches for it: the documentary check, recorded first and once, is the one that passes it."""
     if known is not None and set(known) == set(_RECORDS) and known["physical_check"] is None:
         for name in _RECORDS:
             Consignment._meta.get_field(name).set_cached_value(consignment, known[name])

@@ -87,8 +87,7 @@ def _trail_context(consignment: Consignment) -> dict:
 
 @supervisor_required
 def trail(request, reference):
-    context = {**_trail_context(_consignment(reference)), "action_label": action_label}
-    return render(request, "supervision/trail.html", context)
+    return render(request, "supervision/trail.html", _trail_context(_consignment(reference)))
 
 
 @supervisor_required
