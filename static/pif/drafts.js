@@ -188,15 +188,13 @@
       if (input.dataset.pifPhotos) { return; }
       input.dataset.pifPhotos = "1";
       input.addEventListener("change", function () {
-        if (input.dataset.pifScaled === "1") { input.dataset.pifScaled = ""; return; }
         var files = Array.prototype.slice.call(input.files || []);
         if (!files.length) { return; }
         form.dataset.pifBusy = "1";
         Promise.all(files.map(downscale)).then(function (scaled) {
           var transfer = new DataTransfer();
           scaled.forEach(function (f) { transfer.items.add(f); });
-          input.dataset.pifScaled = "1";
-          input.files = transfer.files;
+          input.files = transfer.files;  // no change event (setting files never fires one)
           return photosKeep(input, scaled).then(function () {
             delete form.dataset.pifBusy;
             photoNote(input, scaled.length);

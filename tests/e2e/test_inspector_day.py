@@ -255,3 +255,25 @@ def test_the_day_page_drops_the_drafts_of_tasks_done_elsewhere(tablet):
     page.goto("/workflow/today/")
     assert not page.is_visible("#pending-drafts")
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('pif-draft:')).length") == 0
+
+
+def test_a_second_choice_of_photos_is_downscaled_too(tablet):
+    from inspection.models import CheckPhoto
+    from tests.factories import photo_bytes
+
+    consignment = _arriving_today(hour=14, physical_rate=100)
+    documentary_check_done(consignment, UserFactory(username="ines", roles=[Role.INSPECTOR]))
+    physical = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.physical_check)
+    page = tablet("landscape", "en")
+    login(page, "ines")
+    page.goto("/workflow/today/")
+    page.click(f"form[action^='{physical.reverse('assign')}'] button")
+    page.wait_for_selector("input[name=photos]")
+    page.check("input[name=result][value=satisfactory]")
+    for name in ("first.jpg", "second.jpg"):  # the inspector changes her mind and takes another
+        photo = {"name": name, "mimeType": "image/jpeg", "buffer": photo_bytes(size=(4000, 3000))}
+        page.set_input_files("input[name=photos]", files=[photo])
+        page.wait_for_function("() => !document.querySelector('input[name=photos]').form.dataset.pifBusy")
+    page.click("button.mdc-button--raised")
+    _back_on_the_day_page(page)
+    assert CheckPhoto.objects.get(consignment=consignment, step="physical").width == 1600
