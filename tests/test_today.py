@@ -155,6 +155,9 @@ def test_the_second_inspector_to_claim_a_task_is_told_who_has_it(importer, inspe
     assert refused.status_code == 403
     name = inspector.get_full_name() or inspector.username
     assert f"This task has just been taken by {name}." in refused.content.decode()
+    again = first.post(claim)  # the winner's double tap
+    assert again.status_code == 403
+    assert "You have already claimed this task" in again.content.decode()
 
 
 def test_a_finished_task_opened_again_says_so(importer, inspector):

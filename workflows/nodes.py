@@ -237,6 +237,8 @@ def _refusal(user, task) -> str:
     """Why this user may not open or claim this task, said to them (the 403 page shows it)."""
     if task.status == STATUS.DONE:
         return gettext("This task is already done.")
+    if task.owner_id == user.pk:  # claimed twice (a double tap): it is theirs already
+        return gettext("You have already claimed this task: open it from your tasks.")
     if task.owner_id is not None and task.owner_id != user.pk:
         owner = task.owner
         return gettext("This task has just been taken by %(who)s.") % {
