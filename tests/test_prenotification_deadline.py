@@ -59,3 +59,26 @@ def test_airport_with_short_notice_accepts_five_hours_but_not_three(importer):
     response = client.post("/api/v1/consignments/", payload, format="json")
     assert response.status_code == 400
     assert "4 hours" in " ".join(response.json()["arrival"]["expected_at"])
+
+
+def test_legal_holidays_are_computed_for_any_year():
+    # Martinique's 22 May (abolition of slavery) in a year no table lists: Friday 22 May 2037, so a Monday
+    # arrival's deadline is Thursday 21 May.
+    assert prenotification_deadline(arrival=at(2037, 5, 25, 9, 0), short_notice=False) == at(2037, 5, 21, 9, 0)
+    # 21 July (Victor Schœlcher day), Tuesday in 2043: a Wednesday arrival is due by Monday.
+    assert prenotification_deadline(arrival=at(2043, 7, 22, 9, 0), short_notice=False) == at(2043, 7, 20, 9, 0)
+
+
+def test_a_local_non_working_day_recorded_by_the_post_counts(db):
+    from inspection.models import Holiday
+
+    # a cyclone warning closes the post on Tuesday 1 September 2037
+    Holiday.objects.create(date=datetime.date(2037, 9, 1), name_fr="Alerte cyclonique", name_en="Cyclone warning")
+    assert prenotification_deadline(arrival=at(2037, 9, 2, 9, 0), short_notice=False) == at(2037, 8, 31, 9, 0)
+
+
+def test_legal_holidays_are_no_longer_rows():
+    from inspection.models import Holiday
+
+    assert not Holiday.objects.filter(name_en="Christmas Day").exists()
+    assert Holiday.objects.filter(name_en="Good Friday").count() == 2  # 2026 and 2027, local custom

@@ -167,13 +167,15 @@ class RefusalReason(CodedEntry):
 
 
 class Holiday(Bilingual):
-    """A public holiday in Martinique: not a working day for the pre-notification deadline."""
+    """A local non-working day of the post that no national text sets (Good Friday by local custom, a carnival
+    day or a cyclone warning by prefectoral order). The legal public holidays are computed for any year
+    (`inspection.working_days`); both are closed days for the pre-notification deadline."""
 
     date = models.DateField(_("date"), unique=True)
 
     class Meta:
         ordering = ["date"]
-        verbose_name = _("public holiday")
+        verbose_name = _("local non-working day")
 
     def __str__(self):
         return f"{self.date}: {self.name}"
