@@ -212,7 +212,7 @@ def _released_sample(inspector, consignment):
         result="satisfactory",
         samples=[
             {
-                "analysis": "SALMONELLA",
+                "analysis": "PEST_IDENTIFICATION",
                 "laboratory": "LTA972",
                 "reason": "random",
                 "conservation": "chilled",

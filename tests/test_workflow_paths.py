@@ -75,7 +75,7 @@ def _documentary_ok(consignment):
     return data
 
 
-def _physical_with_sample(*, analysis="PESTICIDE_RESIDUES", reason="random", conservation="chilled", detained=True):
+def _physical_with_sample(*, analysis="PEST_IDENTIFICATION", reason="random", conservation="chilled", detained=True):
     """The physical check form, satisfactory, with one sample."""
     return {
         "result": "satisfactory",
@@ -167,7 +167,7 @@ def test_detained_until_a_satisfactory_lab_result(importer, inspector, officer, 
         inspector,
         consignment,
         InspectionFlow.physical_check,
-        _physical_with_sample(analysis="PESTICIDE_RESIDUES", reason="random", conservation="chilled", detained=True),
+        _physical_with_sample(analysis="PEST_IDENTIFICATION", reason="random", conservation="chilled", detained=True),
     )
     assert consignment.status == "awaiting_lab"
     sample = consignment.samples.get()
@@ -293,17 +293,20 @@ def test_importer_sees_steps_and_decision_but_not_who_or_notes(importer, inspect
         assert secret not in body
 
 
-def _sampled(importer, inspector, **sample):
-    """A consignment selected for a physical check only, with one sample taken."""
-    _rates("08045000", 0, 100)
-    consignment = _submit(importer)
+def _sampled(importer, inspector, ched_type="CHED-PP", **sample):
+    """A consignment selected for a physical check only, with one sample taken (mangoes for a pest
+    identification, or frozen beef, CHED-P, for salmonella)."""
+    _rates(part_one(ched_type)["commodities"][0]["cn_code"], 0, 100)
+    if ched_type == "CHED-P":
+        sample.setdefault("analysis", "SALMONELLA")
+    consignment = _submit(importer, ched_type)
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
     _do(inspector, consignment, InspectionFlow.physical_check, _physical_with_sample(**sample))
     return consignment
 
 
-def _released_pending(importer, inspector):
-    consignment = _sampled(importer, inspector, detained=False)
+def _released_pending(importer, inspector, ched_type="CHED-PP"):
+    consignment = _sampled(importer, inspector, ched_type, detained=False)
     assert consignment.status == "awaiting_decision"  # released pending: no wait before the decision
     return consignment
 
@@ -369,7 +372,7 @@ def test_task_pages_show_the_consignment_and_samples_get_a_qr_label(importer, in
         inspector,
         consignment,
         InspectionFlow.physical_check,
-        _physical_with_sample(analysis="PESTICIDE_RESIDUES", reason="random", conservation="chilled", detained=True),
+        _physical_with_sample(analysis="PEST_IDENTIFICATION", reason="random", conservation="chilled", detained=True),
     )
     number = consignment.samples.get().number
     label = client.get(f"/workflow/samples/{number}/label/")
@@ -380,8 +383,13 @@ def test_task_pages_show_the_consignment_and_samples_get_a_qr_label(importer, in
 
 
 def test_recall_of_channelled_goods_cancels_their_follow_up(importer, inspector, officer, lab):
-    consignment = _released_pending(importer, inspector)
-    _do(officer, consignment, InspectionFlow.decide, {**ACCEPT, "code": "acceptable_if_channelled"})
+    consignment = _released_pending(importer, inspector, "CHED-P")  # channelling: animals and their products
+    _do(
+        officer,
+        consignment,
+        InspectionFlow.decide,
+        {**ACCEPT, "code": "acceptable_if_channelled", "destination": "Abattoir du Lamentin, FR972001"},
+    )
     _run_certificate_job(consignment)
     follow_up = _open_task(consignment, InspectionFlow.follow_up)
 

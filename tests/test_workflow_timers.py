@@ -36,7 +36,9 @@ def _lab_deadline_passes(consignment):
 
 
 def _detained(importer, inspector):
-    return _sampled(importer, inspector, detained=True, analysis="HISTAMINE", reason="suspicion", conservation="frozen")
+    return _sampled(
+        importer, inspector, detained=True, analysis="PEST_IDENTIFICATION", reason="suspicion", conservation="chilled"
+    )
 
 
 def test_lab_deadline_is_the_analysis_deadline(importer, inspector):
@@ -48,7 +50,7 @@ def test_lab_deadline_is_the_analysis_deadline(importer, inspector):
         previous__flow_task=InspectionFlow.lab_result,
     )
     assert timer.scheduled == sample.result_due_at
-    assert (sample.result_due_at - sample.taken_at).days == 5  # histamine: 5 days
+    assert (sample.result_due_at - sample.taken_at).days == 10  # pest identification: 10 days
 
 
 def test_late_lab_result_escalates_and_the_late_result_still_counts(importer, inspector, officer, supervisor, lab):

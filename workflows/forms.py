@@ -6,8 +6,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from django_countries import countries
 
-from inspection.models import Analysis, CheckResult, DecisionCode, FollowUp, Laboratory, Measure, RefusalReason, Sample
+from inspection.applicability import acceptance_blockers, decision_codes_for, measures_for, refusal_reasons_for
+from inspection.models import Analysis, CheckResult, FollowUp, Laboratory, Sample
 from inspection.services.photos import PHOTOS_PER_CHECK_MAX
 
 from .pickers import SearchableCheckboxes
@@ -54,7 +56,11 @@ class PhotosField(forms.FileField):
 
 
 def _coded(model):
-    return [(row.code, str(row.name)) for row in model.objects.in_force(timezone.localdate())]
+    return _named(model.objects.in_force(timezone.localdate()))
+
+
+def _named(rows):
+    return [(row.code, str(row.name)) for row in rows]
 
 
 class DocumentaryCheckForm(TaskForm):
@@ -104,9 +110,9 @@ class SampleForm(forms.Form):
         coerce=lambda v: v == "1",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, analyses=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["analysis"].choices = _coded(Analysis)
+        self.fields["analysis"].choices = _named(analyses) if analyses is not None else _coded(Analysis)
         self.fields["laboratory"].choices = _coded(Laboratory)
 
 
@@ -114,7 +120,19 @@ SampleFormSet = forms.formset_factory(SampleForm, extra=0, max_num=10)
 
 
 class DecisionForm(TaskForm):
+    """Offers only the decisions, measures and reasons of the consignment's CHED type, and no acceptable
+    decision after a check or a sample result that was not satisfactory; the details a decision requires
+    (`DecisionCode.requires`) are asked of the decisions that need them."""
+
     code = forms.ChoiceField(label=_("Decision"))
+    exit_bcp = forms.CharField(label=_("Exit BCP (transit, temporary admission)"), required=False, max_length=100)
+    destination_country = forms.ChoiceField(
+        label=_("Third country of destination (transit, transhipment)"), required=False
+    )
+    destination = forms.CharField(
+        label=_("Destination: establishment or control point (channelled)"), required=False, max_length=300
+    )
+    warehouse = forms.CharField(label=_("Approved warehouse (specific warehouse)"), required=False, max_length=300)
     measure = forms.ChoiceField(label=_("Measure (refusal)"), required=False)
     measure_deadline = forms.DateField(
         label=_("Deadline for the measure"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -122,11 +140,17 @@ class DecisionForm(TaskForm):
     reasons = forms.MultipleChoiceField(label=_("Reasons (refusal)"), required=False, widget=SearchableCheckboxes)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, consignment, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["code"].choices = _coded(DecisionCode)
-        self.fields["measure"].choices = [("", "—"), *_coded(Measure)]
-        self.fields["reasons"].choices = _coded(RefusalReason)
+        today, ched_type = timezone.localdate(), consignment.ched_type_id
+        codes = decision_codes_for(ched_type, today)
+        failed_checks, failed_sample = acceptance_blockers(consignment)
+        if failed_checks or failed_sample:  # only a refusal can follow
+            codes = codes.filter(acceptable=False)
+        self.fields["code"].choices = _named(codes)
+        self.fields["destination_country"].choices = [("", "—"), *countries]
+        self.fields["measure"].choices = [("", "—"), *_named(measures_for(ched_type, today))]
+        self.fields["reasons"].choices = _named(refusal_reasons_for(ched_type, today))
 
 
 class CountersignForm(TaskForm):
@@ -156,5 +180,12 @@ class LateLabResultForm(EscalationForm):
 
 
 class FollowUpForm(TaskForm):
+    """Offers the outcomes that close the decision: its measure's, or arrival for channelled goods."""
+
     outcome = forms.ChoiceField(label=_("Outcome"), choices=FollowUp.Outcome.choices)
     evidence = forms.CharField(label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, outcomes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if outcomes:
+            self.fields["outcome"].choices = [c for c in FollowUp.Outcome.choices if c[0] in outcomes]

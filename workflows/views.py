@@ -2,17 +2,19 @@
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 from viewflow.workflow.flow.views import mixins
 
+from inspection.applicability import analyses_for
 from inspection.errors import DomainError, PartOneInvalid
 from inspection.models import Sample
 from inspection.selectors import consignment_summary, decision_in_force
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.escalations import escalation_acknowledge
-from inspection.services.follow_up import follow_up_record
+from inspection.services.follow_up import follow_up_outcomes, follow_up_record
 from inspection.services.lab import sample_waive
 from inspection.services.sampling import physical_check_record
 
@@ -96,7 +98,10 @@ class PhysicalCheckView(TaskFormView):
 
     def get_form(self, form_class=None):
         data = self.request.POST if self.request.method == "POST" else None
-        self.samples = forms.SampleFormSet(data, prefix="samples")
+        consignment = self.consignment
+        cn_codes = list(consignment.lines.values_list("cn_code", flat=True))
+        analyses = analyses_for(consignment.ched_type_id, cn_codes, timezone.localdate())
+        self.samples = forms.SampleFormSet(data, prefix="samples", form_kwargs={"analyses": analyses})
         return super().get_form(form_class)
 
     def form_valid(self, form):
@@ -115,6 +120,9 @@ class PhysicalCheckView(TaskFormView):
 
 class DecisionView(TaskFormView):
     form_class = forms.DecisionForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "consignment": self.consignment}
 
     def record(self, form):
         decision_record(actor=self.request.user, consignment=self.consignment, **form.entered())
@@ -164,6 +172,9 @@ class LateFollowUpView(TaskFormView):
 
 class FollowUpView(TaskFormView):
     form_class = forms.FollowUpForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "outcomes": follow_up_outcomes(self.consignment)}
 
     def record(self, form):
         follow_up_record(actor=self.request.user, consignment=self.consignment, **form.entered())

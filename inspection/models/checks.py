@@ -7,9 +7,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 from .consignments import AccompanyingDocument, Consignment, private_storage
-from .reference import CodedEntry, DecisionCode, Effective, Measure, RefusalReason
+from .reference import CodedEntry, DecisionCode, Effective, ForChedTypes, Measure, RefusalReason
 
 
 class CheckResult(models.TextChoices):
@@ -48,10 +49,13 @@ class Laboratory(CodedEntry):
         verbose_name_plural = _("laboratories")
 
 
-class Analysis(CodedEntry):
-    """An analysis a sample can be sent for, with the days the lab has to answer."""
+class Analysis(ForChedTypes, CodedEntry):
+    """An analysis a sample can be sent for, with the days the lab has to answer; for the CHED types and the
+    commodities it is meant for (`cn_prefixes`: CN codes by their start, separated by spaces; none: every
+    commodity of those types)."""
 
     result_due_days = models.PositiveSmallIntegerField(_("result due within (days)"))
+    cn_prefixes = models.CharField(_("CN code prefixes"), max_length=200, blank=True)
 
     class Meta(CodedEntry.Meta):
         verbose_name = _("analysis")
@@ -255,6 +259,11 @@ class Decision(models.Model):
     )
     measure_deadline = models.DateField(_("measure deadline"), null=True, blank=True)
     reasons = models.ManyToManyField(RefusalReason, blank=True, related_name="+", verbose_name=_("reasons"))
+    # what the decision code `requires` (Delegated Regulation (EU) 2019/2124 and CHED box II.9-II.12)
+    exit_bcp = models.CharField(_("exit BCP"), max_length=100, blank=True)
+    destination_country = CountryField(_("third country of destination"), blank=True)
+    destination = models.CharField(_("destination (establishment or control point)"), max_length=300, blank=True)
+    warehouse = models.CharField(_("approved warehouse"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided"))
@@ -285,6 +294,9 @@ class FollowUp(models.Model):
         TREATED = "treated", _("Special treatment done")
         OTHER_USE = "other_use", _("Used for other purposes")
         ARRIVED = "arrived", _("Arrival at destination confirmed")
+        SLAUGHTERED = "slaughtered", _("Slaughtered")
+        EUTHANISED = "euthanised", _("Euthanised")
+        QUARANTINE_DONE = "quarantine_done", _("Quarantine completed")
 
     consignment = models.OneToOneField(Consignment, on_delete=models.CASCADE, related_name="follow_up")
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)

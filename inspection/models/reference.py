@@ -149,19 +149,41 @@ class PackageType(CodedEntry):
         verbose_name = _("package type")
 
 
-class DecisionCode(CodedEntry):
+class ForChedTypes(models.Model):
+    """A code that applies to some CHED types only (no slaughter for plants): `ched_types`, or every type when
+    none is set (docs/regulation.md)."""
+
+    ched_types = models.ManyToManyField(
+        ChedType, blank=True, related_name="+", verbose_name=_("applies to (none: every CHED type)")
+    )
+
+    class Meta:
+        abstract = True
+
+
+class DecisionCode(ForChedTypes, CodedEntry):
+    """A decision of CHED Part II (box II.9 onwards). `requires`: the fields this decision needs (transit: the
+    exit BCP and the third country of destination; channelled: the destination and its control point; a
+    specific warehouse: the approved warehouse), names of `Decision` fields (`DECISION_DETAILS`)."""
+
     acceptable = models.BooleanField()
+    requires = models.JSONField(_("fields required"), default=list, blank=True)
 
     class Meta(CodedEntry.Meta):
         verbose_name = _("decision")
 
 
-class Measure(CodedEntry):
+class Measure(ForChedTypes, CodedEntry):
+    """A measure for a consignment that is not acceptable (Regulation (EU) 2017/625, arts. 66 and 67), and the
+    Part III outcomes that close it (`outcomes`, codes of `FollowUp.Outcome`)."""
+
+    outcomes = models.JSONField(_("Part III outcomes"), default=list, blank=True)
+
     class Meta(CodedEntry.Meta):
         verbose_name = _("measure")
 
 
-class RefusalReason(CodedEntry):
+class RefusalReason(ForChedTypes, CodedEntry):
     class Meta(CodedEntry.Meta):
         verbose_name = _("refusal reason")
 

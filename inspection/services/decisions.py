@@ -5,9 +5,16 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.applicability import (
+    DECISION_DETAILS,
+    acceptance_blockers,
+    decision_codes_for,
+    measures_for,
+    refusal_reasons_for,
+)
 from inspection.atomic import atomic_service
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
-from inspection.models import Consignment, ConsignmentStatus, Decision, DecisionCode, Measure, RefusalReason
+from inspection.models import Consignment, ConsignmentStatus, Decision
 from inspection.roles import Role
 from inspection.services.permissions import require_role
 from inspection.services.transitions import consignment_transition
@@ -25,16 +32,32 @@ def decision_record(
     measure_deadline: datetime.date | None = None,
     reasons: list[str] = (),
     notes: str = "",
+    exit_bcp: str = "",
+    destination_country: str = "",
+    destination: str = "",
+    warehouse: str = "",
 ) -> Decision:
     """The certifying officer's decision (Regulation (EU) 2017/625, arts. 55 and 66). A consignment that is
     not acceptable needs a measure (destruction, re-dispatch, ...), a deadline in the future and at least
-    one coded reason; it then waits for a supervisor's countersignature. An acceptable one needs none."""
+    one coded reason; it then waits for a supervisor's countersignature. An acceptable one needs none, and
+    cannot follow a documentary, identity or physical check that was not satisfactory, nor a sample result
+    that was not (art. 55(1): the decision rests on the checks). The decision, its measure and its reasons
+    must apply to the consignment's CHED type, and the decision's details must be given (transit: exit BCP
+    and third country of destination, Delegated Regulation (EU) 2019/2124; channelled: the destination;
+    specific warehouse: the approved warehouse). See docs/regulation.md."""
     require_role(actor, Role.CERTIFYING_OFFICER)
     today = timezone.localdate()
-    decision_code = DecisionCode.objects.in_force(today).filter(code=code).first()
+    details = {
+        "exit_bcp": exit_bcp.strip(),
+        "destination_country": destination_country,
+        "destination": destination.strip(),
+        "warehouse": warehouse.strip(),
+    }
+    ched_type_id = consignment.ched_type_id
+    decision_code = decision_codes_for(ched_type_id, today).filter(code=code).first()
     errors: dict[str, list[str]] = {}
     if decision_code is None:
-        errors["code"] = [_("Choose a decision.")]
+        errors["code"] = [_("Choose a decision that applies to this CHED type.")]
     elif not decision_code.acceptable:
         if not measure:
             errors["measure"] = [_("A refusal needs a measure.")]
@@ -45,18 +68,20 @@ def decision_record(
     else:
         if measure or reasons:
             errors["measure"] = [_("An acceptable consignment takes no measure and no refusal reason.")]
-        failed = consignment.samples.filter(result__isnull=False).exclude(result__conclusion="satisfactory")
-        if failed.exists():
-            errors["code"] = [
-                _("Sample %(number)s has a result that is not satisfactory: the consignment cannot be accepted.")
-                % {"number": failed.first().number}
-            ]
-    measure_row = Measure.objects.in_force(today).filter(code=measure).first() if measure else None
+        errors.update(_acceptance_refused(consignment))
+        for field in decision_code.requires:
+            if not details.get(field):
+                errors[field] = [_("This decision needs this field.")]
+    if decision_code is not None:
+        for field in DECISION_DETAILS:
+            if details[field] and field not in decision_code.requires:
+                errors[field] = [_("This decision does not take this field.")]
+    measure_row = measures_for(ched_type_id, today).filter(code=measure).first() if measure else None
     if measure and measure_row is None:
-        errors["measure"] = [_("Unknown measure “%(code)s”.") % {"code": measure}]
-    reason_rows = list(RefusalReason.objects.in_force(today).filter(code__in=reasons))
+        errors["measure"] = [_("The measure “%(code)s” does not apply to this CHED type.") % {"code": measure}]
+    reason_rows = list(refusal_reasons_for(ched_type_id, today).filter(code__in=reasons)) if reasons else []
     if len(reason_rows) != len(set(reasons)):
-        errors["reasons"] = [_("Unknown refusal reason.")]
+        errors["reasons"] = [_("A refusal reason does not apply to this CHED type.")]
     if errors:
         raise PartOneInvalid(errors)
     decision = Decision.objects.create(
@@ -65,6 +90,7 @@ def decision_record(
         measure=measure_row,
         measure_deadline=measure_deadline,
         notes=notes,
+        **details,
         officer=actor,
         decided_at=timezone.now(),
     )
@@ -81,9 +107,27 @@ def decision_record(
             "measure_deadline": measure_deadline,
             "reasons": list(reasons),
             "notes": notes,
+            **{field: value for field, value in details.items() if value},
         },
     )
     return decision
+
+
+def _acceptance_refused(consignment: Consignment) -> dict[str, list[str]]:
+    """Why this consignment cannot be accepted, on the `code` field: a check or a sample result that was not
+    satisfactory."""
+    labels = {"documentary": _("documentary check"), "identity": _("identity check"), "physical": _("physical check")}
+    checks, sample = acceptance_blockers(consignment)
+    messages = [
+        _("The %(check)s was not satisfactory: the consignment cannot be accepted.") % {"check": labels[step]}
+        for step in checks
+    ]
+    if sample is not None:
+        messages.append(
+            _("Sample %(number)s has a result that is not satisfactory: the consignment cannot be accepted.")
+            % {"number": sample}
+        )
+    return {"code": messages} if messages else {}
 
 
 @atomic_service

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.applicability import outcomes_for
 from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
@@ -17,14 +18,32 @@ from inspection.services.permissions import require_role
 from inspection.services.transitions import consignment_transition
 
 
+def follow_up_outcomes(consignment: Consignment) -> list[str]:
+    """The Part III outcomes that close the consignment's decision in force: arrival at destination when it was
+    channelled, the measure's outcomes when it was refused (a destruction order is not closed by "arrived")."""
+    decision = consignment.decisions.filter(superseded=False).select_related("code", "measure").last()
+    if decision is None:
+        return []
+    return outcomes_for(channelled=decision.code.code == "acceptable_if_channelled", measure=decision.measure)
+
+
 @atomic_service
 def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence: str) -> FollowUp:
     """What became of the goods (Regulation (EU) 2017/625, arts. 66-72): destroyed, re-dispatched,
-    treated, used for other purposes, or, when channelled, arrived at destination. Evidence is required
+    treated, used for other purposes, or, when channelled, arrived at destination; only an outcome of the
+    decision's measure (`follow_up_outcomes`). Evidence is required
     (a destruction certificate, the exit document...). Closes the consignment."""
     require_role(actor, Role.INSPECTOR)
-    if outcome not in FollowUp.Outcome.values:
-        raise PartOneInvalid({"outcome": [_("Choose what became of the goods.")]})
+    allowed = follow_up_outcomes(consignment)
+    if outcome not in allowed:
+        raise PartOneInvalid(
+            {
+                "outcome": [
+                    _("This outcome does not close this decision. Choose one of: %(outcomes)s.")
+                    % {"outcomes": ", ".join(str(FollowUp.Outcome(code).label) for code in allowed)}
+                ]
+            }
+        )
     if not evidence.strip():
         raise PartOneInvalid({"evidence": [_("Describe the evidence (document, reference, date).")]})
     follow_up = FollowUp.objects.create(

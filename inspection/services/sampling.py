@@ -5,9 +5,10 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.applicability import analyses_for
 from inspection.atomic import atomic_service
 from inspection.errors import PartOneInvalid
-from inspection.models import Analysis, CheckStep, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
+from inspection.models import CheckStep, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
 from inspection.roles import Role
 from inspection.services.checks import _move_on, _require_reason, _with_photos
 from inspection.services.notifications import notify
@@ -41,12 +42,13 @@ def physical_check_record(
     today = timezone.localdate(now)
     analyses, labs = {}, {}
     if samples:  # most physical checks take none: no reference data to read
-        analyses = {a.code: a for a in Analysis.objects.in_force(today)}
+        cn_codes = list(consignment.lines.values_list("cn_code", flat=True))
+        analyses = {a.code: a for a in analyses_for(consignment.ched_type_id, cn_codes, today)}
         labs = {lab.code: lab for lab in Laboratory.objects.in_force(today)}
     errors = {}
     for i, sample in enumerate(samples):
         if sample.get("analysis") not in analyses:
-            errors[f"samples.{i}.analysis"] = [_("Choose an analysis.")]
+            errors[f"samples.{i}.analysis"] = [_("Choose an analysis meant for this CHED type and commodity.")]
         if sample.get("laboratory") not in labs:
             errors[f"samples.{i}.laboratory"] = [_("Choose a laboratory.")]
         if sample.get("reason") not in Sample.Reason.values:

@@ -151,10 +151,10 @@ def test_beat_fires_a_due_lab_deadline_and_the_supervisors_get_a_task(celery_wor
             result="satisfactory",
             samples=[
                 {
-                    "analysis": "HISTAMINE",
+                    "analysis": "PEST_IDENTIFICATION",
                     "laboratory": "LTA972",
                     "reason": "random",
-                    "conservation": "frozen",
+                    "conservation": "chilled",
                     "detained": True,
                 }
             ],

@@ -1,0 +1,94 @@
+"""What applies to a consignment of a given CHED type: the decisions, measures, refusal reasons and analyses
+an officer may choose, the fields each decision requires, the Part III outcomes each measure allows, and the
+checks whose result forbids an acceptable decision (docs/regulation.md). The forms offer only these; the
+services refuse anything else."""
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from inspection.models import (
+    Analysis,
+    CheckResult,
+    Consignment,
+    DecisionCode,
+    DocumentaryCheck,
+    FollowUp,
+    IdentityCheck,
+    Measure,
+    PhysicalCheck,
+    RefusalReason,
+    Sample,
+)
+
+# The `Decision` fields a decision code may require (`DecisionCode.requires`).
+DECISION_DETAILS = ("exit_bcp", "destination_country", "destination", "warehouse")
+
+# A channelled consignment's follow-up confirms its arrival at destination (Delegated Regulation (EU)
+# 2019/2124, art. 5).
+CHANNELLED_OUTCOMES = [FollowUp.Outcome.ARRIVED]
+
+
+def for_ched_type(queryset: QuerySet, ched_type_id: int) -> QuerySet:
+    """The rows of `queryset` (a model with `ched_types`) that apply to this CHED type: those naming it, and
+    those naming none."""
+    named = queryset.model.ched_types.through.objects.filter(
+        **{f"{queryset.model._meta.model_name}_id": OuterRef("pk")}
+    )
+    return queryset.filter(Q(~Exists(named)) | Q(Exists(named.filter(chedtype_id=ched_type_id))))
+
+
+def decision_codes_for(ched_type_id: int, on: datetime.date) -> QuerySet:
+    return for_ched_type(DecisionCode.objects.in_force(on), ched_type_id)
+
+
+def measures_for(ched_type_id: int, on: datetime.date) -> QuerySet:
+    return for_ched_type(Measure.objects.in_force(on), ched_type_id)
+
+
+def refusal_reasons_for(ched_type_id: int, on: datetime.date) -> QuerySet:
+    return for_ched_type(RefusalReason.objects.in_force(on), ched_type_id)
+
+
+def analyses_for(ched_type_id: int, cn_codes: list[str], on: datetime.date) -> list[Analysis]:
+    """The analyses for this CHED type whose CN code prefixes (if any) match one of the consignment's lines
+    (histamine for fishery products only)."""
+    return [
+        analysis
+        for analysis in for_ched_type(Analysis.objects.in_force(on), ched_type_id)
+        if not analysis.cn_prefixes.split()
+        or any(code.startswith(prefix) for code in cn_codes for prefix in analysis.cn_prefixes.split())
+    ]
+
+
+def outcomes_for(*, channelled: bool, measure: Measure | None) -> list[str]:
+    """The Part III outcomes that close a decision: arrival at destination for a channelled consignment, the
+    measure's own outcomes for a refused one."""
+    if channelled:
+        return list(CHANNELLED_OUTCOMES)
+    return list(measure.outcomes) if measure is not None else []
+
+
+def acceptance_blockers(consignment: Consignment) -> tuple[list[str], str | None]:
+    """What forbids accepting the consignment, in one query: the checks (`documentary`, `identity`,
+    `physical`) whose result was not satisfactory, and the number of a sample whose result was not."""
+    failed = {
+        "documentary": DocumentaryCheck,
+        "identity": IdentityCheck,
+        "physical": PhysicalCheck,
+    }
+    failed_sample = Sample.objects.filter(consignment=OuterRef("pk"), result__isnull=False).exclude(
+        result__conclusion="satisfactory"
+    )
+    row = (
+        Consignment.objects.filter(pk=consignment.pk)
+        .values(
+            sample=Subquery(failed_sample.order_by("pk").values("number")[:1]),
+            **{
+                step: Exists(model.objects.filter(consignment=OuterRef("pk"), result=CheckResult.NOT_SATISFACTORY))
+                for step, model in failed.items()
+            },
+        )
+        .get()
+    )
+    return [step for step in failed if row[step]], row["sample"]
