@@ -3,6 +3,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from .lab import LabResultView
+from .reference import ReferenceListView
 from .views import ConsignmentViewSet
 
 router = DefaultRouter()
@@ -11,5 +12,6 @@ router.register("consignments", ConsignmentViewSet, basename="consignment")
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("lab-results/", LabResultView.as_view(), name="lab-results"),
+    path("reference/<str:list>/", ReferenceListView.as_view(), name="reference-list"),
     path("", include(router.urls)),
 ]

@@ -1,0 +1,210 @@
+"""Code lists for API clients: `GET /api/v1/reference/{list}/`, the codes in force today with their French and
+English names, the CHED types each applies to, and `?ched_type=` to keep only those of one type (the codes the
+forms and the services accept for a consignment of that type: `inspection.applicability`)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+
+from inspection.applicability import for_ched_type
+from inspection.models import (
+    Analysis,
+    Bcp,
+    BcpApproval,
+    ChedType,
+    Commodity,
+    DecisionCode,
+    DocumentType,
+    Laboratory,
+    Measure,
+    PackageType,
+    Purpose,
+    RefusalReason,
+)
+from inspection.models.reference import in_language
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """How one list is read: its rows in force on a day, how `?ched_type=` narrows them, and each row as an
+    item (`code`, names, `ched_types`, and what else a client needs of that list in `details`)."""
+
+    rows: Any  # (day) -> QuerySet
+    narrow: Any  # (queryset, ched type) -> QuerySet
+    item: Any  # (row) -> dict
+
+
+def _types(row) -> list[str]:
+    return sorted(t.code for t in row.ched_types.all())
+
+
+def _coded(row, **details) -> dict:
+    return {"code": row.code, "name_fr": row.name_fr, "name_en": row.name_en, "details": details}
+
+
+def _applicable(model, **details):
+    """A list whose rows name the CHED types they apply to (none: every type)."""
+    return CodeList(
+        rows=lambda day: model.objects.in_force(day).prefetch_related("ched_types"),
+        narrow=lambda rows, ched_type: for_ched_type(rows, ched_type.pk),
+        item=lambda row: {
+            **_coded(row, **{name: get(row) for name, get in details.items()}),
+            "ched_types": _types(row),
+        },
+    )
+
+
+def _every_type(model):
+    """A list that does not depend on the CHED type: `?ched_type=` keeps it whole."""
+    return CodeList(
+        rows=lambda day: model.objects.in_force(day),
+        narrow=lambda rows, ched_type: rows,
+        item=lambda row: {**_coded(row), "ched_types": []},
+    )
+
+
+def _bcp_rows(day) -> QuerySet:
+    approvals = BcpApproval.objects.in_force(day).select_related("ched_type")
+    return Bcp.objects.in_force(day).prefetch_related(Prefetch("approvals", queryset=approvals, to_attr="in_force"))
+
+
+LISTS: dict[str, CodeList] = {
+    "ched-types": CodeList(
+        rows=lambda day: ChedType.objects.all(),
+        narrow=lambda rows, ched_type: rows.filter(pk=ched_type.pk),
+        item=lambda row: {"code": row.code, "name_fr": row.name_fr, "name_en": row.name_en, "ched_types": [row.code]},
+    ),
+    "bcps": CodeList(
+        rows=_bcp_rows,
+        narrow=lambda rows, ched_type: rows.filter(approvals__ched_type=ched_type).distinct(),
+        item=lambda row: {
+            **_coded(
+                row,
+                unlocode=row.unlocode,
+                kind=row.kind,
+                short_notice=sorted(a.ched_type.code for a in row.in_force if a.short_notice),
+            ),
+            "ched_types": sorted({a.ched_type.code for a in row.in_force}),
+        },
+    ),
+    "commodities": CodeList(
+        rows=lambda day: Commodity.objects.in_force(day).select_related("ched_type"),
+        narrow=lambda rows, ched_type: rows.filter(ched_type=ched_type),
+        item=lambda row: {
+            "code": row.cn_code,
+            "name_fr": row.description_fr,
+            "name_en": row.description_en,
+            "ched_types": [row.ched_type.code],
+            "details": {
+                "species": row.species,
+                "eppo_code": row.eppo_code,
+                "identity_rate": row.identity_rate,
+                "physical_rate": row.physical_rate,
+            },
+        },
+    ),
+    "document-types": CodeList(
+        rows=lambda day: DocumentType.objects.in_force(day).prefetch_related("required_for"),
+        narrow=lambda rows, ched_type: rows,
+        item=lambda row: {
+            **_coded(row, required_for=sorted(t.code for t in row.required_for.all())),
+            "ched_types": [],
+        },
+    ),
+    "purposes": _every_type(Purpose),
+    "package-types": _every_type(PackageType),
+    "decisions": _applicable(DecisionCode, acceptable=lambda row: row.acceptable, requires=lambda row: row.requires),
+    "measures": _applicable(Measure, part_three_outcomes=lambda row: row.outcomes),
+    "refusal-reasons": _applicable(RefusalReason),
+    "analyses": _applicable(
+        Analysis, result_due_days=lambda row: row.result_due_days, cn_prefixes=lambda row: row.cn_prefixes.split()
+    ),
+    "laboratories": _every_type(Laboratory),
+}
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.SerializerMethodField(help_text="The name in the language asked (Accept-Language).")
+    name_fr = serializers.CharField()
+    name_en = serializers.CharField()
+    ched_types = serializers.ListField(
+        child=serializers.CharField(), help_text="The CHED types it applies to; empty: every type."
+    )
+    details = serializers.DictField(required=False, help_text="What else the list says of the code.")
+
+    def get_name(self, item) -> str:
+        return in_language(item["name_fr"], item["name_en"])
+
+
+class CodePagination(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ReferenceListView(GenericAPIView):
+    """A code list (`list` in the path), paginated (`count`, `next`, `results`; 100 a page, `page_size` up to
+    500)."""
+
+    serializer_class = CodeSerializer
+    pagination_class = CodePagination
+    filter_backends = []
+
+    @extend_schema(
+        summary="A code list, in force today",
+        description=(
+            "The codes the API accepts, with their French and English names. `?ched_type=` keeps those that "
+            "apply to one CHED type: the decisions, measures, refusal reasons and analyses an officer may "
+            "record for it, the BCPs approved for it, its commodities. Lists: " + ", ".join(f"`{n}`" for n in LISTS)
+        ),
+        parameters=[
+            OpenApiParameter("list", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(LISTS)),
+            OpenApiParameter(
+                "ched_type", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["CHED-A", "CHED-P", "CHED-PP", "CHED-D"]
+            ),
+        ],
+        examples=[
+            OpenApiExample(
+                "Measures for plants (?ched_type=CHED-PP)",
+                response_only=True,
+                value={
+                    "count": 1,
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "code": "destruction",
+                            "name": "Destruction",
+                            "name_fr": "Destruction",
+                            "name_en": "Destruction",
+                            "ched_types": [],
+                            "details": {"part_three_outcomes": ["destroyed"]},
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request, list):  # noqa: A002 (the path's name)
+        code_list = LISTS.get(list)
+        if code_list is None:
+            raise NotFound(_("No such code list. Lists: %(lists)s.") % {"lists": ", ".join(LISTS)})
+        rows = code_list.rows(timezone.localdate())
+        wanted = request.query_params.get("ched_type")
+        if wanted:
+            ched_type = ChedType.objects.filter(code=wanted).first()
+            if ched_type is None:
+                raise ValidationError({"ched_type": [_("Unknown CHED type “%(code)s”.") % {"code": wanted[:20]}]})
+            rows = code_list.narrow(rows, ched_type)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer([code_list.item(row) for row in page], many=True).data)
