@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 
 from inspection.applicability import for_ched_type
@@ -152,7 +152,7 @@ class CodePagination(PageNumberPagination):
     max_page_size = 500
 
 
-class ReferenceListView(GenericAPIView):
+class ReferenceListView(ListAPIView):
     """A code list (`list` in the path), paginated (`count`, `next`, `results`; 100 a page, `page_size` up to
     500)."""
 
@@ -195,8 +195,11 @@ class ReferenceListView(GenericAPIView):
             )
         ],
     )
-    def get(self, request, list):  # noqa: A002 (the path's name)
-        code_list = LISTS.get(list)
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        code_list = LISTS.get(kwargs["list"])
         if code_list is None:
             raise NotFound(_("No such code list. Lists: %(lists)s.") % {"lists": ", ".join(LISTS)})
         rows = code_list.rows(timezone.localdate())
