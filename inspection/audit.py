@@ -22,7 +22,7 @@ AUDIT_LOCK_KEY = 7_410_392_812_604_231
 
 def audit_chain_lock_head() -> tuple[int, str]:
     """Take the append lock (held until the end of the current transaction) and return (seq, hash) of the
-    last event, or (0, GENESIS). One query: on PostgreSQL a function of migration 0008 that locks, then reads
+    last event, or (0, GENESIS). One query: on PostgreSQL a function of migration 0012 that locks, then reads
     with a fresh snapshot; on SQLite the IMMEDIATE transaction is the lock and the head is read on the unique
     index of `seq`."""
     if connection.vendor == "postgresql":

@@ -22,7 +22,7 @@ class AuditEvent(models.Model):
     Written only by `inspection.audit.audit_record`, inside the transaction of the change it records.
     Append-only and hash-chained: `seq` is its place in the chain, `prev_hash` the hash of the event before,
     `event_hash` the sha256 of its canonical content (`inspection.audit_chain`). The database refuses UPDATE
-    and DELETE (triggers created by migration 0008)."""
+    and DELETE (triggers created by migration 0012)."""
 
     consignment = models.ForeignKey(
         "inspection.Consignment", on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
