@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .audit_chain import GENESIS, canonical_json, canonical_time, event_hash, event_text
-from .models import AuditEvent
+from .models import AuditAction, AuditEvent
 from .roles import primary_role
 
 # pg_advisory_xact_lock key of the audit chain (any constant the application uses for nothing else).
@@ -22,7 +22,7 @@ AUDIT_LOCK_KEY = 7_410_392_812_604_231
 
 def audit_chain_lock_head() -> tuple[int, str]:
     """Take the append lock (held until the end of the current transaction) and return (seq, hash) of the
-    last event, or (0, GENESIS). One query: on PostgreSQL a function of migration 0008 that locks, then reads
+    last event, or (0, GENESIS). One query: on PostgreSQL a function of migration 0012 that locks, then reads
     with a fresh snapshot; on SQLite the IMMEDIATE transaction is the lock and the head is read on the unique
     index of `seq`."""
     if connection.vendor == "postgresql":
@@ -62,10 +62,14 @@ def _append_sql(vendor: str) -> str:
     )
 
 
-def audit_record(*, actor, action: str, consignment=None, data: dict | None = None) -> AuditEvent:
+def audit_record(*, actor, action: AuditAction, consignment=None, data: dict | None = None) -> AuditEvent:
     """Append one event to the chain. Must run inside the caller's atomic block (it refuses to run outside
     one). One statement: the INSERT reads the head (taking the lock on PostgreSQL) and computes the hash; the
-    hash it returns is checked against the one computed here."""
+    hash it returns is checked against the one computed here. `action` is an `AuditAction`, never a bare
+    string: every action written has a label, and the audit search offers it."""
+    if not isinstance(action, AuditAction):
+        raise TypeError(f"audit_record takes an AuditAction, not {action!r}")
+    action = action.value
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     # What the database will give back: dates, decimals and lazy strings as text, keys as strings.

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from inspection.models import CommodityLine, Consignment, ConsignmentStatus
+from inspection.models import AuditAction, CommodityLine, Consignment, ConsignmentStatus
 from inspection.roles import Role, is_staff_user, user_roles
 
 
@@ -118,7 +118,7 @@ def consignment_decision(consignment: Consignment) -> dict | None:
 
 def consignment_ephyto_unmapped(consignment: Consignment) -> list[str]:
     """What the ePhyto import of this consignment could not map (empty when it was not imported)."""
-    event = consignment.audit_events.filter(action="consignment.ephyto_imported").order_by("-id").first()
+    event = consignment.audit_events.filter(action=AuditAction.CONSIGNMENT_EPHYTO_IMPORTED).order_by("-id").first()
     return list(event.data.get("unmapped", [])) if event else []
 
 

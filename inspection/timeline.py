@@ -3,20 +3,22 @@ or who in the BCP did them."""
 
 from django.utils.translation import gettext_lazy as _
 
-from inspection.models import CheckResult, LabResult
+from inspection.models import AuditAction, CheckResult, LabResult
 
+A = AuditAction
+# The actions an importer sees, with the step each one is in the API (`timeline[].step`, part of its contract).
 IMPORTER_STEPS = {
-    "consignment.created": ("created", _("Pre-notification created")),
-    "consignment.submitted": ("submitted", _("Pre-notification submitted")),
-    "consignment.cancelled": ("cancelled", _("Pre-notification cancelled")),
-    "documentary_check.recorded": ("documentary_check", _("Documentary check")),
-    "identity_check.recorded": ("identity_check", _("Identity check")),
-    "physical_check.recorded": ("physical_check", _("Physical check")),
-    "lab_result.recorded": ("lab_result", _("Laboratory result")),
-    "decision.recorded": ("decision", _("Decision")),
-    "decision.countersigned": ("refusal_confirmed", _("Refusal confirmed")),
-    "certificate.issued": ("certificate", _("Certificate issued")),
-    "follow_up.recorded": ("follow_up", _("Follow-up recorded")),
+    A.CONSIGNMENT_CREATED: "created",
+    A.CONSIGNMENT_SUBMITTED: "submitted",
+    A.CONSIGNMENT_CANCELLED: "cancelled",
+    A.DOCUMENTARY_CHECK_RECORDED: "documentary_check",
+    A.IDENTITY_CHECK_RECORDED: "identity_check",
+    A.PHYSICAL_CHECK_RECORDED: "physical_check",
+    A.LAB_RESULT_RECORDED: "lab_result",
+    A.DECISION_RECORDED: "decision",
+    A.DECISION_COUNTERSIGNED: "refusal_confirmed",
+    A.CERTIFICATE_ISSUED: "certificate",
+    A.FOLLOW_UP_RECORDED: "follow_up",
 }
 
 
@@ -26,7 +28,7 @@ def _outcome(event) -> str:
         return str(CheckResult(data["result"]).label)
     if "conclusion" in data:
         return str(LabResult.Conclusion(data["conclusion"]).label)
-    if event.action == "physical_check.recorded" and data.get("samples"):
+    if event.action == A.PHYSICAL_CHECK_RECORDED and data.get("samples"):
         return str(_("samples taken"))
     return ""
 
@@ -38,8 +40,8 @@ def importer_timeline(events) -> list[dict]:
     for event in events:
         if event.action not in IMPORTER_STEPS:
             continue
-        if event.action == "decision.recorded" and event.data.get("to") != "accepted":
+        if event.action == A.DECISION_RECORDED and event.data.get("to") != "accepted":
             continue
-        step, label = IMPORTER_STEPS[event.action]
-        timeline.append({"at": event.occurred_at, "step": step, "label": str(label), "outcome": _outcome(event)})
+        step, label = IMPORTER_STEPS[event.action], AuditAction.label_of(event.action)
+        timeline.append({"at": event.occurred_at, "step": step, "label": label, "outcome": _outcome(event)})
     return timeline

@@ -9,7 +9,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.audit_chain import GENESIS, canonical_json, canonical_time, event_text
 from inspection.models import AuditCheckpoint, AuditEvent
 
@@ -27,7 +27,7 @@ REFUSED = (IntegrityError, InternalError, ProgrammingError)  # SQLite RAISE(ABOR
 
 def _append(n, **kwargs):
     with transaction.atomic():
-        return [audit_record(actor=None, action="test.event", data={"n": i, **kwargs}) for i in range(n)]
+        return [audit_record(actor=None, action=AuditAction.JOB_RETRIED, data={"n": i, **kwargs}) for i in range(n)]
 
 
 def test_event_text_is_the_canonical_json_of_the_envelope():
@@ -82,7 +82,7 @@ def test_audit_record_refuses_to_run_outside_a_transaction():
         # pytest-django wraps the test in a transaction: leave it to see the guard
         connection.in_atomic_block, saved = False, connection.in_atomic_block
         try:
-            audit_record(actor=None, action="test.event")
+            audit_record(actor=None, action=AuditAction.JOB_RETRIED)
         finally:
             connection.in_atomic_block = saved
 
@@ -90,7 +90,7 @@ def test_audit_record_refuses_to_run_outside_a_transaction():
 def test_appending_is_one_statement_that_reads_the_head_and_hashes(django_assert_num_queries):
     _append(1)
     with transaction.atomic(), django_assert_num_queries(1):  # the INSERT locks, reads the head and hashes
-        event = audit_record(actor=None, action="test.event", data=TRICKY)
+        event = audit_record(actor=None, action=AuditAction.JOB_RETRIED, data=TRICKY)
     stored = AuditEvent.objects.get(pk=event.pk)
     assert (stored.seq, stored.prev_hash, stored.event_hash) == (event.seq, event.prev_hash, event.event_hash)
 

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.audit_chain import canonical_json, canonical_time, event_hash
 from inspection.audit_verify import audit_chain_verify
 from inspection.models import AuditCheckpoint, AuditEvent
@@ -24,7 +24,7 @@ TABLE = "inspection_auditevent"
 def chain():
     """Five events, in seq order."""
     with transaction.atomic():
-        return [audit_record(actor=None, action="test.event", data={"n": n}) for n in range(1, 6)]
+        return [audit_record(actor=None, action=AuditAction.JOB_RETRIED, data={"n": n}) for n in range(1, 6)]
 
 
 def _sql(sql, params=()):
@@ -210,7 +210,7 @@ def test_the_daily_checkpoint_is_recorded_and_emailed(chain, supervisor, inspect
 @pytest.fixture
 def nine():
     with transaction.atomic():
-        return [audit_record(actor=None, action="test.event", data={"n": n}) for n in range(1, 10)]
+        return [audit_record(actor=None, action=AuditAction.JOB_RETRIED, data={"n": n}) for n in range(1, 10)]
 
 
 def _change(chain, index):

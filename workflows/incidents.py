@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError
 from inspection.roles import Role, user_roles
 from inspection.services.permissions import require_role
@@ -42,7 +42,7 @@ def job_retry(*, actor, task: Task, reason: str = "") -> Task:
         consignment = task.process.artifact
         audit_record(
             actor=actor,
-            action="job.retried",
+            action=AuditAction.JOB_RETRIED,
             consignment=consignment,
             data={
                 "step": task.flow_task.name,

@@ -1,4 +1,4 @@
-from .audit import AuditCheckpoint, AuditEvent
+from .audit import AuditAction, AuditCheckpoint, AuditEvent
 from .certificates import Certificate
 from .checks import (
     Analysis,
@@ -64,6 +64,7 @@ __all__ = [
     "ReinforcedCheckRule",
     "Sample",
     "AccompanyingDocument",
+    "AuditAction",
     "AuditCheckpoint",
     "AuditEvent",
     "Bcp",

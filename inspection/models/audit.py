@@ -17,12 +17,66 @@ class CanonicalJSONField(models.JSONField):
         return super().get_db_prep_save(value, connection)
 
 
+class AuditAction(models.TextChoices):
+    """What an audit event records. The value is stored, and hashed into the event (`audit_chain`): it never
+    changes once written; the label is what people read (the trail, the audit search, the importer's
+    timeline)."""
+
+    # the pre-notification
+    CONSIGNMENT_CREATED = "consignment.created", _("Pre-notification created")
+    CONSIGNMENT_EPHYTO_IMPORTED = "consignment.ephyto_imported", _("ePhyto certificate imported")
+    CONSIGNMENT_CLONED = "consignment.cloned", _("Pre-notification copied")
+    CONSIGNMENT_DRAFT_UPDATED = "consignment.draft_updated", _("Draft updated")
+    DOCUMENT_UPLOADED = "document.uploaded", _("Document added")
+    DOCUMENT_REMOVED = "document.removed", _("Document removed")
+    CONSIGNMENT_SUBMITTED = "consignment.submitted", _("Pre-notification submitted")
+    CONSIGNMENT_CANCELLED = "consignment.cancelled", _("Pre-notification cancelled")
+    # the checks
+    CHECKS_PLANNED = "checks.planned", _("Checks planned")
+    ARRIVAL_CONFIRMED = "arrival.confirmed", _("Arrival time confirmed")
+    DOCUMENTARY_CHECK_RECORDED = "documentary_check.recorded", _("Documentary check")
+    IDENTITY_CHECK_RECORDED = "identity_check.recorded", _("Identity check")
+    PHYSICAL_CHECK_RECORDED = "physical_check.recorded", _("Physical check")
+    SAMPLE_WAIVED = "sample.waived", _("Sample waived")
+    # the laboratory
+    LAB_RESULT_RECORDED = "lab_result.recorded", _("Laboratory result")
+    LAB_RESULT_LATE = "lab_result.late", _("Laboratory result late")
+    # the decision and after
+    DECISION_RECORDED = "decision.recorded", _("Decision")
+    DECISION_COUNTERSIGNED = "decision.countersigned", _("Refusal countersigned")
+    DECISION_SENT_BACK = "decision.sent_back", _("Refusal sent back")
+    CONSIGNMENT_RECALLED = "consignment.recalled", _("Recall")
+    CERTIFICATE_ISSUED = "certificate.issued", _("Certificate issued")
+    CERTIFICATE_REPLACED = "certificate.replaced", _("Certificate replaced")
+    CERTIFICATE_REVOKED = "certificate.revoked", _("Certificate revoked")
+    FOLLOW_UP_REMINDED = "follow_up.reminded", _("Follow-up reminder sent")
+    FOLLOW_UP_RECORDED = "follow_up.recorded", _("Follow-up recorded")
+    # supervision
+    ESCALATION_ACKNOWLEDGED = "escalation.acknowledged", _("Escalation handled")
+    TASK_REASSIGNED = "task.reassigned", _("Task reassigned")
+    TASK_UNASSIGNED = "task.unassigned", _("Task unassigned")
+    JOB_RETRIED = "job.retried", _("Failed job retried")
+    # an operator's settings
+    NOTIFICATIONS_CHOSEN = "notifications.chosen", _("Email notifications chosen")
+    WEBHOOK_CONFIGURED = "webhook.configured", _("Webhook configured")
+    API_TOKEN_CREATED = "api_token.created", _("API token created")
+    API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
+
+    @classmethod
+    def label_of(cls, value: str) -> str:
+        """The label of a stored action; the value itself for one the code no longer writes."""
+        try:
+            return str(cls(value).label)
+        except ValueError:
+            return value
+
+
 class AuditEvent(models.Model):
     """One step of the decision trail: who did what, when, in which role, with which data.
     Written only by `inspection.audit.audit_record`, inside the transaction of the change it records.
     Append-only and hash-chained: `seq` is its place in the chain, `prev_hash` the hash of the event before,
     `event_hash` the sha256 of its canonical content (`inspection.audit_chain`). The database refuses UPDATE
-    and DELETE (triggers created by migration 0008)."""
+    and DELETE (triggers created by migration 0012)."""
 
     consignment = models.ForeignKey(
         "inspection.Consignment", on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"

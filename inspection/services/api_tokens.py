@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotPermitted, PartOneInvalid
 from inspection.models import ApiToken
 from inspection.roles import Role
@@ -33,7 +33,7 @@ def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
         raise PartOneInvalid({"name": [_("At most %(n)s active tokens: revoke one first.") % {"n": MAX_ACTIVE_TOKENS}]})
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=actor, name=name[:100], prefix=key[:12], key_hash=api_token_hash(key))
-    audit_record(actor=actor, action="api_token.created", data={"token": token.pk, "name": token.name})
+    audit_record(actor=actor, action=AuditAction.API_TOKEN_CREATED, data={"token": token.pk, "name": token.name})
     return token, key
 
 
@@ -43,6 +43,6 @@ def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     if token.user_id != actor.pk:
         raise NotPermitted(_("This token is not yours."))
     if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
-        audit_record(actor=actor, action="api_token.revoked", data={"token": token.pk, "name": token.name})
+        audit_record(actor=actor, action=AuditAction.API_TOKEN_REVOKED, data={"token": token.pk, "name": token.name})
     token.refresh_from_db()
     return token

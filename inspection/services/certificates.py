@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.certificates.documents import PRINTED_RELATIONS, bi, certificate_context, certificate_html
 from inspection.certificates.render import render_pdf
 from inspection.certificates.signing import sign_pdf, signer_name
@@ -142,7 +142,7 @@ def _certificate_store(draft: dict, *, actor=None, reason: str = "new decision")
         )
         audit_record(
             actor=None,
-            action="certificate.issued",
+            action=AuditAction.CERTIFICATE_ISSUED,
             consignment=consignment,
             data={
                 "number": certificate.number,
@@ -172,7 +172,7 @@ def _certificate_replace(old: Certificate, *, by: Certificate, reason: str, acto
     old.save(update_fields=["status", "replaced_by", "revoked_at", "revoked_by", "revocation_reason"])
     audit_record(
         actor=actor,
-        action="certificate.replaced",
+        action=AuditAction.CERTIFICATE_REPLACED,
         consignment=old.consignment,
         data={"number": old.number, "replaced_by": by.number, "reason": reason},
     )
@@ -198,7 +198,7 @@ def _certificate_withdraw(certificate: Certificate, *, actor, reason: str) -> No
     certificate.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
     audit_record(
         actor=actor,
-        action="certificate.revoked",
+        action=AuditAction.CERTIFICATE_REVOKED,
         consignment=certificate.consignment,
         data={"number": certificate.number, "reason": reason},
     )

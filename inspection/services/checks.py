@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import PartOneInvalid
 from inspection.models import (
     CheckPlan,
@@ -56,7 +56,7 @@ def check_plan_record(*, consignment: Consignment) -> CheckPlan:
     )
     audit_record(
         actor=None,
-        action="checks.planned",
+        action=AuditAction.CHECKS_PLANNED,
         consignment=consignment,
         data={**dataclasses.asdict(selection), "rates_on": on},
     )
@@ -142,7 +142,7 @@ def documentary_check_record(
         _move_on(
             consignment=consignment,
             actor=actor,
-            action="documentary_check.recorded",
+            action=AuditAction.DOCUMENTARY_CHECK_RECORDED,
             data=_with_photos(data, rows),
             known=_first_records(check, documents.values()),
         )
@@ -183,5 +183,10 @@ def identity_check_record(
         "goods_as_declared": goods_as_declared,
     }
     with check_photos_saved(actor=actor, consignment=consignment, step=CheckStep.IDENTITY, photos=clean_photos) as rows:
-        _move_on(consignment=consignment, actor=actor, action="identity_check.recorded", data=_with_photos(data, rows))
+        _move_on(
+            consignment=consignment,
+            actor=actor,
+            action=AuditAction.IDENTITY_CHECK_RECORDED,
+            data=_with_photos(data, rows),
+        )
     return check

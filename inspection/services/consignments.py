@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Notification, Operator
 from inspection.roles import Role, user_roles
@@ -55,7 +55,9 @@ def consignment_create(*, actor, part_one: dict, draft: bool = False) -> Consign
         created_by=actor,
     )
     part_one_write(consignment, check)
-    audit_record(actor=actor, action="consignment.created", consignment=consignment, data={"part_one": part_one})
+    audit_record(
+        actor=actor, action=AuditAction.CONSIGNMENT_CREATED, consignment=consignment, data={"part_one": part_one}
+    )
     if not draft:
         _submit(actor=actor, consignment=consignment)
     return consignment
@@ -71,7 +73,9 @@ def consignment_update_draft(*, actor, consignment: Consignment, part_one: dict,
         raise PartOneInvalid({"ched_type": [_("The CHED type of a draft cannot change; start a new one.")]})
     check = _checked(part_one, complete=submit)
     part_one_write(consignment, check)
-    audit_record(actor=actor, action="consignment.draft_updated", consignment=consignment, data={"part_one": part_one})
+    audit_record(
+        actor=actor, action=AuditAction.CONSIGNMENT_DRAFT_UPDATED, consignment=consignment, data={"part_one": part_one}
+    )
     if submit:
         _submit(actor=actor, consignment=consignment)
     return consignment
@@ -93,7 +97,7 @@ def _submit(*, actor, consignment: Consignment) -> None:
         consignment=consignment,
         to=ConsignmentStatus.SUBMITTED,
         actor=actor,
-        action="consignment.submitted",
+        action=AuditAction.CONSIGNMENT_SUBMITTED,
         fields={"submitted_at": timezone.now()},
     )
     notify(consignment=consignment, kind=Notification.Kind.SUBMITTED)
@@ -112,7 +116,7 @@ def consignment_cancel(*, actor, consignment: Consignment, reason: str = "") -> 
         consignment=consignment,
         to=ConsignmentStatus.CANCELLED,
         actor=actor,
-        action="consignment.cancelled",
+        action=AuditAction.CONSIGNMENT_CANCELLED,
         data={"reason": reason},
     )
     return consignment
@@ -135,7 +139,9 @@ def consignment_clone(*, actor, consignment: Consignment) -> Consignment:
     part["containers"] = []
     part["accompanying_documents"] = [{"type": d["type"], "reference": ""} for d in part["accompanying_documents"]]
     clone = consignment_create(actor=actor, part_one=part, draft=True)
-    audit_record(actor=actor, action="consignment.cloned", consignment=clone, data={"from": consignment.reference})
+    audit_record(
+        actor=actor, action=AuditAction.CONSIGNMENT_CLONED, consignment=clone, data={"from": consignment.reference}
+    )
     return clone
 
 
@@ -156,7 +162,7 @@ def consignment_arrival_confirm(*, actor, consignment: Consignment, expected_arr
     consignment.save(update_fields=["expected_arrival"])
     audit_record(
         actor=actor,
-        action="arrival.confirmed",
+        action=AuditAction.ARRIVAL_CONFIRMED,
         consignment=consignment,
         data={"expected_arrival": expected_arrival.isoformat(), "previous": previous.isoformat(), "source": source},
     )

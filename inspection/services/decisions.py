@@ -13,6 +13,7 @@ from inspection.applicability import (
     refusal_reasons_for,
 )
 from inspection.atomic import atomic_service
+from inspection.audit import AuditAction
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Decision
 from inspection.roles import Role
@@ -100,7 +101,7 @@ def decision_record(
         consignment=consignment,
         to=S.ACCEPTED if decision_code.acceptable else S.AWAITING_COUNTERSIGN,
         actor=actor,
-        action="decision.recorded",
+        action=AuditAction.DECISION_RECORDED,
         data={
             "decision": code,
             "measure": measure,
@@ -145,11 +146,11 @@ def decision_countersign(*, actor, decision: Decision, approve: bool, comment: s
     if approve:
         decision.countersigned_by, decision.countersigned_at = actor, timezone.now()
         decision.save(update_fields=["countersigned_by", "countersigned_at"])
-        target, action = S.REFUSED, "decision.countersigned"
+        target, action = S.REFUSED, AuditAction.DECISION_COUNTERSIGNED
     else:
         decision.superseded = True
         decision.save(update_fields=["superseded"])
-        target, action = S.AWAITING_DECISION, "decision.sent_back"
+        target, action = S.AWAITING_DECISION, AuditAction.DECISION_SENT_BACK
     consignment_transition(
         consignment=consignment,
         to=target,

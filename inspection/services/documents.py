@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotFound, NotPermitted, TransitionNotAllowed, UploadRefused
 from inspection.models import AccompanyingDocument, Consignment, ConsignmentStatus, DocumentType
 from inspection.services.consignments import _operator_of
@@ -184,7 +184,7 @@ def document_remove(*, actor, consignment: Consignment, document_id: int) -> Non
     stored, storage = document.file.name, document.file.storage
     audit_record(
         actor=actor,
-        action="document.removed",
+        action=AuditAction.DOCUMENT_REMOVED,
         consignment=consignment,
         data={
             "document_id": document.pk,
@@ -227,7 +227,7 @@ def _document_store(
         document.save()
         audit_record(
             actor=actor,
-            action="document.uploaded",
+            action=AuditAction.DOCUMENT_UPLOADED,
             consignment=consignment,
             data={
                 "document_id": document.pk,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import UploadRefused
 from inspection.models import Bcp, Commodity, Consignment, DocumentType, PackageType, TransportMode
 from inspection.services.consignments import _operator_of, consignment_create
@@ -381,7 +381,7 @@ def ephyto_import(*, actor, file) -> tuple[Consignment, list[str]]:
     unmapped = mapping.unmapped + _attachments_store(actor=actor, consignment=consignment, mapping=mapping)
     audit_record(
         actor=actor,
-        action="consignment.ephyto_imported",
+        action=AuditAction.CONSIGNMENT_EPHYTO_IMPORTED,
         consignment=consignment,
         data={"certificate": mapping.certificate_number, "unmapped": unmapped},
     )

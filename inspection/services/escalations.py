@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import PartOneInvalid
 from inspection.models import Consignment
 from inspection.roles import Role
@@ -18,7 +18,7 @@ def escalation_acknowledge(*, actor, consignment: Consignment, kind: str, action
         raise PartOneInvalid({"action_taken": [_("Say what was done.")]})
     audit_record(
         actor=actor,
-        action="escalation.acknowledged",
+        action=AuditAction.ESCALATION_ACKNOWLEDGED,
         consignment=consignment,
         data={"kind": kind, "action_taken": action_taken},
     )

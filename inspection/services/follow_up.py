@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from inspection.applicability import outcomes_for
 from inspection.atomic import atomic_service
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import PartOneInvalid
 from inspection.models import Consignment, ConsignmentStatus, Decision, FollowUp, NotificationKind
 from inspection.roles import Role
@@ -53,7 +53,7 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
         consignment=consignment,
         to=ConsignmentStatus.CLOSED,
         actor=actor,
-        action="follow_up.recorded",
+        action=AuditAction.FOLLOW_UP_RECORDED,
         data={"outcome": outcome, "evidence": evidence},
     )
     return follow_up
@@ -82,12 +82,12 @@ def follow_up_reminders_send(*, now: datetime.datetime | None = None) -> int:
         with transaction.atomic():
             consignment = Consignment.objects.select_for_update().get(pk=consignment_id)
             if consignment.audit_events.filter(
-                action="follow_up.reminded", data__deadline=deadline.isoformat()
+                action=AuditAction.FOLLOW_UP_REMINDED, data__deadline=deadline.isoformat()
             ).exists():
                 continue
             audit_record(
                 actor=None,
-                action="follow_up.reminded",
+                action=AuditAction.FOLLOW_UP_REMINDED,
                 consignment=consignment,
                 data={"deadline": deadline.isoformat()},
             )

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
 from inspection.roles import Role
@@ -80,9 +80,11 @@ def lab_result_record(
     data = {"sample": sample.number, "conclusion": conclusion, "analytes": analytes, "late": result.late}
     consignment = sample.consignment
     if consignment.status == ConsignmentStatus.AWAITING_LAB:
-        _move_on(consignment=consignment, actor=submission.lab_user, action="lab_result.recorded", data=data)
+        _move_on(consignment=consignment, actor=submission.lab_user, action=AuditAction.LAB_RESULT_RECORDED, data=data)
     else:
-        audit_record(actor=submission.lab_user, action="lab_result.recorded", consignment=consignment, data=data)
+        audit_record(
+            actor=submission.lab_user, action=AuditAction.LAB_RESULT_RECORDED, consignment=consignment, data=data
+        )
     return result, True
 
 
@@ -93,7 +95,7 @@ def lab_result_late(*, sample: Sample) -> None:
     if updated:
         audit_record(
             actor=None,
-            action="lab_result.late",
+            action=AuditAction.LAB_RESULT_LATE,
             consignment=sample.consignment,
             data={"sample": sample.number, "due": sample.result_due_at},
         )
@@ -111,7 +113,7 @@ def consignment_recall(*, sample: Sample) -> None:
         consignment=consignment,
         to=ConsignmentStatus.AWAITING_DECISION,
         actor=None,
-        action="consignment.recalled",
+        action=AuditAction.CONSIGNMENT_RECALLED,
         data={"sample": sample.number, "conclusion": sample.result.conclusion},
     )
     notify(consignment=consignment, kind=Notification.Kind.RECALLED)
@@ -132,5 +134,8 @@ def sample_waive(*, actor, sample: Sample, reason: str) -> None:
         raise TransitionNotAllowed(_("Sample %(number)s is no longer awaited.") % {"number": sample.number})
     consignment = Consignment.objects.get(pk=sample.consignment_id)
     _move_on(
-        consignment=consignment, actor=actor, action="sample.waived", data={"sample": sample.number, "reason": reason}
+        consignment=consignment,
+        actor=actor,
+        action=AuditAction.SAMPLE_WAIVED,
+        data={"sample": sample.number, "reason": reason},
     )

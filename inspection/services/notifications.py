@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotPermitted, PartOneInvalid
 from inspection.models import Consignment, Membership, Notification, NotificationKind, Operator, WebhookDelivery
 
@@ -117,7 +117,7 @@ def notification_choices_update(*, actor, kinds: list[str]) -> Membership:
         raise PartOneInvalid({"kinds": [_("Unknown event(s): %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))}]})
     membership.notification_kinds = [k for k in NotificationKind.values if k in kinds]
     membership.save(update_fields=["notification_kinds"])
-    audit_record(actor=actor, action="notifications.chosen", data={"kinds": membership.notification_kinds})
+    audit_record(actor=actor, action=AuditAction.NOTIFICATIONS_CHOSEN, data={"kinds": membership.notification_kinds})
     return membership
 
 
@@ -137,6 +137,8 @@ def webhook_configure(*, actor, url: str, new_secret: bool = False) -> Operator:
         operator.webhook_secret = secrets.token_hex(32)
     operator.save(update_fields=["webhook_url", "webhook_secret"])
     audit_record(
-        actor=actor, action="webhook.configured", data={"operator": operator.pk, "url": url, "new_secret": new_secret}
+        actor=actor,
+        action=AuditAction.WEBHOOK_CONFIGURED,
+        data={"operator": operator.pk, "url": url, "new_secret": new_secret},
     )
     return operator

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from inspection.applicability import analyses_for
 from inspection.atomic import atomic_service
+from inspection.audit import AuditAction
 from inspection.errors import PartOneInvalid
 from inspection.models import CheckStep, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
 from inspection.roles import Role
@@ -95,7 +96,12 @@ def physical_check_record(
         ],
     }
     with check_photos_saved(actor=actor, consignment=consignment, step=CheckStep.PHYSICAL, photos=clean_photos) as rows:
-        _move_on(consignment=consignment, actor=actor, action="physical_check.recorded", data=_with_photos(data, rows))
+        _move_on(
+            consignment=consignment,
+            actor=actor,
+            action=AuditAction.PHYSICAL_CHECK_RECORDED,
+            data=_with_photos(data, rows),
+        )
         if created:
             notify(
                 consignment=consignment,

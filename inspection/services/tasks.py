@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError, NotPermitted
 from inspection.roles import Role, user_roles
 
@@ -46,7 +46,7 @@ def task_reassign(*, actor, task_id: int, to_user, reason: str) -> Task:
             activation.assign(to_user)
         audit_record(
             actor=actor,
-            action="task.reassigned",
+            action=AuditAction.TASK_REASSIGNED,
             consignment=task.process.artifact,
             data={
                 "task": task.pk,
@@ -71,7 +71,7 @@ def task_unassign(*, actor, task_id: int, reason: str) -> Task:
         activation.unassign()
         audit_record(
             actor=actor,
-            action="task.unassigned",
+            action=AuditAction.TASK_UNASSIGNED,
             consignment=task.process.artifact,
             data={"task": task.pk, "step": task.flow_task.name, "from": previous, "reason": reason},
         )

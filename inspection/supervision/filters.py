@@ -4,15 +4,14 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from inspection.models import AuditEvent, Bcp, ChedType, CommodityLine
-from inspection.supervision.labels import ACTIONS
+from inspection.models import AuditAction, AuditEvent, Bcp, ChedType, CommodityLine
 
 DATE = django_filters.widgets.forms.DateInput(attrs={"type": "date"})
 
 
 class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(label=_("Actor"), field_name="actor__username", lookup_expr="iexact")
-    action = django_filters.ChoiceFilter(label=_("Step"), choices=ACTIONS, empty_label=_("All"))
+    action = django_filters.ChoiceFilter(label=_("Step"), choices=AuditAction.choices, empty_label=_("All"))
     outcome = django_filters.CharFilter(label=_("Outcome"), method="filter_outcome")
     occurred_from = django_filters.DateFilter(
         label=_("From"), field_name="occurred_at", lookup_expr="date__gte", widget=DATE

@@ -24,12 +24,11 @@ from viewflow.workflow.models import Task
 from inspection.audit_verify import audit_trail_verify
 from inspection.dashboard import Period, dashboard
 from inspection.errors import DomainError
-from inspection.models import AuditEvent, Consignment
+from inspection.models import AuditAction, AuditEvent, Consignment
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import consignment_trail
 from inspection.services.tasks import task_reassign, task_unassign
 from inspection.supervision.filters import AuditEventFilter
-from inspection.supervision.labels import action_label
 
 CSV_HEADER = ["position", "id", "time (UTC)", "consignment", "actor", "role", "action", "data", "hash", "previous hash"]
 
@@ -80,7 +79,7 @@ def _trail_context(consignment: Consignment) -> dict:
     """The trail as its page and its PDF show it: each event with its label and the photos of its check."""
     context = {"consignment": consignment, **consignment_trail(consignment)}
     for event in context["events"]:
-        event.label = action_label(event.action)
+        event.label = AuditAction.label_of(event.action)
         event.photos = context["check_photos"].get(event.action, [])
     return context
 
@@ -148,7 +147,7 @@ def audit_search(request):
     else:
         page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
     for event in page:
-        event.label = action_label(event.action)
+        event.label = AuditAction.label_of(event.action)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

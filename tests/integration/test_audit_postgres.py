@@ -19,10 +19,10 @@ APPENDER = """
 import sys, django
 django.setup()
 from django.db import transaction
-from inspection.audit import audit_record
+from inspection.audit import AuditAction, audit_record
 for n in range(int(sys.argv[2])):
     with transaction.atomic():
-        audit_record(actor=None, action="test.concurrent", data={"writer": sys.argv[1], "n": n})
+        audit_record(actor=None, action=AuditAction.JOB_RETRIED, data={"writer": sys.argv[1], "n": n})
 """
 
 
@@ -48,11 +48,11 @@ def test_concurrent_appends_from_several_processes_keep_one_chain(capsys):
 def test_verifying_in_several_processes_names_the_first_fault_as_one_walk_does():
     from django.db import transaction
 
-    from inspection.audit import audit_record
+    from inspection.audit import AuditAction, audit_record
     from inspection.audit_verify import audit_chain_verify
 
     with transaction.atomic():
-        chain = [audit_record(actor=None, action="test.event", data={"n": n}) for n in range(12)]
+        chain = [audit_record(actor=None, action=AuditAction.JOB_RETRIED, data={"n": n}) for n in range(12)]
     intact = audit_chain_verify(workers=2, range_size=3)
     assert intact == audit_chain_verify() and intact.intact and intact.checked == 12
     table = AuditEvent._meta.db_table
