@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inspection.downloads import document_response
-from inspection.errors import DomainError, NotFound, PartOneInvalid
+from inspection.errors import DomainError, DomainInvalid, NotFound
 from inspection.filters import ConsignmentFilter
 from inspection.models import ChedType, Commodity, DocumentType
 from inspection.roles import Role, is_staff_user, user_roles
@@ -113,7 +113,7 @@ def _save(request, forms, save):
         return None
     try:
         consignment = save(forms.part_one())
-    except PartOneInvalid as exc:
+    except DomainInvalid as exc:
         forms.attach_errors(exc.errors)
         return None
     except DomainError as exc:
@@ -338,7 +338,7 @@ def commodities_import_view(request, reference):
             file=form.cleaned_data["file"],
             replace=form.cleaned_data["replace"],
         )
-    except PartOneInvalid as exc:
+    except DomainInvalid as exc:
         messages.error(request, _("Nothing was imported. Correct the file and upload it again:"))
         for path, errors in exc.errors.items():
             keys = path.split(".")
@@ -412,7 +412,7 @@ def notification_settings(request):
                     )
                     messages.success(request, _("The company's webhook is saved."))
                     return redirect("portal:notification-settings")
-        except PartOneInvalid as exc:
+        except DomainInvalid as exc:
             for errors in exc.errors.values():
                 webhook.add_error(None, " ".join(errors))
     membership.operator.refresh_from_db()
@@ -433,7 +433,7 @@ def api_tokens(request):
     if request.method == "POST" and form.is_valid():
         try:
             token, new_key = api_token_create(actor=request.user, name=form.cleaned_data["name"])
-        except PartOneInvalid as exc:
+        except DomainInvalid as exc:
             for errors in exc.errors.values():
                 form.add_error("name", " ".join(errors))
         else:

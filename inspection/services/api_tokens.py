@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.audit import audit_record
-from inspection.errors import NotPermitted, PartOneInvalid
+from inspection.errors import DomainInvalid, NotPermitted
 from inspection.models import ApiToken
 from inspection.roles import Role
 from inspection.services.permissions import require_role
@@ -28,9 +28,9 @@ def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
     require_role(actor, Role.IMPORTER)
     name = (name or "").strip()
     if not name:
-        raise PartOneInvalid({"name": [_("Name the system that will use this token.")]})
+        raise DomainInvalid({"name": [_("Name the system that will use this token.")]})
     if ApiToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
-        raise PartOneInvalid({"name": [_("At most %(n)s active tokens: revoke one first.") % {"n": MAX_ACTIVE_TOKENS}]})
+        raise DomainInvalid({"name": [_("At most %(n)s active tokens: revoke one first.") % {"n": MAX_ACTIVE_TOKENS}]})
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=actor, name=name[:100], prefix=key[:12], key_hash=api_token_hash(key))
     audit_record(actor=actor, action="api_token.created", data={"token": token.pk, "name": token.name})

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import audit_record
-from inspection.errors import PartOneInvalid
+from inspection.errors import DomainInvalid
 from inspection.models import (
     CheckPlan,
     CheckResult,
@@ -93,7 +93,7 @@ def _with_photos(data: dict, rows) -> dict:
 
 def _require_reason(result: str, reason: str) -> None:
     if result != CheckResult.SATISFACTORY and not reason.strip():
-        raise PartOneInvalid({"reason": [_("Give the reason for a result that is not satisfactory.")]})
+        raise DomainInvalid({"reason": [_("Give the reason for a result that is not satisfactory.")]})
 
 
 @atomic_service
@@ -114,9 +114,9 @@ def documentary_check_record(
     # the documents, and with them the check plan that says where the consignment goes next: one query
     documents = {d.pk: d for d in consignment.documents.select_related("document_type", "consignment__check_plan")}
     if set(verdicts) != set(documents):
-        raise PartOneInvalid({"verdicts": [_("Give a verdict on every accompanying document.")]})
+        raise DomainInvalid({"verdicts": [_("Give a verdict on every accompanying document.")]})
     if result == CheckResult.SATISFACTORY and not all(p and v for p, v in verdicts.values()):
-        raise PartOneInvalid(
+        raise DomainInvalid(
             {"result": [_("A missing or invalid document cannot give a satisfactory documentary check.")]}
         )
     _require_reason(result, reason)
@@ -164,7 +164,7 @@ def identity_check_record(
     satisfactory. `photos`: uploaded files kept as evidence (see `inspection.services.photos`)."""
     require_role(actor, Role.INSPECTOR)
     if result == CheckResult.SATISFACTORY and not (seals_as_declared and goods_as_declared):
-        raise PartOneInvalid({"result": [_("Seals or goods that differ from Part I cannot be satisfactory.")]})
+        raise DomainInvalid({"result": [_("Seals or goods that differ from Part I cannot be satisfactory.")]})
     _require_reason(result, reason)
     clean_photos = photos_clean(photos)
     check = IdentityCheck.objects.create(

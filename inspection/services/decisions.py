@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
-from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
+from inspection.errors import DomainInvalid, NotPermitted, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Decision, DecisionCode, Measure, RefusalReason
 from inspection.roles import Role
 from inspection.services.permissions import require_role
@@ -58,7 +58,7 @@ def decision_record(
     if len(reason_rows) != len(set(reasons)):
         errors["reasons"] = [_("Unknown refusal reason.")]
     if errors:
-        raise PartOneInvalid(errors)
+        raise DomainInvalid(errors)
     decision = Decision.objects.create(
         consignment=consignment,
         code=decision_code,
@@ -96,7 +96,7 @@ def decision_countersign(*, actor, decision: Decision, approve: bool, comment: s
     if decision.countersigned_at is not None or decision.superseded:
         raise TransitionNotAllowed(_("This decision has already been countersigned or sent back."))
     if not approve and not comment.strip():
-        raise PartOneInvalid({"comment": [_("Say why the refusal is sent back.")]})
+        raise DomainInvalid({"comment": [_("Say why the refusal is sent back.")]})
     consignment = decision.consignment
     if approve:
         decision.countersigned_by, decision.countersigned_at = actor, timezone.now()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import audit_record
-from inspection.errors import PartOneInvalid
+from inspection.errors import DomainInvalid
 from inspection.models import Consignment, ConsignmentStatus, Decision, FollowUp, NotificationKind
 from inspection.roles import Role
 from inspection.services.notifications import notify
@@ -24,9 +24,9 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
     (a destruction certificate, the exit document...). Closes the consignment."""
     require_role(actor, Role.INSPECTOR)
     if outcome not in FollowUp.Outcome.values:
-        raise PartOneInvalid({"outcome": [_("Choose what became of the goods.")]})
+        raise DomainInvalid({"outcome": [_("Choose what became of the goods.")]})
     if not evidence.strip():
-        raise PartOneInvalid({"evidence": [_("Describe the evidence (document, reference, date).")]})
+        raise DomainInvalid({"evidence": [_("Describe the evidence (document, reference, date).")]})
     follow_up = FollowUp.objects.create(
         consignment=consignment, outcome=outcome, evidence=evidence, inspector=actor, recorded_at=timezone.now()
     )

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import audit_record
-from inspection.errors import DomainError, PartOneInvalid, TransitionNotAllowed
+from inspection.errors import DomainError, DomainInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
 from inspection.roles import Role
 from inspection.services.certificates import certificates_withdraw
@@ -124,7 +124,7 @@ def sample_waive(*, actor, sample: Sample, reason: str) -> None:
     that still arrives is recorded, and a bad one stops an acceptable decision or recalls the consignment."""
     require_role(actor, Role.SUPERVISOR)
     if not reason.strip():
-        raise PartOneInvalid({"action_taken": [_("Say why the decision will not wait for this result.")]})
+        raise DomainInvalid({"action_taken": [_("Say why the decision will not wait for this result.")]})
     updated = Sample.objects.filter(pk=sample.pk, status__in=[Sample.Status.AWAITING, Sample.Status.LATE]).update(
         status=Sample.Status.WAIVED
     )
