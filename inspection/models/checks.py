@@ -8,8 +8,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .consignments import AccompanyingDocument, Consignment, private_storage
+from .consignments import AccompanyingDocument, Consignment
 from .reference import CodedEntry, DecisionCode, Effective, Measure, RefusalReason
+from .storage import private_storage
 
 
 class CheckResult(models.TextChoices):
