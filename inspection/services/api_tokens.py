@@ -3,10 +3,10 @@
 import hashlib
 import secrets
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import DomainInvalid, NotPermitted
 from inspection.models import ApiToken
@@ -21,7 +21,7 @@ def api_token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-@transaction.atomic
+@atomic_service
 def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
     """A new token for the actor (an importer), named after the system that will use it. Returns the token
     and its key, which is shown this once: only its SHA-256 is kept."""
@@ -37,7 +37,7 @@ def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
     return token, key
 
 
-@transaction.atomic
+@atomic_service
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     """Revoke one of the actor's own tokens; calls made with it fail from now on. Revoking twice is harmless."""
     if token.user_id != actor.pk:

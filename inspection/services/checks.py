@@ -2,7 +2,6 @@
 
 import dataclasses
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +29,7 @@ from inspection.services.transitions import consignment_transition
 RULE_MAX_LENGTH = CheckPlan._meta.get_field("rule").max_length
 
 
-@transaction.atomic
+@atomic_service
 def check_plan_record(*, consignment: Consignment) -> CheckPlan:
     """Select the consignment's identity and physical checks by risk and store the plan: the rule, the rates and
     the draws, so that the selection can be re-run (Implementing Regulations (EU) 2019/2129, 2019/2130 and

@@ -1,6 +1,5 @@
 """Laboratory results: stored as received, then applied once."""
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +21,7 @@ class UnknownSample(DomainError):
     """No sample has that number."""
 
 
-@transaction.atomic
+@atomic_service
 def lab_submission_store(*, lab_user, payload: dict) -> LabResultSubmission:
     """Keep the lab's post exactly as received, before any rule runs: the evidence if a result is disputed."""
     require_role(lab_user, Role.LAB)
@@ -40,7 +39,7 @@ def lab_sample_for(*, sample_number: str, lab_user) -> Sample:
     return sample
 
 
-@transaction.atomic
+@atomic_service
 def lab_result_record(
     *, submission: LabResultSubmission, sample: Sample, conclusion: str, analytes: list, report=None
 ) -> tuple[LabResult, bool]:
@@ -86,7 +85,7 @@ def lab_result_record(
     return result, True
 
 
-@transaction.atomic
+@atomic_service
 def lab_result_late(*, sample: Sample) -> None:
     """A result not received by its due time: flagged, and escalated to the supervisors (by the flow)."""
     updated = Sample.objects.filter(pk=sample.pk, status=Sample.Status.AWAITING).update(status=Sample.Status.LATE)
@@ -99,7 +98,7 @@ def lab_result_late(*, sample: Sample) -> None:
         )
 
 
-@transaction.atomic
+@atomic_service
 def consignment_recall(*, sample: Sample) -> None:
     """A sample of a consignment released pending its result came back not satisfactory (or not
     interpretable): the consignment is recalled for a new decision, its decision superseded, and the

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import DomainInvalid, NotPermitted
 from inspection.models import Consignment, Membership, Notification, NotificationKind, Operator, WebhookDelivery
@@ -106,7 +107,7 @@ def notification_deliver(*, notification_id: int) -> bool:
     return True
 
 
-@transaction.atomic
+@atomic_service
 def notification_choices_update(*, actor, kinds: list[str]) -> Membership:
     """An importer chooses which events they are emailed about (their own choice only)."""
     membership = Membership.objects.select_for_update().filter(user=actor).first()
@@ -121,7 +122,7 @@ def notification_choices_update(*, actor, kinds: list[str]) -> Membership:
     return membership
 
 
-@transaction.atomic
+@atomic_service
 def webhook_configure(*, actor, url: str, new_secret: bool = False) -> Operator:
     """An importer sets (or clears, with an empty URL) the company's webhook. HTTPS only, unless
     `PIF_WEBHOOK_ALLOW_HTTP`. A secret for the HMAC signature is made with the first URL and on request."""
