@@ -21,15 +21,20 @@ class TransitionNotAllowed(DomainError):
     """The consignment's status does not allow this move."""
 
 
-class PartOneInvalid(DomainError):
-    """Part I breaks one or more rules. `errors` maps a field path (`commodities.0.cn_code`, or `""` for
-    the whole Part I) to its messages."""
+class DomainInvalid(DomainError):
+    """The input breaks one or more rules. `errors` maps a field (`reason`, `commodities.0.cn_code`, or `""`
+    for the input as a whole) to its messages: forms put them back on their fields, the API answers a 400
+    with them."""
 
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" if k else " ".join(v) for k, v in errors.items()))
         self.errors = errors
 
 
-class UploadRefused(PartOneInvalid):
+class PartOneInvalid(DomainInvalid):
+    """CHED Part I breaks one or more rules; `errors` are keyed by Part I's field paths."""
+
+
+class UploadRefused(DomainInvalid):
     """An uploaded file or import was refused. `errors` maps the form field (`file`, `type`) or, for a file of
     rows, `row N.column` to messages; nothing of the upload was stored."""

@@ -39,7 +39,7 @@ def consignment_summary(pk: int) -> Consignment:
 
 
 def consignment_part_one(consignment: Consignment) -> dict:
-    """Part I in the public contract's shape (DESIGN.md), from what is stored."""
+    """Part I in the public contract's shape (docs/api.md), from what is stored."""
     return {
         "ched_type": consignment.ched_type.code,
         "bcp": consignment.bcp.code if consignment.bcp else "",

@@ -1,4 +1,4 @@
-"""The public API contract of DESIGN.md, as importers' systems use it."""
+"""The public API contract (docs/api.md), as importers' systems use it."""
 
 import pytest
 from django.core import mail

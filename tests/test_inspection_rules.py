@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
+from inspection.errors import DomainInvalid, NotPermitted, TransitionNotAllowed
 from inspection.models import AuditEvent, Consignment, Decision, DocumentaryCheck, IdentityCheck, Sample
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.decisions import decision_countersign, decision_record
@@ -32,7 +32,7 @@ def _events(consignment):
 
 def test_documentary_check_needs_a_verdict_on_every_document(inspector, consignment):
     before = _events(consignment)
-    with pytest.raises(PartOneInvalid) as refused:
+    with pytest.raises(DomainInvalid) as refused:
         documentary_check_record(actor=inspector, consignment=consignment, verdicts={}, result="satisfactory")
     assert "every accompanying document" in refused.value.errors["verdicts"][0]
     assert not DocumentaryCheck.objects.exists()
@@ -41,14 +41,14 @@ def test_documentary_check_needs_a_verdict_on_every_document(inspector, consignm
 
 def test_an_invalid_document_cannot_give_a_satisfactory_check(inspector, consignment):
     verdicts = {pk: (True, False) for pk in _all_ok(consignment)}
-    with pytest.raises(PartOneInvalid) as refused:
+    with pytest.raises(DomainInvalid) as refused:
         documentary_check_record(actor=inspector, consignment=consignment, verdicts=verdicts, result="satisfactory")
     assert "result" in refused.value.errors
 
 
 @pytest.mark.parametrize("result", ["not_satisfactory", "not_done"])
 def test_a_result_that_is_not_satisfactory_needs_a_reason(inspector, consignment, result):
-    with pytest.raises(PartOneInvalid) as refused:
+    with pytest.raises(DomainInvalid) as refused:
         documentary_check_record(
             actor=inspector, consignment=consignment, verdicts=_all_ok(consignment), result=result, reason="  "
         )
@@ -68,7 +68,7 @@ def test_only_inspectors_record_checks(officer, supervisor, importer, consignmen
 
 
 def test_identity_mismatch_cannot_be_satisfactory(inspector, consignment):
-    with pytest.raises(PartOneInvalid):
+    with pytest.raises(DomainInvalid):
         identity_check_record(
             actor=inspector,
             consignment=consignment,
@@ -80,7 +80,7 @@ def test_identity_mismatch_cannot_be_satisfactory(inspector, consignment):
 
 
 def test_samples_need_a_known_analysis_lab_reason_and_conservation(inspector, consignment):
-    with pytest.raises(PartOneInvalid) as refused:
+    with pytest.raises(DomainInvalid) as refused:
         physical_check_record(
             actor=inspector,
             consignment=consignment,
@@ -128,7 +128,7 @@ def test_decision_rules(inspector, officer, consignment, kwargs, field):
     _to_decision(inspector, consignment)
     if "measure_deadline" in kwargs:
         kwargs["measure_deadline"] = timezone.localdate() + datetime.timedelta(days=int(kwargs["measure_deadline"]))
-    with pytest.raises(PartOneInvalid) as refused:
+    with pytest.raises(DomainInvalid) as refused:
         decision_record(actor=officer, consignment=consignment, **kwargs)
     assert field in refused.value.errors
     assert not Decision.objects.exists()
@@ -172,7 +172,7 @@ def test_an_officer_cannot_countersign_their_own_refusal(inspector, officer, con
 
 def test_sending_back_needs_a_comment_and_countersigning_twice_is_refused(inspector, officer, supervisor, consignment):
     decision = _refusal(inspector, officer, consignment)
-    with pytest.raises(PartOneInvalid):
+    with pytest.raises(DomainInvalid):
         decision_countersign(actor=supervisor, decision=decision, approve=False, comment="")
     decision_countersign(actor=supervisor, decision=decision, approve=True)
     with pytest.raises(TransitionNotAllowed):
@@ -183,9 +183,9 @@ def test_follow_up_needs_an_outcome_and_evidence(inspector, officer, supervisor,
     decision = _refusal(inspector, officer, consignment)
     decision_countersign(actor=supervisor, decision=decision, approve=True)
     consignment.refresh_from_db()
-    with pytest.raises(PartOneInvalid):
+    with pytest.raises(DomainInvalid):
         follow_up_record(actor=inspector, consignment=consignment, outcome="vanished", evidence="x")
-    with pytest.raises(PartOneInvalid):
+    with pytest.raises(DomainInvalid):
         follow_up_record(actor=inspector, consignment=consignment, outcome="destroyed", evidence=" ")
     follow_up_record(actor=inspector, consignment=consignment, outcome="destroyed", evidence="PV 12")
     consignment.refresh_from_db()
@@ -245,7 +245,7 @@ def test_a_failed_sample_forbids_an_acceptable_decision(inspector, officer, lab,
     submission = lab_submission_store(lab_user=lab, payload={"sample": sample.number})
     lab_result_record(submission=submission, sample=sample, conclusion="not_satisfactory", analytes=[])
     consignment.refresh_from_db()
-    with pytest.raises(PartOneInvalid) as refused:
+    with pytest.raises(DomainInvalid) as refused:
         decision_record(actor=officer, consignment=consignment, code="acceptable_for_internal_market")
     assert "code" in refused.value.errors
 

@@ -231,9 +231,9 @@ def test_several_events_of_one_change_are_told_in_order(importer, consignment, r
 
 
 def test_webhook_url_must_be_https(importer):
-    from inspection.errors import PartOneInvalid
+    from inspection.errors import DomainInvalid
 
-    with pytest.raises(PartOneInvalid):
+    with pytest.raises(DomainInvalid):
         webhook_configure(actor=importer, url="http://example.org/hook")
     operator = webhook_configure(actor=importer, url="https://example.org/hook")
     assert len(operator.webhook_secret) == 64

@@ -11,7 +11,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from inspection.errors import PartOneInvalid
+from inspection.errors import DomainInvalid, PartOneInvalid
 from inspection.models import AuditEvent, Consignment, DocumentaryCheck
 from inspection.services.checks import documentary_check_record
 from tests.test_workflow_paths import ACCEPT, _do, _documentary_ok, _open_task, _rates, _submit
@@ -97,7 +97,7 @@ def test_a_failing_condition_after_the_job_is_retried_then_an_incident_a_supervi
 def test_a_step_driven_from_code_that_fails_leaves_its_task_unclaimed(importer, inspector):
     consignment = _submit(importer)
     task = _open_task(consignment, InspectionFlow.documentary_check)
-    with pytest.raises(PartOneInvalid):
+    with pytest.raises(DomainInvalid):
         task_complete_as(
             user=inspector,
             task=task,

@@ -1,4 +1,4 @@
-"""The inspection of a consignment, from submitted Part I to decision and follow-up (DESIGN.md, steps 1-8).
+"""The inspection of a consignment, from submitted Part I to decision and follow-up (the README's steps 1-8).
 
 Read it top to bottom as the BPMN diagram (`/workflow/inspection/chart/`). Every step calls one service of
 `inspection.services`; the gateways only read what those services recorded."""

@@ -8,5 +8,5 @@ from .nodes import flow_job_run  # noqa: F401  (registers the job runner with th
 
 @shared_task(acks_late=True)
 def workflow_timers_fire() -> int:
-    """Run by beat every `PIF_TIMER_INTERVAL` seconds; one beat only (DESIGN.md)."""
+    """Run by beat every `PIF_TIMER_INTERVAL` seconds; one beat only (README, Production)."""
     return fire_due_timers()

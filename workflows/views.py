@@ -8,7 +8,7 @@ from django.views import generic
 from viewflow.workflow.flow.views import mixins
 
 from inspection.applicability import analyses_for
-from inspection.errors import DomainError, PartOneInvalid
+from inspection.errors import DomainError, DomainInvalid
 from inspection.models import Sample
 from inspection.selectors import consignment_summary, decision_in_force
 from inspection.services.checks import documentary_check_record, identity_check_record
@@ -43,7 +43,7 @@ class TaskFormView(mixins.TaskViewTemplateNames, generic.FormView):
     def form_valid(self, form):
         try:
             self.record(form)
-        except PartOneInvalid as exc:
+        except DomainInvalid as exc:
             for field, errors in exc.errors.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)

@@ -16,7 +16,7 @@ LAST_USED_PRECISION = datetime.timedelta(minutes=1)  # one write a minute per to
 
 class ApiTokenAuthentication(TokenAuthentication):
     """`Authorization: Token <key>` with a key made in the portal (stored hashed, revocable), or the key
-    `POST /api/v1/auth/token/` gives (DRF's authtoken, as in DESIGN.md)."""
+    `POST /api/v1/auth/token/` gives (DRF's authtoken, as in docs/api.md)."""
 
     def authenticate_credentials(self, key):
         token = ApiToken.objects.select_related("user").filter(key_hash=api_token_hash(key)).first()

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 from viewflow.workflow.lock import FlowLockFailed
 
-from inspection.errors import DomainError, NotFound, NotPermitted, PartOneInvalid, TransitionNotAllowed
+from inspection.errors import DomainError, DomainInvalid, NotFound, NotPermitted, TransitionNotAllowed
 from inspection.services.lab import UnknownSample
 
 
@@ -29,7 +29,7 @@ def nest_errors(errors: dict[str, list[str]]) -> dict:
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, PartOneInvalid):
+    if isinstance(exc, DomainInvalid):
         return Response(nest_errors(exc.errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, NotPermitted):
         return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)

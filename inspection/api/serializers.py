@@ -46,7 +46,7 @@ class DocumentReferenceSerializer(serializers.Serializer):
 
 
 class PartOneSerializer(serializers.Serializer):
-    """CHED Part I, as in DESIGN.md's public contract."""
+    """CHED Part I, as in the public contract (docs/api.md)."""
 
     ched_type = serializers.ChoiceField(choices=["CHED-A", "CHED-P", "CHED-PP", "CHED-D"])
     bcp = _text(40)

@@ -1,4 +1,4 @@
-"""REST API v1: thin adapters over the services (DESIGN.md, public contract)."""
+"""REST API v1: thin adapters over the services (the public contract: docs/api.md)."""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, status, viewsets

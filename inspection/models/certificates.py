@@ -1,17 +1,12 @@
 """Certificates issued by the post: the CHED (Parts I and II) and the refusal notice, as signed PDFs."""
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .checks import Decision
 from .consignments import Consignment
-
-
-def private_storage():
-    """Files served only by our views, after a permission check (settings.STORAGES["private"])."""
-    return storages["private"]
+from .storage import private_storage
 
 
 class Certificate(models.Model):

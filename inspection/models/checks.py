@@ -9,8 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from .consignments import AccompanyingDocument, Consignment, private_storage
+from .consignments import AccompanyingDocument, Consignment
 from .reference import CodedEntry, DecisionCode, Effective, ForChedTypes, Measure, RefusalReason
+from .storage import private_storage
 
 
 class CheckResult(models.TextChoices):

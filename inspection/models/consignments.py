@@ -1,7 +1,6 @@
 """The consignment and its CHED Part I."""
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -10,6 +9,7 @@ from django_countries.fields import CountryField
 
 from .operators import Operator
 from .reference import Bcp, ChedType, Commodity, DocumentType, PackageType, Purpose
+from .storage import private_storage
 
 
 class ConsignmentStatus(models.TextChoices):
@@ -118,11 +118,6 @@ class CommodityLine(models.Model):
 
     def __str__(self):
         return f"{self.cn_code} {self.description}"
-
-
-def private_storage():
-    """Uploaded documents live outside static and media files; only `inspection.downloads` serves them."""
-    return storages["private"]
 
 
 class AccompanyingDocument(models.Model):

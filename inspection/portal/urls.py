@@ -1,20 +1,20 @@
 from django.urls import path
 
-from . import views
+from . import account, documents, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("account/tokens/", views.api_tokens, name="api-tokens"),
-    path("account/tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
-    path("account/notifications/", views.notification_settings, name="notification-settings"),
+    path("account/tokens/", account.api_tokens, name="api-tokens"),
+    path("account/tokens/<int:token_id>/revoke/", account.api_token_revoke_view, name="api-token-revoke"),
+    path("account/notifications/", account.notification_settings, name="notification-settings"),
     path("consignments/", views.consignment_list, name="consignment-list"),
     path("consignments/new/", views.consignment_new, name="consignment-new"),
     path("consignments/checklist/", views.part_one_checklist_view, name="part-one-checklist"),
-    path("consignments/import-ephyto/", views.ephyto_import_view, name="ephyto-import"),
+    path("consignments/import-ephyto/", documents.ephyto_import_view, name="ephyto-import"),
     path(
         "consignments/commodity-lines-template.<str:extension>",
-        views.commodity_template,
+        documents.commodity_template,
         name="commodity-template",
     ),
     path("consignments/<str:reference>/", views.consignment_detail, name="consignment-detail"),
@@ -23,18 +23,18 @@ urlpatterns = [
     path("consignments/<str:reference>/clone/", views.consignment_clone_view, name="consignment-clone"),
     path(
         "consignments/<str:reference>/commodities/import/",
-        views.commodities_import_view,
+        documents.commodities_import_view,
         name="commodities-import",
     ),
-    path("consignments/<str:reference>/documents/", views.document_upload_view, name="document-upload"),
+    path("consignments/<str:reference>/documents/", documents.document_upload_view, name="document-upload"),
     path(
         "consignments/<str:reference>/documents/<int:document_id>/",
-        views.document_download,
+        documents.document_download,
         name="document-download",
     ),
     path(
         "consignments/<str:reference>/documents/<int:document_id>/remove/",
-        views.document_remove_view,
+        documents.document_remove_view,
         name="document-remove",
     ),
 ]

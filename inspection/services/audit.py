@@ -7,12 +7,13 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from inspection.atomic import atomic_service
 from inspection.audit import audit_chain_lock_head
 from inspection.models import AuditCheckpoint
 from inspection.roles import Role
 
 
-@transaction.atomic
+@atomic_service
 def audit_checkpoint_record() -> AuditCheckpoint:
     """Record the chain's head and email it to every active supervisor after commit. Once a checkpoint has
     left the database (in the supervisors' mailboxes), `verify_audit --since SEQ:HASH` detects a chain

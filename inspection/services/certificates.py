@@ -6,11 +6,11 @@ import uuid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.certificates.documents import PRINTED_RELATIONS, bi, certificate_context, certificate_html
 from inspection.certificates.render import render_pdf
@@ -51,7 +51,7 @@ def certificate_pdf(*, kind: str, consignment: Consignment, decision: Decision, 
     return sign_pdf(render_pdf(certificate_html(context)), reason=SIGNING_REASONS[kind])
 
 
-@transaction.atomic
+@atomic_service
 def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     """Issue the certificates of the decision in force, and tell the operator's users. Run by the flow's
     Celery job. Idempotent: the consignment row is locked, and a decision is issued once per kind, so a
@@ -217,7 +217,7 @@ def _supervisor_acts_on(actor, certificate, reason, *, no_reason: str, not_valid
     return certificate, reason
 
 
-@transaction.atomic
+@atomic_service
 def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certificate:
     """A supervisor withdraws a certificate (issued in error, fraud suspected): it then reads as revoked."""
     certificate, reason = _supervisor_acts_on(
@@ -231,7 +231,7 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
     return certificate
 
 
-@transaction.atomic
+@atomic_service
 def certificate_reissue(*, actor, certificate: Certificate, reason: str) -> Certificate:
     """A supervisor replaces a certificate with a fresh one from the decision in force (for instance after
     Part I was corrected): a new number, the old one reads as replaced."""

@@ -2,13 +2,12 @@
 
 import dataclasses
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
-from inspection.errors import PartOneInvalid
+from inspection.errors import DomainInvalid
 from inspection.models import (
     CheckPlan,
     CheckResult,
@@ -30,7 +29,7 @@ from inspection.services.transitions import consignment_transition
 RULE_MAX_LENGTH = CheckPlan._meta.get_field("rule").max_length
 
 
-@transaction.atomic
+@atomic_service
 def check_plan_record(*, consignment: Consignment) -> CheckPlan:
     """Select the consignment's identity and physical checks by risk and store the plan: the rule, the rates and
     the draws, so that the selection can be re-run (Implementing Regulations (EU) 2019/2129, 2019/2130 and
@@ -93,7 +92,7 @@ def _with_photos(data: dict, rows) -> dict:
 
 def _require_reason(result: str, reason: str) -> None:
     if result != CheckResult.SATISFACTORY and not reason.strip():
-        raise PartOneInvalid({"reason": [_("Give the reason for a result that is not satisfactory.")]})
+        raise DomainInvalid({"reason": [_("Give the reason for a result that is not satisfactory.")]})
 
 
 @atomic_service
@@ -114,9 +113,9 @@ def documentary_check_record(
     # the documents, and with them the check plan that says where the consignment goes next: one query
     documents = {d.pk: d for d in consignment.documents.select_related("document_type", "consignment__check_plan")}
     if set(verdicts) != set(documents):
-        raise PartOneInvalid({"verdicts": [_("Give a verdict on every accompanying document.")]})
+        raise DomainInvalid({"verdicts": [_("Give a verdict on every accompanying document.")]})
     if result == CheckResult.SATISFACTORY and not all(p and v for p, v in verdicts.values()):
-        raise PartOneInvalid(
+        raise DomainInvalid(
             {"result": [_("A missing or invalid document cannot give a satisfactory documentary check.")]}
         )
     _require_reason(result, reason)
@@ -164,7 +163,7 @@ def identity_check_record(
     satisfactory. `photos`: uploaded files kept as evidence (see `inspection.services.photos`)."""
     require_role(actor, Role.INSPECTOR)
     if result == CheckResult.SATISFACTORY and not (seals_as_declared and goods_as_declared):
-        raise PartOneInvalid({"result": [_("Seals or goods that differ from Part I cannot be satisfactory.")]})
+        raise DomainInvalid({"result": [_("Seals or goods that differ from Part I cannot be satisfactory.")]})
     _require_reason(result, reason)
     clean_photos = photos_clean(photos)
     check = IdentityCheck.objects.create(

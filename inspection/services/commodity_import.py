@@ -5,10 +5,10 @@ import csv
 import io
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from inspection.atomic import atomic_service
 from inspection.errors import PartOneInvalid, UploadRefused
 from inspection.models import Consignment
 from inspection.selectors import consignment_part_one
@@ -135,7 +135,7 @@ def commodity_rows_parse(data: bytes) -> list[dict]:
     return lines
 
 
-@transaction.atomic
+@atomic_service
 def commodity_lines_import(*, actor, consignment: Consignment, file, replace: bool = False) -> Consignment:
     """Add (or, with `replace`, substitute) a draft's commodity lines from a CSV or Excel file. Each line must
     pass the draft's rules (CN code in the catalogue of its CHED type, known package type); any error and

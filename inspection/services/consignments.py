@@ -1,10 +1,10 @@
 """Pre-notification: an importer creates a CHED Part I (as a draft or straight away), edits a draft,
 submits it, or cancels it."""
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Notification, Operator
@@ -41,7 +41,7 @@ def _checked(part: dict, *, complete: bool) -> PartOneCheck:
     return check
 
 
-@transaction.atomic
+@atomic_service
 def consignment_create(*, actor, part_one: dict, draft: bool = False) -> Consignment:
     """Create a CHED from Part I and give it its CHED reference. Unless `draft`, it is submitted at once,
     under every rule of `consignment_submit`; when a rule fails nothing is stored (not even the number)."""
@@ -63,7 +63,7 @@ def consignment_create(*, actor, part_one: dict, draft: bool = False) -> Consign
     return consignment
 
 
-@transaction.atomic
+@atomic_service
 def consignment_update_draft(*, actor, consignment: Consignment, part_one: dict, submit: bool = False) -> Consignment:
     """Replace a draft's Part I and, when `submit`, submit it in the same transaction (all or nothing).
     The CHED type is fixed with the reference: it cannot change."""
@@ -81,7 +81,7 @@ def consignment_update_draft(*, actor, consignment: Consignment, part_one: dict,
     return consignment
 
 
-@transaction.atomic
+@atomic_service
 def consignment_submit(*, actor, consignment: Consignment) -> Consignment:
     """Submit a draft: Part I must be complete, its codes from the reference data in force, the BCP approved
     for the CHED type, and the pre-notification deadline met (Implementing Regulation (EU) 2019/1013)."""
@@ -107,7 +107,7 @@ def _submit(*, actor, consignment: Consignment) -> None:
     InspectionFlow.submit.run(consignment=consignment)
 
 
-@transaction.atomic
+@atomic_service
 def consignment_cancel(*, actor, consignment: Consignment, reason: str = "") -> Consignment:
     """Cancel a draft the importer will not submit. It keeps its number, so numbering stays gap-free."""
     consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
@@ -122,7 +122,7 @@ def consignment_cancel(*, actor, consignment: Consignment, reason: str = "") -> 
     return consignment
 
 
-@transaction.atomic
+@atomic_service
 def consignment_clone(*, actor, consignment: Consignment) -> Consignment:
     """A new draft from a consignment of the actor's company: same CHED type, parties, origin, BCP, purpose,
     transport mode, commodity lines and document types. What belongs to one shipment only (arrival, vessel
@@ -148,7 +148,7 @@ def consignment_clone(*, actor, consignment: Consignment) -> Consignment:
 OPEN_FOR_ARRIVAL = [ConsignmentStatus.SUBMITTED, ConsignmentStatus.CHECKING]
 
 
-@transaction.atomic
+@atomic_service
 def consignment_arrival_confirm(*, actor, consignment: Consignment, expected_arrival, source: str) -> Consignment:
     """The post records the confirmed arrival time of a submitted consignment (a vessel's or a flight's
     updated ETA, from `source`: the port's schedule, the carrier). Staff only; the pre-notification

@@ -14,7 +14,7 @@ from inspection.applicability import (
 )
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
-from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
+from inspection.errors import DomainInvalid, NotPermitted, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Decision
 from inspection.roles import Role
 from inspection.services.permissions import require_role
@@ -84,7 +84,7 @@ def decision_record(
     if len(reason_rows) != len(set(reasons)):
         errors["reasons"] = [_("A refusal reason does not apply to this CHED type.")]
     if errors:
-        raise PartOneInvalid(errors)
+        raise DomainInvalid(errors)
     decision = Decision.objects.create(
         consignment=consignment,
         code=decision_code,
@@ -141,7 +141,7 @@ def decision_countersign(*, actor, decision: Decision, approve: bool, comment: s
     if decision.countersigned_at is not None or decision.superseded:
         raise TransitionNotAllowed(_("This decision has already been countersigned or sent back."))
     if not approve and not comment.strip():
-        raise PartOneInvalid({"comment": [_("Say why the refusal is sent back.")]})
+        raise DomainInvalid({"comment": [_("Say why the refusal is sent back.")]})
     consignment = decision.consignment
     if approve:
         decision.countersigned_by, decision.countersigned_at = actor, timezone.now()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotFound, NotPermitted, TransitionNotAllowed, UploadRefused
 from inspection.models import AccompanyingDocument, Consignment, ConsignmentStatus, DocumentType
@@ -128,7 +129,7 @@ def _safe_filename(name: str, extension: str) -> str:
     return f"{stem or 'document'}{extension}"
 
 
-@transaction.atomic
+@atomic_service
 def document_upload(
     *, actor, consignment: Consignment, document_type: str, file, reference: str = ""
 ) -> AccompanyingDocument:
@@ -166,7 +167,7 @@ def documents_removable(consignment: Consignment) -> bool:
     return consignment.is_draft
 
 
-@transaction.atomic
+@atomic_service
 def document_remove(*, actor, consignment: Consignment, document_id: int) -> None:
     """Remove an accompanying document, its listing and its file, from a draft of the actor's company. Once
     Part I is submitted the BCP works from what was sent: a wrong document is then corrected by adding

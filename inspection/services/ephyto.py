@@ -11,11 +11,11 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import UploadRefused
 from inspection.models import Bcp, Commodity, Consignment, DocumentType, PackageType, TransportMode
@@ -357,7 +357,7 @@ def _line(line: Element, n: int, origins: list[str], unmapped: list[str]) -> dic
     return row
 
 
-@transaction.atomic
+@atomic_service
 def ephyto_import(*, actor, file) -> tuple[Consignment, list[str]]:
     """Create a CHED-PP draft from an ePhyto certificate: consignor, consignee, origin, transport, commodity
     lines and the phytosanitary certificate as an accompanying document, with the XML as its file. Returns

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
-from inspection.errors import PartOneInvalid
+from inspection.errors import DomainInvalid
 from inspection.models import Consignment
 from inspection.roles import Role
 from inspection.services.permissions import require_role
@@ -15,7 +15,7 @@ def escalation_acknowledge(*, actor, consignment: Consignment, kind: str, action
     """A supervisor records what was done about an escalation (chased the lab, assigned an inspector...)."""
     require_role(actor, Role.SUPERVISOR)
     if not action_taken.strip():
-        raise PartOneInvalid({"action_taken": [_("Say what was done.")]})
+        raise DomainInvalid({"action_taken": [_("Say what was done.")]})
     audit_record(
         actor=actor,
         action=AuditAction.ESCALATION_ACKNOWLEDGED,

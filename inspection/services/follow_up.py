@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from inspection.applicability import outcomes_for
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
-from inspection.errors import PartOneInvalid
+from inspection.errors import DomainInvalid
 from inspection.models import Consignment, ConsignmentStatus, Decision, FollowUp, NotificationKind
 from inspection.roles import Role
 from inspection.services.notifications import notify
@@ -36,7 +36,7 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
     require_role(actor, Role.INSPECTOR)
     allowed = follow_up_outcomes(consignment)
     if outcome not in allowed:
-        raise PartOneInvalid(
+        raise DomainInvalid(
             {
                 "outcome": [
                     _("This outcome does not close this decision. Choose one of: %(outcomes)s.")
@@ -45,7 +45,7 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
             }
         )
     if not evidence.strip():
-        raise PartOneInvalid({"evidence": [_("Describe the evidence (document, reference, date).")]})
+        raise DomainInvalid({"evidence": [_("Describe the evidence (document, reference, date).")]})
     follow_up = FollowUp.objects.create(
         consignment=consignment, outcome=outcome, evidence=evidence, inspector=actor, recorded_at=timezone.now()
     )

@@ -1,12 +1,11 @@
 """Laboratory results: stored as received, then applied once."""
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
-from inspection.errors import DomainError, PartOneInvalid, TransitionNotAllowed
+from inspection.errors import DomainError, DomainInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
 from inspection.roles import Role
 from inspection.services.certificates import certificates_withdraw
@@ -22,7 +21,7 @@ class UnknownSample(DomainError):
     """No sample has that number."""
 
 
-@transaction.atomic
+@atomic_service
 def lab_submission_store(*, lab_user, payload: dict) -> LabResultSubmission:
     """Keep the lab's post exactly as received, before any rule runs: the evidence if a result is disputed."""
     require_role(lab_user, Role.LAB)
@@ -40,7 +39,7 @@ def lab_sample_for(*, sample_number: str, lab_user) -> Sample:
     return sample
 
 
-@transaction.atomic
+@atomic_service
 def lab_result_record(
     *, submission: LabResultSubmission, sample: Sample, conclusion: str, analytes: list, report=None
 ) -> tuple[LabResult, bool]:
@@ -88,7 +87,7 @@ def lab_result_record(
     return result, True
 
 
-@transaction.atomic
+@atomic_service
 def lab_result_late(*, sample: Sample) -> None:
     """A result not received by its due time: flagged, and escalated to the supervisors (by the flow)."""
     updated = Sample.objects.filter(pk=sample.pk, status=Sample.Status.AWAITING).update(status=Sample.Status.LATE)
@@ -101,7 +100,7 @@ def lab_result_late(*, sample: Sample) -> None:
         )
 
 
-@transaction.atomic
+@atomic_service
 def consignment_recall(*, sample: Sample) -> None:
     """A sample of a consignment released pending its result came back not satisfactory (or not
     interpretable): the consignment is recalled for a new decision, its decision superseded, and the
@@ -126,7 +125,7 @@ def sample_waive(*, actor, sample: Sample, reason: str) -> None:
     that still arrives is recorded, and a bad one stops an acceptable decision or recalls the consignment."""
     require_role(actor, Role.SUPERVISOR)
     if not reason.strip():
-        raise PartOneInvalid({"action_taken": [_("Say why the decision will not wait for this result.")]})
+        raise DomainInvalid({"action_taken": [_("Say why the decision will not wait for this result.")]})
     updated = Sample.objects.filter(pk=sample.pk, status__in=[Sample.Status.AWAITING, Sample.Status.LATE]).update(
         status=Sample.Status.WAIVED
     )

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
-from inspection.errors import NotPermitted, PartOneInvalid
+from inspection.errors import DomainInvalid, NotPermitted
 from inspection.models import Consignment, Membership, Notification, NotificationKind, Operator, WebhookDelivery
 
 
@@ -106,7 +107,7 @@ def notification_deliver(*, notification_id: int) -> bool:
     return True
 
 
-@transaction.atomic
+@atomic_service
 def notification_choices_update(*, actor, kinds: list[str]) -> Membership:
     """An importer chooses which events they are emailed about (their own choice only)."""
     membership = Membership.objects.select_for_update().filter(user=actor).first()
@@ -114,14 +115,14 @@ def notification_choices_update(*, actor, kinds: list[str]) -> Membership:
         raise NotPermitted(_("Only a user of an operator company receives notifications."))
     unknown = set(kinds) - set(NotificationKind.values)
     if unknown:
-        raise PartOneInvalid({"kinds": [_("Unknown event(s): %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))}]})
+        raise DomainInvalid({"kinds": [_("Unknown event(s): %(kinds)s.") % {"kinds": ", ".join(sorted(unknown))}]})
     membership.notification_kinds = [k for k in NotificationKind.values if k in kinds]
     membership.save(update_fields=["notification_kinds"])
     audit_record(actor=actor, action=AuditAction.NOTIFICATIONS_CHOSEN, data={"kinds": membership.notification_kinds})
     return membership
 
 
-@transaction.atomic
+@atomic_service
 def webhook_configure(*, actor, url: str, new_secret: bool = False) -> Operator:
     """An importer sets (or clears, with an empty URL) the company's webhook. HTTPS only, unless
     `PIF_WEBHOOK_ALLOW_HTTP`. A secret for the HMAC signature is made with the first URL and on request."""
@@ -131,7 +132,7 @@ def webhook_configure(*, actor, url: str, new_secret: bool = False) -> Operator:
     operator = Operator.objects.select_for_update().get(pk=membership.operator_id)
     url = (url or "").strip()
     if url and not (url.startswith("https://") or (settings.PIF_WEBHOOK_ALLOW_HTTP and url.startswith("http://"))):
-        raise PartOneInvalid({"webhook_url": [_("The webhook URL must start with https://.")]})
+        raise DomainInvalid({"webhook_url": [_("The webhook URL must start with https://.")]})
     operator.webhook_url = url
     if url and (new_secret or not operator.webhook_secret):
         operator.webhook_secret = secrets.token_hex(32)

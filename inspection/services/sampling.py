@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from inspection.applicability import analyses_for
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
-from inspection.errors import PartOneInvalid
+from inspection.errors import DomainInvalid
 from inspection.models import CheckStep, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
 from inspection.roles import Role
 from inspection.services.checks import _move_on, _require_reason, _with_photos
@@ -57,7 +57,7 @@ def physical_check_record(
         if sample.get("conservation") not in Sample.Conservation.values:
             errors[f"samples.{i}.conservation"] = [_("Choose how the sample is kept.")]
     if errors:
-        raise PartOneInvalid(errors)
+        raise DomainInvalid(errors)
     clean_photos = photos_clean(photos)
     check = PhysicalCheck.objects.create(
         consignment=consignment, result=result, findings=findings, reason=reason, inspector=actor, recorded_at=now

@@ -23,7 +23,7 @@ from inspection.services.part_one import container_check_digit
 
 from ._demo_flow import STAGES, drive
 
-PASSWORD = "demo"  # noqa: S105  (demo only; DESIGN.md)
+PASSWORD = "demo"  # noqa: S105  (demo only; docs/api.md)
 COMPANIES = {
     "importer": ("Antilles Primeurs SARL", "ZI de la Lézarde, 97232 Le Lamentin", "FR0973201234500"),
     "importer2": (

@@ -1,0 +1,276 @@
+"""CHED Part I: the rules a pre-notification must meet (`PartOneCheck`), against the reference data in force.
+
+Part I travels as the dict of the public contract (`docs/api.md`: `ched_type`, `bcp`, `consignor`, ...), with
+typed values (aware datetimes, Decimals, ints) as the API serializer or the portal form produced them.
+"""
+
+import datetime
+import re
+from collections import defaultdict
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from inspection.models import Bcp, ChedType, Commodity, DocumentType, PackageType, Purpose, TransportMode
+from inspection.services.prenotification import prenotification_deadline
+
+PARTY_FIELDS = ("name", "address", "country")
+ARRIVAL_FIELDS = ("expected_at", "transport_mode", "transport_id", "transport_document")
+# What each kind of BCP can physically receive: a port takes ships, an airport takes aircraft.
+MODES_BY_BCP_KIND = {Bcp.Kind.PORT: {TransportMode.SEA}, Bcp.Kind.AIRPORT: {TransportMode.AIR}}
+# CHED types whose lines must name the species (animals) or the plant's botanical name.
+SPECIES_REQUIRED = {"CHED-A", "CHED-PP"}
+CONTAINER_NUMBER = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
+
+
+def _letter_values() -> dict[str, int]:
+    values, value = {}, 10
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        if value % 11 == 0:  # ISO 6346 skips multiples of 11
+            value += 1
+        values[letter] = value
+        value += 1
+    return values
+
+
+LETTER_VALUES = _letter_values()
+
+
+def container_check_digit(first_ten: str) -> int:
+    """ISO 6346 check digit of an owner code, category and serial number (`MSCU123456`)."""
+    total = sum((LETTER_VALUES[c] if c.isalpha() else int(c)) * 2**i for i, c in enumerate(first_ten))
+    return total % 11 % 10
+
+
+def container_check_digit_ok(number: str) -> bool:
+    return container_check_digit(number[:10]) == int(number[10])
+
+
+class PartOneCheck:
+    """Checks one Part I against the reference data in force. `errors` maps a field path to messages;
+    after `run`, the resolved reference rows are on the instance for `part_one_write`."""
+
+    def __init__(self, part: dict, *, now: datetime.datetime):
+        self.part = part
+        self.now = now
+        self.errors: dict[str, list[str]] = defaultdict(list)
+        self.ched_type: ChedType | None = None
+        self.bcp: Bcp | None = None
+        self.purpose: Purpose | None = None
+        self.commodities: dict[str, Commodity] = {}
+        self.package_types: dict[str, PackageType] = {}
+        self.document_types: dict[str, DocumentType] = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.errors[path].append(message)
+
+    def run(self, *, complete: bool) -> dict[str, list[str]]:
+        """`complete=False` checks a draft: only that what it names exists. `complete=True` checks a submit."""
+        self._resolve_codes()
+        if complete and not self.errors:
+            self._check_complete()
+        return dict(self.errors)
+
+    # Codes must name reference data, even in a draft (a draft keeps foreign keys).
+    def _resolve_codes(self) -> None:
+        part, today = self.part, timezone.localdate(self.now)
+        code = part.get("ched_type") or ""
+        self.ched_type = ChedType.objects.filter(code=code).first() if code else None
+        if not code:
+            self.add("ched_type", _("This field is required."))
+        elif self.ched_type is None:
+            self.add("ched_type", _("Unknown CHED type “%(code)s”.") % {"code": code})
+        if part.get("bcp"):
+            self.bcp = Bcp.objects.in_force(today).filter(code=part["bcp"]).first()
+            if self.bcp is None:
+                self.add("bcp", _("Unknown BCP “%(code)s”.") % {"code": part["bcp"]})
+        if part.get("purpose"):
+            self.purpose = Purpose.objects.in_force(today).filter(code=part["purpose"]).first()
+            if self.purpose is None:
+                self.add("purpose", _("Unknown purpose “%(code)s”.") % {"code": part["purpose"]})
+        for party in ("consignor", "consignee"):
+            country = (part.get(party) or {}).get("country")
+            if country and country not in countries:
+                self.add(f"{party}.country", _("Unknown country code “%(code)s”.") % {"code": country})
+        origin = part.get("country_of_origin")
+        if origin and origin not in countries:
+            self.add("country_of_origin", _("Unknown country code “%(code)s”.") % {"code": origin})
+        expected_at = (part.get("arrival") or {}).get("expected_at")
+        if expected_at and expected_at > self.now + datetime.timedelta(days=366):  # drafts too: 9999 overflows
+            self.add("arrival.expected_at", _("Pre-notify at most a year before arrival."))
+        mode = (part.get("arrival") or {}).get("transport_mode")
+        if mode and mode not in TransportMode.values:
+            self.add("arrival.transport_mode", _("Choose sea, air or road."))
+        self._resolve_lines(today)
+        self._resolve_documents(today)
+
+    def _resolve_lines(self, today: datetime.date) -> None:
+        lines = self.part.get("commodities") or []
+        wanted_packages = {line.get("package_type") for line in lines if line.get("package_type")}
+        self.package_types = {p.code: p for p in PackageType.objects.in_force(today).filter(code__in=wanted_packages)}
+        if self.ched_type is not None:
+            wanted_cn = {line.get("cn_code") for line in lines if line.get("cn_code")}
+            self.commodities = {
+                c.cn_code: c
+                for c in Commodity.objects.in_force(today).filter(ched_type=self.ched_type, cn_code__in=wanted_cn)
+            }
+        for i, line in enumerate(lines):
+            if line.get("package_type") and line["package_type"] not in self.package_types:
+                self.add(
+                    f"commodities.{i}.package_type",
+                    _("Unknown package type “%(code)s”.") % {"code": line["package_type"]},
+                )
+            cn = line.get("cn_code")
+            if cn and self.ched_type is not None and cn not in self.commodities:
+                self.add(
+                    f"commodities.{i}.cn_code",
+                    _("CN code %(cn)s is not in the catalogue for %(type)s.") % {"cn": cn, "type": self.ched_type.code},
+                )
+
+    def _resolve_documents(self, today: datetime.date) -> None:
+        documents = self.part.get("accompanying_documents") or []
+        self.document_types = {d.code: d for d in DocumentType.objects.in_force(today).prefetch_related("required_for")}
+        for i, document in enumerate(documents):
+            if document.get("type") and document["type"] not in self.document_types:
+                self.add(
+                    f"accompanying_documents.{i}.type",
+                    _("Unknown document type “%(code)s”.") % {"code": document["type"]},
+                )
+
+    # A submit: every required field, and the rules between them.
+    def _check_complete(self) -> None:
+        part = self.part
+        for field in ("bcp", "country_of_origin", "purpose"):
+            if not part.get(field):
+                self.add(field, _("This field is required."))
+        for party in ("consignor", "consignee"):
+            for field in PARTY_FIELDS:
+                if not (part.get(party) or {}).get(field):
+                    self.add(f"{party}.{field}", _("This field is required."))
+        arrival = part.get("arrival") or {}
+        for field in ARRIVAL_FIELDS:
+            if not arrival.get(field):
+                self.add(f"arrival.{field}", _("This field is required."))
+        self._check_bcp(arrival)
+        self._check_containers(arrival)
+        self._check_lines()
+        self._check_documents()
+
+    def _check_bcp(self, arrival: dict) -> None:
+        if self.bcp is None or self.ched_type is None:
+            return
+        expected_at = arrival.get("expected_at")
+        on = timezone.localdate(expected_at) if expected_at else timezone.localdate(self.now)
+        approval = self.bcp.approvals.in_force(on).filter(ched_type=self.ched_type).first()
+        if approval is None:
+            self.add(
+                "bcp",
+                _("%(bcp)s is not approved for %(type)s consignments.")
+                % {"bcp": self.bcp.name, "type": self.ched_type.code},
+            )
+        mode = arrival.get("transport_mode")
+        if mode and mode not in MODES_BY_BCP_KIND.get(self.bcp.kind, set()):
+            self.add(
+                "arrival.transport_mode",
+                _("%(bcp)s does not receive consignments by %(mode)s.")
+                % {"bcp": self.bcp.name, "mode": TransportMode(mode).label.lower()},
+            )
+        if not expected_at:
+            return
+        if expected_at <= self.now:
+            self.add("arrival.expected_at", _("The expected arrival must be in the future."))
+            return
+        if approval is not None:
+            deadline = prenotification_deadline(arrival=expected_at, short_notice=approval.short_notice)
+            if self.now > deadline:
+                rule = _("4 hours") if approval.short_notice else _("one working day")
+                self.add(
+                    "arrival.expected_at",
+                    _(
+                        "Too late to pre-notify: a consignment arriving on %(arrival)s must be notified %(rule)s "
+                        "before arrival, by %(deadline)s at the latest."
+                    )
+                    % {
+                        "arrival": timezone.localtime(expected_at).strftime("%d/%m/%Y %H:%M"),
+                        "rule": rule,
+                        "deadline": timezone.localtime(deadline).strftime("%d/%m/%Y %H:%M"),
+                    },
+                )
+
+    def _check_containers(self, arrival: dict) -> None:
+        containers = self.part.get("containers") or []
+        if arrival.get("transport_mode") == TransportMode.SEA and not containers:
+            self.add("containers", _("Sea freight needs at least one container with its seal number."))
+        seen = set()
+        for i, container in enumerate(containers):
+            number = (container.get("number") or "").replace(" ", "").upper()
+            if not number:
+                self.add(f"containers.{i}.number", _("This field is required."))
+            elif not CONTAINER_NUMBER.match(number):
+                self.add(
+                    f"containers.{i}.number",
+                    _("“%(number)s” is not a container number (ISO 6346: 4 letters and 7 digits, e.g. CSQU3054383).")
+                    % {"number": container.get("number")},
+                )
+            elif not container_check_digit_ok(number):
+                self.add(
+                    f"containers.{i}.number",
+                    _("The check digit of container %(number)s is wrong: please check the number.")
+                    % {"number": number},
+                )
+            elif number in seen:
+                self.add(f"containers.{i}.number", _("Container %(number)s is listed twice.") % {"number": number})
+            seen.add(number)
+            if not container.get("seal"):
+                self.add(f"containers.{i}.seal", _("This field is required."))
+
+    def _check_lines(self) -> None:
+        lines = self.part.get("commodities") or []
+        if not lines:
+            self.add("commodities", _("Declare at least one commodity line."))
+        for i, line in enumerate(lines):
+            for field in ("cn_code", "package_type"):
+                if not line.get(field):
+                    self.add(f"commodities.{i}.{field}", _("This field is required."))
+            weight = line.get("net_weight_kg")
+            if weight is None:
+                self.add(f"commodities.{i}.net_weight_kg", _("This field is required."))
+            elif Decimal(weight) <= 0:
+                self.add(f"commodities.{i}.net_weight_kg", _("The net weight must be greater than 0 kg."))
+            packages = line.get("packages")
+            if packages is None:
+                self.add(f"commodities.{i}.packages", _("This field is required."))
+            elif packages < 1:
+                self.add(f"commodities.{i}.packages", _("There must be at least one package."))
+            commodity = self.commodities.get(line.get("cn_code") or "")
+            if (
+                self.ched_type.code in SPECIES_REQUIRED
+                and not line.get("species")
+                and not (commodity and commodity.species)
+            ):
+                self.add(
+                    f"commodities.{i}.species",
+                    _("Name the species for %(type)s goods.") % {"type": self.ched_type.code},
+                )
+
+    def _check_documents(self) -> None:
+        documents = self.part.get("accompanying_documents") or []
+        for i, document in enumerate(documents):
+            if not document.get("type"):
+                self.add(f"accompanying_documents.{i}.type", _("This field is required."))
+            if not document.get("reference"):
+                self.add(f"accompanying_documents.{i}.reference", _("This field is required."))
+        given = {d.get("type") for d in documents if d.get("reference")}
+        missing = [
+            dt.name
+            for dt in self.document_types.values()
+            if dt.code not in given and any(t.pk == self.ched_type.pk for t in dt.required_for.all())
+        ]
+        if missing:
+            self.add(
+                "accompanying_documents",
+                _("A %(type)s consignment needs: %(documents)s.")
+                % {"type": self.ched_type.code, "documents": ", ".join(sorted(missing))},
+            )
