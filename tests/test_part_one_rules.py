@@ -283,3 +283,21 @@ def test_reference_data_out_of_force_is_refused(importer):
     response = api_client_for(importer).post(URL, part_one(as_json=True), format="json")
     assert response.status_code == 400
     assert "cn_code" in response.json()["commodities"]["0"]
+
+
+@pytest.mark.parametrize("origin", ["FR", "MQ", "ES"])
+def test_goods_of_union_origin_take_no_ched(importer, origin):
+    response = api_client_for(importer).post(
+        "/api/v1/consignments/", part_one(as_json=True, country_of_origin=origin), format="json"
+    )
+    assert response.status_code == 400
+    assert "national plant-health regime" in str(response.json()["country_of_origin"])
+    assert not Consignment.objects.exists()
+
+
+def test_a_re_entry_of_union_goods_takes_a_ched(importer):
+    part = part_one("CHED-P", as_json=True, country_of_origin="FR", purpose="re_entry")
+    assert api_client_for(importer).post("/api/v1/consignments/", part, format="json").status_code == 201
+    part = part_one("CHED-P", as_json=True, country_of_origin="BR", purpose="re_entry")
+    response = api_client_for(importer).post("/api/v1/consignments/", part, format="json")
+    assert response.status_code == 400 and "purpose" in response.json()

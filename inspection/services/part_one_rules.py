@@ -23,6 +23,11 @@ MODES_BY_BCP_KIND = {Bcp.Kind.PORT: {TransportMode.SEA}, Bcp.Kind.AIRPORT: {Tran
 # CHED types whose lines must name the species (animals) or the plant's botanical name.
 SPECIES_REQUIRED = {"CHED-A", "CHED-PP"}
 CONTAINER_NUMBER = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
+# The Member States (TEU, art. 52) and, under their own ISO codes, the outermost regions that are part of the
+# Union (TFEU, arts. 349 and 355(1)): Guadeloupe, French Guiana, Martinique, Réunion, Mayotte, Saint-Martin.
+UNION_COUNTRIES = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE GP GF MQ RE YT MF".split()
+)
 
 
 def _letter_values() -> dict[str, int]:
@@ -153,10 +158,34 @@ class PartOneCheck:
         for field in ARRIVAL_FIELDS:
             if not arrival.get(field):
                 self.add(f"arrival.{field}", _("This field is required."))
+        self._check_origin()
         self._check_bcp(arrival)
         self._check_containers(arrival)
         self._check_lines()
         self._check_documents()
+
+    def _check_origin(self) -> None:
+        """A CHED covers goods from third countries (Regulation (EU) 2017/625, art. 47); goods of Union origin
+        only as the re-entry of a consignment a third country rejected (Implementing Regulation (EU) 2019/1715,
+        Annex II, box I.11 and I.25). Plants and plant products from mainland France and the other Member States
+        enter Martinique under the national plant-health regime (arrêté du 3 septembre 1990, Annex III B-1), not
+        with a CHED: docs/regulation.md."""
+        origin, purpose = self.part.get("country_of_origin"), self.part.get("purpose")
+        if not origin:
+            return
+        if origin in UNION_COUNTRIES and purpose != "re_entry":
+            self.add(
+                "country_of_origin",
+                _(
+                    "%(country)s is in the European Union: a CHED covers goods from third countries, and goods of "
+                    "Union origin only as the re-entry of a consignment rejected by a third country (purpose "
+                    "“re_entry”). Plants from mainland France and the Union enter under the national "
+                    "plant-health regime, not with a CHED."
+                )
+                % {"country": origin},
+            )
+        elif purpose == "re_entry" and origin not in UNION_COUNTRIES:
+            self.add("purpose", _("A re-entry is of goods of Union origin: check the country of origin."))
 
     def _check_bcp(self, arrival: dict) -> None:
         if self.bcp is None or self.ched_type is None:
