@@ -51,11 +51,12 @@ def _rule_label(rule: ReinforcedCheckRule) -> str:
 def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, int, int]:
     """The rule and the identity and physical check rates (integer percent) that apply to `consignment` on `on`.
 
-    Each rate is the highest of: the catalogue rate of every commodity line (Implementing Regulations (EU)
-    2019/2129 and 2019/2130; a line without a catalogue entry counts as 100 %), and the rate of every reinforced
-    check rule in force on `on` for the consignment's CHED type whose origin is empty or the consignment's
-    country of origin and whose CN prefix starts a line's CN code (e.g. Implementing Regulation (EU) 2019/1793,
-    Annex I). The rule names the sources that set the rates. Two queries.
+    Each rate is the highest of: the rate of every reinforced check rule in force on `on` for the consignment's
+    CHED type whose origin is empty or the consignment's country of origin and whose CN prefix starts a line's
+    CN code (e.g. Implementing Regulation (EU) 2019/1793, Annexes I and II: one frequency for the identity and
+    physical checks together), and the catalogue rate of every line no rule sets (Implementing Regulations (EU)
+    2019/2129 and 2019/2130; a line without a catalogue entry counts as 100 %). The rule names the sources that
+    set the rates. Two queries.
     """
     lines = list(consignment.lines.select_related("commodity"))
     origin = consignment.country_of_origin.code or ""
@@ -64,10 +65,15 @@ def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, in
     )
 
     sources: list[_RateSource] = []
+    ruled = set()  # the lines a rule sets the frequency of
     for rule in rules.order_by("cn_prefix", "country", "pk"):
-        if any(line.cn_code.startswith(rule.cn_prefix) for line in lines):
+        matched = {i for i, line in enumerate(lines) if line.cn_code.startswith(rule.cn_prefix)}
+        if matched:
             sources.append(_RateSource(_rule_label(rule), rule.identity_rate, rule.physical_rate))
-    for line in lines:
+            ruled |= matched
+    for i, line in enumerate(lines):
+        if i in ruled:
+            continue
         if line.commodity is None:
             source = _RateSource(
                 f"no catalogue entry for {line.cn_code or 'a line without CN code'}",
@@ -105,15 +111,22 @@ def is_selected(draw: float, rate: int) -> bool:
 
 def check_selection(consignment: Consignment, *, on: datetime.date) -> CheckSelection:
     """Which of the identity and physical checks `consignment` gets, with the rule, rates and draws that decided
-    it (Regulations (EU) 2019/2129, 2019/2130 and 2019/1793)."""
+    it (Regulations (EU) 2019/2129, 2019/2130 and 2019/1793). A physical check brings the identity check with
+    it, whatever the identity draw."""
     rule, identity_rate, physical_rate = check_rates(consignment, on=on)
     identity_draw, physical_draw = (risk_draw(reference=consignment.reference, kind=kind) for kind in DRAW_KINDS)
+    physical_selected = is_selected(physical_draw, physical_rate)
+    identity_selected = is_selected(identity_draw, identity_rate)
+    if physical_selected and not identity_selected:
+        # goods are examined once they are known to be the goods declared (docs/regulation.md, "Order and time")
+        identity_selected = True
+        rule = f"{rule}; identity check with the physical check"
     return CheckSelection(
         rule=rule,
         identity_rate=identity_rate,
         physical_rate=physical_rate,
         identity_draw=identity_draw,
         physical_draw=physical_draw,
-        identity_selected=is_selected(identity_draw, identity_rate),
-        physical_selected=is_selected(physical_draw, physical_rate),
+        identity_selected=identity_selected,
+        physical_selected=physical_selected,
     )

@@ -68,7 +68,8 @@ def part_one(ched_type: str = "CHED-PP", *, as_json: bool = False, **overrides) 
         "bcp": "FRFDF4" if by_air else "FRFDF1",
         "consignor": {"name": "Frutas del Cibao SRL", "address": "Av. Duarte 120, Santiago", "country": "DO"},
         "consignee": {"name": "Antilles Primeurs SARL", "address": "ZI de la Lézarde, Le Lamentin", "country": "FR"},
-        "country_of_origin": "DO",
+        # groundnuts take a CHED-D from the United States (Regulation (EU) 2019/1793, Annex I)
+        "country_of_origin": "US" if ched_type == "CHED-D" else "DO",
         "purpose": "internal_market",
         "arrival": {
             "expected_at": expected_at.isoformat() if as_json else expected_at,

@@ -15,6 +15,7 @@ from inspection.services.decisions import decision_record
 from inspection.services.follow_up import follow_up_record
 from tests.test_workflow_paths import (
     ACCEPT,
+    IDENTITY_OK,
     _do,
     _documentary_ok,
     _open_task,
@@ -155,6 +156,7 @@ def test_samples_take_only_the_analyses_of_the_commodity(importer, inspector):
     _rates("08045000", 0, 100)
     consignment = _submit(importer)  # fresh mangoes, CHED-PP
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(inspector, consignment, InspectionFlow.identity_check, IDENTITY_OK)
     client, task = _claimed(inspector, consignment, InspectionFlow.physical_check)
     page = client.get(task.reverse("execute")).content.decode()
     assert _offers(page, "PEST_IDENTIFICATION")

@@ -14,7 +14,7 @@ from inspection.services.checks import documentary_check_record, identity_check_
 from inspection.services.sampling import physical_check_record
 from tests.conftest import api_client_for
 from tests.factories import PNG_BYTES, pdf_bytes, photo_bytes
-from tests.test_workflow_paths import _do, _documentary_ok, _open_task, _rates, _submit
+from tests.test_workflow_paths import IDENTITY_OK, _do, _documentary_ok, _open_task, _rates, _submit
 from workflows.flows import InspectionFlow
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -217,6 +217,7 @@ def test_photos_posted_with_the_physical_check_move_the_consignment_on_and_show_
     _rates("08045000", 0, 100)
     consignment = _submit(importer)
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(inspector, consignment, InspectionFlow.identity_check, IDENTITY_OK)
     photos = [_upload(photo_bytes(gps=True, orientation=6), "IMG_1.jpg"), _upload(photo_bytes("PNG"), "IMG_2.png")]
     _do(
         inspector,

@@ -4,9 +4,11 @@ the keyed draw, and the stored, audited check plan."""
 import datetime
 
 import hypothesis
+import pytest
 from django.utils import timezone
 from hypothesis import strategies as st
 
+from inspection.errors import DomainInvalid
 from inspection.models import AuditEvent, CheckPlan, Commodity, CommodityLine, ReinforcedCheckRule
 from inspection.risk import check_rates, check_selection, is_selected, risk_draw
 from inspection.services.checks import check_plan_record
@@ -14,8 +16,8 @@ from inspection.services.consignments import consignment_create
 from tests.factories import part_one
 
 DO_CHILLI_RULE = (
-    "reinforced: Implementing Regulation (EU) 2019/1793, Annex I – Pesticide residues, DO 070960* "
-    "(identity 100 %, physical 50 %)"
+    "reinforced: Implementing Regulation (EU) 2019/1793, Annex I, row 7 – Pesticide residues (incl. Acephate), "
+    "DO 07096099* (identity 50 %, physical 50 %)"
 )
 
 
@@ -95,15 +97,30 @@ def test_rates_come_from_the_catalogue(importer, django_assert_num_queries):
 def test_reinforced_rule_raises_the_rates_and_is_named(importer):
     chillies = _consignment(importer, "CHED-D", cn_codes=("07096099",), origin="DO")
     rule, identity, physical = check_rates(chillies, on=_arrival_day(chillies))
-    assert (identity, physical) == (100, 50)
+    assert (identity, physical) == (50, 50)  # one frequency for the identity and physical checks
     assert rule == DO_CHILLI_RULE
 
 
-def test_reinforced_rule_for_another_origin_does_not_apply(importer):
-    chillies = _consignment(importer, "CHED-D", cn_codes=("07096099",), origin="US")
-    rule, identity, physical = check_rates(chillies, on=_arrival_day(chillies))
-    assert (identity, physical) == (20, 20)
-    assert rule == "catalogue 07096099 (identity 20 %, physical 20 %)"
+def test_a_ched_d_names_goods_and_origins_the_regulation_lists(importer):
+    # chillies are listed from the Dominican Republic, not from the United States: no CHED-D for them
+    part = part_one("CHED-D", country_of_origin="US")
+    part["commodities"][0]["cn_code"] = "07096099"
+    with pytest.raises(DomainInvalid) as refused:
+        consignment_create(actor=importer, part_one=part)
+    assert "does not list CN 07096099 from US" in str(refused.value.errors["commodities.0.cn_code"])
+
+
+def test_annex_ii_goods_need_the_official_certificate_and_analyses(importer):
+    part = part_one("CHED-D", country_of_origin="IN")  # groundnuts from India: Annex II
+    with pytest.raises(DomainInvalid) as refused:
+        consignment_create(actor=importer, part_one=part)
+    assert "accompanying_documents" in refused.value.errors
+    part["accompanying_documents"] = [
+        {"type": "HEALTH_CERTIFICATE", "reference": "IN-2026-77"},
+        {"type": "LABORATORY_ANALYSIS_REPORT", "reference": "LAB-2026-77"},
+    ]
+    consignment = consignment_create(actor=importer, part_one=part)
+    assert check_rates(consignment, on=_arrival_day(consignment))[1:] == (50, 50)
 
 
 def test_reinforced_rule_for_every_origin_applies(importer):
@@ -117,12 +134,12 @@ def test_reinforced_rule_for_every_origin_applies(importer):
 def test_reinforced_rule_out_of_force_does_not_apply(importer):
     chillies = _consignment(importer, "CHED-D", cn_codes=("07096099",), origin="DO")
     arrival_day = _arrival_day(chillies)
-    ReinforcedCheckRule.objects.filter(cn_prefix="070960", country="DO").update(
+    ReinforcedCheckRule.objects.filter(cn_prefix="07096099", country="DO").update(
         valid_to=arrival_day - datetime.timedelta(days=1)
     )
     assert check_rates(chillies, on=arrival_day)[1:] == (20, 20)
     # A consignment is judged by the rules in force on its date: the day before, the rule still held.
-    assert check_rates(chillies, on=arrival_day - datetime.timedelta(days=1))[1:] == (100, 50)
+    assert check_rates(chillies, on=arrival_day - datetime.timedelta(days=1))[1:] == (50, 50)
 
 
 def test_highest_rate_over_the_lines_is_taken(importer):
@@ -133,13 +150,13 @@ def test_highest_rate_over_the_lines_is_taken(importer):
 
 
 def test_each_rate_is_the_highest_of_its_own(importer):
-    # Groundnuts from the US: the aflatoxin rule sets identity at 100 %; sesame's catalogue sets physical at 30 %.
-    nuts_and_sesame = _consignment(importer, "CHED-D", cn_codes=("12024200", "12074090"), origin="US")
-    rule, identity, physical = check_rates(nuts_and_sesame, on=_arrival_day(nuts_and_sesame))
-    assert (identity, physical) == (100, 30)
-    assert rule == (
-        "reinforced: Implementing Regulation (EU) 2019/1793, Annex I – Aflatoxins, US 1202* "
-        "(identity 100 %, physical 10 %); catalogue 12074090 (identity 30 %, physical 30 %)"
+    # Pineapples' catalogue sets identity at 90 %; mangoes' sets physical at 50 %.
+    Commodity.objects.filter(ched_type__code="CHED-PP", cn_code="08043000").update(identity_rate=90, physical_rate=10)
+    pineapples_and_mangoes = _consignment(importer, cn_codes=("08043000", "08045000"))
+    rule, identity, physical = check_rates(pineapples_and_mangoes, on=_arrival_day(pineapples_and_mangoes))
+    assert (identity, physical) == (90, 50)
+    assert (
+        rule == "catalogue 08043000 (identity 90 %, physical 10 %); catalogue 08045000 (identity 50 %, physical 50 %)"
     )
 
 
@@ -166,11 +183,13 @@ def test_zero_rate_selects_no_check_and_full_rate_every_check(importer):
 def test_selection_records_rule_rates_and_draws(importer):
     chillies = _consignment(importer, "CHED-D", cn_codes=("07096099",), origin="DO")
     selection = check_selection(chillies, on=_arrival_day(chillies))
-    assert (selection.rule, selection.identity_rate, selection.physical_rate) == (DO_CHILLI_RULE, 100, 50)
+    assert selection.rule.startswith(DO_CHILLI_RULE)
+    assert (selection.identity_rate, selection.physical_rate) == (50, 50)
     assert selection.identity_draw == risk_draw(reference=chillies.reference, kind="identity")
     assert selection.physical_draw == risk_draw(reference=chillies.reference, kind="physical")
-    assert selection.identity_selected
     assert selection.physical_selected == (selection.physical_draw < 0.5)
+    # a physical check brings the identity check with it
+    assert selection.identity_selected == (selection.identity_draw < 0.5 or selection.physical_selected)
 
 
 # The stored plan. Submitting may already plan the checks (the workflow calls the same service), so these tests
@@ -191,15 +210,15 @@ def test_check_plan_is_stored_and_audited(importer):
     expected = check_selection(chillies, on=_arrival_day(chillies))
     plan.refresh_from_db()
     assert plan.consignment_id == chillies.pk
-    assert (plan.rule, plan.identity_rate, plan.physical_rate) == (DO_CHILLI_RULE, 100, 50)
+    assert plan.rule.startswith(DO_CHILLI_RULE) and (plan.identity_rate, plan.physical_rate) == (50, 50)
     assert (plan.identity_draw, plan.physical_draw) == (expected.identity_draw, expected.physical_draw)
     assert (plan.identity_selected, plan.physical_selected) == (expected.identity_selected, expected.physical_selected)
     assert plan.planned_at is not None
     assert _planned_events(chillies) == events_before + 1
     event = AuditEvent.objects.filter(consignment=chillies, action="checks.planned").latest("id")
     assert (event.actor, event.role) == (None, "system")
-    assert event.data["rule"] == DO_CHILLI_RULE
-    assert (event.data["identity_rate"], event.data["physical_rate"]) == (100, 50)
+    assert event.data["rule"] == plan.rule
+    assert (event.data["identity_rate"], event.data["physical_rate"]) == (50, 50)
     assert (event.data["identity_draw"], event.data["physical_draw"]) == (plan.identity_draw, plan.physical_draw)
     assert (event.data["identity_selected"], event.data["physical_selected"]) == (
         plan.identity_selected,
@@ -231,3 +250,11 @@ def test_check_plan_on_submit_is_not_repeated(importer):
     assert again.pk == plan.pk
     assert CheckPlan.objects.filter(consignment=mango).count() == 1
     assert _planned_events(mango) == events >= 1
+
+
+def test_a_physical_check_brings_the_identity_check(importer):
+    Commodity.objects.filter(ched_type__code="CHED-PP", cn_code="08045000").update(identity_rate=0, physical_rate=100)
+    mango = _consignment(importer)
+    selection = check_selection(mango, on=_arrival_day(mango))
+    assert (selection.identity_selected, selection.physical_selected) == (True, True)
+    assert selection.rule.endswith("identity check with the physical check")

@@ -51,7 +51,7 @@ def test_arrivals_of_today_and_tomorrow_at_the_post_with_their_needs(importer, i
     assert tomorrow.reference in tomorrow_part.split('id="my-tasks"')[0]
     assert next_week.reference not in today_part and next_week.reference not in tomorrow_part.split('id="my-tasks"')[0]
     assert airport.reference not in today_part  # another post
-    assert "Physical" in today_part and "Identity" not in today_part
+    assert "Physical" in today_part and "Identity" in today_part  # a physical check brings the identity check
     assert today_part.count("Claim and open") == 2
 
     _, airport_html = _page(inspector, bcp="FRFDF4")

@@ -89,6 +89,7 @@ def _physical_with_sample(*, analysis="PEST_IDENTIFICATION", reason="random", co
     }
 
 
+IDENTITY_OK = {"seals_as_declared": "on", "goods_as_declared": "on", "result": "satisfactory"}
 ACCEPT = {"code": "acceptable_for_internal_market", "measure": "", "measure_deadline": "", "notes": ""}
 
 
@@ -163,6 +164,7 @@ def test_detained_until_a_satisfactory_lab_result(importer, inspector, officer, 
     _rates("08045000", 0, 100)
     consignment = _submit(importer)
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(inspector, consignment, InspectionFlow.identity_check, IDENTITY_OK)  # a physical check brings it
     _do(
         inspector,
         consignment,
@@ -294,13 +296,14 @@ def test_importer_sees_steps_and_decision_but_not_who_or_notes(importer, inspect
 
 
 def _sampled(importer, inspector, ched_type="CHED-PP", **sample):
-    """A consignment selected for a physical check only, with one sample taken (mangoes for a pest
-    identification, or frozen beef, CHED-P, for salmonella)."""
+    """A consignment selected for a physical check (and so the identity check), with one sample taken (mangoes
+    for a pest identification, or frozen beef, CHED-P, for salmonella)."""
     _rates(part_one(ched_type)["commodities"][0]["cn_code"], 0, 100)
     if ched_type == "CHED-P":
         sample.setdefault("analysis", "SALMONELLA")
     consignment = _submit(importer, ched_type)
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(inspector, consignment, InspectionFlow.identity_check, IDENTITY_OK)  # a physical check brings it
     _do(inspector, consignment, InspectionFlow.physical_check, _physical_with_sample(**sample))
     return consignment
 
@@ -368,6 +371,7 @@ def test_task_pages_show_the_consignment_and_samples_get_a_qr_label(importer, in
     page = client.get(task.reverse("execute")).content.decode()
     assert consignment.reference in page and "CSQU3054383" in page and "Mangifera indica" in page
     client.post(task.reverse("execute"), _documentary_ok(consignment))
+    _do(inspector, consignment, InspectionFlow.identity_check, IDENTITY_OK)
     _do(
         inspector,
         consignment,

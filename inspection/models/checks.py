@@ -31,6 +31,9 @@ class ReinforcedCheckRule(Effective):
     identity_rate = models.PositiveSmallIntegerField(_("identity check rate (%)"), default=100)
     physical_rate = models.PositiveSmallIntegerField(_("physical check rate (%)"))
     legal_reference = models.CharField(_("legal reference"), max_length=200)
+    # Implementing Regulation (EU) 2019/1793, Annex II: the official certificate and the results of sampling
+    # and analyses by the country of origin accompany each consignment (arts. 10 and 11).
+    certificate_required = models.BooleanField(_("official certificate and analyses required"), default=False)
 
     class Meta:
         verbose_name = _("reinforced check rule")

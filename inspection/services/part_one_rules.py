@@ -13,7 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from inspection.models import Bcp, ChedType, Commodity, DocumentType, PackageType, Purpose, TransportMode
+from inspection.models import (
+    Bcp,
+    ChedType,
+    Commodity,
+    DocumentType,
+    PackageType,
+    Purpose,
+    ReinforcedCheckRule,
+    TransportMode,
+)
 from inspection.services.prenotification import prenotification_deadline
 
 PARTY_FIELDS = ("name", "address", "country")
@@ -25,6 +34,8 @@ SPECIES_REQUIRED = {"CHED-A", "CHED-PP"}
 CONTAINER_NUMBER = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
 # The Member States (TEU, art. 52) and, under their own ISO codes, the outermost regions that are part of the
 # Union (TFEU, arts. 349 and 355(1)): Guadeloupe, French Guiana, Martinique, Réunion, Mayotte, Saint-Martin.
+# What accompanies goods of Annex II of Implementing Regulation (EU) 2019/1793 (arts. 10 and 11).
+ANNEX_II_DOCUMENTS = frozenset({"HEALTH_CERTIFICATE", "LABORATORY_ANALYSIS_REPORT"})
 UNION_COUNTRIES = frozenset(
     "AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE GP GF MQ RE YT MF".split()
 )
@@ -163,6 +174,8 @@ class PartOneCheck:
         self._check_containers(arrival)
         self._check_lines()
         self._check_documents()
+        if self.ched_type.code == "CHED-D":
+            self._check_listed()
 
     def _check_origin(self) -> None:
         """A CHED covers goods from third countries (Regulation (EU) 2017/625, art. 47); goods of Union origin
@@ -302,4 +315,37 @@ class PartOneCheck:
                 "accompanying_documents",
                 _("A %(type)s consignment needs: %(documents)s.")
                 % {"type": self.ched_type.code, "documents": ", ".join(sorted(missing))},
+            )
+
+    def _check_listed(self) -> None:
+        """A CHED-D covers the origins and goods Implementing Regulation (EU) 2019/1793 lists (Annexes I and II,
+        in force on the day of arrival); for its Annex II goods, the official certificate and the results of
+        sampling and analyses by the country of origin accompany the consignment (arts. 10 and 11)."""
+        origin, lines = self.part.get("country_of_origin"), self.part.get("commodities") or []
+        arrival = (self.part.get("arrival") or {}).get("expected_at") or self.now
+        rules = list(
+            ReinforcedCheckRule.objects.in_force(timezone.localdate(arrival)).filter(
+                ched_type=self.ched_type, country=origin
+            )
+        )
+        certificate_required = False
+        for i, line in enumerate(lines):
+            matching = [rule for rule in rules if (line.get("cn_code") or "").startswith(rule.cn_prefix)]
+            if not matching:
+                self.add(
+                    f"commodities.{i}.cn_code",
+                    _(
+                        "Implementing Regulation (EU) 2019/1793 does not list CN %(cn)s from %(origin)s: these goods "
+                        "take no CHED-D."
+                    )
+                    % {"cn": line.get("cn_code"), "origin": origin},
+                )
+            certificate_required |= any(rule.certificate_required for rule in matching)
+        given = {d.get("type") for d in self.part.get("accompanying_documents") or [] if d.get("reference")}
+        if certificate_required and not ANNEX_II_DOCUMENTS <= given:
+            missing = sorted(self.document_types[code].name for code in ANNEX_II_DOCUMENTS - given)
+            self.add(
+                "accompanying_documents",
+                _("Goods of Annex II of Regulation (EU) 2019/1793 need: %(documents)s.")
+                % {"documents": ", ".join(missing)},
             )

@@ -73,6 +73,25 @@ def documentary_check_done(consignment, inspector, *, satisfactory=True):
     )
 
 
+def identity_check_done(consignment, inspector):
+    """The identity check recorded from code (a physical check brings it)."""
+    from inspection.services.checks import identity_check_record
+    from workflows.steps import task_complete_as
+
+    task = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.identity_check)
+    task_complete_as(
+        user=inspector,
+        task=task,
+        record=lambda: identity_check_record(
+            actor=inspector,
+            consignment=consignment,
+            seals_as_declared=True,
+            goods_as_declared=True,
+            result="satisfactory",
+        ),
+    )
+
+
 def _usable_on_a_tablet(page):
     assert horizontal_overflow(page) == 0
     assert small_touch_targets(page) == []
@@ -205,7 +224,9 @@ def test_a_physical_check_with_a_photo_taken_on_the_tablet(tablet, orientation, 
     from tests.factories import photo_bytes
 
     consignment = _arriving_today(hour=13, physical_rate=100)  # planned with a physical check
-    documentary_check_done(consignment, UserFactory(username="ines", roles=[Role.INSPECTOR]))
+    ines = UserFactory(username="ines", roles=[Role.INSPECTOR])
+    documentary_check_done(consignment, ines)
+    identity_check_done(consignment, ines)
     physical = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.physical_check)
 
     page = tablet(orientation, language)

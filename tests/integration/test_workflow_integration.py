@@ -140,7 +140,20 @@ def test_beat_fires_a_due_lab_deadline_and_the_supervisors_get_a_task(celery_wor
     consignment = consignment_create(actor=importer_factory("late-lab"), part_one=part_one())
     inspector = UserFactory(username="ines-beat", roles=[Role.INSPECTOR])
     _documentary_check_done(consignment, inspector)
+    from inspection.services.checks import identity_check_record
     from inspection.services.sampling import physical_check_record
+
+    task_complete_as(  # a physical check brings the identity check
+        user=inspector,
+        task=open_task(consignment, InspectionFlow.identity_check),
+        record=lambda: identity_check_record(
+            actor=inspector,
+            consignment=consignment,
+            seals_as_declared=True,
+            goods_as_declared=True,
+            result="satisfactory",
+        ),
+    )
 
     task_complete_as(
         user=inspector,
