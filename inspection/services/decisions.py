@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from inspection.atomic import atomic_service
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Decision, DecisionCode, Measure, RefusalReason
-from inspection.roles import Role
-from inspection.services.permissions import require_role
+from inspection.roles import Step
+from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
 
 S = ConsignmentStatus
@@ -29,7 +29,7 @@ def decision_record(
     """The certifying officer's decision (Regulation (EU) 2017/625, arts. 55 and 66). A consignment that is
     not acceptable needs a measure (destruction, re-dispatch, ...), a deadline in the future and at least
     one coded reason; it then waits for a supervisor's countersignature. An acceptable one needs none."""
-    require_role(actor, Role.CERTIFYING_OFFICER)
+    require_step(actor, Step.DECISION)
     today = timezone.localdate()
     decision_code = DecisionCode.objects.in_force(today).filter(code=code).first()
     errors: dict[str, list[str]] = {}
@@ -90,7 +90,7 @@ def decision_record(
 def decision_countersign(*, actor, decision: Decision, approve: bool, comment: str = "") -> Decision:
     """Four eyes on a refusal: a supervisor other than the officer who decided confirms it (the consignment
     is then refused) or sends it back to the officer with a comment (a new decision is needed)."""
-    require_role(actor, Role.SUPERVISOR)
+    require_step(actor, Step.COUNTERSIGN)
     if decision.officer_id == actor.pk:
         raise NotPermitted(_("You cannot countersign your own refusal."))
     if decision.countersigned_at is not None or decision.superseded:

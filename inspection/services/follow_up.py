@@ -11,9 +11,9 @@ from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
 from inspection.models import Consignment, ConsignmentStatus, Decision, FollowUp, NotificationKind
-from inspection.roles import Role
+from inspection.roles import Step
 from inspection.services.notifications import notify
-from inspection.services.permissions import require_role
+from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
 
 
@@ -22,7 +22,7 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
     """What became of the goods (Regulation (EU) 2017/625, arts. 66-72): destroyed, re-dispatched,
     treated, used for other purposes, or, when channelled, arrived at destination. Evidence is required
     (a destruction certificate, the exit document...). Closes the consignment."""
-    require_role(actor, Role.INSPECTOR)
+    require_step(actor, Step.FOLLOW_UP)
     if outcome not in FollowUp.Outcome.values:
         raise PartOneInvalid({"outcome": [_("Choose what became of the goods.")]})
     if not evidence.strip():
