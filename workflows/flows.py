@@ -13,6 +13,7 @@ from viewflow.workflow.status import STATUS
 
 from inspection.models import Consignment, ConsignmentStatus, Sample
 from inspection.roles import Step
+from inspection.selectors import follow_up_needed
 from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
@@ -240,11 +241,7 @@ class InspectionFlow(flow.Flow):
         return activation.process.consignment.status == ConsignmentStatus.REFUSED
 
     def is_follow_up_needed(self, activation) -> bool:
-        consignment = activation.process.consignment
-        decision = consignment.decisions.filter(superseded=False).select_related("code").last()
-        if decision is None:  # recalled meanwhile: the new decision's own path follows up
-            return False
-        return consignment.status == ConsignmentStatus.REFUSED or decision.code.code == "acceptable_if_channelled"
+        return follow_up_needed(activation.process.consignment)
 
     # ---- deadlines (fired by celery beat through `workflows.tasks.workflow_timers_fire`)
     def documentary_check_due(self, activation) -> datetime.datetime:

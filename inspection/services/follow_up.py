@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from inspection.atomic import atomic_service
 from inspection.audit import audit_record
 from inspection.errors import PartOneInvalid
-from inspection.models import Consignment, ConsignmentStatus, Decision, FollowUp, NotificationKind
+from inspection.models import Consignment, ConsignmentStatus, FollowUp, NotificationKind
 from inspection.roles import Step
+from inspection.selectors import decisions_calling_for_follow_up
 from inspection.services.notifications import notify
 from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
@@ -41,20 +42,15 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
 
 
 def follow_up_reminders_send(*, now: datetime.datetime | None = None) -> int:
-    """Tell each company whose refused or channelled consignment has a measure deadline within
-    `PIF_FOLLOW_UP_REMINDER_DAYS` days, and no follow-up yet, once per deadline (a recall's new deadline is
-    told again). Run by beat; each reminder is its own transaction, under the consignment's row lock, so two
-    runs at once remind once. Returns how many were sent."""
+    """Tell each company whose consignment needs a follow-up (`decisions_calling_for_follow_up`: refused or
+    channelled), with a measure deadline within `PIF_FOLLOW_UP_REMINDER_DAYS` days and no follow-up yet, once
+    per deadline (a recall's new deadline is told again). Run by beat; each reminder is its own transaction,
+    under the consignment's row lock, so two runs at once remind once. Returns how many were sent."""
     today = timezone.localdate(now or timezone.now())
     horizon = today + datetime.timedelta(days=settings.PIF_FOLLOW_UP_REMINDER_DAYS)
     due = (
-        Decision.objects.filter(
-            superseded=False,
-            measure_deadline__gte=today,
-            measure_deadline__lte=horizon,
-            consignment__status__in=[ConsignmentStatus.REFUSED, ConsignmentStatus.ACCEPTED],
-            consignment__follow_up__isnull=True,
-        )
+        decisions_calling_for_follow_up()
+        .filter(measure_deadline__gte=today, measure_deadline__lte=horizon, consignment__follow_up__isnull=True)
         .values_list("consignment_id", "measure_deadline")
         .order_by("id")
     )
