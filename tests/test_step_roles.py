@@ -15,7 +15,7 @@ from inspection.models import Consignment
 from inspection.roles import STEP_ROLES, Role, Step, may_perform
 from inspection.services.checks import documentary_check_record
 from inspection.services.consignments import consignment_create
-from tests.factories import UserFactory, importer_factory, part_one
+from tests.factories import UserFactory, arrival_in, importer_factory, part_one
 from workflows.flows import InspectionFlow
 from workflows.models import InspectionProcess
 from workflows.nodes import HumanTask
@@ -138,6 +138,8 @@ def test_a_superuser_without_the_role_is_refused_the_claim_and_the_step(importer
 
 def test_the_day_page_offers_a_superuser_no_claim(importer, inspector):
     consignment = consignment_create(actor=importer, part_one=part_one())
+    # arriving today: its row lists its tasks, each with the claim its node's `can_assign` allows
+    Consignment.objects.filter(pk=consignment.pk).update(expected_arrival=arrival_in(0, 11))
     task = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.documentary_check)
     pages = {}
     for user in (inspector, _superuser()):
@@ -147,4 +149,4 @@ def test_the_day_page_offers_a_superuser_no_claim(importer, inspector):
         assert response.status_code == 200
         pages[user.username] = response.content.decode()
     assert task.reverse("assign") in pages["ines"]
-    assert task.reverse("assign") not in pages["root"]
+    assert consignment.reference in pages["root"] and task.reverse("assign") not in pages["root"]
