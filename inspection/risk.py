@@ -48,6 +48,15 @@ def _rule_label(rule: ReinforcedCheckRule) -> str:
     return f"reinforced: {rule.legal_reference} – {rule.hazard}, {origin} {rule.cn_prefix}*"
 
 
+def reinforced_rules(ched_type_id: int, origin: str, *, on: datetime.date) -> list[ReinforcedCheckRule]:
+    """The reinforced check rules in force on `on` for goods of this CHED type and origin (and every origin)."""
+    return list(ReinforcedCheckRule.objects.in_force(on).filter(ched_type_id=ched_type_id, country__in={"", origin}))
+
+
+def rules_for_line(rules: list[ReinforcedCheckRule], cn_code: str) -> list[ReinforcedCheckRule]:
+    return [rule for rule in rules if cn_code.startswith(rule.cn_prefix)]
+
+
 def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, int, int]:
     """The rule and the identity and physical check rates (integer percent) that apply to `consignment` on `on`.
 
@@ -60,13 +69,13 @@ def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, in
     """
     lines = list(consignment.lines.select_related("commodity"))
     origin = consignment.country_of_origin.code or ""
-    rules = ReinforcedCheckRule.objects.in_force(on).filter(
-        ched_type_id=consignment.ched_type_id, country__in={"", origin}
+    rules = sorted(
+        reinforced_rules(consignment.ched_type_id, origin, on=on), key=lambda r: (r.cn_prefix, r.country, r.pk)
     )
 
     sources: list[_RateSource] = []
     ruled = set()  # the lines a rule sets the frequency of
-    for rule in rules.order_by("cn_prefix", "country", "pk"):
+    for rule in rules:
         matched = {i for i, line in enumerate(lines) if line.cn_code.startswith(rule.cn_prefix)}
         if matched:
             sources.append(_RateSource(_rule_label(rule), rule.identity_rate, rule.physical_rate))

@@ -19,6 +19,32 @@ class Role(models.TextChoices):
 STAFF_ROLES = {Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR, Role.ADMIN}
 
 
+class Step(models.TextChoices):
+    """The steps of an inspection that a person performs (DESIGN.md), as `STEP_ROLES` gives them to roles."""
+
+    DOCUMENTARY_CHECK = "documentary_check", _("Documentary check")
+    IDENTITY_CHECK = "identity_check", _("Identity check")
+    PHYSICAL_CHECK = "physical_check", _("Physical check and sampling")
+    DECISION = "decision", _("Decision")
+    COUNTERSIGN = "countersign", _("Countersign the refusal")
+    ESCALATION = "escalation", _("Escalation")  # a late lab result, a late documentary check or follow-up
+    FOLLOW_UP = "follow_up", _("Follow-up (Part III)")
+
+
+# Who performs each step: the one map that the flow's task permissions, the task lists' "claim" and the
+# services' checks all read (docs/decisions/0008). A superuser or an administrator holds none of these
+# roles by being one: staff administration is not inspection.
+STEP_ROLES: dict[Step, Role] = {
+    Step.DOCUMENTARY_CHECK: Role.INSPECTOR,
+    Step.IDENTITY_CHECK: Role.INSPECTOR,
+    Step.PHYSICAL_CHECK: Role.INSPECTOR,
+    Step.DECISION: Role.CERTIFYING_OFFICER,
+    Step.COUNTERSIGN: Role.SUPERVISOR,
+    Step.ESCALATION: Role.SUPERVISOR,
+    Step.FOLLOW_UP: Role.INSPECTOR,
+}
+
+
 def _load_roles_and_permissions(user) -> None:
     """The user's roles (group names) and permissions (direct or through a group, as `app_label.codename`),
     in one query, cached on the user for the request as `user_roles` and Django's `ModelBackend` cache them
@@ -72,3 +98,8 @@ def primary_role(user) -> str:
 
 def is_staff_user(user) -> bool:
     return bool(user_roles(user) & STAFF_ROLES)
+
+
+def may_perform(user, step: Step) -> bool:
+    """Whether `user` holds the role that performs `step` (`STEP_ROLES`); being a superuser is not enough."""
+    return STEP_ROLES[step] in user_roles(user)

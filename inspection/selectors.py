@@ -1,8 +1,8 @@
 """Reads across relations. Every importer-facing read goes through `consignments_visible_to`."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 
-from inspection.models import AuditAction, CommodityLine, Consignment, ConsignmentStatus
+from inspection.models import AuditAction, CommodityLine, Consignment, ConsignmentStatus, Decision
 from inspection.roles import Role, is_staff_user, user_roles
 
 
@@ -90,6 +90,24 @@ def decision_in_force(consignment: Consignment):
         .select_related("code", "measure", "officer", "countersigned_by")
         .last()
     )
+
+
+CHANNELLED = "acceptable_if_channelled"
+
+
+def decisions_calling_for_follow_up() -> QuerySet[Decision]:
+    """The decisions in force (not superseded by a recall or a refusal sent back) that call for a
+    follow-up, Part III (Regulation (EU) 2017/625, arts. 66-72): a refusal once a supervisor countersigned
+    it, or goods accepted only if channelled. The one rule of the flow's gateway and of the reminders."""
+    refused = Q(code__acceptable=False, countersigned_at__isnull=False)
+    return Decision.objects.filter(refused | Q(code__code=CHANNELLED), superseded=False)
+
+
+def follow_up_needed(consignment: Consignment) -> bool:
+    """Whether the consignment's decision in force calls for a follow-up (`decisions_calling_for_follow_up`),
+    in one query. With none in force (recalled meanwhile) it does not: the new decision's path follows up."""
+    in_force = consignment.decisions.filter(superseded=False).order_by("-id").values("pk")[:1]
+    return decisions_calling_for_follow_up().filter(pk=Subquery(in_force)).exists()
 
 
 def consignment_decision(consignment: Consignment) -> dict | None:

@@ -9,6 +9,15 @@ class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from inspection.ports import ports_connect
+
+        from .flows import InspectionFlow
+        from .lab import lab_result_receive
         from .roles import grant_role_permissions
 
         post_migrate.connect(grant_role_permissions, sender=self, dispatch_uid="workflows.grant_role_permissions")
+        # what the domain asks of the workflow (it never imports it): start an inspection, pass on a lab result
+        ports_connect(
+            start_inspection=lambda consignment: InspectionFlow.submit.run(consignment=consignment),
+            receive_lab_result=lab_result_receive,
+        )

@@ -12,20 +12,20 @@ from viewflow.workflow import flow, lock
 from viewflow.workflow.status import STATUS
 
 from inspection.models import Consignment, ConsignmentStatus, Sample
+from inspection.roles import Step
+from inspection.selectors import follow_up_needed
 from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
 
 from . import views
 from .models import InspectionProcess
-from .nodes import CeleryJob, End, ForEach, HumanTask, If, Switch
+from .nodes import CeleryJob, End, ForEach, If, Switch
+from .roles import StepTask
 from .steps import task_cancel
 
 # What a task list shows of each task: the consignment it is about.
 SUMMARY = "{{ process.artifact.reference }} · {{ process.artifact.consignor_name }} · {{ process.artifact.bcp.code }}"
-CHECK = "workflows.can_check"
-DECIDE = "workflows.can_decide"
-SUPERVISE = "workflows.can_supervise"
 
 
 class InspectionFlow(flow.Flow):
@@ -45,9 +45,9 @@ class InspectionFlow(flow.Flow):
 
     # inspector
     documentary_check = (
-        HumanTask(views.DocumentaryCheckView.as_view())
+        StepTask(views.DocumentaryCheckView.as_view())
         .Annotation(title=_("Documentary check"), summary_template=SUMMARY)
-        .Permission(CHECK)
+        .Permission(Step.DOCUMENTARY_CHECK)
         .OnTimeout(this.documentary_check_due, this.documentary_check_late, interrupting=False)
         .Next(this.after_documents)
     )
@@ -59,9 +59,9 @@ class InspectionFlow(flow.Flow):
         .Default(this.decide)
     )
     identity_check = (
-        HumanTask(views.IdentityCheckView.as_view())
+        StepTask(views.IdentityCheckView.as_view())
         .Annotation(title=_("Identity check"), summary_template=SUMMARY)
-        .Permission(CHECK)
+        .Permission(Step.IDENTITY_CHECK)
         .Next(this.after_identity)
     )
     after_identity = (
@@ -71,9 +71,9 @@ class InspectionFlow(flow.Flow):
         .Default(this.decide)
     )
     physical_check = (
-        HumanTask(views.PhysicalCheckView.as_view())
+        StepTask(views.PhysicalCheckView.as_view())
         .Annotation(title=_("Physical check and sampling"), summary_template=SUMMARY)
-        .Permission(CHECK)
+        .Permission(Step.PHYSICAL_CHECK)
         .Next(this.each_released_sample)
     )
     each_released_sample = (
@@ -119,47 +119,47 @@ class InspectionFlow(flow.Flow):
 
     # certifying officer
     decide = (
-        HumanTask(views.DecisionView.as_view())
+        StepTask(views.DecisionView.as_view())
         .Annotation(title=_("Decision"), summary_template=SUMMARY)
-        .Permission(DECIDE)
+        .Permission(Step.DECISION)
         .Next(this.is_refused)
     )
     is_refused = If(this.is_refusal).Annotation(title=_("Refused?")).Then(this.countersign).Else(this.issue_certificate)
 
     # supervisor
     countersign = (
-        HumanTask(views.CountersignView.as_view())
+        StepTask(views.CountersignView.as_view())
         .Annotation(title=_("Countersign the refusal"), summary_template=SUMMARY)
-        .Permission(SUPERVISE)
+        .Permission(Step.COUNTERSIGN)
         .Next(this.refusal_confirmed)
     )
     refusal_confirmed = (
         If(this.is_countersigned).Annotation(title=_("Countersigned?")).Then(this.issue_certificate).Else(this.decide)
     )
     late_lab_result = (
-        HumanTask(views.LateLabResultView.as_view())
+        StepTask(views.LateLabResultView.as_view())
         .Annotation(title=_("Late lab result"), summary_template=SUMMARY)
-        .Permission(SUPERVISE)
+        .Permission(Step.ESCALATION)
         .onCreate(this.mark_result_late)
         .Next(this.lab_results_in)
     )
     late_released_result = (
-        HumanTask(views.LateLabResultView.as_view())
+        StepTask(views.LateLabResultView.as_view())
         .Annotation(title=_("Late lab result (released pending)"), summary_template=SUMMARY)
-        .Permission(SUPERVISE)
+        .Permission(Step.ESCALATION)
         .onCreate(this.mark_result_late)
         .Next(this.escalation_closed)
     )
     follow_up_late = (
-        HumanTask(views.LateFollowUpView.as_view())
+        StepTask(views.LateFollowUpView.as_view())
         .Annotation(title=_("Follow-up overdue"), summary_template=SUMMARY)
-        .Permission(SUPERVISE)
+        .Permission(Step.ESCALATION)
         .Next(this.escalation_closed)
     )
     documentary_check_late = (
-        HumanTask(views.LateDocumentaryCheckView.as_view())
+        StepTask(views.LateDocumentaryCheckView.as_view())
         .Annotation(title=_("Documentary check not started"), summary_template=SUMMARY)
-        .Permission(SUPERVISE)
+        .Permission(Step.ESCALATION)
         .Next(this.escalation_closed)
     )
     escalation_closed = End()
@@ -172,9 +172,9 @@ class InspectionFlow(flow.Flow):
 
     # inspector
     follow_up = (
-        HumanTask(views.FollowUpView.as_view())
+        StepTask(views.FollowUpView.as_view())
         .Annotation(title=_("Follow-up (Part III)"), summary_template=SUMMARY)
-        .Permission(CHECK)
+        .Permission(Step.FOLLOW_UP)
         .OnTimeout(this.follow_up_due, this.follow_up_late, interrupting=False)
         .Next(this.end)
     )
@@ -241,11 +241,7 @@ class InspectionFlow(flow.Flow):
         return activation.process.consignment.status == ConsignmentStatus.REFUSED
 
     def is_follow_up_needed(self, activation) -> bool:
-        consignment = activation.process.consignment
-        decision = consignment.decisions.filter(superseded=False).select_related("code").last()
-        if decision is None:  # recalled meanwhile: the new decision's own path follows up
-            return False
-        return consignment.status == ConsignmentStatus.REFUSED or decision.code.code == "acceptable_if_channelled"
+        return follow_up_needed(activation.process.consignment)
 
     # ---- deadlines (fired by celery beat through `workflows.tasks.workflow_timers_fire`)
     def documentary_check_due(self, activation) -> datetime.datetime:

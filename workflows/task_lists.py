@@ -9,13 +9,14 @@ is counted; the side menu counts at most `MENU_COUNT_CAP` tasks. So a page costs
 
 import datetime
 
-from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.views import FlowInboxListView, FlowQueueListView
 from viewflow.workflow.flow.views.filters import FlowUserTaskListFilter
 from viewflow.workflow.status import STATUS
+
+from inspection.roles import may_perform
 
 MENU_COUNT_CAP = 99
 CURSOR_PARAM = "after"
@@ -33,13 +34,12 @@ def inbox_tasks(flow_class, user):
 
 
 def queue_tasks(flow_class, user):
-    """The unclaimed tasks of `flow_class` that `user` may claim. viewflow's rule (`user_queue`): the
-    task's permission is one the user holds, or it has none; a superuser may claim all. The flow is told
-    by the task's node rather than by a join to its process."""
-    tasks = flow_class.task_class._default_manager.filter(flow_task__in=_human_nodes(flow_class), status=STATUS.NEW)
-    if user.is_superuser:
-        return tasks
-    return tasks.filter(Q(owner_permission__in=user.get_all_permissions()) | Q(owner_permission__isnull=True))
+    """The unclaimed tasks of `flow_class` that `user` may claim: those of the steps their roles perform
+    (`inspection.roles.STEP_ROLES`, as the nodes' `can_assign`). A superuser is no exception: staff
+    administration is not inspection (docs/decisions/0008). The flow is told by the task's node rather than
+    by a join to its process."""
+    claimable = [node for node in _human_nodes(flow_class) if may_perform(user, node.step)]
+    return flow_class.task_class._default_manager.filter(flow_task__in=claimable, status=STATUS.NEW)
 
 
 class TaskListFilter(FlowUserTaskListFilter):

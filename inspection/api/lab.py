@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inspection.models import LabResult
+from inspection.ports import receive_lab_result
 from inspection.roles import Role, user_roles
 from inspection.services.lab import lab_sample_for, lab_submission_store
 
@@ -65,8 +66,6 @@ class LabResultView(APIView):
         summary="Post a laboratory result (idempotent: the same result twice is one result)",
     )
     def post(self, request):
-        from workflows.lab import lab_result_receive
-
         if not hasattr(request.data, "items"):
             raise serializers.ValidationError({"non_field_errors": ["Send a JSON object or a multipart form."]})
         raw = {k: v for k, v in request.data.items() if not hasattr(v, "read")}  # files are not evidence JSON
@@ -75,7 +74,7 @@ class LabResultView(APIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         sample = lab_sample_for(sample_number=data["sample"], lab_user=request.user)
-        result, created = lab_result_receive(
+        result, created = receive_lab_result(
             submission=submission,
             sample=sample,
             conclusion=data["conclusion"],

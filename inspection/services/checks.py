@@ -19,9 +19,9 @@ from inspection.models import (
     NotificationKind,
 )
 from inspection.risk import check_selection
-from inspection.roles import Role
+from inspection.roles import Step
 from inspection.services.notifications import notify
-from inspection.services.permissions import require_role
+from inspection.services.permissions import require_step
 from inspection.services.photos import check_photos_saved, photos_audit, photos_clean
 from inspection.services.progress import consignment_awaits
 from inspection.services.transitions import consignment_transition
@@ -109,7 +109,7 @@ def documentary_check_record(
     document present and valid, and an overall result. A missing or invalid document cannot give a
     satisfactory result. `verdicts` maps a document id to (present, valid). `photos`: uploaded files kept as
     evidence (see `inspection.services.photos`)."""
-    require_role(actor, Role.INSPECTOR)
+    require_step(actor, Step.DOCUMENTARY_CHECK)
     # the documents, and with them the check plan that says where the consignment goes next: one query
     documents = {d.pk: d for d in consignment.documents.select_related("document_type", "consignment__check_plan")}
     if set(verdicts) != set(documents):
@@ -161,7 +161,7 @@ def identity_check_record(
 ) -> IdentityCheck:
     """The identity check (art. 49(2)(a)): seals and goods match the documents. A mismatch cannot be
     satisfactory. `photos`: uploaded files kept as evidence (see `inspection.services.photos`)."""
-    require_role(actor, Role.INSPECTOR)
+    require_step(actor, Step.IDENTITY_CHECK)
     if result == CheckResult.SATISFACTORY and not (seals_as_declared and goods_as_declared):
         raise DomainInvalid({"result": [_("Seals or goods that differ from Part I cannot be satisfactory.")]})
     _require_reason(result, reason)

@@ -8,6 +8,7 @@ from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Notification, Operator
+from inspection.ports import start_inspection
 from inspection.roles import Role, user_roles
 from inspection.selectors import consignment_part_one
 from inspection.services.notifications import notify
@@ -102,9 +103,7 @@ def _submit(*, actor, consignment: Consignment) -> None:
     )
     notify(consignment=consignment, kind=Notification.Kind.SUBMITTED)
     # Step 1 of the inspection flow; in this transaction, so a submit and its inspection exist together.
-    from workflows.flows import InspectionFlow
-
-    InspectionFlow.submit.run(consignment=consignment)
+    start_inspection(consignment)
 
 
 @atomic_service

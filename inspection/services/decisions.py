@@ -16,8 +16,8 @@ from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid, NotPermitted, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Decision
-from inspection.roles import Role
-from inspection.services.permissions import require_role
+from inspection.roles import Step
+from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
 
 S = ConsignmentStatus
@@ -46,7 +46,7 @@ def decision_record(
     must apply to the consignment's CHED type, and the decision's details must be given (transit: exit BCP
     and third country of destination, Delegated Regulation (EU) 2019/2124; channelled: the destination;
     specific warehouse: the approved warehouse). See docs/regulation.md."""
-    require_role(actor, Role.CERTIFYING_OFFICER)
+    require_step(actor, Step.DECISION)
     today = timezone.localdate()
     details = {
         "exit_bcp": exit_bcp.strip(),
@@ -135,7 +135,7 @@ def _acceptance_refused(consignment: Consignment) -> dict[str, list[str]]:
 def decision_countersign(*, actor, decision: Decision, approve: bool, comment: str = "") -> Decision:
     """Four eyes on a refusal: a supervisor other than the officer who decided confirms it (the consignment
     is then refused) or sends it back to the officer with a comment (a new decision is needed)."""
-    require_role(actor, Role.SUPERVISOR)
+    require_step(actor, Step.COUNTERSIGN)
     if decision.officer_id == actor.pk:
         raise NotPermitted(_("You cannot countersign your own refusal."))
     if decision.countersigned_at is not None or decision.superseded:

@@ -6,14 +6,14 @@ from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainInvalid
 from inspection.models import Consignment
-from inspection.roles import Role
-from inspection.services.permissions import require_role
+from inspection.roles import Step
+from inspection.services.permissions import require_step
 
 
 @atomic_service
 def escalation_acknowledge(*, actor, consignment: Consignment, kind: str, action_taken: str) -> None:
     """A supervisor records what was done about an escalation (chased the lab, assigned an inspector...)."""
-    require_role(actor, Role.SUPERVISOR)
+    require_step(actor, Step.ESCALATION)
     if not action_taken.strip():
         raise DomainInvalid({"action_taken": [_("Say what was done.")]})
     audit_record(

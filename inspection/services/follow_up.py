@@ -11,10 +11,11 @@ from inspection.applicability import outcomes_for
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainInvalid
-from inspection.models import Consignment, ConsignmentStatus, Decision, FollowUp, NotificationKind
-from inspection.roles import Role
+from inspection.models import Consignment, ConsignmentStatus, FollowUp, NotificationKind
+from inspection.roles import Step
+from inspection.selectors import decisions_calling_for_follow_up
 from inspection.services.notifications import notify
-from inspection.services.permissions import require_role
+from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
 
 
@@ -33,7 +34,7 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
     treated, used for other purposes, or, when channelled, arrived at destination; only an outcome of the
     decision's measure (`follow_up_outcomes`). Evidence is required
     (a destruction certificate, the exit document...). Closes the consignment."""
-    require_role(actor, Role.INSPECTOR)
+    require_step(actor, Step.FOLLOW_UP)
     allowed = follow_up_outcomes(consignment)
     if outcome not in allowed:
         raise DomainInvalid(
@@ -60,20 +61,15 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
 
 
 def follow_up_reminders_send(*, now: datetime.datetime | None = None) -> int:
-    """Tell each company whose refused or channelled consignment has a measure deadline within
-    `PIF_FOLLOW_UP_REMINDER_DAYS` days, and no follow-up yet, once per deadline (a recall's new deadline is
-    told again). Run by beat; each reminder is its own transaction, under the consignment's row lock, so two
-    runs at once remind once. Returns how many were sent."""
+    """Tell each company whose consignment needs a follow-up (`decisions_calling_for_follow_up`: refused or
+    channelled), with a measure deadline within `PIF_FOLLOW_UP_REMINDER_DAYS` days and no follow-up yet, once
+    per deadline (a recall's new deadline is told again). Run by beat; each reminder is its own transaction,
+    under the consignment's row lock, so two runs at once remind once. Returns how many were sent."""
     today = timezone.localdate(now or timezone.now())
     horizon = today + datetime.timedelta(days=settings.PIF_FOLLOW_UP_REMINDER_DAYS)
     due = (
-        Decision.objects.filter(
-            superseded=False,
-            measure_deadline__gte=today,
-            measure_deadline__lte=horizon,
-            consignment__status__in=[ConsignmentStatus.REFUSED, ConsignmentStatus.ACCEPTED],
-            consignment__follow_up__isnull=True,
-        )
+        decisions_calling_for_follow_up()
+        .filter(measure_deadline__gte=today, measure_deadline__lte=horizon, consignment__follow_up__isnull=True)
         .values_list("consignment_id", "measure_deadline")
         .order_by("id")
     )

@@ -7,11 +7,11 @@ from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError, DomainInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
-from inspection.roles import Role
+from inspection.roles import Role, Step
 from inspection.services.certificates import certificates_withdraw
 from inspection.services.checks import _move_on
 from inspection.services.notifications import notify
-from inspection.services.permissions import require_role
+from inspection.services.permissions import require_role, require_step
 from inspection.services.transitions import consignment_transition
 
 CLOSED = {ConsignmentStatus.CANCELLED}
@@ -123,7 +123,7 @@ def sample_waive(*, actor, sample: Sample, reason: str) -> None:
     """A supervisor decides that a detained consignment will not wait any longer for a late result (the lab
     cannot answer, the goods are perishable...). The decision is then taken on the other evidence; a result
     that still arrives is recorded, and a bad one stops an acceptable decision or recalls the consignment."""
-    require_role(actor, Role.SUPERVISOR)
+    require_step(actor, Step.ESCALATION)
     if not reason.strip():
         raise DomainInvalid({"action_taken": [_("Say why the decision will not wait for this result.")]})
     updated = Sample.objects.filter(pk=sample.pk, status__in=[Sample.Status.AWAITING, Sample.Status.LATE]).update(

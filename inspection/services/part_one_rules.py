@@ -20,9 +20,9 @@ from inspection.models import (
     DocumentType,
     PackageType,
     Purpose,
-    ReinforcedCheckRule,
     TransportMode,
 )
+from inspection.risk import reinforced_rules, rules_for_line
 from inspection.services.prenotification import prenotification_deadline
 
 PARTY_FIELDS = ("name", "address", "country")
@@ -323,14 +323,14 @@ class PartOneCheck:
         sampling and analyses by the country of origin accompany the consignment (arts. 10 and 11)."""
         origin, lines = self.part.get("country_of_origin"), self.part.get("commodities") or []
         arrival = (self.part.get("arrival") or {}).get("expected_at") or self.now
-        rules = list(
-            ReinforcedCheckRule.objects.in_force(timezone.localdate(arrival)).filter(
-                ched_type=self.ched_type, country=origin
-            )
-        )
+        rules = [
+            rule
+            for rule in reinforced_rules(self.ched_type.pk, origin, on=timezone.localdate(arrival))
+            if rule.country == origin
+        ]
         certificate_required = False
         for i, line in enumerate(lines):
-            matching = [rule for rule in rules if (line.get("cn_code") or "").startswith(rule.cn_prefix)]
+            matching = rules_for_line(rules, line.get("cn_code") or "")
             if not matching:
                 self.add(
                     f"commodities.{i}.cn_code",

@@ -10,10 +10,10 @@ from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid
 from inspection.models import CheckStep, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
-from inspection.roles import Role
+from inspection.roles import Step
 from inspection.services.checks import _move_on, _require_reason, _with_photos
 from inspection.services.notifications import notify
-from inspection.services.permissions import require_role
+from inspection.services.permissions import require_step
 from inspection.services.photos import check_photos_saved, photos_clean
 
 
@@ -37,7 +37,7 @@ def physical_check_record(
     why it was taken (random, suspicion, reinforced check), how it is kept, and whether the consignment is
     detained until the result or released pending it. Its result is due within the analysis's days.
     `photos`: uploaded files kept as evidence (see `inspection.services.photos`)."""
-    require_role(actor, Role.INSPECTOR)
+    require_step(actor, Step.PHYSICAL_CHECK)
     _require_reason(result, reason)
     now = timezone.now()
     today = timezone.localdate(now)

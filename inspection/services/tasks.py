@@ -7,7 +7,7 @@ from viewflow.workflow.status import STATUS
 
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError, NotPermitted
-from inspection.roles import Role, user_roles
+from inspection.roles import Role, may_perform, user_roles
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
 
@@ -29,11 +29,13 @@ def _locked_open_task(task_id: int) -> Task:
 
 
 def task_reassign(*, actor, task_id: int, to_user, reason: str) -> Task:
-    """Give an open human task to `to_user`, who must hold the task's permission (as if they claimed it
-    themselves), taking it from its owner if it has one. Under the flow lock, audited with the reason."""
+    """Give an open human task to `to_user`, who must hold the role that performs its step (as if they
+    claimed it themselves; a superuser without it may not), taking it from its owner if it has one. Under
+    the flow lock, audited with the reason."""
     reason = _check(actor, reason)
     task = _locked_open_task(task_id)
-    if task.owner_permission and not to_user.has_perm(task.owner_permission):
+    step = task.flow_task.step  # every human task of the flow names its step (docs/decisions/0008)
+    if not may_perform(to_user, step):
         raise DomainError(_("%(user)s may not do this step.") % {"user": to_user.get_username()})
     with transaction.atomic(), task.activation() as activation:
         task = activation.task  # re-read under the lock

@@ -17,6 +17,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from inspection.models import Bcp, Commodity, Consignment, Laboratory, Membership, Operator, StaffPost
+from inspection.risk import reinforced_rules, rules_for_line
 from inspection.roles import Role
 from inspection.services.consignments import consignment_create
 from inspection.services.part_one import container_check_digit
@@ -152,8 +153,13 @@ class Command(BaseCommand):
         ched_type = rng.choices(["CHED-PP", "CHED-P", "CHED-D", "CHED-A"], weights=[5, 4, 2, 1])[0]
         by_air = ched_type == "CHED-A" or rng.random() < 0.25
         country, exporter, address = rng.choice(ORIGINS[ched_type])
-        lines = rng.sample(catalogue[ched_type], k=min(len(catalogue[ched_type]), rng.randint(1, 3)))
         arrival = timezone.localtime() + datetime.timedelta(days=rng.randint(3, 20))
+        candidates, rules = catalogue[ched_type], []
+        if ched_type == "CHED-D":  # only the goods Regulation (EU) 2019/1793 lists from that origin
+            on = arrival.date()
+            rules = [r for r in reinforced_rules(candidates[0].ched_type_id, country, on=on) if r.country == country]
+            candidates = [c for c in candidates if rules_for_line(rules, c.cn_code)]
+        lines = rng.sample(candidates, k=min(len(candidates), rng.randint(1, 3)))
         arrival = arrival.replace(hour=rng.choice([6, 7, 8, 10, 14, 16]), minute=0, second=0, microsecond=0)
         operator = user.membership.operator
         part = {
@@ -194,6 +200,12 @@ class Command(BaseCommand):
         }
         if ched_type == "CHED-D":
             part["accompanying_documents"].pop()
+            if any(rule.certificate_required for c in lines for rule in rules_for_line(rules, c.cn_code)):
+                reference = f"{country}-{arrival.year}-{rng.randint(10000, 99999)}"
+                part["accompanying_documents"] = [
+                    {"type": "HEALTH_CERTIFICATE", "reference": reference},
+                    {"type": "LABORATORY_ANALYSIS_REPORT", "reference": f"LAB-{reference}"},
+                ]
         return part
 
     def _container(self, rng: random.Random) -> dict:

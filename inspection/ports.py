@@ -1,0 +1,38 @@
+"""What the domain asks of the inspection workflow, without importing it: the domain never imports
+`workflows` (the workflow wires the domain's steps together, not the reverse). The workflow app connects
+its two entry points at start-up (`workflows.apps.WorkflowsConfig.ready`)."""
+
+from collections.abc import Callable
+from typing import Any
+
+_connected: dict[str, Callable[..., Any]] = {}
+
+
+class PortNotConnected(RuntimeError):  # noqa: N818 (reads as what happened)
+    """The workflow app is not installed or not ready: nothing starts an inspection or receives a result."""
+
+
+def ports_connect(*, start_inspection: Callable[..., Any], receive_lab_result: Callable[..., Any]) -> None:
+    """Called once by the workflow app when Django is ready."""
+    _connected.update(start_inspection=start_inspection, receive_lab_result=receive_lab_result)
+
+
+def _port(name: str) -> Callable[..., Any]:
+    try:
+        return _connected[name]
+    except KeyError:
+        raise PortNotConnected(
+            f"No workflow is connected to `{name}`: is `workflows` in INSTALLED_APPS (its ready() connects it)?"
+        ) from None
+
+
+def start_inspection(consignment) -> None:
+    """Start the inspection of a consignment just submitted, in the caller's transaction (a submit and its
+    inspection exist together)."""
+    _port("start_inspection")(consignment)
+
+
+def receive_lab_result(**result):
+    """A lab result (`lab_result_record`'s arguments) reaching the sample's wait in the inspection, or
+    recorded directly when nothing waits for it. Returns what `lab_result_record` returns."""
+    return _port("receive_lab_result")(**result)
