@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from inspection.errors import DomainError
-from inspection.models import Decision, FollowUp, Sample
+from inspection.models import Decision, FollowUp, ReinforcedCheckRule, Sample
 from inspection.services.decisions import decision_record
 from inspection.services.follow_up import follow_up_record
 from tests.test_workflow_paths import (
@@ -50,6 +50,7 @@ def _offers(page: str, value: str) -> bool:
 def _awaiting_decision(importer, inspector, ched_type="CHED-PP", documents_ok=True):
     cn_code = {"CHED-PP": "08045000", "CHED-P": "02023090", "CHED-A": "01061900", "CHED-D": "12024200"}[ched_type]
     _rates(cn_code, 0, 0)
+    ReinforcedCheckRule.objects.filter(cn_prefix=cn_code).update(identity_rate=0, physical_rate=0)  # 2019/1793
     consignment = _submit(importer, ched_type)
     data = _documentary_ok(consignment)
     if not documents_ok:

@@ -12,7 +12,7 @@ from inspection import ports
 from inspection.services.consignments import consignment_create
 from tests.conftest import api_client_for
 from tests.factories import part_one
-from tests.test_workflow_paths import _do, _documentary_ok, _physical_with_sample, _rates
+from tests.test_workflow_paths import IDENTITY_OK, _do, _documentary_ok, _physical_with_sample, _rates
 from workflows.flows import InspectionFlow
 from workflows.lab import lab_result_receive
 from workflows.models import InspectionProcess
@@ -77,6 +77,7 @@ def test_a_lab_result_reaches_the_sample_wait_through_the_port(importer, inspect
     _rates("08045000", 0, 100)
     consignment = consignment_create(actor=importer, part_one=part_one())
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    _do(inspector, consignment, InspectionFlow.identity_check, IDENTITY_OK)  # a physical check brings it
     _do(inspector, consignment, InspectionFlow.physical_check, _physical_with_sample(detained=True))
     sample = consignment.samples.get()
     received = []
