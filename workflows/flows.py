@@ -12,13 +12,14 @@ from viewflow.workflow import flow, lock
 from viewflow.workflow.status import STATUS
 
 from inspection.models import Consignment, ConsignmentStatus, Sample
+from inspection.selectors import decision_in_force
 from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
 
 from . import views
+from .engine import CeleryJob, ForEach, HumanTask
 from .models import InspectionProcess
-from .nodes import CeleryJob, End, ForEach, HumanTask, If, Switch
 from .steps import task_cancel
 
 # What a task list shows of each task: the consignment it is about.
@@ -52,7 +53,7 @@ class InspectionFlow(flow.Flow):
         .Next(this.after_documents)
     )
     after_documents = (
-        Switch()
+        flow.Switch()
         .Annotation(title=_("Documents satisfactory? Which check next?"))
         .Case(this.identity_check, this.needs_identity_check)
         .Case(this.physical_check, this.needs_physical_check)
@@ -65,7 +66,7 @@ class InspectionFlow(flow.Flow):
         .Next(this.after_identity)
     )
     after_identity = (
-        Switch()
+        flow.Switch()
         .Annotation(title=_("Identity satisfactory? Physical check next?"))
         .Case(this.physical_check, this.needs_physical_check)
         .Default(this.decide)
@@ -83,7 +84,7 @@ class InspectionFlow(flow.Flow):
         .Always(this.consignment_detained)
     )
     consignment_detained = (
-        If(this.has_detained_samples)
+        flow.If(this.has_detained_samples)
         .Annotation(title=_("Detained for lab results?"))
         .Then(this.each_sample)
         .Else(this.decide)
@@ -109,13 +110,13 @@ class InspectionFlow(flow.Flow):
         .Next(this.recall_needed)
     )
     recall_needed = (
-        If(this.is_recall)
+        flow.If(this.is_recall)
         .Annotation(title=_("Unsatisfactory after release?"))
         .Then(this.recall)
         .Else(this.sample_closed)
     )
     recall = flow.Function(this.recall_consignment).Annotation(title=_("Recall: new decision")).Next(this.decide)
-    sample_closed = End()
+    sample_closed = flow.End()
 
     # certifying officer
     decide = (
@@ -124,7 +125,9 @@ class InspectionFlow(flow.Flow):
         .Permission(DECIDE)
         .Next(this.is_refused)
     )
-    is_refused = If(this.is_refusal).Annotation(title=_("Refused?")).Then(this.countersign).Else(this.issue_certificate)
+    is_refused = (
+        flow.If(this.is_refusal).Annotation(title=_("Refused?")).Then(this.countersign).Else(this.issue_certificate)
+    )
 
     # supervisor
     countersign = (
@@ -134,7 +137,10 @@ class InspectionFlow(flow.Flow):
         .Next(this.refusal_confirmed)
     )
     refusal_confirmed = (
-        If(this.is_countersigned).Annotation(title=_("Countersigned?")).Then(this.issue_certificate).Else(this.decide)
+        flow.If(this.is_countersigned)
+        .Annotation(title=_("Countersigned?"))
+        .Then(this.issue_certificate)
+        .Else(this.decide)
     )
     late_lab_result = (
         HumanTask(views.LateLabResultView.as_view())
@@ -162,12 +168,15 @@ class InspectionFlow(flow.Flow):
         .Permission(SUPERVISE)
         .Next(this.escalation_closed)
     )
-    escalation_closed = End()
+    escalation_closed = flow.End()
 
     # system
     issue_certificate = CeleryJob(this.issue).Annotation(title=_("Issue certificate")).Next(this.needs_follow_up)
     needs_follow_up = (
-        If(this.is_follow_up_needed).Annotation(title=_("Refused or channelled?")).Then(this.follow_up).Else(this.end)
+        flow.If(this.is_follow_up_needed)
+        .Annotation(title=_("Refused or channelled?"))
+        .Then(this.follow_up)
+        .Else(this.end)
     )
 
     # inspector
@@ -178,7 +187,7 @@ class InspectionFlow(flow.Flow):
         .OnTimeout(this.follow_up_due, this.follow_up_late, interrupting=False)
         .Next(this.end)
     )
-    end = End()
+    end = flow.End()
 
     # ---- steps: each calls one service
     def start_inspection(self, activation, consignment: Consignment):
@@ -219,8 +228,7 @@ class InspectionFlow(flow.Flow):
 
     def is_recall(self, activation) -> bool:
         """A result that is not satisfactory for a consignment already released re-opens it."""
-        # this gateway's own row is written once it has decided (nodes.WrittenOnceMixin): start from the wait
-        sample = _sample_of(activation.previous_task or activation.task)
+        sample = _sample_of(activation.task)  # the gateway's task, reached from the sample's wait
         return sample.consignment.status == ConsignmentStatus.ACCEPTED and sample.result.conclusion != "satisfactory"
 
     def only_escalations_left(self, activation, active_tasks) -> bool:
@@ -242,7 +250,7 @@ class InspectionFlow(flow.Flow):
 
     def is_follow_up_needed(self, activation) -> bool:
         consignment = activation.process.consignment
-        decision = consignment.decisions.filter(superseded=False).select_related("code").last()
+        decision = decision_in_force(consignment)
         if decision is None:  # recalled meanwhile: the new decision's own path follows up
             return False
         return consignment.status == ConsignmentStatus.REFUSED or decision.code.code == "acceptable_if_channelled"
