@@ -204,3 +204,13 @@ def test_this_resolves_a_flow_method_and_leaves_a_callable_as_it_is():
     assert InspectionFlow.issue_certificate.func == InspectionFlow.instance.issue
     assert isinstance(InspectionFlow.issue_certificate, CeleryJob)
     assert isinstance(InspectionFlow.documentary_check, HumanTask)
+
+
+def test_the_job_tasks_keep_the_celery_names_queued_messages_and_beat_use():
+    from django.conf import settings
+
+    from workflows.engine import flow_job_run, flow_jobs_resend
+
+    assert flow_job_run.name == "workflows.nodes.flow_job_run"
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert flow_jobs_resend.name == "workflows.nodes.flow_jobs_resend" and flow_jobs_resend.name in scheduled
