@@ -36,8 +36,8 @@ def child(url: str, consignments: int) -> dict:
     from inspection.services.decisions import decision_record
     from inspection.services.sampling import physical_check_record
     from tests.factories import UserFactory, importer_factory, part_one
+    from workflows.engine import flow_job_run
     from workflows.flows import InspectionFlow
-    from workflows.nodes import flow_job_run
     from workflows.steps import open_task, task_complete_as
 
     # No PDF (as the issue asks): both sides store a placeholder; rendering is measured in bench_certificates.py.

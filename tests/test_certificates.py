@@ -336,7 +336,7 @@ def test_a_job_that_keeps_failing_is_an_incident_a_supervisor_retries(
     from viewflow.workflow.models import Task
     from viewflow.workflow.status import STATUS
 
-    from workflows.nodes import flow_job_run
+    from workflows.engine import flow_job_run
 
     _rates("08045000", 0, 0)
     consignment = _submit(importer)

@@ -16,9 +16,9 @@ from inspection.roles import STEP_ROLES, Role, Step, may_perform
 from inspection.services.checks import documentary_check_record
 from inspection.services.consignments import consignment_create
 from tests.factories import UserFactory, arrival_in, importer_factory, part_one
+from workflows.engine import HumanTask
 from workflows.flows import InspectionFlow
 from workflows.models import InspectionProcess
-from workflows.nodes import HumanTask
 from workflows.roles import ROLE_STEP_PERMISSION, StepTask, step_permission
 from workflows.task_lists import queue_tasks
 

@@ -1,4 +1,4 @@
-"""Our nodes (`workflows/nodes.py`) write less than viewflow's but keep what viewflow's do: a gateway's task
+"""Our nodes (`workflows/engine/`) keep what viewflow's do, and add what the flow needs: a gateway's task
 is linked to the task before it, a failing condition after a job fails the job (retried, then an incident), a done
 check cancels its deadline, a step that fails leaves its task unclaimed, and a task is reached only under
 its own process."""
@@ -15,8 +15,8 @@ from inspection.errors import DomainInvalid, PartOneInvalid
 from inspection.models import AuditEvent, Consignment, DocumentaryCheck
 from inspection.services.checks import documentary_check_record
 from tests.test_workflow_paths import ACCEPT, _do, _documentary_ok, _open_task, _rates, _submit
+from workflows.engine import flow_job_run
 from workflows.flows import InspectionFlow
-from workflows.nodes import flow_job_run
 from workflows.steps import task_complete_as
 from workflows.tasks import workflow_timers_fire
 
@@ -65,10 +65,10 @@ def test_a_failing_condition_after_the_job_is_retried_then_an_incident_a_supervi
     _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
     _do(officer, consignment, InspectionFlow.decide, ACCEPT)
 
-    def broken(activation):
+    def broken(consignment):
         raise RuntimeError("the decision cannot be read")
 
-    monkeypatch.setattr(InspectionFlow.needs_follow_up, "_condition", broken)
+    monkeypatch.setattr("workflows.flows.decision_in_force", broken)  # read by the gateway after the job
     job = _task(consignment, InspectionFlow.issue_certificate)
     ref = job.flow_task.activation_class(job).ref()
     with pytest.raises(RuntimeError):  # a first failure: a worker retries the job later (a direct call re-raises)

@@ -13,9 +13,9 @@ from viewflow.workflow.status import STATUS
 from inspection.models import AuditEvent, Commodity, Consignment, DocumentaryCheck, Notification
 from tests.conftest import api_client_for
 from tests.factories import part_one
+from workflows.engine import flow_job_run
 from workflows.flows import InspectionFlow
 from workflows.models import InspectionProcess
-from workflows.nodes import flow_job_run
 
 pytestmark = pytest.mark.django_db
 
@@ -416,15 +416,15 @@ def test_two_deliveries_of_the_certificate_job_route_on_once(importer, inspector
     _do(officer, consignment, InspectionFlow.decide, ACCEPT)
     job = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.issue_certificate)
     ref = job.flow_task.activation_class(job).ref()
-    node, issue = InspectionFlow.issue_certificate, InspectionFlow.issue_certificate._func
+    node, issue = InspectionFlow.issue_certificate, InspectionFlow.issue_certificate.func
     second = []
 
     def first_delivery_runs(activation):
-        monkeypatch.setattr(node, "_func", issue)
+        monkeypatch.setattr(node, "func", issue)
         second.append(flow_job_run.run(ref))  # a second delivery arrives and finishes while the first runs
         issue(activation)
 
-    monkeypatch.setattr(node, "_func", first_delivery_runs)
+    monkeypatch.setattr(node, "func", first_delivery_runs)
 
     assert flow_job_run.run(ref) == "already done"
     assert second == ["done"]

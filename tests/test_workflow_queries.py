@@ -1,8 +1,8 @@
 """Guards on the SQL queries of each step, so that they cannot grow unnoticed (bench/README.md explains
 them). Over HTTP, a step is the assign request and then the execute request of an inspector or officer;
 driven from code (the demo, the bench), it is the claim and completion of the task in one transaction, or the
-certificate job's run. The issue's target of 12 per step is met from code by every human step: see
-bench/README.md and docs/decisions/0007."""
+certificate job's run. Issue 13 relaxed the target to 20 per human step driven from code, with viewflow's own
+gateways and ends (docs/decisions/0006): every human step meets it. See bench/README.md."""
 
 from contextlib import nullcontext
 
@@ -18,20 +18,23 @@ from inspection.services.decisions import decision_record
 from inspection.services.sampling import physical_check_record
 from tests.factories import UserFactory
 from tests.test_workflow_paths import ACCEPT, _documentary_ok, _open_task, _rates, _submit
+from workflows.engine import flow_job_run
 from workflows.flows import InspectionFlow
-from workflows.nodes import flow_job_run
 from workflows.steps import task_complete_as
 
 pytestmark = pytest.mark.django_db
 # Each audit event costs one statement (the INSERT reads the chain's head); the certificate job reads what the
 # certificate prints (about twenty reads) and renders and signs the PDF.
-CAPS = {"assign": 7, "documentary_check": 17, "identity_check": 13, "physical_check": 18, "decide": 19}
+# Over HTTP the execute request also reads its session, its user and what the form shows (measured: 22, 18, 23
+# and 24 with viewflow's gateways).
+CAPS = {"assign": 7, "documentary_check": 22, "identity_check": 18, "physical_check": 23, "decide": 24}
+TARGET = 20  # per human step driven from code (measured: 17, 14, 19, 17)
 CAPS_FROM_CODE = {
-    "documentary_check": 12,
-    "identity_check": 9,
-    "physical_check": 12,
-    "decide": 11,
-    "issue_certificate": 30,
+    "documentary_check": TARGET,
+    "identity_check": TARGET,
+    "physical_check": TARGET,
+    "decide": TARGET,
+    "issue_certificate": 38,
 }
 
 

@@ -19,8 +19,8 @@ from inspection.services.checks import check_plan_record
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
 
 from . import views
+from .engine import CeleryJob, ForEach
 from .models import InspectionProcess
-from .nodes import CeleryJob, End, ForEach, If, Switch
 from .roles import StepTask
 from .steps import task_cancel
 
@@ -52,7 +52,7 @@ class InspectionFlow(flow.Flow):
         .Next(this.after_documents)
     )
     after_documents = (
-        Switch()
+        flow.Switch()
         .Annotation(title=_("Documents satisfactory? Which check next?"))
         .Case(this.identity_check, this.needs_identity_check)
         .Case(this.physical_check, this.needs_physical_check)
@@ -65,7 +65,7 @@ class InspectionFlow(flow.Flow):
         .Next(this.after_identity)
     )
     after_identity = (
-        Switch()
+        flow.Switch()
         .Annotation(title=_("Identity satisfactory? Physical check next?"))
         .Case(this.physical_check, this.needs_physical_check)
         .Default(this.decide)
@@ -83,7 +83,7 @@ class InspectionFlow(flow.Flow):
         .Always(this.consignment_detained)
     )
     consignment_detained = (
-        If(this.has_detained_samples)
+        flow.If(this.has_detained_samples)
         .Annotation(title=_("Detained for lab results?"))
         .Then(this.each_sample)
         .Else(this.decide)
@@ -109,13 +109,13 @@ class InspectionFlow(flow.Flow):
         .Next(this.recall_needed)
     )
     recall_needed = (
-        If(this.is_recall)
+        flow.If(this.is_recall)
         .Annotation(title=_("Unsatisfactory after release?"))
         .Then(this.recall)
         .Else(this.sample_closed)
     )
     recall = flow.Function(this.recall_consignment).Annotation(title=_("Recall: new decision")).Next(this.decide)
-    sample_closed = End()
+    sample_closed = flow.End()
 
     # certifying officer
     decide = (
@@ -124,7 +124,9 @@ class InspectionFlow(flow.Flow):
         .Permission(Step.DECISION)
         .Next(this.is_refused)
     )
-    is_refused = If(this.is_refusal).Annotation(title=_("Refused?")).Then(this.countersign).Else(this.issue_certificate)
+    is_refused = (
+        flow.If(this.is_refusal).Annotation(title=_("Refused?")).Then(this.countersign).Else(this.issue_certificate)
+    )
 
     # supervisor
     countersign = (
@@ -134,7 +136,10 @@ class InspectionFlow(flow.Flow):
         .Next(this.refusal_confirmed)
     )
     refusal_confirmed = (
-        If(this.is_countersigned).Annotation(title=_("Countersigned?")).Then(this.issue_certificate).Else(this.decide)
+        flow.If(this.is_countersigned)
+        .Annotation(title=_("Countersigned?"))
+        .Then(this.issue_certificate)
+        .Else(this.decide)
     )
     late_lab_result = (
         StepTask(views.LateLabResultView.as_view())
@@ -162,12 +167,15 @@ class InspectionFlow(flow.Flow):
         .Permission(Step.ESCALATION)
         .Next(this.escalation_closed)
     )
-    escalation_closed = End()
+    escalation_closed = flow.End()
 
     # system
     issue_certificate = CeleryJob(this.issue).Annotation(title=_("Issue certificate")).Next(this.needs_follow_up)
     needs_follow_up = (
-        If(this.is_follow_up_needed).Annotation(title=_("Refused or channelled?")).Then(this.follow_up).Else(this.end)
+        flow.If(this.is_follow_up_needed)
+        .Annotation(title=_("Refused or channelled?"))
+        .Then(this.follow_up)
+        .Else(this.end)
     )
 
     # inspector
@@ -178,7 +186,7 @@ class InspectionFlow(flow.Flow):
         .OnTimeout(this.follow_up_due, this.follow_up_late, interrupting=False)
         .Next(this.end)
     )
-    end = End()
+    end = flow.End()
 
     # ---- steps: each calls one service
     def start_inspection(self, activation, consignment: Consignment):
@@ -219,8 +227,7 @@ class InspectionFlow(flow.Flow):
 
     def is_recall(self, activation) -> bool:
         """A result that is not satisfactory for a consignment already released re-opens it."""
-        # this gateway's own row is written once it has decided (nodes.WrittenOnceMixin): start from the wait
-        sample = _sample_of(activation.previous_task or activation.task)
+        sample = _sample_of(activation.task)  # the gateway's task, reached from the sample's wait
         return sample.consignment.status == ConsignmentStatus.ACCEPTED and sample.result.conclusion != "satisfactory"
 
     def only_escalations_left(self, activation, active_tasks) -> bool:

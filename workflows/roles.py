@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 
 from inspection.roles import STEP_ROLES, Role, Step, may_perform
 
-from .nodes import HumanTask
+from .engine import HumanTask
 
 # The one permission of each role that performs steps, carried by its steps' tasks (`owner_permission`).
 ROLE_STEP_PERMISSION = {

@@ -11,7 +11,7 @@ from inspection.atomic import one_transaction
 from inspection.errors import NotPermitted
 from inspection.models import Consignment
 
-from .nodes import task_locked
+from .engine import task_locked
 
 
 def open_task(consignment: Consignment, node) -> Task | None:

@@ -3,7 +3,7 @@
 from celery import shared_task
 from viewflow.workflow.timers import fire_due_timers
 
-from .nodes import flow_job_run  # noqa: F401  (registers the job runner with the worker)
+from .engine import flow_job_run  # noqa: F401  (registers the job runner with the worker)
 
 
 @shared_task(acks_late=True)

@@ -19,7 +19,7 @@ from inspection.services.lab import sample_waive
 from inspection.services.sampling import physical_check_record
 
 from . import forms
-from .nodes import StepRefused
+from .engine import StepRefused
 from .receipts import receipt_keep, task_success_url
 
 

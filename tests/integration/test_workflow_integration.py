@@ -93,14 +93,14 @@ def test_two_inspectors_claiming_one_task_exactly_one_wins():
 
 
 def test_a_task_read_under_the_lock_is_the_one_the_lock_holder_committed():
-    """The lock and the task are read in one statement (`workflows.nodes.task_locked`). A reader that waits for
+    """The lock and the task are read in one statement (`workflows.engine.task_locked`). A reader that waits for
     the lock must then get the task as the holder left it, not as it was when the reader's statement began:
     PostgreSQL re-reads only the rows the statement locks, so the task row is locked with the process."""
     import time
 
     from viewflow.workflow.lock import SelectForUpdateLock
 
-    from workflows.nodes import _TaskReadingLock
+    from workflows.engine.locking import TaskReadingLock
 
     consignment = _submitted()
     task = open_task(consignment, InspectionFlow.documentary_check)
@@ -121,7 +121,7 @@ def test_a_task_read_under_the_lock_is_the_one_the_lock_holder_committed():
         with transaction.atomic():
             done.set()
             waiting = SelectForUpdateLock(nowait=False)  # waits for the lock inside its statement
-            read = _TaskReadingLock(task.pk)._read(InspectionFlow, task.process_id, select_for_update=waiting)
+            read = TaskReadingLock(task.pk).read(InspectionFlow, task.process_id, select_for_update=waiting)
             seen["status"], seen["owner"] = read.status, read.owner_id
         connection.close()
 

@@ -14,8 +14,8 @@ from inspection.services.consignments import consignment_arrival_confirm
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.follow_up import follow_up_record
 from inspection.services.sampling import physical_check_record
+from workflows.engine import flow_job_run
 from workflows.flows import InspectionFlow
-from workflows.nodes import flow_job_run
 from workflows.steps import open_task, task_complete_as
 
 # Where each demo consignment stops; cycled over the submitted consignments.
