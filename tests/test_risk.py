@@ -101,7 +101,7 @@ def test_reinforced_rule_raises_the_rates_and_is_named(importer):
     assert rule == DO_CHILLI_RULE
 
 
-def test_a_ched_d_names_goods_and_origins_the_regulation_lists(importer):
+def test_a_ched_d_names_goods_and_origins_the_regulation_lists(importer, english):
     # chillies are listed from the Dominican Republic, not from the United States: no CHED-D for them
     part = part_one("CHED-D", country_of_origin="US")
     part["commodities"][0]["cn_code"] = "07096099"

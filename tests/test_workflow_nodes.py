@@ -68,7 +68,7 @@ def test_a_failing_condition_after_the_job_is_retried_then_an_incident_a_supervi
     def broken(consignment):
         raise RuntimeError("the decision cannot be read")
 
-    monkeypatch.setattr("workflows.flows.decision_in_force", broken)  # read by the gateway after the job
+    monkeypatch.setattr("workflows.flows.follow_up_needed", broken)  # read by the gateway after the job
     job = _task(consignment, InspectionFlow.issue_certificate)
     ref = job.flow_task.activation_class(job).ref()
     with pytest.raises(RuntimeError):  # a first failure: a worker retries the job later (a direct call re-raises)

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 from viewflow.workflow.flow.views import mixins
@@ -99,9 +100,12 @@ class PhysicalCheckView(TaskFormView):
     def get_form(self, form_class=None):
         data = self.request.POST if self.request.method == "POST" else None
         consignment = self.consignment
-        cn_codes = list(consignment.lines.values_list("cn_code", flat=True))
-        analyses = analyses_for(consignment.ched_type_id, cn_codes, timezone.localdate())
-        self.samples = forms.SampleFormSet(data, prefix="samples", form_kwargs={"analyses": analyses})
+
+        def analyses():  # read once a sample form is drawn (most physical checks take none)
+            cn_codes = list(consignment.lines.values_list("cn_code", flat=True))
+            return analyses_for(consignment.ched_type_id, cn_codes, timezone.localdate())
+
+        self.samples = forms.SampleFormSet(data, prefix="samples", form_kwargs={"analyses": SimpleLazyObject(analyses)})
         return super().get_form(form_class)
 
     def form_valid(self, form):
