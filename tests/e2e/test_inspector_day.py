@@ -283,7 +283,9 @@ def test_a_second_choice_of_photos_is_downscaled_too(tablet):
     from tests.factories import photo_bytes
 
     consignment = _arriving_today(hour=14, physical_rate=100)
-    documentary_check_done(consignment, UserFactory(username="ines", roles=[Role.INSPECTOR]))
+    ines = UserFactory(username="ines", roles=[Role.INSPECTOR])
+    documentary_check_done(consignment, ines)
+    identity_check_done(consignment, ines)
     physical = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.physical_check)
     page = tablet("landscape", "en")
     login(page, "ines")
