@@ -20,7 +20,8 @@ STAFF_ROLES = {Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR, Role.AD
 
 
 class Step(models.TextChoices):
-    """The steps of an inspection that a person performs (DESIGN.md), as `STEP_ROLES` gives them to roles."""
+    """The steps of an inspection that a person performs (README, "The inspection workflow"), as `STEP_ROLES` gives
+    them to roles."""
 
     DOCUMENTARY_CHECK = "documentary_check", _("Documentary check")
     IDENTITY_CHECK = "identity_check", _("Identity check")
