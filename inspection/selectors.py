@@ -131,6 +131,10 @@ def consignment_decision(consignment: Consignment) -> dict | None:
         "measure_deadline": decision.measure_deadline,
         "reasons": [reason.code for reason in decision.reasons.all()],
         "decided_at": decision.decided_at,
+        "exit_bcp": decision.exit_bcp,
+        "destination_country": decision.destination_country.code or "",
+        "destination": decision.destination,
+        "warehouse": decision.warehouse,
     }
 
 

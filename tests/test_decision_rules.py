@@ -13,6 +13,7 @@ from inspection.errors import DomainError
 from inspection.models import Decision, FollowUp, ReinforcedCheckRule, Sample
 from inspection.services.decisions import decision_record
 from inspection.services.follow_up import follow_up_record
+from tests.conftest import api_client_for
 from tests.test_workflow_paths import (
     ACCEPT,
     IDENTITY_OK,
@@ -138,6 +139,8 @@ def test_transit_needs_the_exit_bcp_and_the_third_country_of_destination(importe
     assert client.post(task.reverse("execute"), {**transit, **details}).status_code == 302
     decision = Decision.objects.get(consignment=consignment)
     assert (decision.exit_bcp, decision.destination_country.code) == ("FRLEH4 Le Havre", "CH")
+    seen = api_client_for(importer).get(f"/api/v1/consignments/{consignment.reference}/").json()["decision"]
+    assert (seen["exit_bcp"], seen["destination_country"], seen["warehouse"]) == ("FRLEH4 Le Havre", "CH", "")
 
 
 def test_transit_is_not_a_decision_for_food_of_non_animal_origin(importer, inspector, officer):

@@ -79,6 +79,10 @@ class DecisionSerializer(serializers.Serializer):
     measure_deadline = serializers.DateField(allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
     decided_at = serializers.DateTimeField()
+    exit_bcp = serializers.CharField(help_text="Transit, temporary admission: the BCP of exit.")
+    destination_country = serializers.CharField(help_text="Transit, transhipment: the third country (ISO).")
+    destination = serializers.CharField(help_text="Channelled goods: the establishment or control point.")
+    warehouse = serializers.CharField(help_text="Specific warehouse: the approved warehouse.")
 
 
 class CertificateLinkSerializer(serializers.Serializer):
