@@ -206,7 +206,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "processed", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 else:
-    # Must exceed the longest task, or Redis redelivers a task still running.
+    # Redis hands an unacknowledged message out again after this many seconds. Flow jobs do not rely on it
+    # (their lease, below, gets them sent again by beat); it must exceed a retry's longest wait (600 s) plus the
+    # lease, or Redis would deliver a job again while it waits for its retry.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -216,9 +218,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 PIF_TIMER_INTERVAL = env.float("PIF_TIMER_INTERVAL", default=60.0)
+# A started flow job (the certificate job) must be done within its lease, or beat takes its worker for dead and
+# sends it again; after PIF_JOB_ATTEMPTS such starts it becomes an incident for the supervisors.
+PIF_JOB_LEASE_SECONDS = env.int("PIF_JOB_LEASE_SECONDS", default=300)
+PIF_JOB_ATTEMPTS = env.int("PIF_JOB_ATTEMPTS", default=5)
 CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.tasks.workflow_timers_fire", "schedule": PIF_TIMER_INTERVAL},
-    "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 300.0},
+    "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 60.0},
     "follow-up-reminders": {"task": "inspection.tasks.follow_up_reminders", "schedule": 3600.0},
     # The audit chain's head, recorded and emailed to the supervisors once a day (local time).
     "audit-checkpoint": {"task": "inspection.tasks.audit_checkpoint", "schedule": crontab(hour=0, minute=15)},

@@ -1,5 +1,6 @@
-"""Incidents: flow jobs (the certificate job) that kept failing after their retries. Supervisors see them
-with the error, and retry them once the cause is fixed (a signing key installed, a disk freed)."""
+"""Incidents: flow jobs (the certificate job) that kept failing after their retries, or whose workers kept
+dying while they ran them. Supervisors see them with the error, and retry them once the cause is fixed (a
+signing key installed, a disk freed); the page also lists the jobs running late that beat is sending again."""
 
 from django import forms
 from django.contrib import messages
@@ -18,6 +19,8 @@ from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError
 from inspection.roles import Role, user_roles
 from inspection.services.permissions import require_role
+
+from .engine import stuck_jobs
 
 
 def incidents() -> "models.QuerySet[Task]":  # noqa: F821
@@ -65,7 +68,8 @@ def incident_list(request):
         raise Http404
     page = Paginator(incidents(), 25).get_page(request.GET.get("page"))
     rows = [(task, (task.data or {}).get("_exception", {}).get("title", "")) for task in page.object_list]
-    return render(request, "workflows/incidents.html", {"page": page, "rows": rows})
+    stuck = stuck_jobs().select_related("process").order_by("created")[:50]
+    return render(request, "workflows/incidents.html", {"page": page, "rows": rows, "stuck": stuck})
 
 
 @login_required

@@ -10,7 +10,7 @@ an upgrade fails there first.
 
 The gateways and ends are viewflow's own (`flow.If`, `flow.Switch`, `flow.End`)."""
 
-from .jobs import CeleryJob, flow_job_run, flow_jobs_resend
+from .jobs import CeleryJob, JobStuck, flow_job_run, flow_jobs_resend, stuck_jobs
 from .locking import task_locked
 from .nodes import DeadlineTimer, ForEach, HumanTask
 from .views import StepRefused
@@ -23,5 +23,7 @@ __all__ = [
     "StepRefused",
     "flow_job_run",
     "flow_jobs_resend",
+    "stuck_jobs",
+    "JobStuck",
     "task_locked",
 ]

@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from viewflow import this
@@ -87,7 +88,9 @@ def flow_job_run(self, ref: str):
         activation = task.flow_task.activation_class(task)
         if not activation.start.can_proceed():
             return "already done"
-        activation.start()
+        _lease(task, seconds=settings.PIF_JOB_LEASE_SECONDS)
+        task.data["attempts"] = (task.data or {}).get("attempts", 0) + 1
+        activation.start()  # saves the lease and the attempt with the claim
     try:
         task.flow_task.func(activation)
         # done, and routed on (`CeleryJobActivation.execute`): a failure here is retried as the job's own
@@ -98,7 +101,11 @@ def flow_job_run(self, ref: str):
             activation.execute()
     except Exception as exc:
         if self.request.retries < self.max_retries:
-            raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+            countdown = min(600, 10 * 2**self.request.retries)
+            # the lease covers the wait for the retry: a worker that dies meanwhile leaves it to beat
+            until = timezone.now() + timedelta(seconds=countdown + settings.PIF_JOB_LEASE_SECONDS)
+            flow_class.task_class._default_manager.filter(pk=task_pk, status=STATUS.STARTED).update(scheduled=until)
+            raise self.retry(exc=exc, countdown=countdown) from exc
         with task_locked(flow_class, process_pk, task_pk) as task:
             activation = task.flow_task.activation_class(task)
             if activation.error.can_proceed():
@@ -107,19 +114,48 @@ def flow_job_run(self, ref: str):
     return "done"
 
 
-@shared_task(acks_late=True, name="workflows.nodes.flow_jobs_resend")
-def flow_jobs_resend(older_than_seconds: int = 300) -> int:
-    """Send again the jobs still SCHEDULED long after they were created (a broker that was down at commit,
-    a message lost). Harmless when the first message is still coming: a job runs once."""
+def _lease(task, *, seconds: float) -> None:
+    """A started job must be done by `task.scheduled` (viewflow uses that column for timers only): past it,
+    its worker is taken for dead and beat sends the job again (`flow_jobs_resend`)."""
+    task.scheduled = timezone.now() + timedelta(seconds=seconds)
+    task.data = task.data or {}
+
+
+def stuck_jobs(*, now=None):
+    """The jobs beat must send again: SCHEDULED ones never picked up (a broker that was down at commit, a message
+    lost) and STARTED ones whose lease expired (a worker killed while running them)."""
+    from django.db.models import Q
     from viewflow.workflow.models import Task
 
-    stale = Task.objects.filter(
-        flow_task_type="JOB",
-        status=STATUS.SCHEDULED,
-        created__lt=timezone.now() - timedelta(seconds=older_than_seconds),
-    )
-    count = 0
-    for task in stale:
+    now = now or timezone.now()
+    never_picked = Q(status=STATUS.SCHEDULED, created__lt=now - timedelta(seconds=settings.PIF_JOB_LEASE_SECONDS))
+    lease_expired = Q(status=STATUS.STARTED, scheduled__lt=now)
+    return Task.objects.filter(never_picked | lease_expired, flow_task_type="JOB")
+
+
+@shared_task(acks_late=True, name="workflows.nodes.flow_jobs_resend")
+def flow_jobs_resend() -> int:
+    """Send again the jobs that are stuck (`stuck_jobs`). Harmless when a first message is still coming or the
+    first worker still runs: a job is claimed under the flow lock and its function is idempotent. A job that was
+    taken `PIF_JOB_ATTEMPTS` times without finishing becomes an incident instead (ERROR), for a supervisor to
+    retry once the cause is known. Returns how many were sent again."""
+    sent = 0
+    for task in stuck_jobs().select_related("process"):
+        flow_class = task.flow_task.flow_class
+        if (task.data or {}).get("attempts", 0) >= settings.PIF_JOB_ATTEMPTS:
+            with task_locked(flow_class, task.process_id, task.pk) as locked:
+                activation = locked.flow_task.activation_class(locked)
+                if locked.status == STATUS.STARTED and activation.error.can_proceed():
+                    attempts = locked.data.get("attempts")
+                    try:  # viewflow records the traceback of a raised exception
+                        raise JobStuck(f"started {attempts} times without finishing: its workers died")
+                    except JobStuck as stuck:
+                        activation.error(stuck)
+            continue
         _enqueue(task.flow_task.activation_class(task).ref(), task.external_task_id)
-        count += 1
-    return count
+        sent += 1
+    return sent
+
+
+class JobStuck(RuntimeError):
+    """A job whose workers kept dying while they ran it."""
