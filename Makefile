@@ -6,10 +6,20 @@ PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-all lint format syslibs setup messages clean e2e-deps
+.PHONY: run serve test test-all lint format syslibs setup messages clean e2e-deps
 
 ## run: set everything up, load the demo data, start a worker (with beat) and the web server
-run: setup
+run:
+	@# One `make run` per checkout: a second one at once would race the first's install and migrations.
+	@mkdir -p var
+	@if command -v flock >/dev/null; then \
+	  flock -n -E 75 var/run.lock $(MAKE) --no-print-directory serve; status=$$?; \
+	  if [ $$status = 75 ]; then echo "PIF is already running from this folder (another 'make run' holds var/run.lock): stop it first, or use it."; fi; \
+	  exit $$status; \
+	else $(MAKE) --no-print-directory serve; fi
+
+# `make run` without the lock (its body)
+serve: setup
 	@mkdir -p var
 	@export DEBUG=$${DEBUG:-true}; set -e; \
 	$(MANAGE) migrate --noinput; \
