@@ -20,6 +20,7 @@ from inspection.services.consignments import (
 from inspection.services.documents import document_remove, document_upload
 from inspection.services.ephyto import ephyto_import
 
+from .idempotency import IDEMPOTENCY_KEY, idempotent
 from .parsers import TextXmlBodyParser, XmlBodyParser
 from .serializers import (
     CommodityLinesImportSerializer,
@@ -123,11 +124,13 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(ConsignmentSerializer(fresh).data, status=code)
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         request=PartOneCreateSerializer,
         responses={201: ConsignmentSerializer},
         examples=[OpenApiExample("CHED-PP by sea", value=PART_ONE_EXAMPLE, request_only=True)],
         summary="Pre-notify a consignment (CHED Part I)",
     )
+    @idempotent
     def create(self, request):
         payload = PartOneCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -146,14 +149,23 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         consignment_update_draft(actor=request.user, consignment=consignment, part_one=dict(payload.validated_data))
         return self._detail(consignment)
 
-    @extend_schema(request=None, responses={200: ConsignmentSerializer}, summary="Submit a draft")
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY], request=None, responses={200: ConsignmentSerializer}, summary="Submit a draft"
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def submit(self, request, reference=None):
         consignment = consignment_submit(actor=request.user, consignment=self.get_object())
         return self._detail(consignment)
 
-    @extend_schema(request=CancelSerializer, responses={200: ConsignmentSerializer}, summary="Cancel a draft")
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=CancelSerializer,
+        responses={200: ConsignmentSerializer},
+        summary="Cancel a draft",
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def cancel(self, request, reference=None):
         payload = CancelSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -163,6 +175,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return self._detail(consignment)
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         request={"multipart/form-data": DocumentUploadSerializer},
         responses={201: DocumentFileSerializer},
         summary="Upload an accompanying document (PDF, JPEG or PNG)",
@@ -172,6 +185,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ),
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @idempotent
     def documents(self, request, reference=None):
         consignment = self.get_object()
         payload = DocumentUploadSerializer(data=request.data)
@@ -210,6 +224,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         request={
             "application/xml": {"type": "string", "format": "binary"},
             "multipart/form-data": EphytoUploadSerializer,
@@ -242,12 +257,14 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         url_name="import-ephyto",
         parser_classes=[XmlBodyParser, TextXmlBodyParser, MultiPartParser],
     )
+    @idempotent
     def import_ephyto(self, request):
         consignment, unmapped = ephyto_import(actor=request.user, file=request.data.get("file"))
         fresh = self.get_queryset().get(pk=consignment.pk)
         return Response({**ConsignmentSerializer(fresh).data, "unmapped": unmapped}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         request={"multipart/form-data": CommodityLinesImportSerializer},
         responses={200: ConsignmentSerializer},
         summary="Import a draft's commodity lines from a CSV or Excel file",
@@ -272,6 +289,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         url_name="commodities-import",
         parser_classes=[MultiPartParser, FormParser],
     )
+    @idempotent
     def commodities_import(self, request, reference=None):
         consignment = self.get_object()
         payload = CommodityLinesImportSerializer(data=request.data)
@@ -284,8 +302,14 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return self._detail(consignment)
 
-    @extend_schema(request=None, responses={201: ConsignmentSerializer}, summary="Copy a consignment as a new draft")
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=None,
+        responses={201: ConsignmentSerializer},
+        summary="Copy a consignment as a new draft",
+    )
     @action(detail=True, methods=["post"])
+    @idempotent
     def clone(self, request, reference=None):
         clone = consignment_clone(actor=request.user, consignment=self.get_object())
         return self._detail(clone, status.HTTP_201_CREATED)

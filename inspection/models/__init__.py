@@ -27,6 +27,7 @@ from .consignments import (
     ReferenceSequence,
     TransportMode,
 )
+from .idempotency import IdempotentRequest
 from .notifications import Notification, NotificationKind, WebhookDelivery
 from .operators import Membership, Operator, StaffPost
 from .reference import (
@@ -47,6 +48,7 @@ from .tokens import ApiToken
 __all__ = [
     "Certificate",
     "ApiToken",
+    "IdempotentRequest",
     "Analysis",
     "CheckPhoto",
     "CheckPlan",
