@@ -27,6 +27,7 @@ from .consignments import (
     ReferenceSequence,
     TransportMode,
 )
+from .intensified import IntensifiedControl, IntensifiedControlResult
 from .notifications import Notification, NotificationKind, WebhookDelivery
 from .operators import Membership, Operator, StaffPost
 from .reference import (
@@ -62,6 +63,8 @@ __all__ = [
     "LabResultSubmission",
     "PhysicalCheck",
     "ReinforcedCheckRule",
+    "IntensifiedControl",
+    "IntensifiedControlResult",
     "Sample",
     "AccompanyingDocument",
     "AuditAction",
