@@ -138,14 +138,15 @@ def intensified_control_count(*, consignment: Consignment) -> list[IntensifiedCo
     decision is what 2019/1873 counts. A sample without its result (released pending, waived) leaves the
     consignment uncounted. At `favourable_needed` the control ends (audited `intensified_control.ended`). Once
     per consignment and control. Returns the controls counted."""
-    plan = CheckPlan.objects.filter(consignment=consignment).only("planned_at").first()
-    if plan is None:
+    controls = [c for c in intensified_controls(consignment) if c.cause_consignment_id != consignment.pk]
+    if not controls:  # the usual case: one query
         return []
+    plan = CheckPlan.objects.filter(consignment=consignment).only("planned_at").first()
     lines = [line.cn_code for line in consignment.lines.all()]
     controls = [
         control
-        for control in intensified_controls(consignment)
-        if control.cause_consignment_id != consignment.pk
+        for control in controls
+        if plan is not None
         and control.opened_at <= plan.planned_at
         and any(cn.startswith(control.cn_prefix) for cn in lines)
     ]
