@@ -1,6 +1,8 @@
 """Risk-based selection of identity and physical checks: Regulation (EU) 2017/625 arts 49 and 54, Implementing
 Regulation (EU) 2019/2129 (frequency rates), Implementing Regulation (EU) 2019/2130 (conduct of the checks) and
-Implementing Regulation (EU) 2019/1793 (increased controls on food and feed of non-animal origin).
+Implementing Regulation (EU) 2019/1793 (increased controls on food and feed of non-animal origin), raised by the
+intensified controls opened after an unfavourable result (Regulation (EU) 2017/625, art. 65; Implementing
+Regulation (EU) 2019/1873).
 
 Every consignment gets a documentary check; identity and physical checks are drawn at the frequency rate that
 applies. The draw is a keyed hash of the CHED reference, so anyone holding the key can re-run a selection and
@@ -14,8 +16,9 @@ import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 
-from inspection.models import Consignment, ReinforcedCheckRule
+from inspection.models import Consignment, IntensifiedControl, ReinforcedCheckRule
 
 # A line that matches no catalogue entry gets every check: unknown goods are no reason to check less.
 UNKNOWN_COMMODITY_RATE = 100
@@ -53,6 +56,29 @@ def reinforced_rules(ched_type_id: int, origin: str, *, on: datetime.date) -> li
     return list(ReinforcedCheckRule.objects.in_force(on).filter(ched_type_id=ched_type_id, country__in={"", origin}))
 
 
+def _intensified_label(control: IntensifiedControl) -> str:
+    consignor = f", {control.consignor_name}" if control.consignor_name else ""
+    return (
+        f"intensified: {control.legal_reference} – {control.hazard}, {control.country} {control.cn_prefix}*{consignor}"
+    )
+
+
+def intensified_controls(consignment: Consignment, *, on: datetime.date | None = None) -> list[IntensifiedControl]:
+    """The intensified controls that cover goods of this consignment's CHED type, origin and consignor (or every
+    consignor): opened by `on` and not ended by then, or open now when `on` is None. Their CN prefix is matched
+    against the lines by the caller (`rules_for_line`). One query."""
+    controls = IntensifiedControl.objects.filter(
+        ched_type_id=consignment.ched_type_id, country=consignment.country_of_origin.code or ""
+    )
+    consignor = consignment.consignor_name.strip()
+    controls = controls.filter(
+        Q(consignor_name="") | Q(consignor_name__iexact=consignor) if consignor else Q(consignor_name="")
+    )
+    if on is None:
+        return list(controls.filter(ended_at__isnull=True))
+    return list(controls.filter(Q(ended_at__isnull=True) | Q(ended_at__date__gt=on), opened_at__date__lte=on))
+
+
 def rules_for_line(rules: list[ReinforcedCheckRule], cn_code: str) -> list[ReinforcedCheckRule]:
     return [rule for rule in rules if cn_code.startswith(rule.cn_prefix)]
 
@@ -63,9 +89,11 @@ def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, in
     Each rate is the highest of: the rate of every reinforced check rule in force on `on` for the consignment's
     CHED type whose origin is empty or the consignment's country of origin and whose CN prefix starts a line's
     CN code (e.g. Implementing Regulation (EU) 2019/1793, Annexes I and II: one frequency for the identity and
-    physical checks together), and the catalogue rate of every line no rule sets (Implementing Regulations (EU)
-    2019/2129 and 2019/2130; a line without a catalogue entry counts as 100 %). The rule names the sources that
-    set the rates. Two queries.
+    physical checks together), the catalogue rate of every line no rule sets (Implementing Regulations (EU)
+    2019/2129 and 2019/2130; a line without a catalogue entry counts as 100 %), and the rate of every
+    intensified control in force on `on` that covers a line (Regulation (EU) 2017/625, art. 65; Implementing
+    Regulation (EU) 2019/1873: identity and physical checks on every consignment), which raises a rate and never
+    lowers one. The rule names the sources that set the rates, intensified controls first. Three queries.
     """
     lines = list(consignment.lines.select_related("commodity"))
     origin = consignment.country_of_origin.code or ""
@@ -73,7 +101,11 @@ def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, in
         reinforced_rules(consignment.ched_type_id, origin, on=on), key=lambda r: (r.cn_prefix, r.country, r.pk)
     )
 
-    sources: list[_RateSource] = []
+    sources: list[_RateSource] = [
+        _RateSource(_intensified_label(control), control.identity_rate, control.physical_rate)
+        for control in sorted(intensified_controls(consignment, on=on), key=lambda c: (c.cn_prefix, c.pk))
+        if any(line.cn_code.startswith(control.cn_prefix) for line in lines)
+    ]
     ruled = set()  # the lines a rule sets the frequency of
     for rule in rules:
         matched = {i for i, line in enumerate(lines) if line.cn_code.startswith(rule.cn_prefix)}

@@ -1,8 +1,18 @@
 """Reads across relations. Every importer-facing read goes through `consignments_visible_to`."""
 
-from django.db.models import Prefetch, Q, QuerySet, Subquery
+import datetime
 
-from inspection.models import AuditAction, CommodityLine, Consignment, ConsignmentStatus, Decision
+from django.db.models import Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from inspection.models import (
+    AuditAction,
+    CommodityLine,
+    Consignment,
+    ConsignmentStatus,
+    Decision,
+    IntensifiedControl,
+)
 from inspection.roles import Role, is_staff_user, user_roles
 
 
@@ -168,4 +178,25 @@ def consignment_trail(consignment: Consignment) -> dict:
             .prefetch_related("reasons")
             .order_by("id")
         ),
+    }
+
+
+# Ended intensified controls stay on the supervisors' page this long.
+INTENSIFIED_ENDED_SHOWN_DAYS = 90
+
+
+def intensified_controls_in_view() -> dict:
+    """The intensified controls in force (`open`, newest first) and those ended in the last
+    `INTENSIFIED_ENDED_SHOWN_DAYS` days (`ended`, latest first), with their CHED type and the consignment that
+    opened them: one query."""
+    since = timezone.now() - datetime.timedelta(days=INTENSIFIED_ENDED_SHOWN_DAYS)
+    controls = list(
+        IntensifiedControl.objects.select_related("ched_type", "cause_consignment").filter(
+            Q(ended_at__isnull=True) | Q(ended_at__gte=since)
+        )
+    )
+    return {
+        "open": [c for c in controls if c.ended_at is None],
+        "ended": sorted((c for c in controls if c.ended_at is not None), key=lambda c: c.ended_at, reverse=True),
+        "ended_shown_days": INTENSIFIED_ENDED_SHOWN_DAYS,
     }

@@ -28,6 +28,7 @@ from .consignments import (
     TransportMode,
 )
 from .idempotency import IdempotentRequest
+from .intensified import IntensifiedControl, IntensifiedControlResult
 from .notifications import Notification, NotificationKind, WebhookDelivery
 from .operators import Membership, Operator, StaffPost
 from .reference import (
@@ -64,6 +65,8 @@ __all__ = [
     "LabResultSubmission",
     "PhysicalCheck",
     "ReinforcedCheckRule",
+    "IntensifiedControl",
+    "IntensifiedControlResult",
     "Sample",
     "AccompanyingDocument",
     "AuditAction",

@@ -51,6 +51,11 @@ class AuditAction(models.TextChoices):
     CERTIFICATE_REVOKED = "certificate.revoked", _("Certificate revoked")
     FOLLOW_UP_REMINDED = "follow_up.reminded", _("Follow-up reminder sent")
     FOLLOW_UP_RECORDED = "follow_up.recorded", _("Follow-up recorded")
+    # intensified controls (Regulation (EU) 2017/625, art. 65; Implementing Regulation (EU) 2019/1873)
+    INTENSIFIED_CONTROL_OPENED = "intensified_control.opened", _("Intensified controls opened")
+    INTENSIFIED_CONTROL_COUNTED = "intensified_control.counted", _("Favourable result under intensified controls")
+    INTENSIFIED_CONTROL_RESET = "intensified_control.reset", _("Intensified controls: count set back to zero")
+    INTENSIFIED_CONTROL_ENDED = "intensified_control.ended", _("Intensified controls ended")
     # supervision
     ESCALATION_ACKNOWLEDGED = "escalation.acknowledged", _("Escalation handled")
     TASK_REASSIGNED = "task.reassigned", _("Task reassigned")

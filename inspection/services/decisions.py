@@ -15,8 +15,9 @@ from inspection.applicability import (
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid, NotPermitted, TransitionNotAllowed
-from inspection.models import Consignment, ConsignmentStatus, Decision
+from inspection.models import Consignment, ConsignmentStatus, Decision, IntensifiedControl
 from inspection.roles import Step
+from inspection.services.intensified import HEALTH_REFUSAL_REASONS, intensified_control_count, intensified_control_open
 from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
 
@@ -45,7 +46,8 @@ def decision_record(
     that was not (art. 55(1): the decision rests on the checks). The decision, its measure and its reasons
     must apply to the consignment's CHED type, and the decision's details must be given (transit: exit BCP
     and third country of destination, Delegated Regulation (EU) 2019/2124; channelled: the destination;
-    specific warehouse: the approved warehouse). See docs/regulation.md."""
+    specific warehouse: the approved warehouse). An acceptable decision counts as a favourable result for the
+    intensified controls that covered the consignment (`intensified_control_count`). See docs/regulation.md."""
     require_step(actor, Step.DECISION)
     today = timezone.localdate()
     details = {
@@ -111,6 +113,8 @@ def decision_record(
             **{field: value for field, value in details.items() if value},
         },
     )
+    if decision_code.acceptable:
+        intensified_control_count(consignment=consignment)
     return decision
 
 
@@ -134,7 +138,9 @@ def _acceptance_refused(consignment: Consignment) -> dict[str, list[str]]:
 @atomic_service
 def decision_countersign(*, actor, decision: Decision, approve: bool, comment: str = "") -> Decision:
     """Four eyes on a refusal: a supervisor other than the officer who decided confirms it (the consignment
-    is then refused) or sends it back to the officer with a comment (a new decision is needed)."""
+    is then refused) or sends it back to the officer with a comment (a new decision is needed). A confirmed
+    refusal for a health reason (`HEALTH_REFUSAL_REASONS`) opens intensified controls on the goods' origin
+    (`intensified_control_open`)."""
     require_step(actor, Step.COUNTERSIGN)
     if decision.officer_id == actor.pk:
         raise NotPermitted(_("You cannot countersign your own refusal."))
@@ -158,4 +164,14 @@ def decision_countersign(*, actor, decision: Decision, approve: bool, comment: s
         action=action,
         data={"decision": decision.code.code, "comment": comment},
     )
+    if approve:
+        health = sorted(
+            code for code in decision.reasons.values_list("code", flat=True) if code in HEALTH_REFUSAL_REASONS
+        )
+        if health:
+            intensified_control_open(
+                consignment=consignment,
+                cause=IntensifiedControl.Cause.REFUSAL,
+                hazard=f"refused ({', '.join(health)}), {consignment.reference}",
+            )
     return decision

@@ -6,10 +6,19 @@ from django.utils.translation import gettext as _
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError, DomainInvalid, TransitionNotAllowed
-from inspection.models import Consignment, ConsignmentStatus, LabResult, LabResultSubmission, Notification, Sample
+from inspection.models import (
+    Consignment,
+    ConsignmentStatus,
+    IntensifiedControl,
+    LabResult,
+    LabResultSubmission,
+    Notification,
+    Sample,
+)
 from inspection.roles import Role, Step
 from inspection.services.certificates import certificates_withdraw
 from inspection.services.checks import _move_on
+from inspection.services.intensified import intensified_control_open
 from inspection.services.notifications import notify
 from inspection.services.permissions import require_role, require_step
 from inspection.services.transitions import consignment_transition
@@ -84,7 +93,23 @@ def lab_result_record(
         audit_record(
             actor=submission.lab_user, action=AuditAction.LAB_RESULT_RECORDED, consignment=consignment, data=data
         )
+    if conclusion == LabResult.Conclusion.NOT_SATISFACTORY:
+        intensified_control_open(
+            consignment=consignment,
+            cause=IntensifiedControl.Cause.LAB_RESULT,
+            hazard=f"{sample.analysis.code} not satisfactory, {consignment.reference}",
+            cn_codes=_analysed_lines(consignment, sample.analysis.cn_prefixes),
+        )
     return result, True
+
+
+def _analysed_lines(consignment: Consignment, cn_prefixes: str) -> list[str]:
+    """The CN codes of the lines the analysis is meant for (all of them when it names no prefix, or none
+    matches)."""
+    cn_codes = [line.cn_code for line in consignment.lines.all()]
+    prefixes = cn_prefixes.split()
+    meant = [cn for cn in cn_codes if any(cn.startswith(p) for p in prefixes)]
+    return meant or cn_codes
 
 
 @atomic_service

@@ -11,5 +11,6 @@ urlpatterns = [
     path("consignments/<str:reference>/trail.csv", views.trail_csv, name="trail-csv"),
     path("consignments/<str:reference>/trail.pdf", views.trail_pdf, name="trail-pdf"),
     path("consignments/<str:reference>/trail/verify/", views.trail_verify, name="trail-verify"),
+    path("intensified-controls/", views.intensified_control_list, name="intensified-controls"),
     path("tasks/<int:task_pk>/reassign/", views.task_reassign_view, name="task-reassign"),
 ]

@@ -26,7 +26,7 @@ from inspection.dashboard import Period, dashboard
 from inspection.errors import DomainError
 from inspection.models import AuditAction, AuditEvent, Consignment
 from inspection.roles import Role, is_staff_user, user_roles
-from inspection.selectors import consignment_trail
+from inspection.selectors import consignment_trail, intensified_controls_in_view
 from inspection.services.tasks import task_reassign, task_unassign
 from inspection.supervision.filters import AuditEventFilter
 
@@ -177,6 +177,12 @@ class PeriodForm(forms.Form):
         if data.get("start") and data.get("end") and (data["end"] - data["start"]).days > 366:
             raise forms.ValidationError(gettext_lazy("Choose a period of one year at most."))
         return data
+
+
+@supervisor_required
+def intensified_control_list(request):
+    """The intensified controls in force, and those ended lately, with their counts and what opened them."""
+    return render(request, "supervision/intensified_controls.html", intensified_controls_in_view())
 
 
 @supervisor_required
