@@ -81,6 +81,7 @@ def consignment_part_one(consignment: Consignment) -> dict:
                 "net_weight_kg": line.net_weight_kg,
                 "packages": line.packages,
                 "package_type": line.package_type.code if line.package_type else "",
+                "number_of_animals": line.number_of_animals,
             }
             for line in consignment.lines.all()
         ],

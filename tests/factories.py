@@ -84,9 +84,14 @@ def part_one(ched_type: str = "CHED-PP", *, as_json: bool = False, **overrides) 
                 "description": description,
                 "species": species,
                 "eppo_code": "",
-                "net_weight_kg": "1250.500" if as_json else Decimal("1250.500"),
-                "packages": 250,
+                # three dogs of some 12 kg, one to a travel cage (a line of CHED-A counts its animals)
+                **(
+                    {"net_weight_kg": "36.000" if as_json else Decimal("36.000"), "packages": 3}
+                    if ched_type == "CHED-A"
+                    else {"net_weight_kg": "1250.500" if as_json else Decimal("1250.500"), "packages": 250}
+                ),
                 "package_type": package,
+                "number_of_animals": 3 if ched_type == "CHED-A" else None,
             }
         ],
         "accompanying_documents": [{"type": documents[ched_type], "reference": "DO-2026-000123"}],

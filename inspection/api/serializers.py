@@ -3,7 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from inspection.models import Certificate, Consignment, TransportMode
+from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment, TransportMode
 from inspection.selectors import consignment_decision, consignment_part_one
 from inspection.timeline import importer_timeline
 
@@ -38,6 +38,13 @@ class CommodityLineSerializer(serializers.Serializer):
     net_weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, required=False, allow_null=True)
     packages = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     package_type = _text(40)
+    number_of_animals = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_NUMBER_OF_ANIMALS,
+        help_text="CHED-A lines only, required on submit: the number of animals (box I.31); null on other types",
+    )
 
 
 class DocumentReferenceSerializer(serializers.Serializer):

@@ -11,7 +11,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from inspection.models import Certificate, Consignment, Decision, Sample
+from inspection.models import Certificate, Consignment, Decision, FollowUp, Sample
+
+from .boxes import BOXES, DECISION_BOXES, PURPOSE_BOXES
 
 TEMPLATES = {
     Certificate.Kind.CHED: "certificates/ched.html",
@@ -74,6 +76,7 @@ PRINTED_RELATIONS = (
     "documentary_check",
     "identity_check",
     "physical_check",
+    "follow_up__inspector",
 )
 
 
@@ -98,6 +101,9 @@ def certificate_context(
     documentary = getattr(consignment, "documentary_check", None)
     identity = getattr(consignment, "identity_check", None)
     physical = getattr(consignment, "physical_check", None)
+    follow_up = getattr(consignment, "follow_up", None)
+    ched_type = consignment.ched_type.code
+    lines = list(consignment.lines.select_related("package_type").order_by("pk"))
     return {
         "kind": kind,
         "number": number,
@@ -116,10 +122,16 @@ def certificate_context(
         "consignee_country": bi(lambda: consignment.consignee_country.name) if consignment.consignee_country else None,
         "transport_mode": bi(consignment.get_transport_mode_display) if consignment.transport_mode else None,
         "expected_arrival": _local(consignment.expected_arrival),
-        "lines": [
-            {"line": line, "package_type": named(line.package_type)}
-            for line in consignment.lines.select_related("package_type").order_by("pk")
-        ],
+        # the boxes the model of this CHED type has (`{% if "region_of_origin" in boxes %}`)
+        "boxes": {name for name, entry in BOXES.items() if entry.applies_to(ched_type)},
+        "purpose_box": PURPOSE_BOXES.get(consignment.purpose.code) if consignment.purpose else None,
+        "counts_animals": ched_type == "CHED-A",
+        "lines": [{"line": line, "package_type": named(line.package_type)} for line in lines],
+        "totals": {
+            "packages": sum(line.packages or 0 for line in lines),
+            "animals": sum(line.number_of_animals or 0 for line in lines),
+            "net_weight_kg": sum(line.net_weight_kg or 0 for line in lines),
+        },
         "containers": list(consignment.containers.order_by("pk")),
         "documents": [
             {"document": document, "type": named(document.document_type)}
@@ -145,6 +157,7 @@ def certificate_context(
             for sample in samples
         ],
         "decision": _decision(decision),
+        "follow_up": _follow_up(follow_up),
     }
 
 
@@ -153,6 +166,7 @@ def _decision(decision: Decision | None) -> dict | None:
         return None
     return {
         "record": decision,
+        "box": DECISION_BOXES[decision.code.code],
         "code": named(decision.code),
         "acceptable": decision.code.acceptable,
         "measure": named(decision.measure),
@@ -162,6 +176,22 @@ def _decision(decision: Decision | None) -> dict | None:
         "decided_at": _local(decision.decided_at),
         "countersigned_by": _person(decision.countersigned_by) if decision.countersigned_by_id else None,
         "countersigned_at": _local(decision.countersigned_at),
+        "exit_bcp": decision.exit_bcp,
+        "destination_country": bi(lambda: decision.destination_country.name) if decision.destination_country else None,
+        "destination": decision.destination,
+        "warehouse": decision.warehouse,
+    }
+
+
+def _follow_up(follow_up: FollowUp | None) -> dict | None:
+    if follow_up is None:
+        return None
+    return {
+        "outcome": bi(follow_up.get_outcome_display),
+        "redispatched": follow_up.outcome == FollowUp.Outcome.REDISPATCHED,
+        "evidence": follow_up.evidence,
+        "inspector": _person(follow_up.inspector),
+        "recorded_at": _local(follow_up.recorded_at),
     }
 
 

@@ -19,6 +19,7 @@ from .checks import (
     Sample,
 )
 from .consignments import (
+    MAX_NUMBER_OF_ANIMALS,
     AccompanyingDocument,
     CommodityLine,
     Consignment,
@@ -77,6 +78,7 @@ __all__ = [
     "ChedType",
     "Commodity",
     "CommodityLine",
+    "MAX_NUMBER_OF_ANIMALS",
     "Consignment",
     "ConsignmentStatus",
     "Container",

@@ -1,7 +1,7 @@
 """The consignment and its CHED Part I."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +81,11 @@ class Consignment(models.Model):
         return self.status == ConsignmentStatus.DRAFT
 
 
+# The most animals one CHED-A line may declare: a full freighter of day-old chicks is some 100,000 head; above
+# a million is a typing error, not a consignment.
+MAX_NUMBER_OF_ANIMALS = 1_000_000
+
+
 class Container(models.Model):
     consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="containers")
     number = models.CharField(_("container number"), max_length=20)
@@ -109,6 +114,13 @@ class CommodityLine(models.Model):
         validators=[MinValueValidator(0)],
     )
     packages = models.PositiveIntegerField(_("packages"), null=True, blank=True)
+    # CHED-A only (box I.31, number of animals; summed in I.33); null on the other CHED types.
+    number_of_animals = models.PositiveIntegerField(
+        _("number of animals"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_NUMBER_OF_ANIMALS)],
+    )
     package_type = models.ForeignKey(
         PackageType, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("package type")
     )

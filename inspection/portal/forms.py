@@ -6,7 +6,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from inspection.models import Bcp, ChedType, DocumentType, NotificationKind, PackageType, Purpose, TransportMode
+from inspection.models import (
+    MAX_NUMBER_OF_ANIMALS,
+    Bcp,
+    ChedType,
+    DocumentType,
+    NotificationKind,
+    PackageType,
+    Purpose,
+    TransportMode,
+)
 
 PARTIES = ("consignor", "consignee")
 PARTY_FIELDS = ("name", "address", "country")
@@ -81,6 +90,9 @@ class CommodityLineForm(forms.Form):
     )
     packages = forms.IntegerField(label=_("Packages"), min_value=0, required=False)
     package_type = forms.ChoiceField(label=_("Package type"), required=False)
+    number_of_animals = forms.IntegerField(
+        label=_("Number of animals (CHED-A)"), min_value=1, max_value=MAX_NUMBER_OF_ANIMALS, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

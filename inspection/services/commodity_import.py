@@ -16,6 +16,8 @@ from inspection.services.consignments import consignment_update_draft
 from inspection.services.documents import upload_read
 
 COLUMNS = ("cn_code", "description", "species", "eppo_code", "net_weight_kg", "packages", "package_type")
+# Optional: a file without it still imports (the CHED-A rules ask for it on submit).
+OPTIONAL_COLUMNS = ("number_of_animals",)
 REQUIRED_COLUMNS = ("cn_code", "net_weight_kg", "packages", "package_type")
 MAX_ROWS = 1000
 XLSX_MAGIC = b"PK\x03\x04"
@@ -85,14 +87,14 @@ def commodity_rows_parse(data: bytes) -> list[dict]:
         raise UploadRefused({"file": [_("The file is empty.")]})
     header = [_cell(h).lower().replace(" ", "_") for h in rows[0]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [h for h in header if h and h not in COLUMNS]
+    unknown = [h for h in header if h and h not in COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:
         messages = []
         if missing:
             messages.append(_("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)})
         if unknown:
             messages.append(_("Unknown column(s): %(columns)s.") % {"columns": ", ".join(unknown)})
-        messages.append(_("Use the template: %(columns)s.") % {"columns": ", ".join(COLUMNS)})
+        messages.append(_("Use the template: %(columns)s.") % {"columns": ", ".join(COLUMNS + OPTIONAL_COLUMNS)})
         raise UploadRefused({"file": messages})
     if len(rows) > MAX_ROWS + 1:
         raise UploadRefused({"file": [_("At most %(n)s lines per file.") % {"n": MAX_ROWS}]})
@@ -102,7 +104,7 @@ def commodity_rows_parse(data: bytes) -> list[dict]:
         cells = {column: _cell(row[i]) if i < len(row) else "" for i, column in enumerate(header) if column}
         if not any(cells.values()):
             continue
-        line = {column: cells.get(column, "") for column in COLUMNS}
+        line = {column: cells.get(column, "") for column in COLUMNS + OPTIONAL_COLUMNS}
         if line["cn_code"].isdigit() and len(line["cn_code"]) < 8:
             line["cn_code"] = line["cn_code"].zfill(8)  # a spreadsheet dropped the leading zero
         try:
@@ -123,6 +125,10 @@ def commodity_rows_parse(data: bytes) -> list[dict]:
         else:
             if line["packages"] is not None and line["packages"] < 1:
                 errors[f"rows.{number}.packages"] = [_("There must be at least one package.")]
+        try:
+            line["number_of_animals"] = int(line["number_of_animals"]) if line["number_of_animals"] else None
+        except ValueError:
+            errors[f"rows.{number}.number_of_animals"] = [_("Enter a whole number of animals.")]
         for column, limit in (("cn_code", 10), ("description", 300), ("species", 200), ("eppo_code", 12)):
             if len(line[column]) > limit:
                 errors[f"rows.{number}.{column}"] = [_("At most %(n)s characters.") % {"n": limit}]

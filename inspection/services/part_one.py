@@ -44,7 +44,10 @@ CHECKLIST = (
     (gettext_lazy("BCP, country of origin and purpose"), ("ched_type", "bcp", "country_of_origin", "purpose")),
     (gettext_lazy("Arrival, transport and its document, in time for pre-notification"), ("arrival",)),
     (gettext_lazy("Containers and their seals (sea freight)"), ("containers",)),
-    (gettext_lazy("Commodity lines: CN code, net weight, packages, species"), ("commodities",)),
+    (
+        gettext_lazy("Commodity lines: CN code, net weight, packages, species, number of animals"),
+        ("commodities",),
+    ),
     (gettext_lazy("Accompanying documents"), ("accompanying_documents",)),
 )
 
@@ -99,6 +102,7 @@ PATH_LABELS = {
     "cn_code": gettext_lazy("CN code"),
     "net_weight_kg": gettext_lazy("net weight"),
     "packages": gettext_lazy("packages"),
+    "number_of_animals": gettext_lazy("number of animals"),
     "package_type": gettext_lazy("package type"),
     "species": gettext_lazy("species"),
     "type": gettext_lazy("type"),
@@ -168,6 +172,7 @@ def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
                 eppo_code=line.get("eppo_code") or (commodity.eppo_code if commodity else ""),
                 net_weight_kg=line.get("net_weight_kg"),
                 packages=line.get("packages"),
+                number_of_animals=line.get("number_of_animals"),
                 package_type=check.package_types.get(line.get("package_type") or ""),
             )
         )

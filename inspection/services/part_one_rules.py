@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from inspection.models import (
+    MAX_NUMBER_OF_ANIMALS,
     Bcp,
     ChedType,
     Commodity,
@@ -31,6 +32,8 @@ ARRIVAL_FIELDS = ("expected_at", "transport_mode", "transport_id", "transport_do
 MODES_BY_BCP_KIND = {Bcp.Kind.PORT: {TransportMode.SEA}, Bcp.Kind.AIRPORT: {TransportMode.AIR}}
 # CHED types whose lines must name the species (animals) or the plant's botanical name.
 SPECIES_REQUIRED = {"CHED-A", "CHED-PP"}
+# CHED types whose lines count heads (Implementing Regulation (EU) 2019/1715, Annex II, boxes I.31 and I.33).
+ANIMALS_COUNTED = {"CHED-A"}
 CONTAINER_NUMBER = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
 # The Member States (TEU, art. 52) and, under their own ISO codes, the outermost regions that are part of the
 # Union (TFEU, arts. 349 and 355(1)): Guadeloupe, French Guiana, Martinique, Réunion, Mayotte, Saint-Martin.
@@ -138,12 +141,27 @@ class PartOneCheck:
                     f"commodities.{i}.package_type",
                     _("Unknown package type “%(code)s”.") % {"code": line["package_type"]},
                 )
+            self._resolve_number_of_animals(i, line)
             cn = line.get("cn_code")
             if cn and self.ched_type is not None and cn not in self.commodities:
                 self.add(
                     f"commodities.{i}.cn_code",
                     _("CN code %(cn)s is not in the catalogue for %(type)s.") % {"cn": cn, "type": self.ched_type.code},
                 )
+
+    def _resolve_number_of_animals(self, i: int, line: dict) -> None:
+        """Only CHED-A lines count animals, between 1 and `MAX_NUMBER_OF_ANIMALS` (a draft too: the column is
+        bounded)."""
+        count = line.get("number_of_animals")
+        if count is None or self.ched_type is None:
+            return
+        path = f"commodities.{i}.number_of_animals"
+        if self.ched_type.code not in ANIMALS_COUNTED:
+            self.add(path, _("Only CHED-A lines give a number of animals: leave it empty."))
+        elif count < 1:
+            self.add(path, _("There must be at least one animal."))
+        elif count > MAX_NUMBER_OF_ANIMALS:
+            self.add(path, _("At most %(n)s animals per line.") % {"n": f"{MAX_NUMBER_OF_ANIMALS:,}".replace(",", " ")})
 
     def _resolve_documents(self, today: datetime.date) -> None:
         documents = self.part.get("accompanying_documents") or []
@@ -286,6 +304,8 @@ class PartOneCheck:
                 self.add(f"commodities.{i}.packages", _("This field is required."))
             elif packages < 1:
                 self.add(f"commodities.{i}.packages", _("There must be at least one package."))
+            if self.ched_type.code in ANIMALS_COUNTED and line.get("number_of_animals") is None:
+                self.add(f"commodities.{i}.number_of_animals", _("This field is required."))
             commodity = self.commodities.get(line.get("cn_code") or "")
             if (
                 self.ched_type.code in SPECIES_REQUIRED

@@ -3,6 +3,8 @@
 from django import template
 from django.utils.html import format_html
 
+from inspection.certificates.boxes import BOXES
+
 register = template.Library()
 
 
@@ -25,3 +27,10 @@ def label(no, fr, en):
     if no:
         return format_html('<span class="label"><b>{}</b> {} / <i>{}</i></span>', no, fr, en)
     return format_html('<span class="label">{} / <i>{}</i></span>', fr, en)
+
+
+@register.simple_tag
+def box(name):
+    """The label of a CHED box named in `inspection.certificates.boxes`, with its official number."""
+    entry = BOXES[name]
+    return label(entry.number, entry.fr, entry.en)

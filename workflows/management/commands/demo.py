@@ -73,7 +73,15 @@ REQUIRED_DOCUMENT = {
 VESSELS = ["CMA CGM FORT SAINT PIERRE", "CMA CGM FORT DESAIX", "MARFRET GUYANE", "MSC ANTILLES", "SEABOARD PRIDE"]
 CARRIERS = ["CMAU", "MSCU", "MRKU", "HLXU", "SMLU"]
 FLIGHTS = ["AF 652", "TX 542", "AA 1348", "LI 362"]
-PACKAGES = {"CHED-PP": "CT", "CHED-P": "CT", "CHED-D": "BG", "CHED-A": "CG"}
+PACKAGES = {"CHED-PP": "CT", "CHED-P": "CT", "CHED-D": "BG"}
+# CHED-A lines by CN code: (heads, kg per head, heads per package, package type). Day-old chicks travel a
+# hundred to a ventilated box at some 40 g each; dogs and cats one to a travel cage; horses unpacked, each in
+# its own air stall.
+ANIMALS = {
+    "01051199": ((2000, 12000), (Decimal("0.040"), Decimal("0.045")), 100, "BX"),
+    "01061900": ((2, 8), (Decimal("4"), Decimal("30")), 1, "CG"),
+    "01012100": ((1, 4), (Decimal("450"), Decimal("650")), 1, "NE"),
+}
 
 
 class Command(BaseCommand):
@@ -159,7 +167,10 @@ class Command(BaseCommand):
             on = arrival.date()
             rules = [r for r in reinforced_rules(candidates[0].ched_type_id, country, on=on) if r.country == country]
             candidates = [c for c in candidates if rules_for_line(rules, c.cn_code)]
-        lines = rng.sample(candidates, k=min(len(candidates), rng.randint(1, 3)))
+        # one kind of animal per CHED-A: chicks, dogs and horses do not share a flight's hold
+        if ched_type == "CHED-A":  # the animals whose head counts and weights the demo knows
+            candidates = [c for c in candidates if c.cn_code in ANIMALS]
+        lines = rng.sample(candidates, k=1 if ched_type == "CHED-A" else min(len(candidates), rng.randint(1, 3)))
         arrival = arrival.replace(hour=rng.choice([6, 7, 8, 10, 14, 16]), minute=0, second=0, microsecond=0)
         operator = user.membership.operator
         part = {
@@ -178,18 +189,7 @@ class Command(BaseCommand):
                 ),
             },
             "containers": [] if by_air else [self._container(rng) for _ in range(rng.randint(1, 2))],
-            "commodities": [
-                {
-                    "cn_code": c.cn_code,
-                    "description": c.description_fr,
-                    "species": c.species,
-                    "eppo_code": c.eppo_code,
-                    "net_weight_kg": Decimal(rng.randint(50, 18000)),
-                    "packages": rng.randint(1, 1200),
-                    "package_type": PACKAGES[ched_type],
-                }
-                for c in lines
-            ],
+            "commodities": [self._line(rng, ched_type, c) for c in lines],
             "accompanying_documents": [
                 {
                     "type": REQUIRED_DOCUMENT[ched_type],
@@ -207,6 +207,31 @@ class Command(BaseCommand):
                     {"type": "LABORATORY_ANALYSIS_REPORT", "reference": f"LAB-{reference}"},
                 ]
         return part
+
+    def _line(self, rng: random.Random, ched_type: str, commodity) -> dict:
+        line = {
+            "cn_code": commodity.cn_code,
+            "description": commodity.description_fr,
+            "species": commodity.species,
+            "eppo_code": commodity.eppo_code,
+        }
+        if ched_type != "CHED-A":
+            return {
+                **line,
+                "net_weight_kg": Decimal(rng.randint(50, 18000)),
+                "packages": rng.randint(1, 1200),
+                "package_type": PACKAGES[ched_type],
+            }
+        (low, high), (light, heavy), per_package, package_type = ANIMALS[commodity.cn_code]
+        heads = rng.randint(low, high)
+        per_head = light + (heavy - light) * Decimal(rng.random())
+        return {
+            **line,
+            "number_of_animals": heads,
+            "net_weight_kg": (per_head * heads).quantize(Decimal("0.001")),
+            "packages": -(-heads // per_package),
+            "package_type": package_type,
+        }
 
     def _container(self, rng: random.Random) -> dict:
         first_ten = f"{rng.choice(CARRIERS)}{rng.randint(0, 999999):06d}"
