@@ -158,15 +158,25 @@ def _middle_ranks(queryset, unit: float, partition: bool = False) -> list[tuple]
 
 
 def lead_times(period: Period) -> dict:
-    """Hours from the expected arrival to the decision in force, for decisions taken in the period."""
-    decisions = Decision.objects.filter(
-        _in_period("decided_at", period), superseded=False, consignment__expected_arrival__isnull=False
-    ).values(value=MicrosecondsBetween("consignment__expected_arrival", "decided_at"))
-    [(_, n, _, median, p90)] = _middle_ranks(decisions, 3600) or [(None, 0, 0, None, None)]
+    """Hours from the goods' recorded arrival at the post (`arrived_at`) to the decision in force, for
+    decisions taken in the period; `without_arrival`: those decided with no arrival recorded, left out.
+
+    Not from the expected arrival, not even as a fallback: that is the importer's forecast, set days ahead
+    and moved by the vessel's schedule, and a consignment decided on its documents alone (no identity or
+    physical check) may be decided before its goods come. Either made the figure negative and measured the
+    forecast's error rather than the post's work. From the recorded arrival it is never negative: the
+    arrival is recorded no later than when it is entered (`consignment_arrival_record`), before any
+    identity or physical check (which refuse without it), and cannot be recorded once decided."""
+    decisions = Decision.objects.filter(_in_period("decided_at", period), superseded=False)
+    timed = decisions.filter(consignment__arrived_at__isnull=False).values(
+        value=MicrosecondsBetween("consignment__arrived_at", "decided_at")
+    )
+    [(_, n, _, median, p90)] = _middle_ranks(timed, 3600) or [(None, 0, 0, None, None)]
     return {
         "n": n,
         "median_h": round(median, 1) if n else None,
         "p90_h": round(p90, 1) if n else None,
+        "without_arrival": decisions.filter(consignment__arrived_at__isnull=True).count(),
     }
 
 

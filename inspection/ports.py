@@ -1,6 +1,6 @@
 """What the domain asks of the inspection workflow, without importing it: the domain never imports
 `workflows` (the workflow wires the domain's steps together, not the reverse). The workflow app connects
-its two entry points at start-up (`workflows.apps.WorkflowsConfig.ready`)."""
+its entry points at start-up (`workflows.apps.WorkflowsConfig.ready`)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -12,9 +12,16 @@ class PortNotConnected(RuntimeError):  # noqa: N818 (reads as what happened)
     """The workflow app is not installed or not ready: nothing starts an inspection or receives a result."""
 
 
-def ports_connect(*, start_inspection: Callable[..., Any], receive_lab_result: Callable[..., Any]) -> None:
+def ports_connect(
+    *,
+    start_inspection: Callable[..., Any],
+    receive_lab_result: Callable[..., Any],
+    arrival_changed: Callable[..., Any],
+) -> None:
     """Called once by the workflow app when Django is ready."""
-    _connected.update(start_inspection=start_inspection, receive_lab_result=receive_lab_result)
+    _connected.update(
+        start_inspection=start_inspection, receive_lab_result=receive_lab_result, arrival_changed=arrival_changed
+    )
 
 
 def _port(name: str) -> Callable[..., Any]:
@@ -36,3 +43,9 @@ def receive_lab_result(**result):
     """A lab result (`lab_result_record`'s arguments) reaching the sample's wait in the inspection, or
     recorded directly when nothing waits for it. Returns what `lab_result_record` returns."""
     return _port("receive_lab_result")(**result)
+
+
+def arrival_changed(consignment) -> None:
+    """The consignment's arrival moved (a confirmed ETA) or happened (recorded at the post), in the caller's
+    transaction: the inspection's deadlines that count from the arrival follow it."""
+    _port("arrival_changed")(consignment)

@@ -8,7 +8,7 @@ from inspection.health import healthz
 from workflows import incidents
 from workflows.labels import sample_label
 from workflows.photos import check_photo
-from workflows.today import today
+from workflows.today import arrival_record, today
 from workflows.urls import site
 
 urlpatterns = [
@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("inspection.certificates.urls")),
     path("workflow/samples/<str:number>/label/", sample_label, name="sample-label"),
     path("workflow/today/", today, name="today"),
+    path("workflow/arrivals/<int:pk>/arrived/", arrival_record, name="arrival-record"),
     path("workflow/photos/<int:pk>/", check_photo, name="check-photo"),
     path("workflow/incidents/", incidents.incident_list, name="incidents"),
     path("workflow/incidents/<int:task_pk>/retry/", incidents.incident_retry, name="incident-retry"),

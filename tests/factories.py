@@ -165,3 +165,12 @@ def photo_bytes(fmt: str = "JPEG", *, size=(40, 20), orientation: int = 0, gps: 
     out = io.BytesIO()
     image.save(out, fmt, **options)
     return out.getvalue()
+
+
+def goods_arrived(consignment, actor=None) -> None:
+    """The post records the consignment's goods at the BCP, now (`consignment_arrival_record`): identity and
+    physical checks wait for it. Before the step, never inside it (the steps' query caps)."""
+    from inspection.services.consignments import consignment_arrival_record
+
+    actor = actor or UserFactory(username="quay-inspector", roles=[Role.INSPECTOR])
+    consignment_arrival_record(actor=actor, consignment=consignment, arrived_at=timezone.now())

@@ -44,7 +44,7 @@ def _urls():
 
 @pytest.fixture
 def known(importer, officer, inspector):
-    """Three CHED-PP consignments (origin CR, DO, CR) arriving on D1 at 08:00; decided 10 h, 20 h and 30 h
+    """Three CHED-PP consignments (origin CR, DO, CR) arrived on D1 at 08:00 (as expected); decided 10 h, 20 h and 30 h
     later (the second refused; the third had an earlier, superseded refusal); physical checks planned at
     50, 50 and 20 % and selected for the first only; two lab results after 2 and 4 days."""
     accept = DecisionCode.objects.get(code="acceptable_for_internal_market")
@@ -60,7 +60,7 @@ def known(importer, officer, inspector):
         strict=True,
     ):
         Consignment.objects.filter(pk=c.pk).update(
-            country_of_origin=origin, submitted_at=submitted, expected_arrival=_at(D1, 8)
+            country_of_origin=origin, submitted_at=submitted, expected_arrival=_at(D1, 8), arrived_at=_at(D1, 8)
         )
         CheckPlan.objects.filter(consignment=c).update(
             physical_selected=selected, physical_rate=rate, planned_at=submitted
@@ -103,7 +103,7 @@ def test_the_figures_match_the_hand_computed_values(known, inspector):
     figures = dashboard(Period(D1, D1 + timedelta(days=7)))
 
     assert [(r["day"], r["n"]) for r in figures["per_day"]] == [(D1, 2), (D2, 1)]
-    assert figures["lead_times"] == {"n": 3, "median_h": 20.0, "p90_h": 30.0}
+    assert figures["lead_times"] == {"n": 3, "median_h": 20.0, "p90_h": 30.0, "without_arrival": 0}
     assert figures["physical"] == [{"ched_type": "CHED-PP", "n": 3, "selected_pct": 33.3, "planned_pct": 40.0}]
     assert figures["refusals"]["origin"] == [
         {"key": "CR", "n": 2, "refused": 0, "pct": 0.0},

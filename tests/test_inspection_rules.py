@@ -13,6 +13,7 @@ from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.follow_up import follow_up_record
 from inspection.services.lab import lab_result_record, lab_submission_store
 from inspection.services.sampling import physical_check_record
+from tests.factories import goods_arrived
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -68,6 +69,7 @@ def test_only_inspectors_record_checks(officer, supervisor, importer, consignmen
 
 
 def test_identity_mismatch_cannot_be_satisfactory(inspector, consignment):
+    goods_arrived(consignment, inspector)
     with pytest.raises(DomainInvalid):
         identity_check_record(
             actor=inspector,
@@ -80,6 +82,7 @@ def test_identity_mismatch_cannot_be_satisfactory(inspector, consignment):
 
 
 def test_samples_need_a_known_analysis_lab_reason_and_conservation(inspector, consignment):
+    goods_arrived(consignment, inspector)
     with pytest.raises(DomainInvalid) as refused:
         physical_check_record(
             actor=inspector,
@@ -201,6 +204,7 @@ def _awaiting_physical_check(inspector, consignment):
     documentary_check_record(
         actor=inspector, consignment=consignment, verdicts=_all_ok(consignment), result="satisfactory"
     )
+    goods_arrived(consignment, inspector)
     return consignment
 
 

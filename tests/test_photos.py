@@ -13,7 +13,7 @@ from inspection.models import AuditEvent, CheckPhoto, DocumentaryCheck, Identity
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.sampling import physical_check_record
 from tests.conftest import api_client_for
-from tests.factories import PNG_BYTES, pdf_bytes, photo_bytes
+from tests.factories import PNG_BYTES, goods_arrived, pdf_bytes, photo_bytes
 from tests.test_workflow_paths import IDENTITY_OK, _do, _documentary_ok, _open_task, _rates, _submit
 from workflows.flows import InspectionFlow
 
@@ -76,6 +76,7 @@ def test_the_check_event_lists_its_photos(inspector, consignment):
 
 def test_identity_and_physical_checks_take_photos(inspector, consignment):
     _documentary(inspector, consignment, [])
+    goods_arrived(consignment, inspector)
     identity_check_record(
         actor=inspector,
         consignment=consignment,
@@ -147,6 +148,7 @@ def test_more_than_ten_photos_are_refused(inspector, consignment, settings):
 
 def test_a_photo_refused_on_the_physical_check_writes_no_sample(inspector, consignment, settings):
     _documentary(inspector, consignment, [])
+    goods_arrived(consignment, inspector)
     record = lambda: physical_check_record(  # noqa: E731
         actor=inspector, consignment=consignment, result="satisfactory", photos=[_upload(pdf_bytes())]
     )
@@ -200,6 +202,7 @@ def test_check_forms_render_the_camera_input_in_a_multipart_form(importer, inspe
     html = client.get(task.reverse("execute")).content.decode()
     assert PHOTO_INPUT in html and 'enctype="multipart/form-data"' in html
     assert client.post(task.reverse("execute"), _documentary_ok(consignment)).status_code == 302
+    goods_arrived(consignment, inspector)
 
     identity = {"seals_as_declared": "on", "goods_as_declared": "on", "result": "satisfactory"}
     for node, data in ((InspectionFlow.identity_check, identity), (InspectionFlow.physical_check, None)):

@@ -16,6 +16,7 @@ from tests.test_workflow_paths import IDENTITY_OK, _do, _documentary_ok, _physic
 from workflows.flows import InspectionFlow
 from workflows.lab import lab_result_receive
 from workflows.models import InspectionProcess
+from workflows.timers import arrival_deadlines_rearm
 
 DOMAIN = Path(__file__).resolve().parent.parent / "inspection"
 
@@ -42,7 +43,8 @@ def test_no_module_of_the_domain_imports_the_workflow():
 
 def test_the_workflow_connects_the_ports_at_start_up():
     assert ports._connected["receive_lab_result"] is lab_result_receive
-    assert set(ports._connected) == {"start_inspection", "receive_lab_result"}
+    assert ports._connected["arrival_changed"] is arrival_deadlines_rearm
+    assert set(ports._connected) == {"start_inspection", "receive_lab_result", "arrival_changed"}
 
 
 def test_a_port_left_unconnected_says_so(monkeypatch):

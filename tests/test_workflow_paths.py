@@ -12,7 +12,7 @@ from viewflow.workflow.status import STATUS
 
 from inspection.models import AuditEvent, Commodity, Consignment, DocumentaryCheck, Notification
 from tests.conftest import api_client_for
-from tests.factories import part_one
+from tests.factories import goods_arrived, part_one
 from workflows.engine import flow_job_run
 from workflows.flows import InspectionFlow
 from workflows.models import InspectionProcess
@@ -46,7 +46,12 @@ def _open_task(consignment, node):
 
 
 def _do(user, consignment, node, data):
-    """Claim the task as `user` and submit its form; returns the execute response."""
+    """Claim the task as `user` and submit its form; returns the execute response. An identity or physical
+    check is made on goods at the post: the user taps "Goods arrived" first when nobody has."""
+    if node in (InspectionFlow.identity_check, InspectionFlow.physical_check):
+        consignment.refresh_from_db(fields=["arrived_at"])
+        if consignment.arrived_at is None:
+            goods_arrived(consignment, user)
     task = _open_task(consignment, node)
     client = Client()
     client.force_login(user)

@@ -16,7 +16,7 @@ from inspection.roles import Role
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.decisions import decision_record
 from inspection.services.sampling import physical_check_record
-from tests.factories import UserFactory
+from tests.factories import UserFactory, goods_arrived
 from tests.test_workflow_paths import ACCEPT, _documentary_ok, _open_task, _rates, _submit
 from workflows.engine import flow_job_run
 from workflows.flows import InspectionFlow
@@ -45,6 +45,8 @@ def _urls():
 
 
 def _step(user, consignment, node, data, django_assert_max_num_queries):
+    if node == InspectionFlow.identity_check:
+        goods_arrived(consignment, user)  # before the step, not counted in it
     task = _open_task(consignment, node)
     client = Client()
     client.force_login(user)
@@ -112,6 +114,8 @@ def _walk_from_code(consignment, inspector, officer, assert_max_queries=None):
         ),
     }
     for name, (user, record) in steps.items():
+        if name == "identity_check":
+            goods_arrived(consignment, user)  # before the step, not counted in it
         task = _open_task(consignment, getattr(InspectionFlow, name))
         with assert_max_queries(CAPS_FROM_CODE[name]) if assert_max_queries else nullcontext():
             task_complete_as(user=user, task=task, record=record, consignment=consignment)

@@ -14,10 +14,13 @@ class WorkflowsConfig(AppConfig):
         from .flows import InspectionFlow
         from .lab import lab_result_receive
         from .roles import grant_role_permissions
+        from .timers import arrival_deadlines_rearm
 
         post_migrate.connect(grant_role_permissions, sender=self, dispatch_uid="workflows.grant_role_permissions")
-        # what the domain asks of the workflow (it never imports it): start an inspection, pass on a lab result
+        # what the domain asks of the workflow (it never imports it): start an inspection, pass on a lab result,
+        # move the deadlines that count from the arrival
         ports_connect(
             start_inspection=lambda consignment: InspectionFlow.submit.run(consignment=consignment),
             receive_lab_result=lab_result_receive,
+            arrival_changed=arrival_deadlines_rearm,
         )

@@ -23,6 +23,7 @@ from .engine import CeleryJob, ForEach
 from .models import InspectionProcess
 from .roles import StepTask
 from .steps import task_cancel
+from .timers import documentary_check_deadline
 
 # What a task list shows of each task: the consignment it is about.
 SUMMARY = "{{ process.artifact.reference }} · {{ process.artifact.consignor_name }} · {{ process.artifact.bcp.code }}"
@@ -252,9 +253,9 @@ class InspectionFlow(flow.Flow):
 
     # ---- deadlines (fired by celery beat through `workflows.tasks.workflow_timers_fire`)
     def documentary_check_due(self, activation) -> datetime.datetime:
-        """One hour before arrival, the documentary check should have started."""
-        arrival = activation.process.consignment.expected_arrival
-        return max(arrival - datetime.timedelta(hours=1), timezone.now())
+        """One hour before arrival, the documentary check should have started (moved with the arrival:
+        `timers.arrival_deadlines_rearm`)."""
+        return documentary_check_deadline(activation.process.consignment)
 
     def follow_up_due(self, activation) -> datetime.datetime:
         """The end of the measure's deadline day (Martinique time); 30 days for a channelled consignment."""

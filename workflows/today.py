@@ -8,15 +8,21 @@ import datetime
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, OuterRef, Subquery
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from viewflow.workflow.status import STATUS
 
+from inspection.errors import DomainError, DomainInvalid
 from inspection.models import Bcp, Consignment, ConsignmentStatus, StaffPost
 from inspection.roles import is_staff_user
+from inspection.services.consignments import OPEN_FOR_ARRIVED, consignment_arrival_record
 
 from .flows import InspectionFlow
 from .task_lists import _human_nodes, inbox_tasks, queue_tasks
@@ -126,5 +132,29 @@ def today(request):
             "queue": listing(queue),
             "list_size": LIST_SIZE,
             "open_forms": open_forms,
+            "open_for_arrived": OPEN_FOR_ARRIVED,
         },
     )
+
+
+@login_required
+@require_POST
+def arrival_record(request, pk):
+    """The "Goods arrived" button of an arrival of the day: the goods are at the post now."""
+    if not is_staff_user(request.user):
+        raise PermissionDenied
+    expected = Consignment.objects.exclude(status__in=NOT_EXPECTED).select_related("bcp")
+    consignment = get_object_or_404(expected, pk=pk)
+    try:
+        consignment_arrival_record(actor=request.user, consignment=consignment, arrived_at=timezone.now())
+    except DomainInvalid as exc:
+        messages.error(request, " ".join(m for field in exc.errors.values() for m in field))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Arrival of %(reference)s recorded: its checks can start.") % {"reference": consignment.reference},
+        )
+    back = reverse("today")  # to the post of the consignment, whichever the user's own post
+    return redirect(f"{back}?{urlencode({'bcp': consignment.bcp.code})}" if consignment.bcp_id else back)

@@ -34,6 +34,7 @@ class AuditAction(models.TextChoices):
     # the checks
     CHECKS_PLANNED = "checks.planned", _("Checks planned")
     ARRIVAL_CONFIRMED = "arrival.confirmed", _("Arrival time confirmed")
+    CONSIGNMENT_ARRIVED = "consignment.arrived", _("Goods arrived at the post")
     DOCUMENTARY_CHECK_RECORDED = "documentary_check.recorded", _("Documentary check")
     IDENTITY_CHECK_RECORDED = "identity_check.recorded", _("Identity check")
     PHYSICAL_CHECK_RECORDED = "physical_check.recorded", _("Physical check")

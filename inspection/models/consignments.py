@@ -53,6 +53,9 @@ class Consignment(models.Model):
     country_of_origin = CountryField(_("country of origin"), blank=True)
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("purpose"))
     expected_arrival = models.DateTimeField(_("expected arrival"), null=True, blank=True)
+    # recorded by the post when the goods are there (`consignment_arrival_record`): identity and physical
+    # checks wait for it (Regulation (EU) 2017/625 art. 49(1), "upon arrival")
+    arrived_at = models.DateTimeField(_("arrived at the post"), null=True, blank=True)
     transport_mode = models.CharField(_("transport mode"), max_length=5, choices=TransportMode.choices, blank=True)
     transport_id = models.CharField(_("means of transport"), max_length=100, blank=True)
     transport_document = models.CharField(_("transport document"), max_length=100, blank=True)

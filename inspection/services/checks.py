@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
-from inspection.errors import DomainInvalid
+from inspection.errors import DomainInvalid, TransitionNotAllowed
 from inspection.models import (
     CheckPlan,
     CheckResult,
@@ -90,6 +90,14 @@ def _with_photos(data: dict, rows) -> dict:
     return {**data, "photos": photos_audit(rows)} if rows else data
 
 
+def _require_arrival(consignment: Consignment) -> None:
+    """Identity and physical checks are made on the goods, "upon arrival" at the BCP (Regulation (EU)
+    2017/625 art. 49(1)): the post records the arrival first (`consignment_arrival_record`). The documentary
+    check may start on the pre-notified Part I, as the post's practice (docs/regulation.md, Assumptions)."""
+    if consignment.arrived_at is None:
+        raise TransitionNotAllowed(_("The goods have not arrived at the post: record their arrival first."))
+
+
 def _require_reason(result: str, reason: str) -> None:
     if result != CheckResult.SATISFACTORY and not reason.strip():
         raise DomainInvalid({"reason": [_("Give the reason for a result that is not satisfactory.")]})
@@ -162,6 +170,7 @@ def identity_check_record(
     """The identity check (art. 49(2)(a)): seals and goods match the documents. A mismatch cannot be
     satisfactory. `photos`: uploaded files kept as evidence (see `inspection.services.photos`)."""
     require_step(actor, Step.IDENTITY_CHECK)
+    _require_arrival(consignment)
     if result == CheckResult.SATISFACTORY and not (seals_as_declared and goods_as_declared):
         raise DomainInvalid({"result": [_("Seals or goods that differ from Part I cannot be satisfactory.")]})
     _require_reason(result, reason)

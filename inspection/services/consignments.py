@@ -1,14 +1,16 @@
 """Pre-notification: an importer creates a CHED Part I (as a draft or straight away), edits a draft,
-submits it, or cancels it."""
+submits it, or cancels it. Then the post confirms when the goods are expected, and records when they came."""
+
+import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
-from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
+from inspection.errors import DomainInvalid, NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Notification, Operator
-from inspection.ports import start_inspection
+from inspection.ports import arrival_changed, start_inspection
 from inspection.roles import Role, user_roles
 from inspection.selectors import consignment_part_one
 from inspection.services.notifications import notify
@@ -165,4 +167,50 @@ def consignment_arrival_confirm(*, actor, consignment: Consignment, expected_arr
         consignment=consignment,
         data={"expected_arrival": expected_arrival.isoformat(), "previous": previous.isoformat(), "source": source},
     )
+    arrival_changed(consignment)  # the documentary check's deadline counts from the arrival
     return consignment
+
+
+# Until the decision, the goods can be recorded as arrived (a documentary-only consignment may be decided on
+# its documents before the goods come: then it is too late to record them).
+OPEN_FOR_ARRIVED = [ConsignmentStatus.SUBMITTED, ConsignmentStatus.CHECKING, ConsignmentStatus.AWAITING_DECISION]
+# A tablet's clock a little ahead of the server's is not a time in the future.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+@atomic_service
+def consignment_arrival_record(*, actor, consignment: Consignment, arrived_at: datetime.datetime) -> Consignment:
+    """The post records that the goods are at the BCP, at `arrived_at`: identity and physical checks can
+    start (Regulation (EU) 2017/625 art. 49(1): official controls "upon arrival" at the BCP). Staff only,
+    once, before the decision. The time is neither before the submit (a pre-notification comes before the
+    goods, 2017/625 art. 56(4)) nor in the future; one up to `CLOCK_SKEW` ahead is a device's clock and is
+    recorded as now, so that no check or decision ever precedes the recorded arrival. `consignment` is
+    kept current for the caller."""
+    require_role(actor, Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR)
+    locked = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    if locked.status not in OPEN_FOR_ARRIVED:
+        raise TransitionNotAllowed(_("This consignment is already decided: its arrival can no longer be recorded."))
+    if locked.arrived_at is not None:
+        raise TransitionNotAllowed(
+            _("The arrival of these goods was already recorded, at %(time)s.")
+            % {"time": timezone.localtime(locked.arrived_at).strftime("%d/%m/%Y %H:%M")}
+        )
+    now = timezone.now()
+    if arrived_at > now + CLOCK_SKEW:
+        raise DomainInvalid({"arrived_at": [_("The arrival cannot be in the future.")]})
+    if locked.submitted_at and arrived_at < locked.submitted_at:
+        raise DomainInvalid({"arrived_at": [_("The goods cannot have arrived before the consignment was submitted.")]})
+    locked.arrived_at = consignment.arrived_at = min(arrived_at, now)
+    locked.save(update_fields=["arrived_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.CONSIGNMENT_ARRIVED,
+        consignment=locked,
+        data={"arrived_at": locked.arrived_at.isoformat(), "expected_arrival": _iso(locked.expected_arrival)},
+    )
+    arrival_changed(locked)
+    return locked
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -11,7 +11,7 @@ from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid
 from inspection.models import CheckStep, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
 from inspection.roles import Step
-from inspection.services.checks import _move_on, _require_reason, _with_photos
+from inspection.services.checks import _move_on, _require_arrival, _require_reason, _with_photos
 from inspection.services.notifications import notify
 from inspection.services.permissions import require_step
 from inspection.services.photos import check_photos_saved, photos_clean
@@ -38,6 +38,7 @@ def physical_check_record(
     detained until the result or released pending it. Its result is due within the analysis's days.
     `photos`: uploaded files kept as evidence (see `inspection.services.photos`)."""
     require_step(actor, Step.PHYSICAL_CHECK)
+    _require_arrival(consignment)
     _require_reason(result, reason)
     now = timezone.now()
     today = timezone.localdate(now)

@@ -16,7 +16,7 @@ from tests.e2e.conftest import (
     serious_accessibility_violations,
     small_touch_targets,
 )
-from tests.factories import UserFactory, arrival_in, importer_factory, part_one
+from tests.factories import UserFactory, arrival_in, goods_arrived, importer_factory, part_one
 from workflows.flows import InspectionFlow
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -74,10 +74,12 @@ def documentary_check_done(consignment, inspector, *, satisfactory=True):
 
 
 def identity_check_done(consignment, inspector):
-    """The identity check recorded from code (a physical check brings it)."""
+    """The goods recorded at the post, then the identity check recorded from code (a physical check brings
+    it)."""
     from inspection.services.checks import identity_check_record
     from workflows.steps import task_complete_as
 
+    goods_arrived(consignment, inspector)
     task = Task.objects.get(process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.identity_check)
     task_complete_as(
         user=inspector,

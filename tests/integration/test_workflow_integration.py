@@ -14,7 +14,7 @@ from inspection.roles import Role
 from inspection.services.checks import documentary_check_record
 from inspection.services.consignments import consignment_create
 from inspection.services.decisions import decision_record
-from tests.factories import UserFactory, importer_factory, part_one
+from tests.factories import UserFactory, goods_arrived, importer_factory, part_one
 from tests.integration.conftest import wait_for
 from workflows.flows import InspectionFlow
 from workflows.models import InspectionProcess
@@ -143,6 +143,7 @@ def test_beat_fires_a_due_lab_deadline_and_the_supervisors_get_a_task(celery_wor
     from inspection.services.checks import identity_check_record
     from inspection.services.sampling import physical_check_record
 
+    goods_arrived(consignment, inspector)
     task_complete_as(  # a physical check brings the identity check
         user=inspector,
         task=open_task(consignment, InspectionFlow.identity_check),
