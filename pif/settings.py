@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -224,7 +225,15 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "inspection.tasks.audit_checkpoint", "schedule": crontab(hour=0, minute=15)},
 }
 
+# Reverse proxies in front of the site that each append the client's address to X-Forwarded-For (0: clients
+# connect directly, and their address is REMOTE_ADDR). The rate limits and the login lockout count per
+# address: with more trust than there are proxies, a client picks its own address and escapes every limit.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or the number of proxies in front of the site.")
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "inspection.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
