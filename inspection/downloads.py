@@ -6,7 +6,7 @@ import os
 
 from django.http import FileResponse, Http404
 
-from inspection.models import AccompanyingDocument, CheckPhoto, Consignment
+from inspection.models import AccompanyingDocument, CheckPhoto, Consignment, LabResult
 
 
 def document_response(consignment: Consignment, document_id: int) -> FileResponse:
@@ -29,6 +29,19 @@ def check_photo_response(photo: CheckPhoto) -> FileResponse:
     extension = os.path.splitext(photo.file.name)[1]  # given by the photo service from the format it stored
     response = FileResponse(
         photo.file.open("rb"), filename=f"photo-{photo.pk}{extension}", content_type=photo.content_type
+    )
+    return _locked_down(response)
+
+
+def lab_report_response(result: LabResult) -> FileResponse:
+    """A lab result's report, as an attachment (the caller has checked that the user is staff)."""
+    if not result.report:
+        raise Http404
+    response = FileResponse(
+        result.report.open("rb"),
+        as_attachment=True,
+        filename=f"lab-report-{result.sample.number}.pdf",
+        content_type="application/pdf",
     )
     return _locked_down(response)
 

@@ -5,10 +5,12 @@ and a Celery worker on kombu's filesystem broker. `DATABASE_URL` and `CELERY_BRO
 PostgreSQL and Redis. A malformed value fails loudly at start-up (django-environ raises).
 """
 
+import datetime
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "django_countries",
     "viewflow",
     "viewflow.workflow",
+    "axes",
     "inspection",
     "workflows",
 ]
@@ -73,10 +76,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # viewflow's pages submit forms with Turbo, which renders a refused form only when it comes back as 422
     "viewflow.middleware.HotwireTurboMiddleware",
+    # after everything that authenticates: it turns a login refused for a locked account into a 429
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Django's ModelBackend, with a user's permissions and roles read in one query (inspection/roles.py).
-AUTHENTICATION_BACKENDS = ["inspection.roles.RoleBackend"]
+# django-axes first: it refuses a locked account before any password is checked (inspection/login_lockout.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "inspection.roles.RoleBackend"]
 
 ROOT_URLCONF = "pif.urls"
 WSGI_APPLICATION = "pif.wsgi.application"
@@ -230,7 +236,25 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "inspection.tasks.audit_checkpoint", "schedule": crontab(hour=0, minute=15)},
 }
 
+# Reverse proxies in front of the site that each append the client's address to X-Forwarded-For (0: clients
+# connect directly, and their address is REMOTE_ADDR). The rate limits and the login lockout count per
+# address: with more trust than there are proxies, a client picks its own address and escapes every limit.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or the number of proxies in front of the site.")
+
+# Login lockout (django-axes): failures counted per account and address together, never per address alone
+# (a BCP's tablets share one address); the failures are forgotten after the cool-off or a successful login.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "inspection.login_lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "inspection.login_lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "inspection.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -241,6 +265,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "inspection.api.errors.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON nested deeper than any real payload is a 400, never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "inspection.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

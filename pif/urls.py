@@ -1,11 +1,10 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inspection.health import healthz
 from workflows import incidents
+from workflows.lab_reports import lab_report
 from workflows.labels import sample_label
 from workflows.photos import check_photo
 from workflows.today import arrival_record, today
@@ -24,12 +23,10 @@ urlpatterns = [
     path("workflow/today/", today, name="today"),
     path("workflow/arrivals/<int:pk>/arrived/", arrival_record, name="arrival-record"),
     path("workflow/photos/<int:pk>/", check_photo, name="check-photo"),
+    path("workflow/lab-results/<int:pk>/report/", lab_report, name="lab-report"),
     path("workflow/incidents/", incidents.incident_list, name="incidents"),
     path("workflow/incidents/<int:task_pk>/retry/", incidents.incident_retry, name="incident-retry"),
     path("supervision/", include("inspection.supervision.urls")),
     path("workflow/", site.urls),
     path("", include("inspection.portal.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

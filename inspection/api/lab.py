@@ -5,9 +5,11 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inspection.errors import UploadRefused
 from inspection.models import LabResult
 from inspection.ports import receive_lab_result
 from inspection.roles import Role, user_roles
+from inspection.services.documents import pdf_upload_check
 from inspection.services.lab import lab_sample_for, lab_submission_store
 
 
@@ -32,11 +34,10 @@ class LabResultInSerializer(serializers.Serializer):
     report = serializers.FileField(required=False, help_text="The lab's report, PDF")
 
     def validate_report(self, report):
-        head = report.read(5)
-        report.seek(0)
-        if head != b"%PDF-":
-            raise serializers.ValidationError("The report must be a PDF file.")
-        return report
+        try:
+            return pdf_upload_check(report, field="report")
+        except UploadRefused as refused:
+            raise serializers.ValidationError(refused.errors["report"]) from None
 
 
 class LabResultOutSerializer(serializers.Serializer):

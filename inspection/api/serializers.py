@@ -1,11 +1,15 @@
 """The API's shapes. They check types only; the rules live in `inspection.services.part_one`."""
 
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.urls import reverse
 from rest_framework import serializers
 
 from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment, TransportMode
 from inspection.selectors import consignment_decision, consignment_part_one
 from inspection.timeline import importer_timeline
+
+# The bound of a PositiveIntegerField column on PostgreSQL: a larger count is a 400, not a database error.
+POSITIVE_INT_MAX = BaseDatabaseOperations.integer_field_ranges["PositiveIntegerField"][1]
 
 
 def _text(max_length=200, **kw):
@@ -36,7 +40,7 @@ class CommodityLineSerializer(serializers.Serializer):
     species = _text(200)
     eppo_code = _text(12)
     net_weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, required=False, allow_null=True)
-    packages = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    packages = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=POSITIVE_INT_MAX)
     package_type = _text(40)
     number_of_animals = serializers.IntegerField(
         required=False,

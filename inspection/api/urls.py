@@ -1,16 +1,16 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from .lab import LabResultView
 from .reference import ReferenceListView
+from .tokens import LoginLockedTokenView
 from .views import ConsignmentViewSet
 
 router = DefaultRouter()
 router.register("consignments", ConsignmentViewSet, basename="consignment")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", LoginLockedTokenView.as_view(), name="api-token"),
     path("lab-results/", LabResultView.as_view(), name="lab-results"),
     path("reference/<str:list>/", ReferenceListView.as_view(), name="reference-list"),
     path("", include(router.urls)),

@@ -241,7 +241,7 @@ class LabResult(models.Model):
     submission = models.ForeignKey(LabResultSubmission, on_delete=models.PROTECT, related_name="+")
     conclusion = models.CharField(_("conclusion"), max_length=20, choices=Conclusion.choices)
     analytes = models.JSONField(_("analytes and values"), default=list, encoder=DjangoJSONEncoder)
-    report = models.FileField(_("report (PDF)"), upload_to="lab-reports/%Y/%m/", blank=True)
+    report = models.FileField(_("report (PDF)"), storage=private_storage, upload_to="lab-reports/%Y/%m/", blank=True)
     received_at = models.DateTimeField(_("received"))
     late = models.BooleanField(_("received after its deadline"), default=False)
 

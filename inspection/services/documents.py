@@ -121,6 +121,18 @@ def document_check(data: bytes) -> tuple[str, str]:
     return sniffed
 
 
+def pdf_upload_check(file, *, field: str) -> ContentFile:
+    """An uploaded PDF that passes the documents' checks (content, not name: no script, no encryption, within
+    `PIF_UPLOAD_MAX_BYTES`), under a random name; `UploadRefused` on `field` otherwise. For labs' reports."""
+    data = upload_read(file, field=field)
+    if document_sniff(data) != ("application/pdf", ".pdf"):
+        raise UploadRefused({field: [_("Only PDF files are accepted (checked on the content).")]})
+    problem = pdf_problem(data)
+    if problem:
+        raise UploadRefused({field: [problem]})
+    return ContentFile(data, name=secrets.token_hex(16) + ".pdf")
+
+
 def _safe_filename(name: str, extension: str) -> str:
     """The uploaded name, for the download only: no path, no control or quoting characters."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
