@@ -120,7 +120,7 @@ def test_nothing_under_media_root_is_routed_even_in_debug(settings):
 
 
 def test_the_migration_moves_public_reports_to_private_storage(roots, lab, sample):
-    migration = importlib.import_module("inspection.migrations.0022_lab_reports_private")
+    migration = importlib.import_module("inspection.migrations.0023_lab_reports_private")
     assert _post(lab, sample, pdf_bytes()).status_code == 201
     result = LabResult.objects.get(sample=sample)
     old = storages["default"].save("lab-reports/2025/12/analyse client.pdf", ContentFile(pdf_bytes()))
