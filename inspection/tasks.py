@@ -4,6 +4,7 @@ from celery import shared_task
 
 from inspection.services.audit import audit_checkpoint_record
 from inspection.services.follow_up import follow_up_reminders_send
+from inspection.services.lab import lab_submissions_purge
 from inspection.services.notifications import notification_deliver
 from inspection.services.webhooks import webhook_deliver
 
@@ -34,3 +35,9 @@ def follow_up_reminders() -> int:
 def audit_checkpoint() -> int:
     """Daily (beat): record the audit chain's head and email it to the supervisors."""
     return audit_checkpoint_record().seq
+
+
+@shared_task(acks_late=True)
+def lab_submissions_purge_old() -> int:
+    """Daily (beat): delete the refused lab posts kept past their retention period."""
+    return lab_submissions_purge()

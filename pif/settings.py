@@ -176,6 +176,10 @@ PIF_WEBHOOK_ALLOW_HTTP = env.bool("PIF_WEBHOOK_ALLOW_HTTP", default=False)
 PIF_WEBHOOK_ALLOW_PRIVATE = env.bool("PIF_WEBHOOK_ALLOW_PRIVATE", default=False)
 # Days before a measure's deadline when the company is reminded of its follow-up.
 PIF_FOLLOW_UP_REMINDER_DAYS = env.int("PIF_FOLLOW_UP_REMINDER_DAYS", default=3)
+# Lab posts that no result came of (refused) are kept this many days as evidence, then purged daily.
+PIF_LAB_SUBMISSION_RETENTION_DAYS = env.int("PIF_LAB_SUBMISSION_RETENTION_DAYS", default=90)
+if PIF_LAB_SUBMISSION_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("PIF_LAB_SUBMISSION_RETENTION_DAYS must be at least 1.")
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER_ENABLED=true; the HSTS and
 # redirect settings default to on outside DEBUG so that `check --deploy` is clean. See README.
@@ -234,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
     "follow-up-reminders": {"task": "inspection.tasks.follow_up_reminders", "schedule": 3600.0},
     # The audit chain's head, recorded and emailed to the supervisors once a day (local time).
     "audit-checkpoint": {"task": "inspection.tasks.audit_checkpoint", "schedule": crontab(hour=0, minute=15)},
+    # Refused lab posts older than PIF_LAB_SUBMISSION_RETENTION_DAYS, deleted once a day.
+    "lab-submissions-purge": {
+        "task": "inspection.tasks.lab_submissions_purge_old",
+        "schedule": crontab(hour=0, minute=45),
+    },
 }
 
 # Reverse proxies in front of the site that each append the client's address to X-Forwarded-For (0: clients

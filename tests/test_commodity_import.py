@@ -2,6 +2,7 @@
 and a previous consignment cloned as a new draft."""
 
 import io
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -159,3 +160,79 @@ def test_portal_clone_opens_the_new_draft(importer):
 def test_staff_cannot_clone(inspector, importer):
     source = consignment_create(actor=importer, part_one=part_one())
     assert api_client_for(inspector).post(f"/api/v1/consignments/{source.reference}/clone/").status_code == 403
+
+
+# Issue 16, item 2: a workbook is a zip; what it would inflate to is bounded before openpyxl reads it.
+
+
+def _workbook_with_sheet(sheet_xml: bytes) -> bytes:
+    """A valid workbook from openpyxl, its first sheet's XML replaced by `sheet_xml` (deflated)."""
+    workbook = Workbook()
+    workbook.active.append(["cn_code", "net_weight_kg", "packages", "package_type"])
+    template = io.BytesIO()
+    workbook.save(template)
+    out = io.BytesIO()
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = sheet_xml if member.filename == "xl/worksheets/sheet1.xml" else source.read(member)
+            target.writestr(member.filename, data)
+    return out.getvalue()
+
+
+def _sheet_xml(rows: list[list[str]]) -> bytes:
+    body = "".join(
+        f'<row r="{r}">' + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in row) + "</row>"
+        for r, row in enumerate(rows, start=1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{body}</sheetData></worksheet>"
+    ).encode()
+
+
+def test_a_workbook_that_unzips_too_large_is_refused_before_parsing(api, draft, monkeypatch):
+    header = '<row r="1"><c t="inlineStr"><is><t>cn_code</t></is></c></row>'
+    filler = '<row r="2"><c t="inlineStr"><is><t>x</t></is></c></row>' * (25 * 1024 * 1024 // 52)
+    sheet = _sheet_xml([]).replace(b"<sheetData></sheetData>", f"<sheetData>{header}{filler}</sheetData>".encode())
+    bomb = _workbook_with_sheet(sheet)
+    assert len(bomb) < 200 * 1024 and len(sheet) > 25 * 1024 * 1024
+    parsed = []
+    monkeypatch.setattr("inspection.services.commodity_import.load_workbook", lambda *a, **k: parsed.append(1) or 1 / 0)
+
+    response = _import(api, draft, bomb, name="lines.xlsx")
+
+    assert response.status_code == 400
+    assert "once unzipped" in response.json()["file"][0]
+    assert parsed == []  # refused on the zip's directory, before openpyxl inflated anything
+    assert CommodityLine.objects.filter(consignment=draft).count() == 1
+
+
+def test_a_member_compressed_beyond_any_spreadsheet_is_refused(api, draft):
+    # 5 MB (within the 20 MB total) of one repeated byte: deflated well over 100 to 1.
+    sheet = _sheet_xml([["cn_code"]]).replace(b"<sheetData>", b"<sheetData>" + b" " * (5 * 1024 * 1024))
+    response = _import(api, draft, _workbook_with_sheet(sheet), name="lines.xlsx")
+    assert response.status_code == 400
+    assert "once unzipped" in response.json()["file"][0]
+
+
+def test_a_workbook_with_too_many_columns_is_refused(api, draft):
+    header = ["cn_code", "net_weight_kg", "packages", "package_type"]
+    sheet = _sheet_xml([header + [f"extra{i}" for i in range(40)], ["08043000", "10", "1", "CT"]])
+    response = _import(api, draft, _workbook_with_sheet(sheet), name="lines.xlsx")
+    assert response.status_code == 400
+    assert response.json()["file"] == ["At most 30 columns per file."]
+    assert CommodityLine.objects.filter(consignment=draft).count() == 1
+
+
+def test_a_file_named_xlsx_that_is_not_a_zip_is_refused(api, draft):
+    response = _import(api, draft, HEADER.encode() + b"08043000,A,,,1,1,CT\n", name="lines.xlsx")
+    assert response.status_code == 400
+    assert "cannot be read" in response.json()["file"][0]
+
+
+def test_a_hand_built_workbook_within_the_bounds_still_imports(api, draft):
+    sheet = _sheet_xml([["cn_code", "net_weight_kg", "packages", "package_type"], ["08043000", "10", "1", "CT"]])
+    response = _import(api, draft, _workbook_with_sheet(sheet), name="lines.xlsx", replace="true")
+    assert response.status_code == 200, response.content
+    assert [line["cn_code"] for line in response.json()["commodities"]] == ["08043000"]

@@ -10,7 +10,13 @@ from inspection.models import LabResult
 from inspection.ports import receive_lab_result
 from inspection.roles import Role, user_roles
 from inspection.services.documents import pdf_upload_check
-from inspection.services.lab import lab_sample_for, lab_submission_store
+from inspection.services.lab import (
+    LAB_MAX_ANALYTES,
+    LAB_SUBMISSION_MAX_BYTES,
+    lab_sample_for,
+    lab_submission_store,
+    lab_submission_too_large,
+)
 
 
 class IsLab(permissions.BasePermission):
@@ -30,7 +36,7 @@ class AnalyteSerializer(serializers.Serializer):
 class LabResultInSerializer(serializers.Serializer):
     sample = serializers.CharField(max_length=40, help_text="Sample number, as printed on its label")
     conclusion = serializers.ChoiceField(choices=LabResult.Conclusion.choices)
-    analytes = AnalyteSerializer(many=True, required=False, default=list)
+    analytes = AnalyteSerializer(many=True, required=False, default=list, max_length=LAB_MAX_ANALYTES)
     report = serializers.FileField(required=False, help_text="The lab's report, PDF")
 
     def validate_report(self, report):
@@ -67,6 +73,8 @@ class LabResultView(APIView):
         summary="Post a laboratory result (idempotent: the same result twice is one result)",
     )
     def post(self, request):
+        if _body_too_large(request):
+            return Response({"detail": lab_submission_too_large()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         if not hasattr(request.data, "items"):
             raise serializers.ValidationError({"non_field_errors": ["Send a JSON object or a multipart form."]})
         raw = {k: v for k, v in request.data.items() if not hasattr(v, "read")}  # files are not evidence JSON
@@ -85,3 +93,14 @@ class LabResultView(APIView):
         return Response(
             LabResultOutSerializer(result).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
+
+
+def _body_too_large(request) -> bool:
+    """A body other than a multipart form (whose PDF report is bounded on its own) larger than the stored post
+    may be: refused on its declared length, before it is read or parsed."""
+    if request.content_type.startswith("multipart/"):
+        return False
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > LAB_SUBMISSION_MAX_BYTES
+    except ValueError:
+        return False

@@ -3,6 +3,7 @@ checked, by type here and by the Part I rules of the draft; one bad row and noth
 
 import csv
 import io
+import zipfile
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -20,7 +21,14 @@ COLUMNS = ("cn_code", "description", "species", "eppo_code", "net_weight_kg", "p
 OPTIONAL_COLUMNS = ("number_of_animals",)
 REQUIRED_COLUMNS = ("cn_code", "net_weight_kg", "packages", "package_type")
 MAX_ROWS = 1000
+MAX_COLUMNS = 30
 XLSX_MAGIC = b"PK\x03\x04"
+# A workbook is a zip: its members are checked on their declared sizes before openpyxl inflates anything, so
+# a small upload cannot unzip into hundreds of megabytes (a "zip bomb").
+XLSX_MAX_UNZIPPED_BYTES = 20 * 1024 * 1024
+XLSX_MAX_MEMBERS = 1000
+XLSX_MAX_RATIO = 100  # compressed:uncompressed, checked for members over XLSX_RATIO_FROM_BYTES
+XLSX_RATIO_FROM_BYTES = 1024 * 1024
 TEMPLATE_EXAMPLE = ("08045000", "Mangues fraîches", "Mangifera indica", "MNGIN", "1250.500", "250", "CT")
 
 
@@ -48,15 +56,74 @@ def commodity_template_xlsx() -> bytes:
     return out.getvalue()
 
 
+def _unreadable() -> UploadRefused:
+    return UploadRefused({"file": [_("This Excel file cannot be read: save it again as .xlsx.")]})
+
+
+def _too_many_columns() -> UploadRefused:
+    return UploadRefused({"file": [_("At most %(n)s columns per file.") % {"n": MAX_COLUMNS}]})
+
+
+def xlsx_archive_check(data: bytes) -> None:
+    """Refuse, before anything is inflated, a workbook that is not a zip or whose members would unzip beyond
+    `XLSX_MAX_UNZIPPED_BYTES` in all, or one of whose large members is compressed more than `XLSX_MAX_RATIO`
+    to 1 (spreadsheet XML compresses well, but not that well)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+        raise _unreadable() from None
+    too_large = UploadRefused(
+        {
+            "file": [
+                _("This Excel file would take more than %(size)s MB once unzipped: split it into smaller files.")
+                % {"size": XLSX_MAX_UNZIPPED_BYTES // (1024 * 1024)}
+            ]
+        }
+    )
+    if len(members) > XLSX_MAX_MEMBERS:
+        raise _unreadable()
+    total = 0
+    for member in members:
+        total += member.file_size
+        if total > XLSX_MAX_UNZIPPED_BYTES:
+            raise too_large
+        if member.file_size > XLSX_RATIO_FROM_BYTES and member.file_size > XLSX_MAX_RATIO * max(
+            member.compress_size, 1
+        ):
+            raise too_large
+
+
+def _xlsx_rows(data: bytes) -> list[list]:
+    xlsx_archive_check(data)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # a damaged or hostile workbook: all we can say is that it cannot be read
+        raise _unreadable() from None
+    try:
+        sheet = workbook.worksheets[0]
+        # The sheet's declared size (`max_row`, `max_column`) counts formatted empty cells and may be absent
+        # or false: the rows are counted, and their filled cells, as they are read (within the unzipped bound).
+        rows = []
+        for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2):
+            row = list(row)
+            while row and row[-1] in (None, ""):
+                row.pop()  # formatted but empty cells at the end of a row are not columns
+            if len(row) > MAX_COLUMNS:
+                raise _too_many_columns()
+            rows.append(row)
+        return rows
+    except UploadRefused:
+        raise
+    except Exception:
+        raise _unreadable() from None
+    finally:
+        workbook.close()
+
+
 def _rows(data: bytes) -> list[list]:
     if data.startswith(XLSX_MAGIC):
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
-            workbook.close()
-            return rows
-        except Exception:  # a damaged or hostile workbook: all we can say is that it cannot be read
-            raise UploadRefused({"file": [_("This Excel file cannot be read: save it again as .xlsx.")]}) from None
+        return _xlsx_rows(data)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
@@ -146,7 +213,10 @@ def commodity_lines_import(*, actor, consignment: Consignment, file, replace: bo
     """Add (or, with `replace`, substitute) a draft's commodity lines from a CSV or Excel file. Each line must
     pass the draft's rules (CN code in the catalogue of its CHED type, known package type); any error and
     nothing is imported, with the errors given per row and column."""
-    lines = commodity_rows_parse(upload_read(file))
+    data = upload_read(file)
+    if (getattr(file, "name", "") or "").lower().endswith((".xlsx", ".xlsm")) and not data.startswith(XLSX_MAGIC):
+        raise _unreadable()  # named a workbook, but not a zip: never read as CSV instead
+    lines = commodity_rows_parse(data)
     part = consignment_part_one(consignment)
     kept = [] if replace else part["commodities"]
     part["commodities"] = kept + [{k: v for k, v in line.items() if k != "row"} for line in lines]

@@ -1,5 +1,10 @@
 """Laboratory results: stored as received, then applied once."""
 
+import datetime
+import json
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +29,9 @@ from inspection.services.permissions import require_role, require_step
 from inspection.services.transitions import consignment_transition
 
 CLOSED = {ConsignmentStatus.CANCELLED}
+# A lab's post is stored before any rule runs: what is stored is bounded first. A real result is a few KB.
+LAB_SUBMISSION_MAX_BYTES = 256 * 1024
+LAB_MAX_ANALYTES = 200
 
 
 class UnknownSample(DomainError):
@@ -34,7 +42,40 @@ class UnknownSample(DomainError):
 def lab_submission_store(*, lab_user, payload: dict) -> LabResultSubmission:
     """Keep the lab's post exactly as received, before any rule runs: the evidence if a result is disputed."""
     require_role(lab_user, Role.LAB)
+    lab_submission_check(payload)
     return LabResultSubmission.objects.create(lab_user=lab_user, payload=payload)
+
+
+def lab_submission_check(payload: dict) -> None:
+    """Refuse, before it is stored, a post larger than `LAB_SUBMISSION_MAX_BYTES` (as JSON, files apart) or
+    with more than `LAB_MAX_ANALYTES` analytes."""
+    analytes = payload.get("analytes")
+    if isinstance(analytes, list) and len(analytes) > LAB_MAX_ANALYTES:
+        raise DomainInvalid({"analytes": [_("At most %(n)s analytes per result.") % {"n": LAB_MAX_ANALYTES}]})
+    size = len(json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False).encode())
+    if size > LAB_SUBMISSION_MAX_BYTES:
+        raise DomainInvalid({"": [lab_submission_too_large()]})
+
+
+def lab_submission_too_large() -> str:
+    return _("The result is too large: at most %(size)s KB, the report apart.") % {
+        "size": LAB_SUBMISSION_MAX_BYTES // 1024
+    }
+
+
+@atomic_service
+def lab_submissions_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the refused lab posts (those no result was applied from) received more than
+    `PIF_LAB_SUBMISSION_RETENTION_DAYS` ago. A post a result was applied from is that result's evidence and is
+    kept (its `LabResult` protects it); so is a post found to repeat a recorded result. Returns how many."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.PIF_LAB_SUBMISSION_RETENTION_DAYS)
+    refused = (
+        LabResultSubmission.objects.filter(received_at__lt=cutoff)
+        .exclude(pk__in=LabResult.objects.values("submission_id"))
+        .exclude(outcome__startswith="duplicate of result")
+    )
+    deleted, _by_model = refused.delete()
+    return deleted
 
 
 def lab_sample_for(*, sample_number: str, lab_user) -> Sample:
