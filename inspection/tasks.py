@@ -4,6 +4,7 @@ from celery import shared_task
 
 from inspection.services.audit import audit_checkpoint_record
 from inspection.services.follow_up import follow_up_reminders_send
+from inspection.services.heartbeat import heartbeat_worker_seen
 from inspection.services.notifications import notification_deliver
 from inspection.services.webhooks import webhook_deliver
 
@@ -34,3 +35,10 @@ def follow_up_reminders() -> int:
 def audit_checkpoint() -> int:
     """Daily (beat): record the audit chain's head and email it to the supervisors."""
     return audit_checkpoint_record().seq
+
+
+@shared_task(acks_late=True)
+def heartbeat() -> str:
+    """Sent only by beat, every `PIF_HEARTBEAT_SECONDS`: a worker ran it now (beat records its own send time as
+    it publishes; see `inspection.services.heartbeat`)."""
+    return heartbeat_worker_seen().isoformat()

@@ -228,12 +228,20 @@ PIF_TIMER_INTERVAL = env.float("PIF_TIMER_INTERVAL", default=60.0)
 # sends it again; after PIF_JOB_ATTEMPTS such starts it becomes an incident for the supervisors.
 PIF_JOB_LEASE_SECONDS = env.int("PIF_JOB_LEASE_SECONDS", default=300)
 PIF_JOB_ATTEMPTS = env.int("PIF_JOB_ATTEMPTS", default=5)
+# Beat sends a heartbeat task this often; /healthz reports the worker and beat stale after 3 × this.
+PIF_HEARTBEAT_SECONDS = env.float("PIF_HEARTBEAT_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.tasks.workflow_timers_fire", "schedule": PIF_TIMER_INTERVAL},
     "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 60.0},
     "follow-up-reminders": {"task": "inspection.tasks.follow_up_reminders", "schedule": 3600.0},
     # The audit chain's head, recorded and emailed to the supervisors once a day (local time).
     "audit-checkpoint": {"task": "inspection.tasks.audit_checkpoint", "schedule": crontab(hour=0, minute=15)},
+    # Proves to /healthz that beat sends and a worker runs; expires so a returning worker skips the backlog.
+    "heartbeat": {
+        "task": "inspection.tasks.heartbeat",
+        "schedule": PIF_HEARTBEAT_SECONDS,
+        "options": {"expires": PIF_HEARTBEAT_SECONDS},
+    },
 }
 
 # Reverse proxies in front of the site that each append the client's address to X-Forwarded-For (0: clients
