@@ -8,11 +8,12 @@ class InspectionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from celery.signals import worker_process_init
+        from celery.signals import before_task_publish, worker_process_init
 
         from .certificates import checks  # noqa: F401  (registers the system checks)
 
         worker_process_init.connect(_warm_certificate_renderer, weak=False)
+        before_task_publish.connect(_heartbeat_published, weak=False)
 
 
 def _warm_certificate_renderer(**kwargs):
@@ -20,3 +21,10 @@ def _warm_certificate_renderer(**kwargs):
     from .certificates.render import warm
 
     warm()
+
+
+def _heartbeat_published(sender=None, **kwargs):
+    """Beat publishing the heartbeat records its send time (see `inspection.services.heartbeat`)."""
+    from .services.heartbeat import on_before_task_publish
+
+    on_before_task_publish(sender=sender, **kwargs)

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from inspection.services.audit import audit_checkpoint_record
 from inspection.services.follow_up import follow_up_reminders_send
+from inspection.services.heartbeat import heartbeat_worker_seen
 from inspection.services.lab import lab_submissions_purge
 from inspection.services.notifications import notification_deliver
 from inspection.services.webhooks import webhook_deliver
@@ -41,3 +42,10 @@ def audit_checkpoint() -> int:
 def lab_submissions_purge_old() -> int:
     """Daily (beat): delete the refused lab posts kept past their retention period."""
     return lab_submissions_purge()
+
+
+@shared_task(acks_late=True)
+def heartbeat() -> str:
+    """Sent only by beat, every `PIF_HEARTBEAT_SECONDS`: a worker ran it now (beat records its own send time as
+    it publishes; see `inspection.services.heartbeat`)."""
+    return heartbeat_worker_seen().isoformat()

@@ -232,6 +232,8 @@ PIF_TIMER_INTERVAL = env.float("PIF_TIMER_INTERVAL", default=60.0)
 # sends it again; after PIF_JOB_ATTEMPTS such starts it becomes an incident for the supervisors.
 PIF_JOB_LEASE_SECONDS = env.int("PIF_JOB_LEASE_SECONDS", default=300)
 PIF_JOB_ATTEMPTS = env.int("PIF_JOB_ATTEMPTS", default=5)
+# Beat sends a heartbeat task this often; /healthz reports the worker and beat stale after 3 × this.
+PIF_HEARTBEAT_SECONDS = env.float("PIF_HEARTBEAT_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.tasks.workflow_timers_fire", "schedule": PIF_TIMER_INTERVAL},
     "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 60.0},
@@ -242,6 +244,12 @@ CELERY_BEAT_SCHEDULE = {
     "lab-submissions-purge": {
         "task": "inspection.tasks.lab_submissions_purge_old",
         "schedule": crontab(hour=0, minute=45),
+    },
+    # Proves to /healthz that beat sends and a worker runs; expires so a returning worker skips the backlog.
+    "heartbeat": {
+        "task": "inspection.tasks.heartbeat",
+        "schedule": PIF_HEARTBEAT_SECONDS,
+        "options": {"expires": PIF_HEARTBEAT_SECONDS},
     },
 }
 

@@ -1,5 +1,6 @@
 """Operations: /healthz, the demo command, production settings."""
 
+import datetime
 import os
 import subprocess
 import sys
@@ -9,16 +10,71 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 
-from inspection.models import Consignment
+from inspection import tasks
+from inspection.models import Consignment, Heartbeat
+from inspection.services.heartbeat import HEARTBEAT_TASK, heartbeat_beat_sent, heartbeat_worker_seen
 
 pytestmark = pytest.mark.django_db
 
 
 def test_healthz_ok(client):
+    heartbeat_beat_sent()
+    heartbeat_worker_seen()
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    body = response.json()
+    assert body["status"] == "ok" and body["checks"] == {"database": "ok", "broker": "ok"}
+    for process in ("worker", "beat"):
+        assert body[process]["ok"] is True
+        assert 0 <= body[process]["age_seconds"] < 60
+        assert body[process]["last_seen"] is not None
+
+
+def test_heartbeat_task_records_the_worker_run():
+    before = timezone.now()
+    tasks.heartbeat()  # run directly, as a worker would
+    row = Heartbeat.objects.get()
+    assert row.worker_seen_at >= before and row.beat_sent_at is None
+
+
+def test_publishing_the_heartbeat_records_beat(settings):
+    from celery.signals import before_task_publish
+
+    before = timezone.now()
+    before_task_publish.send(sender="inspection.tasks.follow_up_reminders", body=(), headers={})
+    assert not Heartbeat.objects.exists()  # other tasks are not the heartbeat
+    before_task_publish.send(sender=HEARTBEAT_TASK, body=(), headers={})  # what beat's publishing fires
+    row = Heartbeat.objects.get()
+    assert row.beat_sent_at >= before and row.worker_seen_at is None
+    tasks.heartbeat()  # each writer keeps to its own field
+    row.refresh_from_db()
+    assert row.beat_sent_at >= before and row.worker_seen_at >= row.beat_sent_at
+    assert settings.CELERY_BEAT_SCHEDULE["heartbeat"]["task"] == HEARTBEAT_TASK
+
+
+def test_healthz_never_seen_is_degraded_but_200(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded" and body["checks"] == {"database": "ok", "broker": "ok"}
+    for process in ("worker", "beat"):
+        assert body[process] == {"ok": False, "last_seen": None, "age_seconds": None}
+
+
+@override_settings(PIF_HEARTBEAT_SECONDS=60)
+def test_healthz_stale_worker_is_degraded_but_200(client):
+    now = timezone.now()
+    heartbeat_beat_sent(now - datetime.timedelta(seconds=30))
+    heartbeat_worker_seen(now - datetime.timedelta(seconds=181))  # more than 3 intervals ago
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["beat"]["ok"] is True
+    assert body["worker"]["ok"] is False and body["worker"]["age_seconds"] >= 181
+    assert body["worker"]["last_seen"] == Heartbeat.objects.get().worker_seen_at.isoformat()
 
 
 def test_healthz_names_what_failed(client):
@@ -29,6 +85,7 @@ def test_healthz_names_what_failed(client):
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "ok"
     assert response.json()["checks"]["broker"].startswith("error:")
+    assert response.json()["status"] == "error"
 
 
 def test_demo_creates_users_and_consignments_and_is_safe_twice():

@@ -28,6 +28,7 @@ from .consignments import (
     ReferenceSequence,
     TransportMode,
 )
+from .heartbeat import Heartbeat
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
 from .notifications import Notification, NotificationKind, WebhookDelivery
@@ -50,6 +51,7 @@ from .tokens import ApiToken
 __all__ = [
     "Certificate",
     "ApiToken",
+    "Heartbeat",
     "IdempotentRequest",
     "Analysis",
     "CheckPhoto",
