@@ -269,6 +269,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "inspection.login_lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "inspection.login_lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False  # no banner on every manage.py command
 
 REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXIES,
