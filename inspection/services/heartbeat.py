@@ -52,8 +52,10 @@ def on_before_task_publish(sender=None, **kwargs) -> None:
     """`before_task_publish` receiver: the publishing process (beat) records that it sent the heartbeat."""
     if sender != HEARTBEAT_TASK:
         return
-    # Beat is long-lived and outside Django's request cycle: drop a connection the database has closed.
-    close_old_connections()
+    # Beat is long-lived and outside Django's request cycle: drop a connection the database has closed (never
+    # inside a transaction, whose connection it would close with it).
+    if not transaction.get_connection().in_atomic_block:
+        close_old_connections()
     heartbeat_beat_sent()
 
 
