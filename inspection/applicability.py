@@ -26,7 +26,7 @@ DECISION_DETAILS = ("exit_bcp", "destination_country", "destination", "warehouse
 
 # A channelled consignment's follow-up confirms its arrival at destination (Delegated Regulation (EU)
 # 2019/2124, art. 5).
-CHANNELLED_OUTCOMES = [FollowUp.Outcome.ARRIVED]
+CHANNELLED_OUTCOMES = (FollowUp.Outcome.ARRIVED,)
 
 
 def for_ched_type(queryset: QuerySet, ched_type_id: int) -> QuerySet:
@@ -59,6 +59,12 @@ def analyses_for(ched_type_id: int, cn_codes: list[str], on: datetime.date) -> l
         if not analysis.cn_prefixes.split()
         or any(code.startswith(prefix) for code in cn_codes for prefix in analysis.cn_prefixes.split())
     ]
+
+
+def analyses_for_consignment(consignment: Consignment, on: datetime.date) -> list[Analysis]:
+    """`analyses_for` the consignment's CHED type and the CN codes of its lines (one query for the lines)."""
+    cn_codes = list(consignment.lines.values_list("cn_code", flat=True))
+    return analyses_for(consignment.ched_type_id, cn_codes, on)
 
 
 def outcomes_for(*, channelled: bool, measure: Measure | None) -> list[str]:

@@ -13,7 +13,7 @@ class InspectionConfig(AppConfig):
         from .certificates import checks  # noqa: F401  (registers the system checks)
 
         worker_process_init.connect(_warm_certificate_renderer, weak=False)
-        before_task_publish.connect(_heartbeat_published, weak=False)
+        before_task_publish.connect(_heartbeat_published, sender="inspection.tasks.heartbeat", weak=False)
 
 
 def _warm_certificate_renderer(**kwargs):

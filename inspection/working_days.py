@@ -11,7 +11,6 @@ import datetime
 from functools import lru_cache
 
 import holidays
-from django.utils.translation import get_language
 
 from inspection.models import Holiday
 
@@ -19,19 +18,15 @@ SUBDIVISION = "972"  # Martinique, in the `holidays` package's French subdivisio
 
 
 @lru_cache(maxsize=64)
-def _legal_holidays(year: int, language: str) -> dict[datetime.date, str]:
-    return dict(holidays.country_holidays("FR", subdiv=SUBDIVISION, years=year, language=language))
+def _legal_holidays(year: int) -> frozenset[datetime.date]:
+    return frozenset(holidays.country_holidays("FR", subdiv=SUBDIVISION, years=year))
 
 
-def non_working_days(start: datetime.date, end: datetime.date) -> dict[datetime.date, str]:
-    """The public holidays and local non-working days from `start` to `end` (both included), with their names
-    in the active language. One query (the local days); weekends are not listed."""
-    language = "en_US" if (get_language() or "fr").startswith("en") else "fr"
-    days = {}
-    for year in range(start.year, end.year + 1):
-        days.update({day: name for day, name in _legal_holidays(year, language).items() if start <= day <= end})
-    for holiday in Holiday.objects.filter(date__range=(start, end)):
-        days[holiday.date] = holiday.name
+def non_working_days(start: datetime.date, end: datetime.date) -> set[datetime.date]:
+    """The public holidays and local non-working days from `start` to `end` (both included). One query (the
+    local days); weekends are not listed."""
+    days = {day for year in range(start.year, end.year + 1) for day in _legal_holidays(year) if start <= day <= end}
+    days.update(Holiday.objects.filter(date__range=(start, end)).values_list("date", flat=True))
     return days
 
 
@@ -42,7 +37,3 @@ def previous_working_day(day: datetime.date) -> datetime.date:
     while day.weekday() >= 5 or day in closed:
         day -= datetime.timedelta(days=1)
     return day
-
-
-def is_working_day(day: datetime.date) -> bool:
-    return day.weekday() < 5 and day not in non_working_days(day, day)

@@ -27,6 +27,7 @@ def incidents() -> "models.QuerySet[Task]":  # noqa: F821
     return (
         Task.objects.filter(flow_task_type="JOB", status=STATUS.ERROR)
         .select_related("process")
+        .prefetch_related("process__artifact")
         .order_by("-finished", "-pk")
     )
 
@@ -68,7 +69,7 @@ def incident_list(request):
         raise Http404
     page = Paginator(incidents(), 25).get_page(request.GET.get("page"))
     rows = [(task, (task.data or {}).get("_exception", {}).get("title", "")) for task in page.object_list]
-    stuck = stuck_jobs().select_related("process").order_by("created")[:50]
+    stuck = stuck_jobs().select_related("process").prefetch_related("process__artifact").order_by("created")[:50]
     return render(request, "workflows/incidents.html", {"page": page, "rows": rows, "stuck": stuck})
 
 

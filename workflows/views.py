@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import generic
 from viewflow.workflow.flow.views import mixins
 
-from inspection.applicability import analyses_for
+from inspection.applicability import analyses_for_consignment
 from inspection.errors import DomainError, DomainInvalid
 from inspection.models import Sample
 from inspection.selectors import consignment_summary, decision_in_force
@@ -102,8 +102,7 @@ class PhysicalCheckView(TaskFormView):
         consignment = self.consignment
 
         def analyses():  # read once a sample form is drawn (most physical checks take none)
-            cn_codes = list(consignment.lines.values_list("cn_code", flat=True))
-            return analyses_for(consignment.ched_type_id, cn_codes, timezone.localdate())
+            return analyses_for_consignment(consignment, timezone.localdate())
 
         self.samples = forms.SampleFormSet(data, prefix="samples", form_kwargs={"analyses": SimpleLazyObject(analyses)})
         return super().get_form(form_class)

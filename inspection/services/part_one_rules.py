@@ -35,10 +35,10 @@ SPECIES_REQUIRED = {"CHED-A", "CHED-PP"}
 # CHED types whose lines count heads (Implementing Regulation (EU) 2019/1715, Annex II, boxes I.31 and I.33).
 ANIMALS_COUNTED = {"CHED-A"}
 CONTAINER_NUMBER = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
-# The Member States (TEU, art. 52) and, under their own ISO codes, the outermost regions that are part of the
-# Union (TFEU, arts. 349 and 355(1)): Guadeloupe, French Guiana, Martinique, Réunion, Mayotte, Saint-Martin.
 # What accompanies goods of Annex II of Implementing Regulation (EU) 2019/1793 (arts. 10 and 11).
 ANNEX_II_DOCUMENTS = frozenset({"HEALTH_CERTIFICATE", "LABORATORY_ANALYSIS_REPORT"})
+# The Member States (TEU, art. 52) and, under their own ISO codes, the outermost regions that are part of the
+# Union (TFEU, arts. 349 and 355(1)): Guadeloupe, French Guiana, Martinique, Réunion, Mayotte, Saint-Martin.
 UNION_COUNTRIES = frozenset(
     "AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE GP GF MQ RE YT MF".split()
 )

@@ -5,7 +5,7 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspection.applicability import analyses_for
+from inspection.applicability import analyses_for_consignment
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid
@@ -44,8 +44,7 @@ def physical_check_record(
     today = timezone.localdate(now)
     analyses, labs = {}, {}
     if samples:  # most physical checks take none: no reference data to read
-        cn_codes = list(consignment.lines.values_list("cn_code", flat=True))
-        analyses = {a.code: a for a in analyses_for(consignment.ched_type_id, cn_codes, today)}
+        analyses = {a.code: a for a in analyses_for_consignment(consignment, today)}
         labs = {lab.code: lab for lab in Laboratory.objects.in_force(today)}
     errors = {}
     for i, sample in enumerate(samples):

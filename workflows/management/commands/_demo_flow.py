@@ -7,7 +7,7 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from inspection.applicability import analyses_for
+from inspection.applicability import analyses_for_consignment
 from inspection.models import Consignment, ConsignmentStatus, Sample
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.consignments import consignment_arrival_confirm, consignment_arrival_record
@@ -37,7 +37,8 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
     plan = consignment.check_plan
     if stage in ("documentary", "checks"):
         _arrives_soon(consignment, users["supervisor"])
-    if stage in ("lab", "lab_late") and (not plan.physical_selected or _analysis_for(consignment) is None):
+    analysis = _analysis_for(consignment) if stage in ("lab", "lab_late") else None
+    if stage in ("lab", "lab_late") and (not plan.physical_selected or analysis is None):
         stage = "decision"
     if stage == "documentary":
         return
@@ -77,7 +78,7 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
                 if stage not in ("lab", "lab_late")
                 else [
                     {
-                        "analysis": _analysis_for(consignment),
+                        "analysis": analysis,
                         "laboratory": "LTA972",
                         "reason": "random",
                         "conservation": "chilled",
@@ -174,8 +175,7 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
 
 def _analysis_for(consignment: Consignment) -> str | None:
     """The first analysis meant for the consignment's CHED type and commodities (none for live animals)."""
-    cn_codes = list(consignment.lines.values_list("cn_code", flat=True))
-    analyses = analyses_for(consignment.ched_type_id, cn_codes, timezone.localdate())
+    analyses = analyses_for_consignment(consignment, timezone.localdate())
     return analyses[0].code if analyses else None
 
 
