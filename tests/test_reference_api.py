@@ -75,3 +75,21 @@ def test_unknown_list_and_ched_type_are_refused_with_a_message(importer):
 
 def test_code_lists_need_an_account(client):
     assert client.get("/api/v1/reference/measures/").status_code in (401, 403)
+
+
+def test_bcps_of_a_ched_type_count_only_approvals_in_force(importer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from inspection.models import BcpApproval
+
+    client = api_client_for(importer)
+    approved = _codes(client, "bcps", ched_type="CHED-A")
+    assert approved
+    code = next(iter(approved))
+    # its CHED-A approval ended yesterday; an approval for another type stays in force
+    BcpApproval.objects.filter(bcp__code=code, ched_type__code="CHED-A").update(
+        valid_to=timezone.localdate() - timedelta(days=1)
+    )
+    assert code not in _codes(client, "bcps", ched_type="CHED-A")

@@ -39,7 +39,7 @@ class CodeList:
     item (`code`, names, `ched_types`, and what else a client needs of that list in `details`)."""
 
     rows: Any  # (day) -> QuerySet
-    narrow: Any  # (queryset, ched type) -> QuerySet
+    narrow: Any  # (queryset, ched type, day) -> QuerySet
     item: Any  # (row) -> dict
 
 
@@ -55,7 +55,7 @@ def _applicable(model, **details):
     """A list whose rows name the CHED types they apply to (none: every type)."""
     return CodeList(
         rows=lambda day: model.objects.in_force(day).prefetch_related("ched_types"),
-        narrow=lambda rows, ched_type: for_ched_type(rows, ched_type.pk),
+        narrow=lambda rows, ched_type, day: for_ched_type(rows, ched_type.pk),
         item=lambda row: {
             **_coded(row, **{name: get(row) for name, get in details.items()}),
             "ched_types": _types(row),
@@ -67,7 +67,7 @@ def _every_type(model):
     """A list that does not depend on the CHED type: `?ched_type=` keeps it whole."""
     return CodeList(
         rows=lambda day: model.objects.in_force(day),
-        narrow=lambda rows, ched_type: rows,
+        narrow=lambda rows, ched_type, day: rows,
         item=lambda row: {**_coded(row), "ched_types": []},
     )
 
@@ -80,12 +80,15 @@ def _bcp_rows(day) -> QuerySet:
 LISTS: dict[str, CodeList] = {
     "ched-types": CodeList(
         rows=lambda day: ChedType.objects.all(),
-        narrow=lambda rows, ched_type: rows.filter(pk=ched_type.pk),
+        narrow=lambda rows, ched_type, day: rows.filter(pk=ched_type.pk),
         item=lambda row: {"code": row.code, "name_fr": row.name_fr, "name_en": row.name_en, "ched_types": [row.code]},
     ),
     "bcps": CodeList(
         rows=_bcp_rows,
-        narrow=lambda rows, ched_type: rows.filter(approvals__ched_type=ched_type).distinct(),
+        # approved for the type on that day: an approval that ended or has not begun does not count
+        narrow=lambda rows, ched_type, day: rows.filter(
+            pk__in=BcpApproval.objects.in_force(day).filter(ched_type=ched_type).values("bcp_id")
+        ),
         item=lambda row: {
             **_coded(
                 row,
@@ -98,7 +101,7 @@ LISTS: dict[str, CodeList] = {
     ),
     "commodities": CodeList(
         rows=lambda day: Commodity.objects.in_force(day).select_related("ched_type"),
-        narrow=lambda rows, ched_type: rows.filter(ched_type=ched_type),
+        narrow=lambda rows, ched_type, day: rows.filter(ched_type=ched_type),
         item=lambda row: {
             "code": row.cn_code,
             "name_fr": row.description_fr,
@@ -114,7 +117,7 @@ LISTS: dict[str, CodeList] = {
     ),
     "document-types": CodeList(
         rows=lambda day: DocumentType.objects.in_force(day).prefetch_related("required_for"),
-        narrow=lambda rows, ched_type: rows,
+        narrow=lambda rows, ched_type, day: rows,
         item=lambda row: {
             **_coded(row, required_for=sorted(t.code for t in row.required_for.all())),
             "ched_types": [],
@@ -202,12 +205,13 @@ class ReferenceListView(ListAPIView):
         code_list = LISTS.get(kwargs["list"])
         if code_list is None:
             raise NotFound(_("No such code list. Lists: %(lists)s.") % {"lists": ", ".join(LISTS)})
-        rows = code_list.rows(timezone.localdate())
+        day = timezone.localdate()
+        rows = code_list.rows(day)
         wanted = request.query_params.get("ched_type")
         if wanted:
             ched_type = ChedType.objects.filter(code=wanted).first()
             if ched_type is None:
                 raise ValidationError({"ched_type": [_("Unknown CHED type “%(code)s”.") % {"code": wanted[:20]}]})
-            rows = code_list.narrow(rows, ched_type)
+            rows = code_list.narrow(rows, ched_type, day)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer([code_list.item(row) for row in page], many=True).data)
