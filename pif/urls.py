@@ -7,6 +7,7 @@ from workflows import incidents
 from workflows.lab_reports import lab_report
 from workflows.labels import sample_label
 from workflows.photos import check_photo
+from workflows.simulation import views as simulations
 from workflows.today import arrival_record, today
 from workflows.urls import site
 
@@ -26,6 +27,10 @@ urlpatterns = [
     path("workflow/lab-results/<int:pk>/report/", lab_report, name="lab-report"),
     path("workflow/incidents/", incidents.incident_list, name="incidents"),
     path("workflow/incidents/<int:task_pk>/retry/", incidents.incident_retry, name="incident-retry"),
+    path("supervision/simulations/", simulations.simulation_list, name="simulations"),
+    path("supervision/simulations/<int:pk>/", simulations.simulation_detail, name="simulation-detail"),
+    path("supervision/simulations/<int:pk>/send/", simulations.simulation_send_again, name="simulation-send-again"),
+    path("supervision/simulations/<int:pk>/files/<str:name>", simulations.simulation_file, name="simulation-file"),
     path("supervision/", include("inspection.supervision.urls")),
     path("workflow/", site.urls),
     path("", include("inspection.portal.urls")),

@@ -1,0 +1,132 @@
+"""Simulations asked for on the supervisors' page: the request (checked, recorded and audited in one
+transaction, sent to a worker after commit) and the run (claimed once, progress recorded as it goes, the report
+written to the private storage)."""
+
+import dataclasses
+import logging
+import re
+import tempfile
+from pathlib import Path
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inspection.atomic import atomic_service
+from inspection.audit import AuditAction, audit_record
+from inspection.errors import DomainInvalid
+from inspection.models.storage import private_storage
+from inspection.roles import STEP_ROLES, Role
+from inspection.services.permissions import require_role
+
+from ..models import SimulationRun
+from . import ScenarioInvalid, scenario_from, simulate
+from .report import summarise, write_report
+
+logger = logging.getLogger(__name__)
+SWEEP = re.compile(r"^(\w+)=(\d+)\.\.(\d+)$")
+MAX_SWEEP_RUNS = 10
+
+
+def sweep_parse(sweep: str) -> tuple[str, list[int]] | None:
+    """`inspector=1..5` as (role, [1, ..., 5]); None for no sweep. Refuses a role that performs no step or a
+    range of more than `MAX_SWEEP_RUNS` runs."""
+    if not sweep:
+        return None
+    match = SWEEP.match(sweep.strip())
+    roles = sorted(set(STEP_ROLES.values()))
+    if not match or match.group(1) not in roles:
+        raise DomainInvalid(
+            {
+                "sweep": [
+                    _("Write ROLE=LOW..HIGH with a role among %(roles)s, e.g. inspector=1..5.")
+                    % {"roles": ", ".join(roles)}
+                ]
+            }
+        )
+    low, high = int(match.group(2)), int(match.group(3))
+    if not 1 <= low <= high or high - low + 1 > MAX_SWEEP_RUNS:
+        raise DomainInvalid({"sweep": [_("From 1 to %(n)s runs, LOW no more than HIGH.") % {"n": MAX_SWEEP_RUNS}]})
+    return match.group(1), list(range(low, high + 1))
+
+
+def _enqueue(run_id: int) -> None:
+    from workflows.tasks import simulation_run
+
+    try:
+        simulation_run.delay(run_id)
+    except Exception:  # a broker that is down: the run stays queued, the page offers to send it again
+        logger.exception("could not send simulation %s to a worker", run_id)
+
+
+@atomic_service
+def simulation_request(*, actor, scenario: dict, sweep: str = "") -> SimulationRun:
+    """A supervisor asks for a simulation of `scenario` (the README's keys), optionally a staffing sweep. The
+    scenario is checked before anything is stored; the run goes to a worker after commit."""
+    require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+    try:
+        scenario_from(scenario)
+    except ScenarioInvalid as exc:
+        raise DomainInvalid({"scenario": [str(exc)]}) from exc
+    sweep_parse(sweep)
+    run = SimulationRun.objects.create(requested_by=actor, scenario=scenario, sweep=sweep.strip())
+    audit_record(actor=actor, action=AuditAction.SIMULATION_REQUESTED, data={"run": run.pk, "sweep": run.sweep})
+    transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+@atomic_service
+def simulation_resend(*, actor, run: SimulationRun) -> SimulationRun:
+    """Send a run still queued to a worker again (the broker was down when it was asked for)."""
+    require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+    if run.status != SimulationRun.Status.QUEUED:
+        raise DomainInvalid({"run": [_("This simulation is no longer waiting for a worker.")]})
+    transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+def simulation_perform(*, run_id: int) -> bool:
+    """Run a queued simulation once (a second delivery finds it claimed and returns False): progress is
+    written as the simulated weeks go by, the report saved under `simulations/<id>/` in the private storage."""
+    claimed = SimulationRun.objects.filter(pk=run_id, status=SimulationRun.Status.QUEUED).update(
+        status=SimulationRun.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    run = SimulationRun.objects.get(pk=run_id)
+    try:
+        base = scenario_from(run.scenario)
+        role, counts = sweep_parse(run.sweep) or (None, [None])
+        shown = {"percent": 0}
+
+        def progress(done: float, index: int = 0) -> None:
+            percent = int(100 * (index + done) / len(counts))
+            if percent > shown["percent"]:  # one write per percent at most
+                shown["percent"] = percent
+                SimulationRun.objects.filter(pk=run_id).update(progress=min(percent, 99))
+
+        models = []
+        for index, count in enumerate(counts):
+            scenario = base if count is None else dataclasses.replace(base, staff={**base.staff, role: count})
+            models.append(simulate(scenario, progress=lambda done, i=index: progress(done, i)))
+        sweep = [(count, summarise(model)) for count, model in zip(counts, models, strict=True)] if role else None
+        with tempfile.TemporaryDirectory() as folder:
+            summary = write_report(models[-1], Path(folder), sweep=sweep, sweep_role=role)
+            names = sorted(path.name for path in Path(folder).iterdir())
+            storage = private_storage()
+            for name in names:
+                path = f"simulations/{run_id}/{name}"
+                if storage.exists(path):
+                    storage.delete(path)
+                storage.save(path, ContentFile((Path(folder) / name).read_bytes()))
+    except Exception as exc:
+        logger.exception("simulation %s failed", run_id)
+        SimulationRun.objects.filter(pk=run_id).update(
+            status=SimulationRun.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+        )
+        return True
+    SimulationRun.objects.filter(pk=run_id).update(
+        status=SimulationRun.Status.DONE, finished_at=timezone.now(), progress=100, summary=summary, files=names
+    )
+    return True
