@@ -214,3 +214,30 @@ def test_the_job_tasks_keep_the_celery_names_queued_messages_and_beat_use():
     assert flow_job_run.name == "workflows.nodes.flow_job_run"
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert flow_jobs_resend.name == "workflows.nodes.flow_jobs_resend" and flow_jobs_resend.name in scheduled
+
+
+def test_the_flow_graph_reads_gateways_splits_and_joins():
+    """`engine.graph` reads If (`_condition`, `_on_true`, `_on_false`), Switch and ForEach (`_activate_next`),
+    Join (`_continue_on_condition`) and every node's `_outgoing()`: the capacity simulator walks this graph."""
+    from workflows.engine.graph import Branch, flow_graph
+    from workflows.flows import InspectionFlow
+
+    graph = flow_graph(InspectionFlow)
+    assert graph["submit"].kind == "start" and graph["submit"].branches == (Branch("plan_checks"),)
+    assert graph["after_documents"].branches == (
+        Branch("identity_check", "needs_identity_check"),
+        Branch("physical_check", "needs_physical_check"),
+        Branch("decide"),
+    )
+    assert graph["is_refused"].branches == (
+        Branch("countersign", "is_refusal"),
+        Branch("issue_certificate", "is_refusal", otherwise=True),
+    )
+    assert graph["each_released_sample"].branches == (
+        Branch("released_result", "released_samples"),
+        Branch("consignment_detained"),
+    )
+    assert graph["lab_results_in"].join_condition == "only_escalations_left"
+    assert graph["decide"].kind == "task" and graph["decide"].step == "decision"
+    assert graph["issue_certificate"].kind == "job" and graph["lab_result"].kind == "handle"
+    assert not any(name.endswith("__timeout") for name in graph)
