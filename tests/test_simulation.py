@@ -288,3 +288,35 @@ def test_a_failed_run_shows_its_error(supervisor):
     run.refresh_from_db()
     assert run.status == "failed" and "CHED-Z" in run.error
     assert "CHED-Z" in _page_client(supervisor).get(f"/supervision/simulations/{run.pk}/").content.decode()
+
+
+def test_seasons_batches_and_a_role_on_its_own_hours():
+    quiet = {"days": 28, "start": "2027-01-04", "arrivals": {"per_day": 10}}
+    base = _run(**quiet)
+    busy = _run(**{**quiet, "arrivals": {"per_day": 10, "seasonality": {"1": 3}}})
+    assert busy["consignments"] > 2 * base["consignments"]
+    # a ship every Tuesday at 07:00 with 30 consignments, besides the daily arrivals
+    ship = simulate(
+        scenario_from(
+            {**quiet, "arrivals": {"per_day": 1, "batches": [{"weekdays": [1], "time": "07:00", "per_call": 30}]}}
+        )
+    )
+    at_seven = [g for g in ship.goods if abs(g.arrival % 24 - 7) < 1e-9]
+    assert len(at_seven) > 4 * 20 and all(int(g.arrival // 24) % 7 == 1 for g in at_seven)
+    # the certifying officer works 13:00-15:00 only: no decision is started outside those hours
+    late = simulate(scenario_from({**quiet, "staff_hours": {"certifying_officer": "13:00-15:00"}}))
+    starts = [g.started["decide"] % 24 for g in late.goods if "decide" in g.started]
+    assert starts and all(13 - 1e-9 <= hour < 15 for hour in starts)
+
+
+@pytest.mark.parametrize(
+    ("arrivals", "named"),
+    [
+        ({"seasonality": {"13": 2}}, "arrivals.seasonality.13"),
+        ({"batches": [{"weekdays": [7], "time": "07:00", "per_call": 3}]}, "arrivals.batches.0.weekdays"),
+        ({"batches": [{"weekdays": [1], "time": "25:00", "per_call": 3}]}, "arrivals.batches.0.time"),
+    ],
+)
+def test_bad_seasons_and_batches_are_refused_naming_the_key(arrivals, named):
+    with pytest.raises(ScenarioInvalid, match=named.replace(".", r"\.")):
+        scenario_from({"arrivals": arrivals})

@@ -88,8 +88,8 @@ class _Split:
 class Calendar:
     """When the post works: opening hours on working days (every day when arrivals come every day)."""
 
-    def __init__(self, scenario: Scenario, *, days: int):
-        self.hours = scenario.opening_hours
+    def __init__(self, scenario: Scenario, *, days: int, hours=None):
+        self.hours = hours or scenario.opening_hours
         closed = non_working_days(scenario.start, scenario.start + datetime.timedelta(days=days))
         self.working = [
             not scenario.working_days_only
@@ -127,6 +127,11 @@ class PostModel:
         self.env = simpy.Environment()
         self.rng = np.random.default_rng(scenario.seed)
         self.calendar = Calendar(scenario, days=scenario.days + 366)
+        # a role on its own hours (`staff_hours`) works on the post's days
+        self.rosters = {
+            role: Calendar(scenario, days=scenario.days + 366, hours=hours)
+            for role, hours in scenario.staff_hours.items()
+        }
         self.staff = {role: simpy.Resource(self.env, capacity=n) for role, n in scenario.staff.items()}
         self.waits: dict[str, list[float]] = {}
         self.busy: dict[str, float] = dict.fromkeys(scenario.staff, 0.0)
@@ -169,10 +174,14 @@ class PostModel:
         times = []
         span = scenario.arrival_hours
         for day in range(scenario.days):
-            if not self.calendar.is_working_day(day):
-                continue
-            count = self.rng.poisson(scenario.per_day)
-            times.extend(day * 24 + self.rng.uniform(span.start, span.end, size=count))
+            date = scenario.start + datetime.timedelta(days=day)
+            season = scenario.seasonality.get(date.month, 1.0)
+            if self.calendar.is_working_day(day):
+                count = self.rng.poisson(scenario.per_day * season)
+                times.extend(day * 24 + self.rng.uniform(span.start, span.end, size=count))
+            for batch in scenario.batches:  # a ship or a flight, whatever the day: its consignments arrive together
+                if date.weekday() in batch.weekdays:
+                    times.extend([day * 24 + batch.hour] * self.rng.poisson(batch.per_call * season))
         return sorted(float(t) for t in times)
 
     # ---- processes
@@ -201,7 +210,7 @@ class PostModel:
         role = STEP_ROLES[step]
         with self.staff[role].request() as turn:
             yield turn
-            opens = self.calendar.next_open(self.env.now)
+            opens = self.rosters.get(role, self.calendar).next_open(self.env.now)
             if opens > self.env.now:
                 yield self.env.timeout(opens - self.env.now)
             self.waits.setdefault(node.name, []).append(self.env.now - ready)

@@ -52,6 +52,15 @@ class Hours:
 
 
 @dataclasses.dataclass(frozen=True)
+class Batch:
+    """A ship or flight calling on some weekdays (0 = Monday) at one time, with its consignments."""
+
+    weekdays: frozenset[int]
+    hour: float
+    per_call: float
+
+
+@dataclasses.dataclass(frozen=True)
 class Scenario:
     days: int = 365
     seed: int = 1
@@ -61,6 +70,8 @@ class Scenario:
     arrival_hours: Hours = Hours(6, 20)
     working_days_only: bool = True
     mix: dict[str, float] = dataclasses.field(default_factory=dict)  # CHED type or CN code: share
+    seasonality: dict[int, float] = dataclasses.field(default_factory=dict)  # month: factor on the arrivals
+    batches: tuple[Batch, ...] = ()
     opening_hours: Hours = Hours(7, 19)
     staff: dict[str, int] = dataclasses.field(
         default_factory=lambda: {Role.INSPECTOR: 3, Role.CERTIFYING_OFFICER: 1, Role.SUPERVISOR: 1}
@@ -68,6 +79,7 @@ class Scenario:
     service_minutes: dict[str, Duration] = dataclasses.field(
         default_factory=lambda: {step: Duration(minutes) for step, minutes in DEFAULT_SERVICE_MINUTES.items()}
     )
+    staff_hours: dict[str, Hours] = dataclasses.field(default_factory=dict)  # role: its own hours
     lab_turnaround_hours: Duration = Duration(72, "lognormal")
     prenotification_hours: float = 24.0  # Part I submitted this long before arrival
     target_hours: float = 24.0  # arrival to decision, for the share decided in time
@@ -76,7 +88,7 @@ class Scenario:
 
 
 # the fields read from the scenario's `arrivals` object
-ARRIVAL_FIELDS = {"per_day", "arrival_times", "arrival_hours", "working_days_only", "mix"}
+ARRIVAL_FIELDS = {"per_day", "arrival_times", "arrival_hours", "working_days_only", "mix", "seasonality", "batches"}
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
@@ -114,6 +126,23 @@ def _mapping(key: str, value) -> dict:
     return value
 
 
+def _batch(key: str, value) -> Batch:
+    value = _mapping(key, value)
+    if set(value) != {"weekdays", "time", "per_call"}:
+        raise ScenarioInvalid(f'{key}: expected {{"weekdays": [0-6], "time": "HH:MM", "per_call": number}}')
+    weekdays = value["weekdays"]
+    if not isinstance(weekdays, list) or not all(isinstance(d, int) and 0 <= d <= 6 for d in weekdays):
+        raise ScenarioInvalid(f"{key}.weekdays: a list of weekdays, 0 (Monday) to 6 (Sunday)")
+    match = re.match(r"^(\d{2}):(\d{2})$", str(value["time"]))
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ScenarioInvalid(f'{key}.time: expected "HH:MM", got {value["time"]!r}')
+    return Batch(
+        weekdays=frozenset(weekdays),
+        hour=int(match.group(1)) + int(match.group(2)) / 60,
+        per_call=_number(f"{key}.per_call", value["per_call"], low=0, high=10_000),
+    )
+
+
 def _arrival_file(path: str, start: datetime.date) -> tuple[float, ...]:
     """A file of arrivals: one ISO date-time a line (local time), as hours from the scenario's start."""
     origin = datetime.datetime.combine(start, datetime.time())
@@ -143,7 +172,7 @@ def scenario_from(data: dict) -> Scenario:
         except ValueError as exc:
             raise ScenarioInvalid(f"start: expected a date YYYY-MM-DD, got {data['start']!r}") from exc
     arrivals = _mapping("arrivals", data.get("arrivals", {}))
-    unknown = set(arrivals) - {"per_day", "process", "hours", "working_days_only", "mix"}
+    unknown = set(arrivals) - {"per_day", "process", "hours", "working_days_only", "mix", "seasonality", "batches"}
     if unknown:
         raise ScenarioInvalid(f"arrivals: unknown key(s) {', '.join(sorted(unknown))}")
     if "per_day" in arrivals:
@@ -164,6 +193,17 @@ def scenario_from(data: dict) -> Scenario:
         values["mix"] = {str(k): _number(f"arrivals.mix.{k}", v, low=0, high=1e6) for k, v in mix.items()}
         if not sum(values["mix"].values()):
             raise ScenarioInvalid("arrivals.mix: the shares add up to 0")
+    if "seasonality" in arrivals:
+        months = _mapping("arrivals.seasonality", arrivals["seasonality"])
+        values["seasonality"] = {}
+        for month, factor in months.items():
+            if not str(month).isdigit() or not 1 <= int(month) <= 12:
+                raise ScenarioInvalid(f"arrivals.seasonality.{month}: a month is 1 to 12")
+            values["seasonality"][int(month)] = _number(f"arrivals.seasonality.{month}", factor, low=0, high=100)
+    if "batches" in arrivals:
+        if not isinstance(arrivals["batches"], list):
+            raise ScenarioInvalid("arrivals.batches: expected a list of {weekdays, time, per_call}")
+        values["batches"] = tuple(_batch(f"arrivals.batches.{i}", b) for i, b in enumerate(arrivals["batches"]))
     if "opening_hours" in data:
         values["opening_hours"] = _hours("opening_hours", data["opening_hours"])
     if "staff" in data:
@@ -175,6 +215,12 @@ def scenario_from(data: dict) -> Scenario:
             **Scenario().staff,
             **{role: int(_number(f"staff.{role}", n, low=1, high=1000, integer=True)) for role, n in staff.items()},
         }
+    if "staff_hours" in data:
+        hours = _mapping("staff_hours", data["staff_hours"])
+        roles = {STEP_ROLES[step] for step in Step}
+        for role in set(hours) - set(roles):
+            raise ScenarioInvalid(f"staff_hours.{role}: not a role that performs steps ({', '.join(sorted(roles))})")
+        values["staff_hours"] = {role: _hours(f"staff_hours.{role}", text) for role, text in hours.items()}
     if "service_minutes" in data:
         service = _mapping("service_minutes", data["service_minutes"])
         for step in set(service) - set(Step.values):
