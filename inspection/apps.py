@@ -11,6 +11,7 @@ class InspectionConfig(AppConfig):
         from celery.signals import before_task_publish, worker_process_init
 
         from .certificates import checks  # noqa: F401  (registers the system checks)
+        from .observability import request_id  # noqa: F401  (carries the request id into Celery tasks)
 
         worker_process_init.connect(_warm_certificate_renderer, weak=False)
         before_task_publish.connect(_heartbeat_published, sender="inspection.tasks.heartbeat", weak=False)

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inspection.health import healthz
+from inspection.observability.metrics import metrics
 from workflows import incidents
 from workflows.lab_reports import lab_report
 from workflows.labels import sample_label
@@ -13,6 +14,7 @@ from workflows.urls import site
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
