@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from inspection.health import healthz
 from inspection.observability.metrics import metrics
+from inspection.portal.manifest import web_manifest
 from workflows import incidents
 from workflows.lab_reports import lab_report
 from workflows.labels import sample_label
@@ -15,6 +16,7 @@ from workflows.urls import site
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
+    path("manifest.webmanifest", web_manifest, name="web-manifest"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -17,9 +17,11 @@ from inspection.filters import ConsignmentFilter
 from inspection.models import ChedType, Commodity, DocumentType
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import (
+    DECIDED,
     consignment_decision,
     consignment_ephyto_unmapped,
     consignment_part_one,
+    consignments_for_list,
     consignments_visible_to,
 )
 from inspection.services.consignments import (
@@ -34,6 +36,7 @@ from inspection.timeline import importer_timeline
 
 from .access import is_importer, visible_consignment
 from .forms import CommodityLinesImportForm, DocumentUploadForm, PartOneForms
+from .next_step import importer_next_step
 from .refusals import refusal_shown
 
 
@@ -47,7 +50,7 @@ def home(request):
 
 @login_required
 def consignment_list(request):
-    qs = consignments_visible_to(request.user).order_by("-created_at", "-id")
+    qs = consignments_for_list(consignments_visible_to(request.user)).order_by("-created_at", "-id")
     filters = ConsignmentFilter(request.GET or None, queryset=qs)
     page = Paginator(filters.qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -61,6 +64,9 @@ def consignment_list(request):
             "query": query.urlencode(),
             "can_create": is_importer(request.user),
             "ched_types": ChedType.objects.all(),
+            # the filters stay folded on a phone unless one is in use
+            "filtering": any(value for key, value in request.GET.items() if key != "page"),
+            "decided": DECIDED,
         },
     )
 
@@ -157,6 +163,7 @@ def consignment_edit(request, reference):
 @login_required
 def consignment_detail(request, reference):
     consignment = visible_consignment(request, reference)
+    decision = consignment_decision(consignment)
     return render(
         request,
         "portal/consignment_detail.html",
@@ -164,7 +171,8 @@ def consignment_detail(request, reference):
             "consignment": consignment,
             "part": consignment_part_one(consignment),
             "timeline": importer_timeline(consignment.audit_events.all()),
-            "decision": consignment_decision(consignment),
+            "decision": decision,
+            "next_step": importer_next_step(consignment, decision),
             "certificates": consignment.certificates.all(),
             "is_staff": is_staff_user(request.user),
             "can_supervise": Role.SUPERVISOR in user_roles(request.user),
