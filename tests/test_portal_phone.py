@@ -85,7 +85,8 @@ def test_the_consignment_page_opens_with_its_status_and_the_next_step(importer, 
     assert expected in top
     done = client.get(accepted.get_absolute_url()).content.decode()
     done = done[done.index('class="card next-step"') :][:600]
-    assert {"en": "Accepted.", "fr": "Accepté."}[language] in done and 'href="#certificates"' in done
+    assert {"en": "Accepted", "fr": "Accepté"}[language] in done and 'href="#certificates"' in done
+    assert {"en": "customs broker", "fr": "déclarant en douane"}[language] in done
 
 
 def test_the_portal_installs_and_opens_on_the_consignment_list(importer):

@@ -18,7 +18,7 @@ def importer_next_step(consignment: Consignment, decision: dict | None) -> str:
     if status in (S.SUBMITTED, S.CHECKING):
         if consignment.arrived_at is None and consignment.expected_arrival:
             return _(
-                "Submitted. Present the goods at %(bcp)s on arrival (expected %(when)s); the post checks them."
+                "Present the goods at %(bcp)s on arrival (expected %(when)s); the post checks them."
             ) % {
                 "bcp": consignment.bcp.name if consignment.bcp else _("the post"),
                 "when": date_format(localtime(consignment.expected_arrival), "SHORT_DATETIME_FORMAT"),
@@ -29,13 +29,11 @@ def importer_next_step(consignment: Consignment, decision: dict | None) -> str:
     if status in (S.AWAITING_DECISION, S.AWAITING_COUNTERSIGN):
         return _("The checks are done: the decision is being taken.")
     if status == S.ACCEPTED:
-        return _("Accepted. The signed CHED is under Certificates: give its number to your customs broker.")
+        return _("The signed CHED is under Certificates: give its number to your customs broker.")
     if status == S.REFUSED:
         if decision and decision.get("measure_deadline"):
-            return _("Refused. Carry out the measure by %(date)s; the post follows it up.") % {
+            return _("Carry out the measure by %(date)s; the post follows it up.") % {
                 "date": date_format(decision["measure_deadline"], "SHORT_DATE_FORMAT")
             }
-        return _("Refused. The refusal notice is under Certificates.")
-    if status == S.CLOSED:
-        return _("Closed: nothing left to do.")
-    return _("Cancelled: nothing left to do.")
+        return _("The refusal notice is under Certificates.")
+    return _("Nothing left to do.")
