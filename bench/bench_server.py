@@ -30,12 +30,13 @@ def run(base: str, path: str, headers: dict, clients: int, seconds: float) -> di
                 conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
-                if response.status != 200:
-                    bad.append(response.status)
-            except OSError as exc:
+            except OSError as exc:  # counted as an error, not as a request served
                 bad.append(exc.__class__.__name__)
                 conn.close()
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+                continue
+            if response.status != 200:
+                bad.append(response.status)
             mine.append(time.perf_counter() - started)
         with lock:
             latencies.extend(mine)
@@ -53,7 +54,7 @@ def run(base: str, path: str, headers: dict, clients: int, seconds: float) -> di
         "requests": len(latencies),
         "rps": len(latencies) / elapsed,
         "p50": statistics.median(latencies) * 1000 if latencies else 0,
-        "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000 if latencies else 0,
+        "p95": latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000 if latencies else 0,
         "errors": len(errors),
         "error_kinds": sorted({str(e) for e in errors})[:5],
     }
