@@ -165,6 +165,11 @@ def commands(environ=None) -> dict[str, list[str]]:
     }
 
 
+def _beat_folder(line: list[str]) -> None:
+    """Beat's schedule file's folder: beat fails on a missing one (a fresh PIF_VAR_DIR)."""
+    Path(line[line.index("--schedule") + 1]).parent.mkdir(parents=True, exist_ok=True)
+
+
 def setup_steps(collectstatic: bool = True) -> None:
     """Migrate, then collect the static files; stops at the first that fails."""
     steps = [["migrate", "--noinput"]] + ([["collectstatic", "--noinput", "--verbosity", "1"]] if collectstatic else [])
@@ -196,6 +201,7 @@ def supervise(names=("web", "worker", "beat")) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     lines = commands()
+    _beat_folder(lines["beat"])
     processes = {}
     for name in names:
         processes[name] = subprocess.Popen(  # noqa: S603  (our own command lines)
@@ -254,6 +260,8 @@ def main(argv=None) -> int:
     if mode == "all":
         return supervise()
     line = commands()[mode]
+    if mode == "beat":
+        _beat_folder(line)
     sys.stdout.flush()
     os.execv(line[0], line)  # noqa: S606  (becomes the process systemd or Docker supervises)
     return 0  # not reached
