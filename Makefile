@@ -6,7 +6,7 @@ PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run serve test test-all lint format syslibs setup messages clean e2e-deps
+.PHONY: run serve prod backup restore test test-all lint format syslibs setup messages clean e2e-deps
 
 ## run: set everything up, load the demo data, start a worker (with beat) and the web server
 run:
@@ -21,7 +21,7 @@ run:
 # `make run` without the lock (its body)
 serve: setup
 	@mkdir -p var
-	@export DEBUG=$${DEBUG:-true}; set -e; \
+	@export DEBUG=$${DEBUG:-true} PORT=$(PORT); set -e; \
 	$(MANAGE) migrate --noinput; \
 	$(MANAGE) demo; \
 	$(BIN)/celery -A pif worker -B --concurrency 2 --loglevel INFO \
@@ -34,6 +34,21 @@ serve: setup
 	echo "  Celery worker + beat log: var/worker.log"; \
 	echo ""; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+## prod: production: settings from the environment only (checked first), migrate, collectstatic, then gunicorn,
+## a Celery worker and beat, logs on stdout; Ctrl-C or SIGTERM stops the three (see README, docs/operations.md)
+prod: setup
+	@PORT=$(PORT) exec $(BIN)/python -m pif.prod
+
+## backup: BACKUP=FILE: the database and the private files in one tar archive, with a manifest of checksums
+backup: setup
+	@test -n "$(BACKUP)" || { echo "usage: make backup BACKUP=path/to/pif-backup.tar"; exit 2; }
+	$(MANAGE) backup "$(BACKUP)"
+
+## restore: BACKUP=FILE: into an empty database and an empty private folder, then verify the audit trail
+restore: setup
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=path/to/pif-backup.tar"; exit 2; }
+	$(MANAGE) restore "$(BACKUP)"
 
 ## test: the whole suite on the embedded default (SQLite, filesystem broker), with the browser tests when
 ## Chromium is present (apt-get install chromium)
