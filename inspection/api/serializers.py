@@ -94,6 +94,12 @@ class DecisionSerializer(serializers.Serializer):
     destination_country = serializers.CharField(help_text="Transit, transhipment: the third country (ISO).")
     destination = serializers.CharField(help_text="Channelled goods: the establishment or control point.")
     warehouse = serializers.CharField(help_text="Specific warehouse: the approved warehouse.")
+    control_point = serializers.CharField(help_text="Transfer to a control point (CHED-PP, CHED-D): the control point.")
+    control_point_code = serializers.CharField(help_text="Transfer to a control point: its IMSOC code.")
+    next_bcp = serializers.CharField(help_text="Onward travel (CHED-A): the next BCP on the same vessel or aircraft.")
+    onward_facility = serializers.CharField(
+        help_text="Onward transportation (CHED-PP, CHED-D): the onward transportation facility."
+    )
 
 
 class CertificateLinkSerializer(serializers.Serializer):

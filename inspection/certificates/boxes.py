@@ -129,6 +129,9 @@ DECISION_BOXES = {
     "acceptable_if_channelled": "acceptable_for_monitoring",
     "acceptable_for_specific_warehouse": "acceptable_for_non_conforming_goods",
     "acceptable_for_temporary_admission": "acceptable_for_temporary_admission",
+    "acceptable_for_transfer": "acceptable_for_transhipment",  # II.9: transhipment/transfer/onward travel
+    "acceptable_for_onward_travel": "acceptable_for_transhipment",
+    "acceptable_for_onward_transportation": "acceptable_for_onward_transportation",
     "non_acceptable": "not_acceptable",
 }
 

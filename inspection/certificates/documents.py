@@ -180,6 +180,10 @@ def _decision(decision: Decision | None) -> dict | None:
         "destination_country": bi(lambda: decision.destination_country.name) if decision.destination_country else None,
         "destination": decision.destination,
         "warehouse": decision.warehouse,
+        "control_point": decision.control_point,
+        "control_point_code": decision.control_point_code,
+        "next_bcp": decision.next_bcp,
+        "onward_facility": decision.onward_facility,
     }
 
 
