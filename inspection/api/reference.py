@@ -170,7 +170,10 @@ class ReferenceListView(ListAPIView):
         parameters=[
             OpenApiParameter("list", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(LISTS)),
             OpenApiParameter(
-                "ched_type", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["CHED-A", "CHED-P", "CHED-PP", "CHED-D"]
+                "ched_type",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                enum=["CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP"],
             ),
         ],
         examples=[

@@ -59,7 +59,9 @@ class DocumentReferenceSerializer(serializers.Serializer):
 class PartOneSerializer(serializers.Serializer):
     """CHED Part I, as in the public contract (docs/api.md)."""
 
-    ched_type = serializers.ChoiceField(choices=["CHED-A", "CHED-P", "CHED-PP", "CHED-D"])
+    # NAT-PP: the national plant-health entry of plants from mainland France and the Union, not a CHED
+    # (docs/regulation.md, section 3)
+    ched_type = serializers.ChoiceField(choices=["CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP"])
     bcp = _text(40)
     consignor = PartySerializer(required=False)
     consignee = PartySerializer(required=False)

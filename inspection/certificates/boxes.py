@@ -110,6 +110,10 @@ BOXES = {
     "follow_up_officer": Box("III.6", "Agent certificateur", "Certifying officer"),
 }
 
+# A national entry document (not a CHED) and the CHED model whose boxes it prints, unnumbered: the national
+# plant-health entry into an overseas department takes the boxes of the CHED-PP (docs/regulation.md, section 3).
+NATIONAL_MODELS = {"NAT-PP": "CHED-PP"}
+
 # Our purposes (reference data) and the regime box each is declared in.
 PURPOSE_BOXES = {
     "transhipment": "for_transhipment",

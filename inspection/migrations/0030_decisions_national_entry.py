@@ -36,9 +36,7 @@ NATIONAL_ENTRY = {
     "name_fr": "Déclaration d'introduction de végétaux (régime national DOM)",
     "name_en": "National plant-health entry (overseas departments)",
     "is_ched": False,
-    "legal_basis": (
-        "Arrêté du 3 septembre 1990 relatif au contrôle sanitaire des végétaux et produits végétaux, annexe III B-1"
-    ),
+    "legal_basis": "Arrêté du 3 septembre 1990 (contrôle sanitaire des végétaux), annexe III B-1",
 }
 
 
