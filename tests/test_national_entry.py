@@ -61,6 +61,19 @@ def test_a_national_entry_needs_the_phytosanitary_certificate_and_is_for_the_int
     assert not Consignment.objects.exists()
 
 
+def test_the_code_list_says_the_national_entry_is_not_a_ched(importer):
+    client = api_client_for(importer)
+    rows = client.get("/api/v1/reference/ched-types/").json()["results"]
+    details = {row["code"]: row["details"] for row in rows}
+    assert details["NAT-PP"] == {
+        "is_ched": False,
+        "legal_basis": "Arrêté du 3 septembre 1990 (contrôle sanitaire des végétaux), annexe III B-1",
+    }
+    assert details["CHED-PP"]["is_ched"] is True
+    decisions = client.get("/api/v1/reference/decisions/", {"ched_type": "NAT-PP"}).json()["results"]
+    assert sorted(row["code"] for row in decisions) == ["acceptable_for_internal_market", "non_acceptable"]
+
+
 def test_importers_choose_the_national_entry_in_the_portal(importer):
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(importer)
