@@ -22,11 +22,27 @@ from inspection.models import (
 )
 
 # The `Decision` fields a decision code may require (`DecisionCode.requires`).
-DECISION_DETAILS = ("exit_bcp", "destination_country", "destination", "warehouse")
+DECISION_DETAILS = (
+    "exit_bcp",
+    "destination_country",
+    "destination",
+    "warehouse",
+    "control_point",
+    "control_point_code",
+    "next_bcp",
+    "onward_facility",
+)
 
-# A channelled consignment's follow-up confirms its arrival at destination (Delegated Regulation (EU)
-# 2019/2124, art. 5).
-CHANNELLED_OUTCOMES = (FollowUp.Outcome.ARRIVED,)
+# The acceptable decisions whose goods travel on under control, and the Part III outcomes that close them: a
+# channelled consignment's arrival at destination (Delegated Regulation (EU) 2019/2124, art. 5); for a transfer
+# to a control point or an onward transportation (CHED-PP, CHED-D), whether the goods arrived, yes or no
+# (Implementing Regulation (EU) 2019/1715, Annex II, Part III; 2019/2124 art. 7: arrival confirmed within
+# 15 days, else the BCP investigates).
+ARRIVAL_OUTCOMES = {
+    "acceptable_if_channelled": (FollowUp.Outcome.ARRIVED,),
+    "acceptable_for_transfer": (FollowUp.Outcome.ARRIVED, FollowUp.Outcome.NOT_ARRIVED),
+    "acceptable_for_onward_transportation": (FollowUp.Outcome.ARRIVED, FollowUp.Outcome.NOT_ARRIVED),
+}
 
 
 def for_ched_type(queryset: QuerySet, ched_type_id: int) -> QuerySet:
@@ -67,11 +83,11 @@ def analyses_for_consignment(consignment: Consignment, on: datetime.date) -> lis
     return analyses_for(consignment.ched_type_id, cn_codes, on)
 
 
-def outcomes_for(*, channelled: bool, measure: Measure | None) -> list[str]:
-    """The Part III outcomes that close a decision: arrival at destination for a channelled consignment, the
-    measure's own outcomes for a refused one."""
-    if channelled:
-        return list(CHANNELLED_OUTCOMES)
+def outcomes_for(*, code: str, measure: Measure | None) -> list[str]:
+    """The Part III outcomes that close a decision of this `code`: arrival (`ARRIVAL_OUTCOMES`) for goods that
+    travel on under control, the measure's own outcomes for a refused one."""
+    if code in ARRIVAL_OUTCOMES:
+        return list(ARRIVAL_OUTCOMES[code])
     return list(measure.outcomes) if measure is not None else []
 
 

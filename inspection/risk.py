@@ -153,8 +153,11 @@ def is_selected(draw: float, rate: int) -> bool:
 def check_selection(consignment: Consignment, *, on: datetime.date) -> CheckSelection:
     """Which of the identity and physical checks `consignment` gets, with the rule, rates and draws that decided
     it (Regulations (EU) 2019/2129, 2019/2130 and 2019/1793). A physical check brings the identity check with
-    it, whatever the identity draw."""
+    it, whatever the identity draw. A national entry (not a CHED) names its legal basis first: its rates are the
+    catalogue's, under the national regime (docs/regulation.md, Assumptions)."""
     rule, identity_rate, physical_rate = check_rates(consignment, on=on)
+    if not consignment.ched_type.is_ched:
+        rule = f"{consignment.ched_type.legal_basis}; {rule}"
     identity_draw, physical_draw = (risk_draw(reference=consignment.reference, kind=kind) for kind in DRAW_KINDS)
     physical_selected = is_selected(physical_draw, physical_rate)
     identity_selected = is_selected(identity_draw, identity_rate)

@@ -5,6 +5,7 @@ import datetime
 from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from inspection.applicability import ARRIVAL_OUTCOMES
 from inspection.models import (
     AuditAction,
     CommodityLine,
@@ -122,15 +123,13 @@ def decision_in_force(consignment: Consignment):
     )
 
 
-CHANNELLED = "acceptable_if_channelled"
-
-
 def decisions_calling_for_follow_up() -> QuerySet[Decision]:
     """The decisions in force (not superseded by a recall or a refusal sent back) that call for a
     follow-up, Part III (Regulation (EU) 2017/625, arts. 66-72): a refusal once a supervisor countersigned
-    it, or goods accepted only if channelled. The one rule of the flow's gateway and of the reminders."""
+    it, or goods accepted to travel on under control (`ARRIVAL_OUTCOMES`: channelled, transfer to a control
+    point, onward transportation). The one rule of the flow's gateway and of the reminders."""
     refused = Q(code__acceptable=False, countersigned_at__isnull=False)
-    return Decision.objects.filter(refused | Q(code__code=CHANNELLED), superseded=False)
+    return Decision.objects.filter(refused | Q(code__code__in=ARRIVAL_OUTCOMES), superseded=False)
 
 
 def follow_up_needed(consignment: Consignment) -> bool:
@@ -165,6 +164,10 @@ def consignment_decision(consignment: Consignment) -> dict | None:
         "destination_country": decision.destination_country.code or "",
         "destination": decision.destination,
         "warehouse": decision.warehouse,
+        "control_point": decision.control_point,
+        "control_point_code": decision.control_point_code,
+        "next_bcp": decision.next_bcp,
+        "onward_facility": decision.onward_facility,
     }
 
 
@@ -211,7 +214,7 @@ def intensified_controls_in_view() -> dict:
     opened them: one query."""
     since = timezone.now() - datetime.timedelta(days=INTENSIFIED_ENDED_SHOWN_DAYS)
     controls = list(
-        IntensifiedControl.objects.select_related("ched_type", "cause_consignment").filter(
+        IntensifiedControl.objects.select_related("ched_type", "cause_consignment", "withdrawn_by").filter(
             Q(ended_at__isnull=True) | Q(ended_at__gte=since)
         )
     )

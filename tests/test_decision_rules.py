@@ -7,10 +7,12 @@ import datetime
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
+from viewflow.workflow.models import Task
 
 from inspection.errors import DomainError
 from inspection.models import Decision, FollowUp, ReinforcedCheckRule, Sample
+from inspection.selectors import follow_up_needed
 from inspection.services.decisions import decision_record
 from inspection.services.follow_up import follow_up_record
 from tests.conftest import api_client_for
@@ -129,7 +131,9 @@ def test_transit_needs_the_exit_bcp_and_the_third_country_of_destination(importe
 
     response = client.post(task.reverse("execute"), transit)
     assert response.status_code == 200
-    assert response.content.decode().count("This decision needs this field.") == 2
+    page = response.content.decode()
+    assert "needs this field: the exit BCP." in page
+    assert "needs this field: the third country of destination." in page
     response = client.post(task.reverse("execute"), {**ACCEPT, "warehouse": "Entrepôt sous douane MQ-12"})
     assert response.status_code == 200
     assert "This decision does not take this field." in response.content.decode()
@@ -213,3 +217,118 @@ def test_channelled_goods_are_closed_by_their_arrival_only(importer, inspector, 
     assert "does not close this decision" in str(refused.value.errors["outcome"])
     done = {"outcome": "arrived", "evidence": f"Arrival confirmed {timezone.localdate():%d/%m}"}
     assert client.post(task.reverse("execute"), done).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("ched_type", "code", "details"),
+    [
+        (
+            "CHED-PP",
+            "acceptable_for_transfer",
+            {"control_point": "Point de contrôle du MIN de Rungis", "control_point_code": "FRRUN4-CP1"},
+        ),
+        ("CHED-D", "acceptable_for_onward_transportation", {"onward_facility": "Entrepôt agréé du Lamentin"}),
+        ("CHED-A", "acceptable_for_onward_travel", {"next_bcp": "FRPTP4 Pointe-à-Pitre port"}),
+    ],
+)
+def test_transfer_onward_travel_and_onward_transportation_need_their_details(
+    importer, inspector, officer, ched_type, code, details
+):
+    """2019/1715 Annex II, boxes II.9 and II.10: each decision is offered for its CHED types and needs its
+    details; a post without them is refused with a message naming what is missing, nothing stored."""
+    consignment = _awaiting_decision(importer, inspector, ched_type)
+    client, task = _claimed(officer, consignment, InspectionFlow.decide)
+    assert _offers(client.get(task.reverse("execute")).content.decode(), code)
+
+    response = client.post(task.reverse("execute"), {**ACCEPT, "code": code})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("needs this field") == len(details)
+    assert not Decision.objects.filter(consignment=consignment).exists()
+
+    assert client.post(task.reverse("execute"), {**ACCEPT, "code": code, **details}).status_code == 302
+    decision = Decision.objects.get(consignment=consignment)
+    assert decision.code.code == code
+    assert {field: getattr(decision, field) for field in details} == details
+    seen = api_client_for(importer).get(f"/api/v1/consignments/{consignment.reference}/").json()["decision"]
+    assert {field: seen[field] for field in details} == details
+
+
+@pytest.mark.parametrize(
+    ("ched_type", "absent"),
+    [
+        ("CHED-P", ["acceptable_for_transfer", "acceptable_for_onward_travel", "acceptable_for_onward_transportation"]),
+        ("CHED-A", ["acceptable_for_transfer", "acceptable_for_onward_transportation"]),
+        ("CHED-PP", ["acceptable_for_onward_travel"]),
+        ("CHED-D", ["acceptable_for_onward_travel"]),
+    ],
+)
+def test_the_new_decisions_only_for_their_ched_types(importer, inspector, officer, ched_type, absent):
+    consignment = _awaiting_decision(importer, inspector, ched_type)
+    client, task = _claimed(officer, consignment, InspectionFlow.decide)
+    page = client.get(task.reverse("execute")).content.decode()
+    for code in absent:
+        assert not _offers(page, code)
+        with pytest.raises(DomainError) as refused:
+            decision_record(actor=officer, consignment=consignment, code=code, next_bcp="X", onward_facility="Y")
+        assert "Choose a decision that applies to this CHED type." in str(refused.value.errors["code"])
+    assert not Decision.objects.filter(consignment=consignment).exists()
+
+
+def test_the_service_refuses_a_transfer_without_its_control_point(importer, inspector, officer):
+    consignment = _awaiting_decision(importer, inspector, "CHED-D")
+    with pytest.raises(DomainError) as refused, translation.override("en"):
+        decision_record(
+            actor=officer, consignment=consignment, code="acceptable_for_transfer", control_point="CP Rungis"
+        )
+    assert refused.value.errors == {
+        "control_point_code": [
+            "The decision “Acceptable for transfer to a control point” needs this field: the control point's code."
+        ]
+    }
+    with pytest.raises(DomainError) as refused, translation.override("en"):  # a detail of another decision
+        decision_record(
+            actor=officer,
+            consignment=consignment,
+            code="acceptable_for_onward_transportation",
+            onward_facility="Entrepôt du Lamentin",
+            next_bcp="FRPTP4",
+        )
+    assert "This decision does not take this field." in str(refused.value.errors["next_bcp"])
+    assert not Decision.objects.filter(consignment=consignment).exists()
+
+
+@pytest.mark.parametrize("outcome", ["arrived", "not_arrived"])
+def test_an_onward_transportation_is_followed_up_by_its_arrival_yes_or_no(importer, inspector, officer, outcome):
+    """2019/1715 Part III: for CHED-PP and CHED-D under onward transportation or transfer, arrived yes/no."""
+    consignment = _awaiting_decision(importer, inspector, "CHED-PP")
+    decision = {**ACCEPT, "code": "acceptable_for_onward_transportation", "onward_facility": "Entrepôt du Lamentin"}
+    _do(officer, consignment, InspectionFlow.decide, decision)
+    _run_certificate_job(consignment)
+    client, task = _claimed(inspector, consignment, InspectionFlow.follow_up)
+    page = client.get(task.reverse("execute")).content.decode()
+    assert _offers(page, "arrived") and _offers(page, "not_arrived") and not _offers(page, "destroyed")
+    response = client.post(task.reverse("execute"), {"outcome": "destroyed", "evidence": "PV 1"})
+    assert response.status_code == 200
+    assert not FollowUp.objects.filter(consignment=consignment).exists()
+
+    assert (
+        client.post(task.reverse("execute"), {"outcome": outcome, "evidence": "Confirmation 2026-77"}).status_code
+        == 302
+    )
+    assert FollowUp.objects.get(consignment=consignment).outcome == outcome
+
+
+def test_onward_travel_needs_no_follow_up(importer, inspector, officer):
+    consignment = _awaiting_decision(importer, inspector, "CHED-A")
+    _do(
+        officer,
+        consignment,
+        InspectionFlow.decide,
+        {**ACCEPT, "code": "acceptable_for_onward_travel", "next_bcp": "FRPTP4"},
+    )
+    _run_certificate_job(consignment)
+    assert not Task.objects.filter(
+        process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.follow_up
+    ).exists()
+    assert not follow_up_needed(consignment)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from inspection.applicability import ARRIVAL_OUTCOMES
 from inspection.models import AuditEvent, Consignment, ConsignmentStatus, Decision, DecisionCode
 from inspection.selectors import decisions_calling_for_follow_up, follow_up_needed
 from inspection.services.consignments import consignment_create
@@ -36,9 +37,10 @@ def _decided(importer, officer, supervisor, *, code, status, countersigned=False
 
 
 def _cases():
-    """(name, decision, expected): every decision code as it leaves the officer, and a refusal on its way."""
+    """(name, decision, expected): every decision code as it leaves the officer (followed up: the goods that
+    travel on under control, `ARRIVAL_OUTCOMES`), and a refusal on its way."""
     cases = [
-        (code, {"code": code, "status": S.ACCEPTED}, code == "acceptable_if_channelled")
+        (code, {"code": code, "status": S.ACCEPTED}, code in ARRIVAL_OUTCOMES)
         for code in DecisionCode.objects.filter(acceptable=True).values_list("code", flat=True)
     ]
     return [
@@ -56,7 +58,8 @@ def _cases():
 
 def test_the_gateway_and_the_reminders_agree_on_every_decision_kind(importer, officer, supervisor):
     cases = _cases()
-    assert len(cases) >= 8  # six acceptable codes in the reference data, and the refusals
+    assert len(cases) >= 11  # nine acceptable codes in the reference data, and the refusals
+    assert {"acceptable_for_transfer", "acceptable_for_onward_transportation"} < set(ARRIVAL_OUTCOMES)
     decided = {name: _decided(importer, officer, supervisor, **decision) for name, decision, _ in cases}
 
     follow_up_reminders_send()

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from inspection.errors import NotPermitted
 from inspection.models import (
     Analysis,
     AuditEvent,
@@ -22,7 +23,11 @@ from inspection.models.intensified import FAVOURABLE_RESULTS_NEEDED
 from inspection.services.checks import check_plan_record
 from inspection.services.consignments import consignment_create
 from inspection.services.decisions import decision_countersign, decision_record
-from inspection.services.intensified import intensified_control_count, intensified_control_open
+from inspection.services.intensified import (
+    intensified_control_count,
+    intensified_control_open,
+    intensified_control_withdraw,
+)
 from inspection.services.lab import lab_result_record, lab_submission_store
 from tests.factories import part_one
 
@@ -249,3 +254,61 @@ def test_inspectors_and_officers_get_403_importers_and_labs_404(inspector, offic
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_the_supervision_nav_links_the_page(supervisor, language):
     assert URL in _client(supervisor, language).get("/supervision/dashboard/").content.decode()
+
+
+# Withdrawing a control early (a supervisor's decision, audited)
+
+
+def _withdraw_url(control):
+    return f"/supervision/intensified-controls/{control.pk}/withdraw/"
+
+
+def test_a_supervisor_withdraws_an_open_control_with_a_reason(importer, inspector, lab, supervisor):
+    control = _opened(importer, inspector, lab)
+    client = _client(supervisor)
+    assert _withdraw_url(control) in client.get(URL).content.decode()
+
+    reason = "Audit of the establishment satisfactory (DGAL note 2026-118)"
+    response = client.post(_withdraw_url(control), {"reason": reason}, follow=True)
+    assert response.status_code == 200
+    assert "The intensified controls were withdrawn." in response.content.decode()
+    control.refresh_from_db()
+    assert control.ended_at is not None
+    assert (control.withdrawn_by, control.withdrawal_reason) == (supervisor, reason)
+    event = AuditEvent.objects.get(action="intensified_control.withdrawn")
+    assert event.actor == supervisor and event.consignment_id == control.cause_consignment_id
+    assert event.data["reason"] == reason and event.data["control"] == control.pk
+    page = response.content.decode()
+    assert "withdrawn by sylvie" in page and reason in page
+    # the next consignment of that origin and commodity is no longer under intensified controls
+    later = _beef(importer)
+    assert "intensified" not in later.check_plan.rule
+
+
+def test_a_withdrawal_needs_a_reason_and_an_open_control(importer, inspector, lab, supervisor):
+    control = _opened(importer, inspector, lab)
+    client = _client(supervisor)
+    response = client.post(_withdraw_url(control), {"reason": "  "})
+    assert response.status_code == 400
+    assert "Say why the intensified controls are withdrawn." in response.content.decode()
+    control.refresh_from_db()
+    assert control.ended_at is None
+    assert not AuditEvent.objects.filter(action="intensified_control.withdrawn").exists()
+
+    assert client.post(_withdraw_url(control), {"reason": "Lifted by DGAL"}).status_code == 302
+    response = client.post(_withdraw_url(control), {"reason": "again"})
+    assert response.status_code == 400
+    assert "These intensified controls have already ended." in response.content.decode()
+    assert AuditEvent.objects.filter(action="intensified_control.withdrawn").count() == 1
+
+
+def test_only_a_supervisor_withdraws(importer, inspector, officer, lab):
+    control = _opened(importer, inspector, lab)
+    assert _client(inspector).post(_withdraw_url(control), {"reason": "x"}).status_code == 403
+    assert _client(officer).post(_withdraw_url(control), {"reason": "x"}).status_code == 403
+    assert _client(importer).post(_withdraw_url(control), {"reason": "x"}).status_code == 404
+    assert _client(lab).get(_withdraw_url(control)).status_code == 404
+    with pytest.raises(NotPermitted):
+        intensified_control_withdraw(actor=officer, control=control, reason="x")
+    control.refresh_from_db()
+    assert control.ended_at is None

@@ -133,6 +133,16 @@ class DecisionForm(TaskForm):
         label=_("Destination: establishment or control point (channelled)"), required=False, max_length=300
     )
     warehouse = forms.CharField(label=_("Approved warehouse (specific warehouse)"), required=False, max_length=300)
+    control_point = forms.CharField(label=_("Control point (transfer)"), required=False, max_length=300)
+    control_point_code = forms.CharField(
+        label=_("Control point code in IMSOC (transfer)"), required=False, max_length=40
+    )
+    next_bcp = forms.CharField(
+        label=_("Next BCP on the same vessel or aircraft (onward travel)"), required=False, max_length=100
+    )
+    onward_facility = forms.CharField(
+        label=_("Onward transportation facility (onward transportation)"), required=False, max_length=300
+    )
     measure = forms.ChoiceField(label=_("Measure (refusal)"), required=False)
     measure_deadline = forms.DateField(
         label=_("Deadline for the measure"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -81,7 +81,11 @@ LISTS: dict[str, CodeList] = {
     "ched-types": CodeList(
         rows=lambda day: ChedType.objects.all(),
         narrow=lambda rows, ched_type, day: rows.filter(pk=ched_type.pk),
-        item=lambda row: {"code": row.code, "name_fr": row.name_fr, "name_en": row.name_en, "ched_types": [row.code]},
+        # `is_ched` False: a national entry (NAT-PP), not a CHED, under its `legal_basis`
+        item=lambda row: {
+            **_coded(row, is_ched=row.is_ched, legal_basis=row.legal_basis),
+            "ched_types": [row.code],
+        },
     ),
     "bcps": CodeList(
         rows=_bcp_rows,
@@ -173,7 +177,10 @@ class ReferenceListView(ListAPIView):
         parameters=[
             OpenApiParameter("list", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(LISTS)),
             OpenApiParameter(
-                "ched_type", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["CHED-A", "CHED-P", "CHED-PP", "CHED-D"]
+                "ched_type",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                enum=["CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP"],
             ),
         ],
         examples=[

@@ -59,7 +59,9 @@ class DocumentReferenceSerializer(serializers.Serializer):
 class PartOneSerializer(serializers.Serializer):
     """CHED Part I, as in the public contract (docs/api.md)."""
 
-    ched_type = serializers.ChoiceField(choices=["CHED-A", "CHED-P", "CHED-PP", "CHED-D"])
+    # NAT-PP: the national plant-health entry of plants from mainland France and the Union, not a CHED
+    # (docs/regulation.md, section 3)
+    ched_type = serializers.ChoiceField(choices=["CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP"])
     bcp = _text(40)
     consignor = PartySerializer(required=False)
     consignee = PartySerializer(required=False)
@@ -94,6 +96,12 @@ class DecisionSerializer(serializers.Serializer):
     destination_country = serializers.CharField(help_text="Transit, transhipment: the third country (ISO).")
     destination = serializers.CharField(help_text="Channelled goods: the establishment or control point.")
     warehouse = serializers.CharField(help_text="Specific warehouse: the approved warehouse.")
+    control_point = serializers.CharField(help_text="Transfer to a control point (CHED-PP, CHED-D): the control point.")
+    control_point_code = serializers.CharField(help_text="Transfer to a control point: its IMSOC code.")
+    next_bcp = serializers.CharField(help_text="Onward travel (CHED-A): the next BCP on the same vessel or aircraft.")
+    onward_facility = serializers.CharField(
+        help_text="Onward transportation (CHED-PP, CHED-D): the onward transportation facility."
+    )
 
 
 class CertificateLinkSerializer(serializers.Serializer):

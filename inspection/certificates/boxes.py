@@ -110,6 +110,10 @@ BOXES = {
     "follow_up_officer": Box("III.6", "Agent certificateur", "Certifying officer"),
 }
 
+# A national entry document (not a CHED) and the CHED model whose boxes it prints, unnumbered: the national
+# plant-health entry into an overseas department takes the boxes of the CHED-PP (docs/regulation.md, section 3).
+NATIONAL_MODELS = {"NAT-PP": "CHED-PP"}
+
 # Our purposes (reference data) and the regime box each is declared in.
 PURPOSE_BOXES = {
     "transhipment": "for_transhipment",
@@ -129,6 +133,9 @@ DECISION_BOXES = {
     "acceptable_if_channelled": "acceptable_for_monitoring",
     "acceptable_for_specific_warehouse": "acceptable_for_non_conforming_goods",
     "acceptable_for_temporary_admission": "acceptable_for_temporary_admission",
+    "acceptable_for_transfer": "acceptable_for_transhipment",  # II.9: transhipment/transfer/onward travel
+    "acceptable_for_onward_travel": "acceptable_for_transhipment",
+    "acceptable_for_onward_transportation": "acceptable_for_onward_transportation",
     "non_acceptable": "not_acceptable",
 }
 

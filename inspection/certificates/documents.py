@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from inspection.models import Certificate, Consignment, Decision, FollowUp, Sample
 
-from .boxes import BOXES, DECISION_BOXES, PURPOSE_BOXES
+from .boxes import BOXES, DECISION_BOXES, NATIONAL_MODELS, PURPOSE_BOXES
 
 TEMPLATES = {
     Certificate.Kind.CHED: "certificates/ched.html",
@@ -102,7 +102,7 @@ def certificate_context(
     identity = getattr(consignment, "identity_check", None)
     physical = getattr(consignment, "physical_check", None)
     follow_up = getattr(consignment, "follow_up", None)
-    ched_type = consignment.ched_type.code
+    ched_type = NATIONAL_MODELS.get(consignment.ched_type.code, consignment.ched_type.code)
     lines = list(consignment.lines.select_related("package_type").order_by("pk"))
     return {
         "kind": kind,
@@ -115,6 +115,9 @@ def certificate_context(
         "place": settings.PIF_SIGNING_LOCATION,
         "c": consignment,
         "ched_type": named(consignment.ched_type),
+        # a national entry is not a CHED: its own title, its legal basis, no CHED box numbers
+        "national": not consignment.ched_type.is_ched,
+        "legal_basis": consignment.ched_type.legal_basis,
         "bcp": named(consignment.bcp),
         "purpose": named(consignment.purpose),
         "origin": bi(lambda: consignment.country_of_origin.name) if consignment.country_of_origin else None,
@@ -180,6 +183,10 @@ def _decision(decision: Decision | None) -> dict | None:
         "destination_country": bi(lambda: decision.destination_country.name) if decision.destination_country else None,
         "destination": decision.destination,
         "warehouse": decision.warehouse,
+        "control_point": decision.control_point,
+        "control_point_code": decision.control_point_code,
+        "next_bcp": decision.next_bcp,
+        "onward_facility": decision.onward_facility,
     }
 
 

@@ -57,6 +57,7 @@ class AuditAction(models.TextChoices):
     INTENSIFIED_CONTROL_COUNTED = "intensified_control.counted", _("Favourable result under intensified controls")
     INTENSIFIED_CONTROL_RESET = "intensified_control.reset", _("Intensified controls: count set back to zero")
     INTENSIFIED_CONTROL_ENDED = "intensified_control.ended", _("Intensified controls ended")
+    INTENSIFIED_CONTROL_WITHDRAWN = "intensified_control.withdrawn", _("Intensified controls withdrawn")
     # supervision
     ESCALATION_ACKNOWLEDGED = "escalation.acknowledged", _("Escalation handled")
     TASK_REASSIGNED = "task.reassigned", _("Task reassigned")

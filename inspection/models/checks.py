@@ -268,6 +268,12 @@ class Decision(models.Model):
     destination_country = CountryField(_("third country of destination"), blank=True)
     destination = models.CharField(_("destination (establishment or control point)"), max_length=300, blank=True)
     warehouse = models.CharField(_("approved warehouse"), max_length=300, blank=True)
+    control_point = models.CharField(_("control point (transfer)"), max_length=300, blank=True)
+    control_point_code = models.CharField(_("control point code (IMSOC)"), max_length=40, blank=True)
+    next_bcp = models.CharField(
+        _("next BCP on the same vessel or aircraft (onward travel)"), max_length=100, blank=True
+    )
+    onward_facility = models.CharField(_("onward transportation facility"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided"))
@@ -298,6 +304,7 @@ class FollowUp(models.Model):
         TREATED = "treated", _("Special treatment done")
         OTHER_USE = "other_use", _("Used for other purposes")
         ARRIVED = "arrived", _("Arrival at destination confirmed")
+        NOT_ARRIVED = "not_arrived", _("Did not arrive at destination")
         SLAUGHTERED = "slaughtered", _("Slaughtered")
         EUTHANISED = "euthanised", _("Euthanised")
         QUARANTINE_DONE = "quarantine_done", _("Quarantine completed")

@@ -3,6 +3,7 @@ Regulation (EU) 2019/1873, arts 3-8, for products of animal origin). Opened and 
 `inspection.services.intensified`; read by `inspection.risk.check_rates` with the reinforced check rules, the
 other source of a raised rate."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +46,11 @@ class IntensifiedControl(models.Model):
     )
     favourable_seen = models.PositiveSmallIntegerField(_("consecutive favourable results"), default=0)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # a supervisor may end a control before its count is reached (`intensified_control_withdraw`)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]

@@ -52,9 +52,14 @@ class CodedEntry(Bilingual, Effective):
 
 
 class ChedType(Bilingual):
-    """CHED-A, CHED-P, CHED-PP, CHED-D (Implementing Regulation (EU) 2019/1715)."""
+    """CHED-A, CHED-P, CHED-PP, CHED-D (Implementing Regulation (EU) 2019/1715), and NAT-PP, the national
+    plant-health entry of goods from mainland France and the other Member States into an overseas department
+    (arrêté du 3 septembre 1990, Annex III B-1): `is_ched` False, never a CHED nor for TRACES NT, and its
+    `legal_basis` printed on its document and recorded in its check plan (docs/regulation.md, section 3)."""
 
     code = models.CharField(_("code"), max_length=10, unique=True)
+    is_ched = models.BooleanField(_("a CHED (Regulation (EU) 2017/625, art. 56)"), default=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["code"]

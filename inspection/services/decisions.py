@@ -4,6 +4,7 @@ import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from inspection.applicability import (
     DECISION_DETAILS,
@@ -23,6 +24,18 @@ from inspection.services.transitions import consignment_transition
 
 S = ConsignmentStatus
 
+# What each detail a decision may require is, in the messages that ask for it.
+DETAIL_LABELS = {
+    "exit_bcp": _lazy("the exit BCP"),
+    "destination_country": _lazy("the third country of destination"),
+    "destination": _lazy("the destination (establishment or control point)"),
+    "warehouse": _lazy("the approved warehouse"),
+    "control_point": _lazy("the control point"),
+    "control_point_code": _lazy("the control point's code"),
+    "next_bcp": _lazy("the next BCP on the same vessel or aircraft"),
+    "onward_facility": _lazy("the onward transportation facility"),
+}
+
 
 @atomic_service
 def decision_record(
@@ -38,6 +51,10 @@ def decision_record(
     destination_country: str = "",
     destination: str = "",
     warehouse: str = "",
+    control_point: str = "",
+    control_point_code: str = "",
+    next_bcp: str = "",
+    onward_facility: str = "",
 ) -> Decision:
     """The certifying officer's decision (Regulation (EU) 2017/625, arts. 55 and 66). A consignment that is
     not acceptable needs a measure (destruction, re-dispatch, ...), a deadline in the future and at least
@@ -46,8 +63,11 @@ def decision_record(
     that was not (art. 55(1): the decision rests on the checks). The decision, its measure and its reasons
     must apply to the consignment's CHED type, and the decision's details must be given (transit: exit BCP
     and third country of destination, Delegated Regulation (EU) 2019/2124; channelled: the destination;
-    specific warehouse: the approved warehouse). An acceptable decision counts as a favourable result for the
-    intensified controls that covered the consignment (`intensified_control_count`). See docs/regulation.md."""
+    specific warehouse: the approved warehouse; transfer to a control point: the control point and its code;
+    onward travel: the next BCP on the same vessel or aircraft; onward transportation: the onward
+    transportation facility, Implementing Regulation (EU) 2019/1715, Annex II, boxes II.9, II.10). An acceptable
+    decision counts as a favourable result for the intensified controls that covered the consignment
+    (`intensified_control_count`). See docs/regulation.md."""
     require_step(actor, Step.DECISION)
     today = timezone.localdate()
     details = {
@@ -55,6 +75,10 @@ def decision_record(
         "destination_country": destination_country,
         "destination": destination.strip(),
         "warehouse": warehouse.strip(),
+        "control_point": control_point.strip(),
+        "control_point_code": control_point_code.strip(),
+        "next_bcp": next_bcp.strip(),
+        "onward_facility": onward_facility.strip(),
     }
     ched_type_id = consignment.ched_type_id
     decision_code = decision_codes_for(ched_type_id, today).filter(code=code).first()
@@ -74,7 +98,10 @@ def decision_record(
         errors.update(_acceptance_refused(consignment))
         for field in decision_code.requires:
             if not details.get(field):
-                errors[field] = [_("This decision needs this field.")]
+                errors[field] = [
+                    _("The decision “%(decision)s” needs this field: %(field)s.")
+                    % {"decision": decision_code.name, "field": DETAIL_LABELS[field]}
+                ]
     if decision_code is not None:
         for field in DECISION_DETAILS:
             if details[field] and field not in decision_code.requires:

@@ -13,7 +13,7 @@ from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainInvalid
 from inspection.models import Consignment, ConsignmentStatus, FollowUp, NotificationKind
 from inspection.roles import Step
-from inspection.selectors import CHANNELLED, decision_in_force, decisions_calling_for_follow_up
+from inspection.selectors import decision_in_force, decisions_calling_for_follow_up
 from inspection.services.notifications import notify
 from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
@@ -21,11 +21,12 @@ from inspection.services.transitions import consignment_transition
 
 def follow_up_outcomes(consignment: Consignment) -> list[str]:
     """The Part III outcomes that close the consignment's decision in force: arrival at destination when it was
-    channelled, the measure's outcomes when it was refused (a destruction order is not closed by "arrived")."""
+    channelled, transferred to a control point or sent on for onward transportation (arrived or not), the
+    measure's outcomes when it was refused (a destruction order is not closed by "arrived")."""
     decision = decision_in_force(consignment)
     if decision is None:
         return []
-    return outcomes_for(channelled=decision.code.code == CHANNELLED, measure=decision.measure)
+    return outcomes_for(code=decision.code.code, measure=decision.measure)
 
 
 @atomic_service

@@ -5,9 +5,11 @@ covered), ended by a number of consecutive favourable results. System steps: no 
 docs/regulation.md, section 2."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
+from inspection.errors import DomainInvalid, TransitionNotAllowed
 from inspection.models import (
     CheckPlan,
     Consignment,
@@ -17,6 +19,8 @@ from inspection.models import (
     Sample,
 )
 from inspection.risk import intensified_controls
+from inspection.roles import Role
+from inspection.services.permissions import require_role
 
 # 2019/1873 governs products of animal origin (CHED-P); art. 65 of 2017/625 governs every official control, and
 # live animals (CHED-A) are refused on the same health grounds. CHED-D goods have their own increased frequency
@@ -110,9 +114,9 @@ def _counted(control: IntensifiedControl, consignment: Consignment, *, favourabl
     return False
 
 
-def _audit(action: AuditAction, control: IntensifiedControl, consignment: Consignment, **data) -> None:
+def _audit(action: AuditAction, control: IntensifiedControl, consignment: Consignment, *, actor=None, **data) -> None:
     audit_record(
-        actor=None,
+        actor=actor,
         action=action,
         consignment=consignment,
         data={
@@ -174,3 +178,29 @@ def intensified_control_count(*, consignment: Consignment) -> list[IntensifiedCo
             _audit(AuditAction.INTENSIFIED_CONTROL_ENDED, control, consignment)
         counted.append(control)
     return counted
+
+
+@atomic_service
+def intensified_control_withdraw(*, actor, control: IntensifiedControl, reason: str) -> IntensifiedControl:
+    """A supervisor ends an open intensified control before its count of favourable results is reached (the
+    competent authority orders intensified controls and so may end them: Regulation (EU) 2017/625, art. 65;
+    Implementing Regulation (EU) 2019/1873, where the Commission or the authority lifts them on its own
+    findings). The reason is required and audited (`intensified_control.withdrawn`, on the consignment that
+    opened the control); the rates fall back to the ordinary ones for the next check plan."""
+    require_role(actor, Role.SUPERVISOR)
+    reason = reason.strip()
+    if not reason:
+        raise DomainInvalid({"reason": [_("Say why the intensified controls are withdrawn.")]})
+    control = (
+        IntensifiedControl.objects.select_for_update()
+        .select_related("ched_type", "cause_consignment__ched_type")
+        .get(pk=control.pk)
+    )
+    if control.ended_at is not None:
+        raise TransitionNotAllowed(_("These intensified controls have already ended."))
+    control.ended_at = timezone.now()
+    control.withdrawn_by = actor
+    control.withdrawal_reason = reason
+    control.save(update_fields=["ended_at", "withdrawn_by", "withdrawal_reason"])
+    _audit(AuditAction.INTENSIFIED_CONTROL_WITHDRAWN, control, control.cause_consignment, actor=actor, reason=reason)
+    return control

@@ -42,6 +42,8 @@ ANNEX_II_DOCUMENTS = frozenset({"HEALTH_CERTIFICATE", "LABORATORY_ANALYSIS_REPOR
 UNION_COUNTRIES = frozenset(
     "AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE GP GF MQ RE YT MF".split()
 )
+# The territory a national entry brings goods into (arrêté du 3 septembre 1990, Annex III B-1: Martinique).
+NATIONAL_ENTRY_INTO = "MQ"
 
 
 def _letter_values() -> dict[str, int]:
@@ -200,9 +202,27 @@ class PartOneCheck:
         only as the re-entry of a consignment a third country rejected (Implementing Regulation (EU) 2019/1715,
         Annex II, box I.11 and I.25). Plants and plant products from mainland France and the other Member States
         enter Martinique under the national plant-health regime (arrêté du 3 septembre 1990, Annex III B-1), not
-        with a CHED: docs/regulation.md."""
+        with a CHED: with a national plant-health entry (NAT-PP, `ChedType.is_ched` False), whose origin is a
+        Member State (or another part of the Union than Martinique) and which is for release into Martinique.
+        docs/regulation.md, section 3."""
         origin, purpose = self.part.get("country_of_origin"), self.part.get("purpose")
         if not origin:
+            return
+        if self.ched_type is not None and not self.ched_type.is_ched:
+            if origin not in UNION_COUNTRIES or origin == NATIONAL_ENTRY_INTO:
+                self.add(
+                    "country_of_origin",
+                    _(
+                        "A national plant-health entry is for plants from mainland France or another Member State "
+                        "of the European Union; %(country)s is not one: goods from a third country need a CHED-PP."
+                    )
+                    % {"country": origin},
+                )
+            if purpose and purpose != "internal_market":
+                self.add(
+                    "purpose",
+                    _("A national plant-health entry is for release into Martinique (purpose “internal_market”)."),
+                )
             return
         if origin in UNION_COUNTRIES and purpose != "re_entry":
             self.add(
@@ -211,7 +231,7 @@ class PartOneCheck:
                     "%(country)s is in the European Union: a CHED covers goods from third countries, and goods of "
                     "Union origin only as the re-entry of a consignment rejected by a third country (purpose "
                     "“re_entry”). Plants from mainland France and the Union enter under the national "
-                    "plant-health regime, not with a CHED."
+                    "plant-health regime: use the national plant-health entry (NAT-PP), not a CHED."
                 )
                 % {"country": origin},
             )

@@ -12,5 +12,10 @@ urlpatterns = [
     path("consignments/<str:reference>/trail.pdf", views.trail_pdf, name="trail-pdf"),
     path("consignments/<str:reference>/trail/verify/", views.trail_verify, name="trail-verify"),
     path("intensified-controls/", views.intensified_control_list, name="intensified-controls"),
+    path(
+        "intensified-controls/<int:pk>/withdraw/",
+        views.intensified_control_withdraw_view,
+        name="intensified-control-withdraw",
+    ),
     path("tasks/<int:task_pk>/reassign/", views.task_reassign_view, name="task-reassign"),
 ]

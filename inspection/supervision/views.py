@@ -23,10 +23,11 @@ from viewflow.workflow.models import Task
 
 from inspection.audit_verify import audit_trail_verify
 from inspection.dashboard import Period, dashboard
-from inspection.errors import DomainError
-from inspection.models import AuditAction, AuditEvent, Consignment
+from inspection.errors import DomainError, DomainInvalid, NotPermitted
+from inspection.models import AuditAction, AuditEvent, Consignment, IntensifiedControl
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import consignment_trail, intensified_controls_in_view
+from inspection.services.intensified import intensified_control_withdraw
 from inspection.services.tasks import task_reassign, task_unassign
 from inspection.supervision.filters import AuditEventFilter
 
@@ -183,6 +184,23 @@ class PeriodForm(forms.Form):
 def intensified_control_list(request):
     """The intensified controls in force, and those ended lately, with their counts and what opened them."""
     return render(request, "supervision/intensified_controls.html", intensified_controls_in_view())
+
+
+@supervisor_required
+@require_POST
+def intensified_control_withdraw_view(request, pk):
+    """End an open intensified control early, with the supervisor's reason (`intensified_control_withdraw`). A
+    refused withdrawal shows the list again with the message: 400 for bad input, 403 for the wrong role."""
+    control = get_object_or_404(IntensifiedControl, pk=pk)
+    try:
+        intensified_control_withdraw(actor=request.user, control=control, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        text = " ".join(m for ms in exc.errors.values() for m in ms) if isinstance(exc, DomainInvalid) else exc.message
+        messages.error(request, text)
+        status = 403 if isinstance(exc, NotPermitted) else 400
+        return render(request, "supervision/intensified_controls.html", intensified_controls_in_view(), status=status)
+    messages.success(request, _("The intensified controls were withdrawn."))
+    return redirect("supervision:intensified-controls")
 
 
 @supervisor_required

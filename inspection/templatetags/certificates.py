@@ -29,8 +29,9 @@ def label(no, fr, en):
     return format_html('<span class="label">{} / <i>{}</i></span>', fr, en)
 
 
-@register.simple_tag
-def box(name):
-    """The label of a CHED box named in `inspection.certificates.boxes`, with its official number."""
+@register.simple_tag(takes_context=True)
+def box(context, name):
+    """The label of a CHED box named in `inspection.certificates.boxes`, with its official number; without it on
+    a national document (`national` in the context), which is not a CHED."""
     entry = BOXES[name]
-    return label(entry.number, entry.fr, entry.en)
+    return label("" if context.get("national") else entry.number, entry.fr, entry.en)
