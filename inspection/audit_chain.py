@@ -109,6 +109,23 @@ def event_seal(event_key: bytes, body: str) -> str:
     return hmac.digest(event_key, body.encode(), "sha256").hex()
 
 
+def event_sealer(event_key: bytes):
+    """`event_seal` with this key, as a function of the body, for the verifier's loop: the same HMAC-SHA256
+    from the inner and outer states computed once (about twice as fast as `hmac.digest` per call)."""
+    block = event_key.ljust(64, b"\0")  # a derived key is 32 bytes: shorter than sha256's block
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def seal(body: str) -> str:
+        digest = inner.copy()
+        digest.update(body.encode())
+        result = outer.copy()
+        result.update(digest.digest())
+        return result.hexdigest()
+
+    return seal
+
+
 def event_mac(seal: str, hash_: str) -> str:
     """What the event stores in `mac`: binds the seal of its body to its hash (hence to its position and link).
     Always 128 hex digits hashed, so a sha256 length extension gives nothing a verifier would compute."""

@@ -122,3 +122,14 @@ def test_the_database_puts_together_the_text_that_was_hashed():
     assert [hashlib.sha256(text.encode()).hexdigest() for _i, _s, _p, _h, text, _m, _b in rows] == [
         e.event_hash for e in events
     ]
+
+
+def test_the_verifiers_sealer_is_hmac_sha256():
+    import hmac
+
+    from inspection.audit_chain import derived_key, event_seal, event_sealer
+
+    key = derived_key("any-audit-key-0123456789-abcdefghijklmnop", "event")
+    seal = event_sealer(key)
+    for body in ("", '{"data": {}, "role": "system"}', "é" * 200):
+        assert seal(body) == event_seal(key, body) == hmac.new(key, body.encode(), "sha256").hexdigest()

@@ -2,14 +2,13 @@
 or shared out over id ranges scanned by several processes."""
 
 import hashlib
-import hmac
 import multiprocessing
 from dataclasses import dataclass
 
 from django.db import connection, connections
 from django.db.models import Max, Min
 
-from inspection.audit_chain import is_hash
+from inspection.audit_chain import event_sealer, is_hash
 from inspection.audit_key import audit_event_key
 from inspection.models import AuditEvent
 
@@ -33,7 +32,7 @@ def walk(queryset, at: Position, checkpoints: dict, chunk_size: int, progress) -
     the walk ended. The one place that decides what is wrong with an event (`faults` puts it in words)."""
     expected_seq, expected_prev = at.expected_seq, at.expected_prev
     previous_id = at.previous[0] if at.previous else None
-    sha256, keyed, key = hashlib.sha256, hmac.digest, audit_event_key()
+    sha256, seal = hashlib.sha256, event_sealer(audit_event_key())
 
     def stop(fault):
         previous = (previous_id, expected_seq - 1, expected_prev) if previous_id is not None else None
@@ -44,7 +43,7 @@ def walk(queryset, at: Position, checkpoints: dict, chunk_size: int, progress) -
             # The common case first: in place, linked, and matching its hash (a `prev` equal to the hash of the
             # event before is a hash: it was checked then), then sealed with the audit key (`audit_chain.event_mac`).
             if seq == expected_seq and prev == expected_prev and sha256(text.encode()).hexdigest() == stored:
-                if sha256((keyed(key, body.encode(), "sha256").hex() + stored).encode()).hexdigest() != mac:
+                if sha256((seal(body) + stored).encode()).hexdigest() != mac:
                     return stop(seal_fault(row_id, seq, stored))
                 if seq in checkpoints and checkpoints[seq].event_hash != stored:
                     return stop(checkpoint_fault(row_id, seq, checkpoints[seq]))
