@@ -18,7 +18,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Timer, run_per_backend, setup_django, table  # noqa: E402
 
-COLUMNS = ("seq", "prev_hash", "event_hash", "occurred_at", "actor_id", "role", "action", "consignment_id", "data")
+COLUMNS = (
+    "seq",
+    "prev_hash",
+    "event_hash",
+    "occurred_at",
+    "actor_id",
+    "role",
+    "action",
+    "consignment_id",
+    "data",
+    "mac",
+)
 STEPS = [
     ("consignment.submitted", "importer", {"from": "draft", "to": "submitted"}),
     ("checks.planned", "system", {"rule": "catalogue rate", "identity_rate": 10, "physical_rate": 5}),
@@ -31,7 +42,10 @@ STEPS = [
 
 def chained_events(count: int, actor_ids: list[int]):
     """Rows of a valid chain, `count` long, as the database stores them (SQLite's text forms)."""
-    from inspection.audit_chain import GENESIS, canonical_json, event_text
+    from inspection.audit_chain import GENESIS, canonical_json, event_body, event_mac, event_seal, event_text
+    from inspection.audit_key import audit_event_key
+
+    key = audit_event_key()
 
     rng = random.Random(6)
     prev, moment = GENESIS, datetime(2026, 1, 1, tzinfo=UTC)
@@ -52,7 +66,11 @@ def chained_events(count: int, actor_ids: list[int]):
             data_text=data_text,
         )
         digest = hashlib.sha256(text.encode()).hexdigest()
-        yield seq, prev, digest, t.replace("T", " "), actor, role, action, None, data_text
+        body = event_body(
+            occurred_at=t + "Z", actor_id=actor, role=role, action=action, consignment_id=None, data_text=data_text
+        )
+        mac = event_mac(event_seal(key, body), digest)
+        yield seq, prev, digest, t.replace("T", " "), actor, role, action, None, data_text, mac
         prev = digest
 
 

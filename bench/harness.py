@@ -49,6 +49,7 @@ def setup_django(database_url: str) -> None:
         DATABASE_URL=database_url,
         DEBUG="false",
         SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        PIF_AUDIT_KEY="bench-only-audit-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         SECURE_SSL_REDIRECT="false",
         STATIC_MANIFEST="false",
         PIF_READ_DOT_ENV="false",

@@ -4,7 +4,9 @@ so the change and its record commit or roll back together.
 Appends are serialised so that the chain never forks: on PostgreSQL a transaction-scoped advisory lock,
 taken just before reading the head and released at commit; on SQLite the IMMEDIATE transaction (settings)
 already holds the database's write lock from BEGIN. The head is read, and the new event's hash computed,
-inside the INSERT itself: one statement per event. See docs/decisions/0005-audit-chain.md."""
+inside the INSERT itself: one statement per event. The INSERT also stores the event's `mac`, from the seal of its
+body computed here with the audit key (the key never reaches the database). See
+docs/decisions/0005-audit-chain.md and 0010-keyed-audit-chain.md."""
 
 import json
 
@@ -12,7 +14,17 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .audit_chain import GENESIS, canonical_json, canonical_time, event_hash, event_text
+from .audit_chain import (
+    GENESIS,
+    canonical_json,
+    canonical_time,
+    event_body,
+    event_hash,
+    event_mac,
+    event_seal,
+    event_text,
+)
+from .audit_key import audit_event_key
 from .models import AuditAction, AuditEvent
 from .roles import primary_role
 
@@ -37,7 +49,8 @@ def audit_chain_lock_head() -> tuple[int, str]:
 # The INSERT of `audit_record`: the head (locked on PostgreSQL, by `pif_audit_lock_head` of migration 0012,
 # which reads it with a snapshot taken after the lock) gives the new event's `seq` and `prev_hash`, and its
 # hash is the sha256 of the envelope's text around them. SQLite's SHA256 is the function Django registers on
-# each connection (for `django.db.models.functions.SHA256`).
+# each connection (for `django.db.models.functions.SHA256`). Its `mac` is the sha256 of the seal (a parameter)
+# followed by that hash.
 _HEAD = {
     "postgresql": "pif_audit_lock_head(%s) AS l ON TRUE",
     "sqlite": "(SELECT seq AS head_seq, event_hash AS head_hash FROM inspection_auditevent ORDER BY seq DESC LIMIT 1)"
@@ -47,6 +60,10 @@ _HASH = {
     "postgresql": "encode(sha256(convert_to(%s || (h.seq + 1) || %s || h.hash || %s, 'UTF8')), 'hex')",
     "sqlite": "SHA256(%s || (h.seq + 1) || %s || h.hash || %s)",
 }
+_MAC = {
+    "postgresql": "encode(sha256(convert_to(%s || x.hash, 'UTF8')), 'hex')",
+    "sqlite": "SHA256(%s || x.hash)",
+}
 _COLUMNS = ("consignment", "actor", "role", "action", "occurred_at", "data")
 _SEQ, _PREV = "\x00seq\x00", "\x00prev\x00"  # never in a canonical text (JSON escapes control characters)
 
@@ -54,19 +71,21 @@ _SEQ, _PREV = "\x00seq\x00", "\x00prev\x00"  # never in a canonical text (JSON e
 def _append_sql(vendor: str) -> str:
     columns = ", ".join(AuditEvent._meta.get_field(name).column for name in _COLUMNS)
     return (
-        f"INSERT INTO inspection_auditevent ({columns}, seq, prev_hash, event_hash) "  # noqa: S608 (constants)
-        f"SELECT {', '.join(['%s'] * len(_COLUMNS))}, h.seq + 1, h.hash, {_HASH[vendor]} "
+        f"INSERT INTO inspection_auditevent ({columns}, seq, prev_hash, event_hash, mac) "  # noqa: S608 (constants)
+        f"SELECT {', '.join(['%s'] * len(_COLUMNS))}, x.seq, x.prev, x.hash, {_MAC[vendor]} "
+        f"FROM (SELECT h.seq + 1 AS seq, h.hash AS prev, {_HASH[vendor]} AS hash "
         f"FROM (SELECT COALESCE(l.head_seq, 0) AS seq, COALESCE(l.head_hash, %s) AS hash "
-        f"FROM (SELECT 1) AS one LEFT JOIN {_HEAD[vendor]}) AS h "
-        "RETURNING id, seq, prev_hash, event_hash"
+        f"FROM (SELECT 1) AS one LEFT JOIN {_HEAD[vendor]}) AS h) AS x "
+        "RETURNING id, seq, prev_hash, event_hash, mac"
     )
 
 
 def audit_record(*, actor, action: AuditAction, consignment=None, data: dict | None = None) -> AuditEvent:
     """Append one event to the chain. Must run inside the caller's atomic block (it refuses to run outside
-    one). One statement: the INSERT reads the head (taking the lock on PostgreSQL) and computes the hash; the
-    hash it returns is checked against the one computed here. `action` is an `AuditAction`, never a bare
-    string: every action written has a label, and the audit search offers it."""
+    one). One statement: the INSERT reads the head (taking the lock on PostgreSQL) and computes the hash and
+    the mac (from the seal computed here); what it returns is checked against what is computed here. `action`
+    is an `AuditAction`, never a bare string: every action written has a label, and the audit search offers
+    it."""
     if not isinstance(action, AuditAction):
         raise TypeError(f"audit_record takes an AuditAction, not {action!r}")
     action = action.value
@@ -90,6 +109,7 @@ def audit_record(*, actor, action: AuditAction, consignment=None, data: dict | N
         "consignment_id": event.consignment_id,
         "data_text": canonical_json(data),
     }
+    seal = event_seal(audit_event_key(), event_body(**envelope))
     before_seq, rest = event_text(seq=_SEQ, prev_hash=_PREV, **envelope).split(_SEQ)
     between, after_prev = rest.split(_PREV)
     values = [
@@ -100,9 +120,14 @@ def audit_record(*, actor, action: AuditAction, consignment=None, data: dict | N
     ]
     head_param = [AUDIT_LOCK_KEY] if connection.vendor == "postgresql" else []
     with connection.cursor() as cursor:
-        cursor.execute(_append_sql(connection.vendor), [*values, before_seq, between, after_prev, GENESIS, *head_param])
-        event.pk, event.seq, event.prev_hash, event.event_hash = cursor.fetchone()
+        cursor.execute(
+            _append_sql(connection.vendor),
+            [*values, seal, before_seq, between, after_prev, GENESIS, *head_param],
+        )
+        event.pk, event.seq, event.prev_hash, event.event_hash, event.mac = cursor.fetchone()
     event._state.adding, event._state.db = False, connection.alias
     if event.event_hash != event_hash(seq=event.seq, prev_hash=event.prev_hash, **envelope):
         raise RuntimeError("the database computed another hash than the audit chain's")  # rolls back
+    if event.mac != event_mac(seal, event.event_hash):
+        raise RuntimeError("the database computed another mac than the audit chain's")
     return event

@@ -7,9 +7,16 @@ nothing more (no `\\uXXXX` for non-ASCII), numbers in plain positional notation.
 text (`CanonicalJSONField`), so the verifier hashes what the database returns without parsing it, on both
 backends. An event's hash is the sha256 of the canonical JSON of its envelope (see `event_text`); see
 docs/decisions/0005-audit-chain.md.
+
+Each event is also sealed with the audit key (`PIF_AUDIT_KEY`, never in the database): its `mac` is
+sha256(seal + event_hash), where the seal is the HMAC-SHA256 of its body (the envelope without its position and
+link, `event_body`) under a key derived from the audit key. The seal is never stored: whoever writes the
+database but lacks the key can neither write a new event nor move an old one. See
+docs/decisions/0010-keyed-audit-chain.md.
 """
 
 import hashlib
+import hmac
 import json
 import math
 from datetime import UTC, datetime
@@ -80,6 +87,54 @@ def event_text(
         f'"actor": {"null" if actor_id is None else actor_id}, "action": {_cached_string(action)}, '
         f'"consignment": {"null" if consignment_id is None else consignment_id}, "occurred_at": "{occurred_at}"}}'
     )
+
+
+def event_body(*, occurred_at: str, actor_id, role: str, action: str, consignment_id, data_text: str) -> str:
+    """The canonical JSON of an event's envelope without `seq` and `prev` (what the seal covers), in canonical
+    key order (data, role; actor; action; consignment, occurred_at)."""
+    return (
+        f'{{"data": {data_text}, "role": {_cached_string(role)}, '
+        f'"actor": {"null" if actor_id is None else actor_id}, "action": {_cached_string(action)}, '
+        f'"consignment": {"null" if consignment_id is None else consignment_id}, "occurred_at": "{occurred_at}"}}'
+    )
+
+
+def derived_key(audit_key: str, purpose: str) -> bytes:
+    """The key of one use of the audit key ("event" seals, "checkpoint" signatures): one secret, two keys."""
+    return hmac.new(audit_key.encode(), f"pif-audit/{purpose}".encode(), hashlib.sha256).digest()
+
+
+def event_seal(event_key: bytes, body: str) -> str:
+    """HMAC-SHA256 of an event's body: secret (never stored), known only to whoever holds the audit key."""
+    return hmac.digest(event_key, body.encode(), "sha256").hex()
+
+
+def event_sealer(event_key: bytes):
+    """`event_seal` with this key, as a function of the body, for the verifier's loop: the same HMAC-SHA256
+    from the inner and outer states computed once (about twice as fast as `hmac.digest` per call)."""
+    block = event_key.ljust(64, b"\0")  # a derived key is 32 bytes: shorter than sha256's block
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def seal(body: str) -> str:
+        digest = inner.copy()
+        digest.update(body.encode())
+        result = outer.copy()
+        result.update(digest.digest())
+        return result.hexdigest()
+
+    return seal
+
+
+def event_mac(seal: str, hash_: str) -> str:
+    """What the event stores in `mac`: binds the seal of its body to its hash (hence to its position and link).
+    Always 128 hex digits hashed, so a sha256 length extension gives nothing a verifier would compute."""
+    return hashlib.sha256((seal + hash_).encode()).hexdigest()
+
+
+def checkpoint_signature(checkpoint_key: bytes, payload: dict) -> str:
+    """HMAC-SHA256 of a witness checkpoint's canonical JSON (everything but its signature)."""
+    return hmac.digest(checkpoint_key, canonical_json(payload).encode(), "sha256").hex()
 
 
 def event_hash(**envelope) -> str:

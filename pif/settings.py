@@ -6,6 +6,7 @@ PostgreSQL and Redis. A malformed value fails loudly at start-up (django-environ
 """
 
 import datetime
+import hashlib
 from pathlib import Path
 
 import environ
@@ -28,6 +29,20 @@ if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
 else:
     SECRET_KEY = env.str("SECRET_KEY")  # required in production: no default on purpose
+
+# The audit key: seals every audit event and signs the witness checkpoints, so that whoever can write the
+# database but not read this environment cannot forge the trail (docs/decisions/0010-keyed-audit-chain.md).
+# Never in the database, never SECRET_KEY (rotating that one must not break the trail). Development only: derived
+# from SECRET_KEY when unset.
+if DEBUG:
+    PIF_AUDIT_KEY = env.str("PIF_AUDIT_KEY", default=hashlib.sha256(f"pif-audit-key:{SECRET_KEY}".encode()).hexdigest())
+else:
+    PIF_AUDIT_KEY = env.str("PIF_AUDIT_KEY")  # required in production: no default on purpose
+if len(PIF_AUDIT_KEY) < 32:
+    raise ImproperlyConfigured("PIF_AUDIT_KEY must be at least 32 characters (e.g. 64 random hex digits).")
+# Where `audit_checkpoint` writes its signed checkpoints (one file each, never rewritten) and `verify_audit`
+# reads them: storage the database's administrators cannot write (another machine, a write-once bucket).
+PIF_AUDIT_WITNESS_DIR = Path(env.str("PIF_AUDIT_WITNESS_DIR", default=str(VAR_DIR / "audit-witness")))
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -244,8 +259,14 @@ CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.tasks.workflow_timers_fire", "schedule": PIF_TIMER_INTERVAL},
     "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 60.0},
     "follow-up-reminders": {"task": "inspection.tasks.follow_up_reminders", "schedule": 3600.0},
-    # The audit chain's head, recorded and emailed to the supervisors once a day (local time).
-    "audit-checkpoint": {"task": "inspection.tasks.audit_checkpoint", "schedule": crontab(hour=0, minute=15)},
+    # The audit chain's head, recorded (in the database and, signed, in the witness folder) every hour, and
+    # emailed to the supervisors once a day (local time).
+    "audit-checkpoint": {
+        "task": "inspection.tasks.audit_checkpoint",
+        "schedule": crontab(hour="1-23", minute=15),
+        "kwargs": {"email": False},
+    },
+    "audit-checkpoint-emailed": {"task": "inspection.tasks.audit_checkpoint", "schedule": crontab(hour=0, minute=15)},
     # Refused lab posts older than PIF_LAB_SUBMISSION_RETENTION_DAYS, deleted once a day.
     "lab-submissions-purge": {
         "task": "inspection.tasks.lab_submissions_purge_old",

@@ -23,6 +23,13 @@ def signing_key():
     return cert.read_bytes()
 
 
+@pytest.fixture(autouse=True)
+def audit_witness_folder(settings, tmp_path):
+    """Each test its own witness folder (the signed audit checkpoints), so that none reads another's."""
+    settings.PIF_AUDIT_WITNESS_DIR = tmp_path / "audit-witness"
+    return settings.PIF_AUDIT_WITNESS_DIR
+
+
 @pytest.fixture
 def importer(db):
     return importer_factory("alice")

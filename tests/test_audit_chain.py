@@ -119,4 +119,17 @@ def test_the_database_puts_together_the_text_that_was_hashed():
 
     events = _append(2, **TRICKY)
     rows = list(event_texts(AuditEvent.objects.all(), chunk_size=10))
-    assert [hashlib.sha256(text.encode()).hexdigest() for *_, text in rows] == [e.event_hash for e in events]
+    assert [hashlib.sha256(text.encode()).hexdigest() for _i, _s, _p, _h, text, _m, _b in rows] == [
+        e.event_hash for e in events
+    ]
+
+
+def test_the_verifiers_sealer_is_hmac_sha256():
+    import hmac
+
+    from inspection.audit_chain import derived_key, event_seal, event_sealer
+
+    key = derived_key("any-audit-key-0123456789-abcdefghijklmnop", "event")
+    seal = event_sealer(key)
+    for body in ("", '{"data": {}, "role": "system"}', "é" * 200):
+        assert seal(body) == event_seal(key, body) == hmac.new(key, body.encode(), "sha256").hexdigest()

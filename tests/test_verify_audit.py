@@ -54,6 +54,23 @@ def _verify(*args):
     return 0, ""
 
 
+def _reseal(event: AuditEvent) -> str:
+    """The mac of an event rewritten by someone who holds the audit key too (a leaked key)."""
+    from django.conf import settings
+
+    from inspection.audit_chain import derived_key, event_body, event_mac, event_seal
+
+    body = event_body(
+        occurred_at=canonical_time(event.occurred_at),
+        actor_id=event.actor_id,
+        role=event.role,
+        action=event.action,
+        consignment_id=event.consignment_id,
+        data_text=canonical_json(event.data),
+    )
+    return event_mac(event_seal(derived_key(settings.PIF_AUDIT_KEY, "event"), body), event.event_hash)
+
+
 def _rehash(event: AuditEvent, *, prev_hash: str) -> str:
     """What an attacker who knows the scheme computes for a forged or rewritten event."""
     return event_hash(
@@ -148,12 +165,15 @@ def test_a_deleted_event_hidden_by_renumbering_is_named(chain, attacker):
 
 def test_a_rewritten_tail_is_caught_by_the_checkpoint(chain, attacker):
     AuditCheckpoint.objects.create(seq=4, event_hash=chain[3].event_hash, recorded_at=timezone.now())
-    # From position 3 on, change the data and recompute every hash: the chain itself stays consistent.
+    # From position 3 on, change the data and recompute every hash and (with a leaked key) every mac: the chain
+    # itself stays consistent. (Without the key, the first rewritten event is "forged": tests/test_audit_key.py.)
     prev = chain[1].event_hash
     for event in chain[2:]:
         event.data = {"n": event.data["n"], "rewritten": True}
         event.prev_hash, event.event_hash = prev, _rehash(event, prev_hash=prev)
-        AuditEvent.objects.filter(pk=event.pk).update(data=event.data, prev_hash=prev, event_hash=event.event_hash)
+        AuditEvent.objects.filter(pk=event.pk).update(
+            data=event.data, prev_hash=prev, event_hash=event.event_hash, mac=_reseal(event)
+        )
         prev = event.event_hash
     code, message = _verify()
     assert code == 1
@@ -257,10 +277,12 @@ def _rewrite_from(chain, index, checkpoint_index):
         seq=chain[checkpoint_index].seq, event_hash=chain[checkpoint_index].event_hash, recorded_at=timezone.now()
     )
     prev = chain[index - 1].event_hash
-    for event in chain[index:]:
+    for event in chain[index:]:  # by someone holding the audit key: only the checkpoint catches it
         event.data = {"n": event.data["n"], "rewritten": True}
         event.prev_hash, event.event_hash = prev, _rehash(event, prev_hash=prev)
-        AuditEvent.objects.filter(pk=event.pk).update(data=event.data, prev_hash=prev, event_hash=event.event_hash)
+        AuditEvent.objects.filter(pk=event.pk).update(
+            data=event.data, prev_hash=prev, event_hash=event.event_hash, mac=_reseal(event)
+        )
         prev = event.event_hash
 
 

@@ -1,7 +1,7 @@
 """Verifying the whole chain (`verify_audit`): from the start or from a published checkpoint to the head,
-compared with the stored checkpoints; the first fault met, or none."""
+compared with the stored checkpoints and the witness ones; the first fault met, or none."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from inspection.audit_chain import GENESIS, is_hash
 from inspection.models import AuditCheckpoint, AuditEvent
 
-from .faults import ChainFault
+from .faults import ChainFault, Checkpoint
 from .walk import Position, walk, walk_in_ranges
 
 
@@ -32,6 +32,7 @@ def audit_chain_verify(
     progress: Callable[[int], None] | None = None,
     workers: int = 1,
     range_size: int = 100_000,
+    witness: Iterable = (),
 ) -> ChainReport:
     """Check the chain from the start, or from a published checkpoint `since` = (seq, hash), up to its head.
     Returns the first fault met, or none. `progress(n)` is called as events are checked.
@@ -41,8 +42,17 @@ def audit_chain_verify(
     comparison), and the first range that holds a fault, or does not link, is walked again here from its start
     to name the fault, exactly as a walk from the beginning would have. Inside a transaction, or on an
     in-memory SQLite database, the ranges are scanned in this process (other processes would not see the
-    same events)."""
-    checkpoints = {c.seq: c for c in AuditCheckpoint.objects.order_by("seq")}
+    same events).
+
+    `witness`: the checkpoints read from the witness files (`audit_witness.witness_read`), already checked
+    against their signature; at a position that both hold, a witness checkpoint prevails over the database's."""
+    checkpoints = {
+        c.seq: Checkpoint(c.seq, c.event_hash, _("the checkpoint of %(at)s") % {"at": c.recorded_at})
+        for c in AuditCheckpoint.objects.order_by("seq")
+    }
+    for w in witness:
+        name = _("the witness checkpoint %(file)s (%(at)s)") % {"file": w.path, "at": w.recorded_at}
+        checkpoints[w.seq] = Checkpoint(w.seq, w.event_hash, name)
     at = Position(1, GENESIS)
     after_id = 0
     if since is not None:
@@ -78,16 +88,16 @@ def audit_chain_verify(
     head_seq = at.expected_seq - 1
     if fault is not None:
         return ChainReport(at.checked, head_seq, at.expected_prev, fault)
-    beyond = [c for c in checkpoints.values() if c.seq > head_seq]
+    beyond = sorted((c for c in checkpoints.values() if c.seq > head_seq), key=lambda c: c.seq)
     if beyond:
-        checkpoint = beyond[-1]
+        checkpoint = beyond[-1]  # the latest
         fault = ChainFault(
             "truncated",
             _(
-                "The chain ends at position %(head)s but the checkpoint of %(at)s names position %(seq)s: "
+                "The chain ends at position %(head)s but %(checkpoint)s names position %(seq)s: "
                 "the last events were deleted."
             )
-            % {"head": head_seq, "at": checkpoint.recorded_at, "seq": checkpoint.seq},
+            % {"head": head_seq, "checkpoint": checkpoint.name, "seq": checkpoint.seq},
             None,
             head_seq + 1,
         )

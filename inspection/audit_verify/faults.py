@@ -12,8 +12,17 @@ from .rows import event_rows
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """A head the chain must pass through: a row of the database or a witness file; `name` says which."""
+
+    seq: int
+    event_hash: str
+    name: str
+
+
+@dataclass(frozen=True)
 class ChainFault:
-    """The first thing wrong with the chain. `kind`: changed, deleted, reordered, inserted, broken_link,
+    """The first thing wrong with the chain. `kind`: changed, deleted, reordered, inserted, broken_link, forged,
     rewritten, truncated."""
 
     kind: str
@@ -67,7 +76,7 @@ def position_fault(row_id, seq, expected_seq, previous) -> ChainFault:
 
 def content_fault(row_id, previous) -> ChainFault:
     """Event `row_id` does not match its hash: changed, or renumbered to hide an insertion or a deletion."""
-    [(_pk, seq, prev, stored, t, actor, role, action, consignment, data)] = event_rows(
+    [(_pk, seq, prev, stored, t, actor, role, action, consignment, data, _mac)] = event_rows(
         AuditEvent.objects.filter(pk=row_id), chunk_size=1
     )
     shifted = _shifted_fault(row_id, seq, (prev, stored, t, actor, role, action, consignment, data), previous)
@@ -116,14 +125,35 @@ def _shifted_fault(row_id, seq, row, previous) -> ChainFault | None:
     return None
 
 
-def checkpoint_fault(row_id, seq, checkpoint) -> ChainFault:
+def seal_fault(row_id, seq, stored) -> ChainFault:
+    """Event `row_id` holds its position, links and matches its hash, but not its seal: written without the audit
+    key. When the event after it is one renumbered to make room for it, it was inserted."""
+    next_id = AuditEvent.objects.filter(id__gt=row_id).order_by("id").values_list("id", flat=True).first()
+    if next_id is not None:
+        [(_pk, next_seq, *row, _mac)] = event_rows(AuditEvent.objects.filter(pk=next_id), chunk_size=1)
+        shifted = _shifted_fault(next_id, next_seq, row, (row_id, seq, stored))
+        if shifted is not None and shifted.kind == "inserted":
+            return shifted
+    return ChainFault(
+        "forged",
+        _(
+            "Event %(id)s (position %(seq)s) does not carry the audit key's seal: it was written or rewritten "
+            "without the key (or PIF_AUDIT_KEY is not the key the trail was written with)."
+        )
+        % {"id": row_id, "seq": seq},
+        row_id,
+        seq,
+    )
+
+
+def checkpoint_fault(row_id, seq, checkpoint: Checkpoint) -> ChainFault:
     return ChainFault(
         "rewritten",
         _(
-            "Event %(id)s (position %(seq)s) does not have the hash recorded in the checkpoint of %(at)s: "
+            "Event %(id)s (position %(seq)s) does not have the hash recorded in %(checkpoint)s: "
             "the chain was rewritten up to here."
         )
-        % {"id": row_id, "seq": seq, "at": checkpoint.recorded_at},
+        % {"id": row_id, "seq": seq, "checkpoint": checkpoint.name},
         row_id,
         seq,
     )

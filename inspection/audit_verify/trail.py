@@ -4,7 +4,8 @@ import hashlib
 
 from django.utils.translation import gettext as _
 
-from inspection.audit_chain import GENESIS, event_text, is_hash
+from inspection.audit_chain import GENESIS, event_body, event_mac, event_seal, event_text, is_hash
+from inspection.audit_key import audit_event_key
 from inspection.models import AuditEvent
 
 from .faults import ChainFault
@@ -22,23 +23,25 @@ def audit_trail_verify(*, consignment) -> list[ChainFault]:
         "seq", "event_hash", "prev_hash"
     ):
         around[seq], links_to[seq] = stored, prev
-    faults = []
-    for row_id, seq, prev, stored, t, actor, role, action, consignment_id, data in events:
-        text = event_text(
-            seq=seq,
-            prev_hash=prev,
-            occurred_at=t,
-            actor_id=actor,
-            role=role,
-            action=action,
-            consignment_id=consignment_id,
-            data_text=data,
-        )
+    faults, key = [], audit_event_key()
+    for row_id, seq, prev, stored, t, actor, role, action, consignment_id, data, mac in events:
+        envelope = dict(occurred_at=t, actor_id=actor, role=role, action=action, consignment_id=consignment_id)
+        text = event_text(seq=seq, prev_hash=prev, data_text=data, **envelope)
         if not is_hash(prev) or hashlib.sha256(text.encode()).hexdigest() != stored:
             faults.append(
                 ChainFault(
                     "changed",
                     _("Event %(id)s was changed: its content does not match its hash.") % {"id": row_id},
+                    row_id,
+                    seq,
+                )
+            )
+        elif event_mac(event_seal(key, event_body(data_text=data, **envelope)), stored) != mac:
+            faults.append(
+                ChainFault(
+                    "forged",
+                    _("Event %(id)s does not carry the audit key's seal: it was written without the key.")
+                    % {"id": row_id},
                     row_id,
                     seq,
                 )

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from django.db import connection, connections
 from django.db.models import Max, Min
 
-from inspection.audit_chain import is_hash
+from inspection.audit_chain import event_sealer, is_hash
+from inspection.audit_key import audit_event_key
 from inspection.models import AuditEvent
 
-from .faults import ChainFault, checkpoint_fault, content_fault, link_fault, position_fault
+from .faults import ChainFault, checkpoint_fault, content_fault, link_fault, position_fault, seal_fault
 from .rows import text_chunks
 
 
@@ -31,17 +32,19 @@ def walk(queryset, at: Position, checkpoints: dict, chunk_size: int, progress) -
     the walk ended. The one place that decides what is wrong with an event (`faults` puts it in words)."""
     expected_seq, expected_prev = at.expected_seq, at.expected_prev
     previous_id = at.previous[0] if at.previous else None
-    sha256 = hashlib.sha256
+    sha256, seal = hashlib.sha256, event_sealer(audit_event_key())
 
     def stop(fault):
         previous = (previous_id, expected_seq - 1, expected_prev) if previous_id is not None else None
         return Position(expected_seq, expected_prev, previous, at.checked + expected_seq - at.expected_seq), fault
 
     for chunk in text_chunks(queryset, chunk_size):
-        for row_id, seq, prev, stored, text in chunk:
+        for row_id, seq, prev, stored, text, mac, body in chunk:
             # The common case first: in place, linked, and matching its hash (a `prev` equal to the hash of the
-            # event before is a hash: it was checked then).
+            # event before is a hash: it was checked then), then sealed with the audit key (`audit_chain.event_mac`).
             if seq == expected_seq and prev == expected_prev and sha256(text.encode()).hexdigest() == stored:
+                if sha256((seal(body) + stored).encode()).hexdigest() != mac:
+                    return stop(seal_fault(row_id, seq, stored))
                 if seq in checkpoints and checkpoints[seq].event_hash != stored:
                     return stop(checkpoint_fault(row_id, seq, checkpoints[seq]))
                 expected_seq, expected_prev, previous_id = seq + 1, stored, row_id

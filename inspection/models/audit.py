@@ -83,7 +83,8 @@ class AuditEvent(models.Model):
     """One step of the decision trail: who did what, when, in which role, with which data.
     Written only by `inspection.audit.audit_record`, inside the transaction of the change it records.
     Append-only and hash-chained: `seq` is its place in the chain, `prev_hash` the hash of the event before,
-    `event_hash` the sha256 of its canonical content (`inspection.audit_chain`). The database refuses UPDATE
+    `event_hash` the sha256 of its canonical content (`inspection.audit_chain`), `mac` its seal with the audit
+    key (which is not in the database: docs/decisions/0010-keyed-audit-chain.md). The database refuses UPDATE
     and DELETE (triggers created by migration 0012)."""
 
     consignment = models.ForeignKey(
@@ -97,6 +98,8 @@ class AuditEvent(models.Model):
     seq = models.BigIntegerField(_("position in the chain"), unique=True)
     prev_hash = models.CharField(_("hash of the previous event"), max_length=64)
     event_hash = models.CharField(_("hash"), max_length=64)
+    # sha256(seal + event_hash), the seal being the HMAC of the event's body with the audit key (audit_chain)
+    mac = models.CharField(_("audit key seal"), max_length=64, default="")
     # The data's canonical text, stored at insert so that verifying reads text instead of converting jsonb
     # (PostgreSQL's jsonb output is most of a verification's time otherwise). Derived by the database: it
     # cannot be written apart from `data`.
@@ -114,8 +117,9 @@ class AuditEvent(models.Model):
 
 
 class AuditCheckpoint(models.Model):
-    """The chain's head at a moment, recorded daily by beat and emailed to the supervisors: a published
-    checkpoint makes a rewrite of the whole chain (hashes recomputed) detectable. Append-only too."""
+    """The chain's head at a moment, recorded hourly by beat (`audit_checkpoint_record`), also written, signed,
+    to the witness folder outside the database, and emailed daily to the supervisors: a checkpoint kept outside
+    makes a deleted tail, or a rewrite, detectable. Append-only too."""
 
     seq = models.BigIntegerField(_("last event"))
     event_hash = models.CharField(_("hash of the last event"), max_length=64)

@@ -1,4 +1,5 @@
-"""The audit chain's checkpoints: the head recorded daily and sent to the supervisors."""
+"""The audit chain's checkpoints: the head recorded hourly, in the database and as a signed file of the witness
+folder, and sent daily to the supervisors."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -9,23 +10,32 @@ from django.utils import timezone
 
 from inspection.atomic import atomic_service
 from inspection.audit import audit_chain_lock_head
+from inspection.audit_witness import witness_write
 from inspection.models import AuditCheckpoint
 from inspection.roles import Role
 
 
 @atomic_service
-def audit_checkpoint_record() -> AuditCheckpoint:
-    """Record the chain's head and email it to every active supervisor after commit. Once a checkpoint has
-    left the database (in the supervisors' mailboxes), `verify_audit --since SEQ:HASH` detects a chain
-    rewritten before it, even with every hash recomputed. Run daily by beat."""
+def audit_checkpoint_record(*, email: bool = True) -> AuditCheckpoint:
+    """Record the chain's head: a row of the database, and a new file of the witness folder
+    (`PIF_AUDIT_WITNESS_DIR`) signed with the audit key; with `email`, send it to every active supervisor after
+    commit. `verify_audit` compares the chain with every witness file: a chain cut, or rewritten, before one fails
+    even when the database's rows are gone. The file is written before commit (it names events already
+    committed: a rollback leaves a true checkpoint), so that a folder that cannot be written fails the run.
+    Run hourly by beat, with the email once a day."""
     seq, head = audit_chain_lock_head()  # locked: the head at commit
     checkpoint = AuditCheckpoint.objects.create(seq=seq, event_hash=head, recorded_at=timezone.now())
-    recipients = list(
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=Role.SUPERVISOR)
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
+    checkpoint.witness_path = witness_write(seq=seq, event_hash=head, recorded_at=checkpoint.recorded_at)
+    recipients = (
+        list(
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=Role.SUPERVISOR)
+            .exclude(email="")
+            .values_list("email", flat=True)
+            .distinct()
+        )
+        if email
+        else []
     )
     if recipients:
         context = {"checkpoint": checkpoint, "site_url": settings.SITE_URL}

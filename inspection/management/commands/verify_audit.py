@@ -1,15 +1,21 @@
-"""`python manage.py verify_audit [--since SEQ[:HASH]] [--workers N]`: exit 0 when the audit chain is intact,
-1 naming the first bad event and what is wrong with it, 2 when the checkpoint given is unusable."""
+"""`python manage.py verify_audit [--since SEQ[:HASH]] [--witness PATH] [--workers N]`: exit 0 when the audit
+chain is intact, 1 naming the first bad event and what is wrong with it (or a witness file that is not a
+checkpoint signed with the audit key), 2 when the checkpoint given is unusable. The chain is compared with the
+checkpoints stored in the database and with the signed ones of the witness folder (`PIF_AUDIT_WITNESS_DIR`) and
+of every `--witness` file or folder."""
 
 import argparse
 import os
 import re
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from inspection.audit_chain import GENESIS, is_hash
 from inspection.audit_verify import audit_chain_verify
+from inspection.audit_witness import witness_read
 from inspection.models import AuditCheckpoint, AuditEvent
 
 EXIT_TAMPERED, EXIT_USAGE = 1, 2
@@ -30,7 +36,14 @@ class Command(BaseCommand):
             "--since",
             metavar="SEQ[:HASH]",
             help="start from a checkpoint: the position and hash as emailed to the supervisors "
-            "(without the hash, the checkpoint stored for that position)",
+            "(without the hash, the witness or stored checkpoint of that position)",
+        )
+        parser.add_argument(
+            "--witness",
+            metavar="PATH",
+            action="append",
+            default=[],
+            help="a witness checkpoint file, or a folder of them (repeatable), besides PIF_AUDIT_WITNESS_DIR",
         )
         parser.add_argument("--chunk-size", type=int, default=20_000, help="events fetched per round trip")
         parser.add_argument(
@@ -42,23 +55,43 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, since=None, chunk_size=20_000, workers=DEFAULT_WORKERS, no_progress=False, **options):
-        anchor = self._anchor(since) if since else None
+    def handle(
+        self,
+        *args,
+        since=None,
+        witness=(),
+        chunk_size=20_000,
+        workers=DEFAULT_WORKERS,
+        no_progress=False,
+        **options,
+    ):
+        folder = Path(settings.PIF_AUDIT_WITNESS_DIR)
+        witnessed, problems = witness_read([*([folder] if folder.is_dir() else []), *witness])
+        if not witnessed and not problems:
+            self.stderr.write(
+                f"warning: no witness checkpoint in {folder}: a deleted tail would go unnoticed "
+                "(beat writes one every hour; `manage.py audit_checkpoint` writes one now)"
+            )
+        anchor = self._anchor(since, witnessed) if since else None
         start = anchor[0] if anchor else 0
         total = AuditEvent.objects.filter(seq__gt=start).count()
         with tqdm(
             total=total, unit="event", unit_scale=True, disable=no_progress or None, file=self.stderr._out
         ) as bar:
-            report = audit_chain_verify(since=anchor, chunk_size=chunk_size, progress=bar.update, workers=workers)
-        if report.fault is not None:
+            report = audit_chain_verify(
+                since=anchor, chunk_size=chunk_size, progress=bar.update, workers=workers, witness=witnessed
+            )
+        faults = [f"({report.fault.kind}): {report.fault.message}"] if report.fault is not None else []
+        faults += [f"(witness): {problem}" for problem in problems]
+        if faults:
             raise CommandError(
-                f"audit trail NOT intact ({report.fault.kind}): {report.fault.message}", returncode=EXIT_TAMPERED
+                "\n".join(f"audit trail NOT intact {fault}" for fault in faults), returncode=EXIT_TAMPERED
             )
         self.stdout.write(
             f"audit trail intact: {report.checked} events checked, head {report.head_seq}:{report.head_hash}"
         )
 
-    def _anchor(self, since: str) -> tuple[int, str]:
+    def _anchor(self, since: str, witnessed) -> tuple[int, str]:
         match = re.fullmatch(r"(\d+)(?::([0-9a-f]{64}))?", since.strip())
         if not match:
             raise CommandError("--since takes SEQ or SEQ:HASH (64 lowercase hex digits)", returncode=EXIT_USAGE)
@@ -66,7 +99,10 @@ class Command(BaseCommand):
         if published is None:
             if seq == 0:
                 return 0, GENESIS
-            stored = AuditCheckpoint.objects.filter(seq=seq).values_list("event_hash", flat=True).last()
+            signed = [w.event_hash for w in witnessed if w.seq == seq]
+            stored = signed[-1] if signed else None
+            if stored is None:
+                stored = AuditCheckpoint.objects.filter(seq=seq).values_list("event_hash", flat=True).last()
             if stored is None:
                 raise CommandError(f"no checkpoint is stored for position {seq}", returncode=EXIT_USAGE)
             published = stored
