@@ -62,6 +62,9 @@ def settings_problems(environ=None) -> list[str]:
     secret = required("SECRET_KEY", "50 or more random characters, the same on every web host.")
     if secret and (len(secret) < 50 or secret.startswith(("dev-only", "django-insecure"))):
         problems.append("SECRET_KEY is too short or a development key: use 50 or more random characters.")
+    audit_key = required("PIF_AUDIT_KEY", "32 or more random characters that seal the audit trail (ADR 0010).")
+    if audit_key and len(audit_key) < 32:
+        problems.append("PIF_AUDIT_KEY is too short: use 32 or more random characters.")
     database = required("DATABASE_URL", "the PostgreSQL database, e.g. postgres://pif:secret@db.example.org/pif.")
     if database and urlsplit(database).scheme not in {"postgres", "postgresql", "pgsql", "postgis"}:
         problems.append(

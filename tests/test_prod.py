@@ -27,6 +27,7 @@ def complete(tmp_path):
     cert.write_text("cert")
     return {
         "SECRET_KEY": "x" * 60,
+        "PIF_AUDIT_KEY": "a" * 40,
         "DATABASE_URL": "postgres://pif@db/pif",
         "CELERY_BROKER_URL": "redis://redis:6379/0",
         "ALLOWED_HOSTS": "pif.example.org",
@@ -46,6 +47,8 @@ def test_complete_settings_pass(complete):
     [
         ({"SECRET_KEY": ""}, "SECRET_KEY is not set"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY is too short"),
+        ({"PIF_AUDIT_KEY": ""}, "PIF_AUDIT_KEY is not set"),
+        ({"PIF_AUDIT_KEY": "short"}, "PIF_AUDIT_KEY is too short"),
         ({"DATABASE_URL": "sqlite:///var/pif.sqlite3"}, "DATABASE_URL is not PostgreSQL"),
         ({"CELERY_BROKER_URL": "filesystem://localhost/"}, "CELERY_BROKER_URL is not Redis or RabbitMQ"),
         ({"ALLOWED_HOSTS": " "}, "ALLOWED_HOSTS is not set"),
