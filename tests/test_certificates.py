@@ -235,7 +235,9 @@ def test_verify_without_the_code_says_nothing_of_the_certificate(importer, inspe
     ched = Certificate.objects.get(consignment=consignment, kind="ched")
     assert public.get(f"/verify/{notice.number}/{ched.verify_key}/?format=json").status_code == 404
     # a file that is not the certificate says nothing either
-    wrong_file = public.post(f"/verify/{notice.number}/?format=json", {"file": io.BytesIO(b"%PDF-1.7 other")})
+    wrong_file = public.post(
+        f"/verify/{notice.number}/?format=json", {"file": io.BytesIO(b"%PDF-1.7 other")}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert wrong_file.status_code == 404 and wrong_file.json() == {
         "number": notice.number,
         "found": False,
@@ -442,3 +444,17 @@ def test_system_checks_warn_without_harfbuzz_subsetting_or_signing_key(monkeypat
     assert checks.signing_key_configured(None) == []
     settings.PIF_SIGNING_KEY = tmp_path / "missing.pem"
     assert [w.id for w in checks.signing_key_configured(None)] == ["pif.W002"]
+
+
+def test_certificates_issued_before_the_codes_get_one_each(importer, inspector, officer, supervisor):
+    """Migration 0027 gives every existing certificate its own code (AddField's default would give all one)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("inspection.migrations.0027_certificate_verify_key")
+    _refused(importer, inspector, officer, supervisor)
+    Certificate.objects.update(verify_key="")
+    migration.give_each_a_key(apps, None)
+    keys = list(Certificate.objects.values_list("verify_key", flat=True))
+    assert len(keys) == 2 and len(set(keys)) == 2 and all(len(k) == 24 for k in keys)
