@@ -72,6 +72,7 @@ def _context():
         consignment=c,
         decision=decision,
         number=f"{c.reference}-C1",
+        verify_key="k",
         issued_at=timezone.now(),
         signer="PIF Martinique – bench",
     )

@@ -135,11 +135,17 @@ def pdf_bytes(*, javascript: str = "", password: str = "", attachment: bytes = b
     return out.getvalue()
 
 
-PNG_BYTES = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7V\xbd\xfa\x00\x00\x00\x00IEND\xaeB`\x82"
-)
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+def _png_1x1() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (1, 1), (255, 0, 0, 128)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG_BYTES = _png_1x1()  # a real PNG: documents and photos must decode to the end
 
 
 def photo_bytes(fmt: str = "JPEG", *, size=(40, 20), orientation: int = 0, gps: bool = False) -> bytes:

@@ -4,6 +4,7 @@ issue, and who may download what."""
 
 import hashlib
 import io
+import re
 
 import pypdfium2
 import pytest
@@ -94,7 +95,10 @@ def test_accepted_consignment_gets_a_signed_bilingual_ched_with_a_qr_code(import
     assert verdict["signer"].endswith("PIF Martinique – test") or "PIF Martinique – test" in verdict["signer"]
     assert "CHED" in verdict["reason"] and verdict["signed_at"] is not None
 
-    assert _qr_codes(pdf) == [f"{settings.SITE_URL}/verify/{certificate.number}/"]
+    url = f"{settings.SITE_URL}/verify/{certificate.number}/{certificate.verify_key}/"
+    assert len(certificate.verify_key) == 24
+    assert _qr_codes(pdf) == [url]
+    assert url in text.replace(" ", "")  # printed (wrapped) under the QR code and in the closing note
 
     event = AuditEvent.objects.get(consignment=consignment, action="certificate.issued")
     assert event.data["sha256"] == certificate.sha256 and event.data["number"] == certificate.number
@@ -111,6 +115,8 @@ def test_importer_is_emailed_the_pdf_link(importer, inspector, officer, mailoutb
     assert notification_deliver(notification_id=notification.pk)
     body = mailoutbox[-1].body
     assert f"{settings.SITE_URL}/certificates/{certificate.number}/pdf/" in body
+    assert f"{settings.SITE_URL}/verify/{certificate.number}/{certificate.verify_key}/" in body
+    assert notification.context["certificates"][0]["verify_url"].endswith(f"/{certificate.verify_key}/")
     assert "PDF signé" in body and "signed PDF" in body
 
 
@@ -166,37 +172,81 @@ def test_verify_page_says_valid_and_recognises_the_exact_file_only(importer, ins
     pdf = _pdf(certificate)
     public = Client()  # nobody logged in
 
-    page = public.get(f"/verify/{certificate.number}/", HTTP_ACCEPT_LANGUAGE="en")
+    page = public.get(f"/verify/{certificate.number}/{certificate.verify_key}/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     html = page.content.decode()
     assert "Valid" in html and certificate.sha256 in html
     assert importer.email not in html and importer.username not in html  # nothing not printed on the certificate
 
-    data = public.get(f"/verify/{certificate.number}/?format=json").json()
+    data = public.get(f"/verify/{certificate.number}/{certificate.verify_key}/?format=json").json()
     assert data["status"] == "valid" and data["valid"] and data["sha256"] == certificate.sha256
     assert data["ched_reference"] == consignment.reference
 
-    same = public.post(f"/verify/{certificate.number}/?format=json", {"file": io.BytesIO(pdf)}).json()
+    same = public.post(
+        f"/verify/{certificate.number}/{certificate.verify_key}/?format=json", {"file": io.BytesIO(pdf)}
+    ).json()
     assert same["uploaded_matches"] is True
 
     tampered = bytearray(pdf)
     position = pdf.index(b"Caribbean") if b"Caribbean" in pdf else len(pdf) // 2
     tampered[position] ^= 0x01
-    changed = public.post(f"/verify/{certificate.number}/?format=json", {"file": io.BytesIO(bytes(tampered))}).json()
+    changed = public.post(
+        f"/verify/{certificate.number}/{certificate.verify_key}/?format=json", {"file": io.BytesIO(bytes(tampered))}
+    ).json()
     assert changed["uploaded_matches"] is False
     assert (
         signature_validate(bytes(tampered), trust_roots_pem=settings.PIF_SIGNING_CERT.read_bytes())["intact"] is False
     )
 
     html = public.post(
-        f"/verify/{certificate.number}/", {"file": io.BytesIO(bytes(tampered))}, HTTP_ACCEPT_LANGUAGE="fr"
+        f"/verify/{certificate.number}/{certificate.verify_key}/",
+        {"file": io.BytesIO(bytes(tampered))},
+        HTTP_ACCEPT_LANGUAGE="fr",
     )
     assert "Fichier différent" in html.content.decode()
 
-    assert public.post(f"/verify/{certificate.number}/?format=json", {}).status_code == 400
-    missing = public.get("/verify/CHEDPP.FR.2026.9999999-C1/?format=json")
-    assert missing.status_code == 404 and missing.json()["found"] is False
-    assert public.get("/verify/CHEDPP.FR.2026.9999999-C1/").status_code == 404
+    assert public.post(f"/verify/{certificate.number}/{certificate.verify_key}/?format=json", {}).status_code == 400
+    # the exact file proves its holder has the certificate: it shows the state without the code
+    holder = public.post(f"/verify/{certificate.number}/?format=json", {"file": io.BytesIO(pdf)}).json()
+    assert holder["found"] is True and holder["status"] == "valid" and holder["uploaded_matches"] is True
+
+
+def _anonymous(page: bytes, number: str) -> bytes:
+    """A page without what differs between any two answers: the number asked and the CSRF token."""
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", page.replace(number.encode(), b"N"))
+
+
+def test_verify_without_the_code_says_nothing_of_the_certificate(importer, inspector, officer, supervisor):
+    """Numbers are sequential and a `-R1` means a refusal: without the printed code, an issued number answers
+    exactly as a number never issued does (the enumeration the security review made)."""
+    consignment = _refused(importer, inspector, officer, supervisor)
+    notice = Certificate.objects.get(consignment=consignment, kind="refusal")
+    never = f"{consignment.reference}-R9"
+    public = Client()
+
+    near = notice.verify_key[:-1] + ("b" if notice.verify_key.endswith("a") else "a")
+    for suffix in ("", "?format=json", "wrong-code/", "wrong-code/?format=json", f"{near}/"):
+        issued = public.get(f"/verify/{notice.number}/{suffix}", HTTP_ACCEPT_LANGUAGE="en")
+        missing = public.get(f"/verify/{never}/{suffix}", HTTP_ACCEPT_LANGUAGE="en")
+        assert issued.status_code == missing.status_code == 404, suffix
+        assert _anonymous(issued.content, notice.number) == _anonymous(missing.content, never)
+        assert b"refus" not in issued.content.lower() and notice.sha256.encode() not in issued.content
+    # another certificate's code does not open this one
+    ched = Certificate.objects.get(consignment=consignment, kind="ched")
+    assert public.get(f"/verify/{notice.number}/{ched.verify_key}/?format=json").status_code == 404
+    # a file that is not the certificate says nothing either
+    wrong_file = public.post(
+        f"/verify/{notice.number}/?format=json", {"file": io.BytesIO(b"%PDF-1.7 other")}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert wrong_file.status_code == 404 and wrong_file.json() == {
+        "number": notice.number,
+        "found": False,
+        "detail": "No certificate matches this number and verification code.",
+    }
+
+    shown = public.get(f"/verify/{notice.number}/{notice.verify_key}/?format=json")
+    assert shown.status_code == 200
+    assert shown.json()["kind"] == "refusal" and shown.json()["status"] == "valid"
 
 
 def test_supervisor_revokes_a_certificate_with_a_reason_and_it_reads_revoked(importer, inspector, officer, supervisor):
@@ -218,7 +268,7 @@ def test_supervisor_revokes_a_certificate_with_a_reason_and_it_reads_revoked(imp
     event = AuditEvent.objects.get(consignment=consignment, action="certificate.revoked")
     assert event.actor == supervisor and event.data["reason"] == "Issued on a forged invoice"
 
-    data = Client().get(f"/verify/{certificate.number}/?format=json").json()
+    data = Client().get(f"/verify/{certificate.number}/{certificate.verify_key}/?format=json").json()
     assert data["status"] == "revoked" and data["valid"] is False
     with pytest.raises(CertificateError):
         certificate_revoke(actor=supervisor, certificate=certificate, reason="again")
@@ -233,9 +283,12 @@ def test_replacing_a_certificate_issues_a_new_number_and_the_old_reads_replaced(
     old.refresh_from_db()
     assert new.number == f"{consignment.reference}-C2" and new.status == "valid"
     assert old.status == "replaced" and old.replaced_by == new
-    data = Client().get(f"/verify/{old.number}/?format=json").json()
+    data = Client().get(f"/verify/{old.number}/{old.verify_key}/?format=json").json()
     assert data["status"] == "replaced" and data["replaced_by"] == new.number
-    assert "replaced by" in Client().get(f"/verify/{old.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        "replaced by"
+        in Client().get(f"/verify/{old.number}/{old.verify_key}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
     assert list(
         AuditEvent.objects.filter(consignment=consignment, action__startswith="certificate.").values_list(
             "action", flat=True
@@ -283,7 +336,7 @@ def test_downloads_are_for_the_company_and_staff_only(importer, other_importer, 
             "status": "valid",
             "issued_at": detail["certificates"][0]["issued_at"],
             "url": f"http://testserver{url}",
-            "verify_url": f"http://testserver/verify/{certificate.number}/",
+            "verify_url": f"http://testserver/verify/{certificate.number}/{certificate.verify_key}/",
             "sha256": certificate.sha256,
         }
     ]
@@ -391,3 +444,17 @@ def test_system_checks_warn_without_harfbuzz_subsetting_or_signing_key(monkeypat
     assert checks.signing_key_configured(None) == []
     settings.PIF_SIGNING_KEY = tmp_path / "missing.pem"
     assert [w.id for w in checks.signing_key_configured(None)] == ["pif.W002"]
+
+
+def test_certificates_issued_before_the_codes_get_one_each(importer, inspector, officer, supervisor):
+    """Migration 0027 gives every existing certificate its own code (AddField's default would give all one)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("inspection.migrations.0027_certificate_verify_key")
+    _refused(importer, inspector, officer, supervisor)
+    Certificate.objects.update(verify_key="")
+    migration.give_each_a_key(apps, None)
+    keys = list(Certificate.objects.values_list("verify_key", flat=True))
+    assert len(keys) == 2 and len(set(keys)) == 2 and all(len(k) == 24 for k in keys)

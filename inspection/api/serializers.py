@@ -110,7 +110,9 @@ class CertificateLinkSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Certificate.Status.choices)
     issued_at = serializers.DateTimeField()
     url = serializers.URLField(help_text="The signed PDF (same authentication as the API).")
-    verify_url = serializers.URLField(help_text="The public check behind the QR code.")
+    verify_url = serializers.URLField(
+        help_text="The public check behind the QR code, with the certificate's verification code."
+    )
     sha256 = serializers.CharField()
 
 
@@ -173,7 +175,9 @@ class ConsignmentSerializer(PartOneSerializer):
                         "status": cert.status,
                         "issued_at": cert.issued_at,
                         "url": self._absolute(reverse("certificate-pdf", kwargs={"number": cert.number})),
-                        "verify_url": self._absolute(reverse("verify", kwargs={"number": cert.number})),
+                        "verify_url": self._absolute(
+                            reverse("verify", kwargs={"number": cert.number, "key": cert.verify_key})
+                        ),
                         "sha256": cert.sha256,
                     }
                     for cert in instance.certificates.all()

@@ -46,8 +46,10 @@ def named(entry) -> Bi | None:
     return Bi(entry.name_fr, entry.name_en) if entry is not None else None
 
 
-def verify_url(number: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("verify", kwargs={"number": number})
+def verify_url(number: str, key: str) -> str:
+    """The public check of one certificate: its number and its verification code, which the QR code and
+    the printed text carry (the number alone shows nothing)."""
+    return settings.SITE_URL.rstrip("/") + reverse("verify", kwargs={"number": number, "key": key})
 
 
 def qr_data_uri(text: str) -> str:
@@ -86,6 +88,7 @@ def certificate_context(
     consignment: Consignment,
     decision: Decision | None,
     number: str,
+    verify_key: str,
     issued_at: datetime.datetime | None,
     signer: str,
     preview: bool = False,
@@ -108,8 +111,8 @@ def certificate_context(
         "kind": kind,
         "number": number,
         "preview": preview,
-        "verify_url": verify_url(number),
-        "qr": qr_data_uri(verify_url(number)),
+        "verify_url": verify_url(number, verify_key),
+        "qr": qr_data_uri(verify_url(number, verify_key)),
         "issued_at": _local(issued_at),
         "signer": signer,
         "place": settings.PIF_SIGNING_LOCATION,

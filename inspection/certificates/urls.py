@@ -3,7 +3,9 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("verify/<str:number>/", views.VerifyView.as_view(), name="verify"),
+    # the bare number: the same answer for every number, whether issued or not
+    path("verify/<str:number>/", views.VerifyView.as_view(), name="verify-number"),
+    path("verify/<str:number>/<str:key>/", views.VerifyView.as_view(), name="verify"),
     path("certificates/<str:number>/pdf/", views.certificate_download, name="certificate-pdf"),
     path("certificates/<str:number>/revoke/", views.certificate_revoke_view, name="certificate-revoke"),
     path("certificates/<str:number>/replace/", views.certificate_reissue_view, name="certificate-replace"),

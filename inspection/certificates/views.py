@@ -2,6 +2,7 @@
 supervisors' revoke and replace actions. Thin: the work is in `inspection.services.certificates`."""
 
 import hashlib
+import hmac
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from rest_framework.views import APIView
 from inspection.api.authentication import ApiTokenAuthentication
 from inspection.errors import DomainError
 from inspection.models import Certificate
+from inspection.models.certificates import certificate_verify_key
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import consignments_visible_to, decision_in_force
 from inspection.services.certificates import certificate_reissue, certificate_revoke
@@ -32,11 +34,21 @@ from .documents import certificate_context, certificate_html
 MAX_VERIFY_UPLOAD = 25 * 1024 * 1024
 
 
+# Compared with when no certificate has the number, so that a miss takes as long as a wrong code.
+_NO_KEY = certificate_verify_key()
+
+
 @extend_schema(exclude=True)  # a public page, not part of the /api/v1/ contract
 class VerifyView(APIView):
-    """`/verify/<number>/`: anyone, no login. Says whether the certificate is valid, replaced or revoked, with
+    """`/verify/<number>/<key>/`: anyone, no login, with the verification code printed on the certificate
+    (its QR code carries the whole address). Says whether the certificate is valid, replaced or revoked, with
     its SHA-256; an uploaded PDF is compared byte for byte with the file issued. `?format=json` for machines.
-    Shows only what is printed on the certificate itself."""
+    Shows only what is printed on the certificate itself.
+
+    Without the right code the answer is the same whether the number exists or not (a 404 that says nothing
+    of it): numbers are sequential and a `-R1` would tell that a consignment was refused. An upload of the
+    exact file issued proves its holder has the certificate, and shows its state even without the code (the
+    way to check a certificate printed before the codes existed)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -46,29 +58,33 @@ class VerifyView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     template_name = "certificates/verify.html"
 
-    def get(self, request, number):
-        return self._answer(request, number)
+    def get(self, request, number, key=""):
+        return self._answer(request, number, key)
 
-    def post(self, request, number):
+    def post(self, request, number, key=""):
         upload = request.FILES.get("file")
         if upload is None:
-            return self._answer(request, number, error=_("Choose the PDF file to check."), code=400)
+            return self._answer(request, number, key, error=_("Choose the PDF file to check."), code=400)
         if upload.size > MAX_VERIFY_UPLOAD:
-            return self._answer(request, number, error=_("This file is too large to be a certificate."), code=400)
+            return self._answer(request, number, key, error=_("This file is too large to be a certificate."), code=400)
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)
-        return self._answer(request, number, uploaded_sha256=digest.hexdigest())
+        return self._answer(request, number, key, uploaded_sha256=digest.hexdigest())
 
-    def _answer(self, request, number, *, error=None, code=200, uploaded_sha256=None):
+    def _answer(self, request, number, key, *, error=None, code=200, uploaded_sha256=None):
         certificate = (
             Certificate.objects.select_related("consignment__bcp", "consignment__ched_type", "replaced_by")
             .filter(number=number)
             .first()
         )
-        if certificate is None:
-            data = {"number": number, "found": False, "detail": _("No certificate has this number.")}
-            return Response(data, status=status.HTTP_404_NOT_FOUND)
+        if not _may_see(certificate, key, uploaded_sha256):
+            data = {
+                "number": number,
+                "found": False,
+                "detail": error or _("No certificate matches this number and verification code."),
+            }
+            return Response(data, status=code if error else status.HTTP_404_NOT_FOUND)
         data = {
             "number": certificate.number,
             "found": True,
@@ -92,12 +108,23 @@ class VerifyView(APIView):
         if error:
             data["detail"] = error
         if request.accepted_renderer.format == "html":
+            replacement = certificate.replaced_by
             data["replaced_by_url"] = (
-                reverse("verify", kwargs={"number": certificate.replaced_by.number})
-                if certificate.replaced_by
+                reverse("verify", kwargs={"number": replacement.number, "key": replacement.verify_key})
+                if replacement
                 else None
             )
         return Response(data, status=code)
+
+
+def _may_see(certificate: Certificate | None, key: str, uploaded_sha256: str | None) -> bool:
+    """The right verification code, or the exact file issued. Compared in constant time, and as much work
+    whether the number exists or not."""
+    expected = certificate.verify_key if certificate is not None and certificate.verify_key else _NO_KEY
+    sha256 = certificate.sha256 if certificate is not None else "0" * 64
+    right_key = hmac.compare_digest(expected.encode(), key.encode())
+    right_file = uploaded_sha256 is not None and hmac.compare_digest(sha256.encode(), uploaded_sha256.encode())
+    return certificate is not None and (right_key or right_file)
 
 
 def _user_from_token(request):
@@ -150,6 +177,7 @@ def certificate_preview(request, reference):
         consignment=consignment,
         decision=decision,
         number=f"{consignment.reference}-…",
+        verify_key="…",
         issued_at=None,
         signer="",
         preview=True,

@@ -1,5 +1,8 @@
 """Certificates issued by the post: the CHED (Parts I and II) and the refusal notice, as signed PDFs."""
 
+import base64
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from .checks import Decision
 from .consignments import Consignment
 from .storage import private_storage
+
+
+def certificate_verify_key() -> str:
+    """A fresh verification code: 120 random bits, lower-case base32 (24 letters and digits, easy in a URL
+    and a QR code). Printed on the certificate; `/verify/<number>/<key>/` shows the state only with it."""
+    return base64.b32encode(secrets.token_bytes(15)).decode().lower()
 
 
 class Certificate(models.Model):
@@ -29,6 +38,9 @@ class Certificate(models.Model):
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="certificates")
     file = models.FileField(_("file"), storage=private_storage, upload_to="certificates/%Y/%m/")
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    # Kept in clear, not hashed: the API, the portal and the emails print the verification address again
+    # whenever asked. It guards against enumeration by strangers, not against a reader of the database.
+    verify_key = models.CharField(_("verification code"), max_length=32, default=certificate_verify_key)
     size = models.PositiveIntegerField(_("size (bytes)"))
     signer = models.CharField(_("signed by"), max_length=200)
     issued_at = models.DateTimeField(_("issued"))

@@ -12,11 +12,18 @@ from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
-from inspection.certificates.documents import PRINTED_RELATIONS, bi, certificate_context, certificate_html
+from inspection.certificates.documents import (
+    PRINTED_RELATIONS,
+    bi,
+    certificate_context,
+    certificate_html,
+    verify_url,
+)
 from inspection.certificates.render import render_pdf
 from inspection.certificates.signing import sign_pdf, signer_name
 from inspection.errors import DomainError
 from inspection.models import Certificate, Consignment, Decision, NotificationKind
+from inspection.models.certificates import certificate_verify_key
 from inspection.roles import Role
 from inspection.selectors import decision_in_force
 from inspection.services.notifications import notify_all
@@ -38,13 +45,16 @@ def certificate_kinds(decision: Decision) -> list[str]:
     return [Certificate.Kind.CHED] if decision.acceptable else [Certificate.Kind.CHED, Certificate.Kind.REFUSAL]
 
 
-def certificate_pdf(*, kind: str, consignment: Consignment, decision: Decision, number: str, issued_at) -> bytes:
+def certificate_pdf(
+    *, kind: str, consignment: Consignment, decision: Decision, number: str, verify_key: str, issued_at
+) -> bytes:
     """Render and sign one certificate. Pure apart from reading the consignment: nothing is stored."""
     context = certificate_context(
         kind=kind,
         consignment=consignment,
         decision=decision,
         number=number,
+        verify_key=verify_key,
         issued_at=issued_at,
         signer=signer_name(),
     )
@@ -89,12 +99,21 @@ def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
 
 def _certified(certificates: list[Certificate]) -> dict:
     """What the company's users (who chose to hear of it) are told of the certificates: the links to the
-    signed PDFs."""
+    signed PDFs and to their public checks (with the verification code printed on each)."""
     listed = []
     for cert in certificates:
         kind = bi(cert.get_kind_display)
         url = settings.SITE_URL.rstrip("/") + reverse("certificate-pdf", kwargs={"number": cert.number})
-        listed.append({"number": cert.number, "kind": cert.kind, "kind_fr": kind.fr, "kind_en": kind.en, "url": url})
+        listed.append(
+            {
+                "number": cert.number,
+                "kind": cert.kind,
+                "kind_fr": kind.fr,
+                "kind_en": kind.en,
+                "url": url,
+                "verify_url": verify_url(cert.number, cert.verify_key),
+            }
+        )
     return {"certificates": listed}
 
 
@@ -106,13 +125,22 @@ def _certificate_render(*, consignment: Consignment, decision: Decision, kind: s
     """Number, render and sign one certificate; nothing written yet (the consignment row is locked).
     `earlier`: the consignment's certificates of `kind`, locked (`_certificates_locked`)."""
     number = f"{consignment.reference}-{NUMBER_SUFFIX[kind]}{len(earlier) + 1}"
+    verify_key = certificate_verify_key()
     issued_at = timezone.now()
-    pdf = certificate_pdf(kind=kind, consignment=consignment, decision=decision, number=number, issued_at=issued_at)
+    pdf = certificate_pdf(
+        kind=kind,
+        consignment=consignment,
+        decision=decision,
+        number=number,
+        verify_key=verify_key,
+        issued_at=issued_at,
+    )
     return {
         "consignment": consignment,
         "decision": decision,
         "kind": kind,
         "number": number,
+        "verify_key": verify_key,
         "issued_at": issued_at,
         "pdf": pdf,
         "replaced": [old for old in earlier if old.status == Certificate.Status.VALID],
@@ -131,6 +159,7 @@ def _certificate_store(draft: dict, *, actor=None, reason: str = "new decision")
         Certificate.objects.filter(pk__in=[old.pk for old in replaced]).update(status=Certificate.Status.REPLACED)
         certificate = Certificate.objects.create(
             number=draft["number"],
+            verify_key=draft["verify_key"],
             kind=draft["kind"],
             consignment=consignment,
             decision=decision,

@@ -1,6 +1,6 @@
 """Accompanying documents uploaded by importers: PDF, JPEG or PNG, recognised by their content, never by
-their name or declared type. PDFs that are encrypted or carry scripts, launch actions or embedded files are
-refused: an inspector opens these files on a BCP tablet."""
+their name or declared type. PDFs that are encrypted or carry scripts, launch or submit actions or embedded
+files are refused, and images that do not decode to the end: an inspector opens these files on a BCP tablet."""
 
 import hashlib
 import io
@@ -20,6 +20,7 @@ from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotFound, NotPermitted, TransitionNotAllowed, UploadRefused
 from inspection.models import AccompanyingDocument, Consignment, ConsignmentStatus, DocumentType
 from inspection.services.consignments import _operator_of
+from inspection.services.images import IMAGE_MAX_PIXELS, ImageTooLarge, ImageUnreadable, image_reencode
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,15 @@ OPEN_STATUSES = {
 }
 # PDF names that make a viewer run code, open other programs or carry other files.
 ACTIVE_KEYS = {"/JS", "/JavaScript", "/EmbeddedFile", "/EmbeddedFiles", "/XFA", "/RichMedia", "/Launch"}
-ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute"}
+# Actions are refused when they run code (JavaScript), open another program or file (Launch, GoToR: a
+# file beside this one, GoToE: an embedded one), send the form's content somewhere (SubmitForm) or fill it
+# from elsewhere (ImportData). /URI links stay: ordinary certificates and invoices carry web links, and a
+# viewer asks before following one.
+ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/SubmitForm", "/GoToR", "/GoToE"}
 PDF_MAX_OBJECTS = 200_000
+# The accepted images' Pillow decoder: the only one tried on a file that sniffed as that type.
+IMAGE_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+MEGAPIXELS = IMAGE_MAX_PIXELS // 1_000_000
 
 
 def upload_read(file, *, field: str = "file") -> bytes:
@@ -97,8 +105,8 @@ def pdf_problem(data: bytes) -> str | None:
             if isinstance(obj, DictionaryObject):
                 if ACTIVE_KEYS & set(obj.keys()) or obj.get("/S") in ACTIVE_ACTIONS:
                     return _(
-                        "PDFs containing scripts, launch actions or embedded files are refused: "
-                        "print the document to a plain PDF and upload that."
+                        "PDFs containing scripts, launch or form-submission actions, links to other files or "
+                        "embedded files are refused: print the document to a plain PDF and upload that."
                     )
                 stack.extend(v for k, v in obj.items() if k != "/Parent")
             elif isinstance(obj, ArrayObject):
@@ -109,16 +117,29 @@ def pdf_problem(data: bytes) -> str | None:
     return None
 
 
-def document_check(data: bytes) -> tuple[str, str]:
-    """(content type, extension) of an acceptable document, or `UploadRefused` with the reason."""
+def document_check(data: bytes) -> tuple[str, str, bytes]:
+    """(content type, extension, the bytes to store) of an acceptable document, or `UploadRefused` with the
+    reason. A PDF is stored as uploaded (its signature, if any, must stay intact) once `pdf_problem` finds
+    nothing; an image must decode to the end and is stored re-encoded, without its metadata."""
     sniffed = document_sniff(data)
     if sniffed is None:
         raise UploadRefused({"file": [_("Only PDF, JPEG and PNG files are accepted (checked on the content).")]})
-    if sniffed[0] == "application/pdf":
+    content_type, extension = sniffed
+    if content_type == "application/pdf":
         problem = pdf_problem(data)
         if problem:
             raise UploadRefused({"file": [problem]})
-    return sniffed
+        return content_type, extension, data
+    try:
+        clean = image_reencode(data, formats=(IMAGE_FORMATS[content_type],))
+    except ImageTooLarge:
+        raise UploadRefused(
+            {"file": [_("This image has too many pixels: at most %(max)s megapixels.") % {"max": MEGAPIXELS}]}
+        ) from None
+    except ImageUnreadable:
+        logger.info("Image refused: unreadable", exc_info=True)
+        raise UploadRefused({"file": [_("This image cannot be read: it is damaged or not a real image.")]}) from None
+    return clean.content_type, clean.extension, clean.data
 
 
 def pdf_upload_check(file, *, field: str) -> ContentFile:
@@ -159,8 +180,7 @@ def document_upload(
     kind = DocumentType.objects.in_force(timezone.localdate()).filter(code=document_type or "").first()
     if kind is None:
         raise UploadRefused({"type": [_("Choose a document type from the list.")]})
-    data = upload_read(file)
-    content_type, extension = document_check(data)
+    content_type, extension, data = document_check(upload_read(file))
     return _document_store(
         actor=actor,
         consignment=consignment,

@@ -396,7 +396,7 @@ def _attachments_store(*, actor, consignment: Consignment, mapping: EphytoMappin
     for attachment in mapping.attachments:
         try:
             content = base64.b64decode(re.sub(r"\s+", "", attachment["base64"]), validate=True)
-            content_type, extension = document_check(content)
+            content_type, extension, content = document_check(content)
         except (binascii.Error, ValueError):
             reason = _("the attachment is not valid base64")
         except UploadRefused as exc:

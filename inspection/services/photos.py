@@ -1,12 +1,9 @@
-"""Photos taken as evidence during a check: JPEG, PNG or WebP, recognised by their content, opened and
-verified by Pillow, then re-encoded upright and without any metadata, so that no GPS position, camera serial
-or comment taken by the inspector's tablet is kept. The check services validate them before writing anything
-and store them with the check, in its transaction."""
+"""Photos taken as evidence during a check: JPEG, PNG or WebP, recognised by their content, decoded to the
+end and re-encoded (`images.image_reencode`) upright and without any metadata, so that no GPS position,
+camera serial or comment taken by the inspector's tablet is kept. The check services validate them before
+writing anything and store them with the check, in its transaction."""
 
 import contextlib
-import dataclasses
-import hashlib
-import io
 import logging
 import secrets
 
@@ -14,40 +11,18 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, JpegImagePlugin
 
 from inspection.errors import UploadRefused
 from inspection.models import CheckPhoto, CheckStep, Consignment
 from inspection.services.documents import upload_limit_mb
+from inspection.services.images import IMAGE_MAX_PIXELS, CleanImage, ImageTooLarge, ImageUnreadable, image_reencode
 
 logger = logging.getLogger(__name__)
 
 PHOTOS_PER_CHECK_MAX = 10
-# Above a phone camera's full resolution (48-50 MP sensors save 12 MP by default), and low enough that a
-# photo's few decoded copies (RGB, upright, clean) fit in a web worker's memory.
-PHOTO_MAX_PIXELS = 50_000_000
-# Pillow's format name: content type, extension of the stored name, encoder options.
-FORMATS = {
-    "JPEG": ("image/jpeg", ".jpg", {"quality": 90}),
-    "PNG": ("image/png", ".png", {}),
-    "WEBP": ("image/webp", ".webp", {"quality": 90}),
-}
-OPENED_FORMATS = tuple(FORMATS)  # Pillow tries no other decoder on what an inspector uploads
-
-
-@dataclasses.dataclass(frozen=True)
-class CleanPhoto:
-    """A photo that passed the checks, re-encoded: the bytes that will be stored."""
-
-    data: bytes
-    content_type: str
-    extension: str
-    width: int
-    height: int
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+# one name for the photos' users; the bound itself is the images' (inspection/services/images.py)
+PHOTO_MAX_PIXELS = IMAGE_MAX_PIXELS
+CleanPhoto = CleanImage
 
 
 def _refused(message: str) -> UploadRefused:
@@ -75,41 +50,15 @@ def photo_clean(file) -> CleanPhoto:
         raise _refused(too_large)
     not_a_photo = _("%(name)s is not a JPEG, PNG or WebP photo (checked on the content).") % {"name": name}
     try:
-        with Image.open(io.BytesIO(data), formats=OPENED_FORMATS) as probe:  # reads the header only
-            if probe.format not in FORMATS:
-                raise _refused(not_a_photo)
-            if probe.width * probe.height > PHOTO_MAX_PIXELS:
-                raise _refused(
-                    _("%(name)s has too many pixels: at most %(max)s megapixels.")
-                    % {"name": name, "max": PHOTO_MAX_PIXELS // 1_000_000}
-                )
-            probe.verify()
-        # verify() leaves the image unusable: open it again to decode it
-        with Image.open(io.BytesIO(data), formats=OPENED_FORMATS) as image:
-            image.load()
-            content_type, extension, options = FORMATS[image.format]
-            upright = ImageOps.exif_transpose(image)
-            has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-            mode = "RGBA" if has_alpha and image.format != "JPEG" else "RGB"
-            # A new image holds the pixels only: no info, EXIF, XMP, ICC profile or text chunks to carry over.
-            clean = Image.new(mode, upright.size)
-            clean.paste(upright if upright.mode == mode else upright.convert(mode))
-            out = io.BytesIO()
-            if image.format == "JPEG" and getattr(image, "quantization", None):
-                # the original's quantisation tables: the same quality, no bigger file (tables are not metadata)
-                options = {"qtables": image.quantization}
-                subsampling = JpegImagePlugin.get_sampling(image)
-                if subsampling >= 0:
-                    options["subsampling"] = subsampling
-            clean.save(out, format=image.format, **options)
-    except UploadRefused:
-        raise
-    except Exception:  # any decoder failure on hostile or broken input: not a photo we can vouch for
+        return image_reencode(data)
+    except ImageTooLarge:
+        raise _refused(
+            _("%(name)s has too many pixels: at most %(max)s megapixels.")
+            % {"name": name, "max": PHOTO_MAX_PIXELS // 1_000_000}
+        ) from None
+    except ImageUnreadable:
         logger.info("Photo refused: unreadable", exc_info=True)
         raise _refused(not_a_photo) from None
-    return CleanPhoto(
-        data=out.getvalue(), content_type=content_type, extension=extension, width=clean.width, height=clean.height
-    )
 
 
 def photos_clean(photos) -> list[CleanPhoto]:

@@ -31,5 +31,28 @@ def test_certificate_check_page_for_an_unknown_number(tablet, language):
     assert response.status == 404
     assert horizontal_overflow(page) == 0
     assert serious_accessibility_violations(page) == []
-    expected = {"fr": "Aucun certificat ne porte ce numéro.", "en": "No certificate has this number."}[language]
+    expected = {
+        "fr": "Aucun certificat ne correspond à ce numéro et à ce code de vérification.",
+        "en": "No certificate matches this number and verification code.",
+    }[language]
     assert expected in page.content()
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_the_policy_blocks_an_injected_inline_script_and_the_tests_hear_of_it(tablet, csp_violations):
+    """The guard every browser test relies on: an inline script (as an injection would add) does not run,
+    and the violation reaches `csp_violations`."""
+    page = tablet("landscape", "en")
+    page.goto("/accounts/login/")
+    page.evaluate(
+        """() => {
+          const script = document.createElement("script");
+          script.textContent = "window.injected = true";
+          document.head.appendChild(script);
+        }"""
+    )
+    page.wait_for_function("() => true")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.injected === undefined")
+    assert any("script-src" in report for report in csp_violations), csp_violations
+    csp_violations.clear()  # seen, and expected here
