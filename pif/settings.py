@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -321,6 +320,10 @@ AXES_CLIENT_IP_CALLABLE = "inspection.login_lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "inspection.login_lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False  # no banner on every manage.py command
+# Days a key from `POST /api/v1/auth/token/` stays valid (the portal's tokens last until revoked).
+API_LOGIN_TOKEN_DAYS = env.int("API_LOGIN_TOKEN_DAYS", default=30)
+if API_LOGIN_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("API_LOGIN_TOKEN_DAYS must be 1 or more.")
 
 REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXIES,

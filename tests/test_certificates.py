@@ -318,16 +318,14 @@ def test_downloads_are_for_the_company_and_staff_only(importer, other_importer, 
     assert staff.get(url).status_code == 200
 
     # API clients use their token, and find the links in the consignment detail
-    from rest_framework.authtoken.models import Token
+    from inspection.services.api_tokens import api_token_create, api_token_login
 
-    token = Token.objects.create(user=importer)
-    assert Client().get(url, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
-    from inspection.services.api_tokens import api_token_create
-
+    _, login_key = api_token_login(actor=importer)
+    assert Client().get(url, HTTP_AUTHORIZATION=f"Token {login_key}").status_code == 200
     _, portal_key = api_token_create(actor=importer, name="ERP")
     assert Client().get(url, HTTP_AUTHORIZATION=f"Token {portal_key}").status_code == 200
-    other_token = Token.objects.create(user=other_importer)
-    assert Client().get(url, HTTP_AUTHORIZATION=f"Token {other_token.key}").status_code == 404
+    _, other_key = api_token_login(actor=other_importer)
+    assert Client().get(url, HTTP_AUTHORIZATION=f"Token {other_key}").status_code == 404
     detail = api_client_for(importer).get(f"/api/v1/consignments/{consignment.reference}/").json()
     assert detail["certificates"] == [
         {

@@ -56,6 +56,17 @@ def test_too_many_analytes_are_refused_and_nothing_is_stored(lab):
     assert not LabResultSubmission.objects.exists()
 
 
+def test_a_nul_character_is_refused_before_it_is_stored(lab):
+    # PostgreSQL's jsonb cannot hold \u0000: stored as received, the post was a 500 there (found by the fuzzing)
+    body = json.dumps({"sample": "X", "conclusion": "satisfactory", "analytes": [{"name": "Pb\x00", "value": "1"}]})
+
+    response = _raw_post(lab, body)
+
+    assert response.status_code == 400
+    assert response.json()["non_field_errors"] == ["The result holds a NUL character, which no field accepts."]
+    assert not LabResultSubmission.objects.exists()
+
+
 def test_a_refused_post_within_the_caps_is_still_stored_as_evidence(lab):
     response = _raw_post(lab, json.dumps({"sample": "NOPE", "conclusion": "satisfactory"}))
 

@@ -15,18 +15,21 @@ LAST_USED_PRECISION = datetime.timedelta(minutes=1)  # one write a minute per to
 
 
 class ApiTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <key>` with a key made in the portal (stored hashed, revocable), or the key
-    `POST /api/v1/auth/token/` gives (DRF's authtoken, as in docs/api.md)."""
+    """`Authorization: Token <key>` with an `ApiToken`'s key: made in the portal, or given by
+    `POST /api/v1/auth/token/`. Only the key's SHA-256 is looked up; there is no other kind of token."""
 
     def authenticate_credentials(self, key):
         token = ApiToken.objects.select_related("user").filter(key_hash=api_token_hash(key)).first()
         if token is None:
-            return super().authenticate_credentials(key)
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed(_("This token has been revoked."))
+        now = timezone.now()
+        if token.expires_at is not None and token.expires_at <= now:
+            message = _("This token has expired: ask POST /api/v1/auth/token/ for a new one.")
+            raise exceptions.AuthenticationFailed(message)
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
@@ -39,10 +42,6 @@ class TokenRateThrottle(SimpleRateThrottle):
     scope = "token"
 
     def get_cache_key(self, request, view):
-        if isinstance(request.auth, ApiToken):
-            ident = f"apitoken-{request.auth.pk}"
-        elif request.auth is not None and getattr(request.auth, "user_id", None):
-            ident = f"authtoken-{request.auth.user_id}"
-        else:
+        if not isinstance(request.auth, ApiToken):
             return None  # session and anonymous calls have their own limits
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.cache_format % {"scope": self.scope, "ident": f"apitoken-{request.auth.pk}"}

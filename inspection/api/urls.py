@@ -3,14 +3,14 @@ from rest_framework.routers import DefaultRouter
 
 from .lab import LabResultView
 from .reference import ReferenceListView
-from .tokens import LoginLockedTokenView
+from .tokens import LoginTokenView
 from .views import ConsignmentViewSet
 
 router = DefaultRouter()
 router.register("consignments", ConsignmentViewSet, basename="consignment")
 
 urlpatterns = [
-    path("auth/token/", LoginLockedTokenView.as_view(), name="api-token"),
+    path("auth/token/", LoginTokenView.as_view(), name="api-token"),
     path("lab-results/", LabResultView.as_view(), name="lab-results"),
     path("reference/<str:list>/", ReferenceListView.as_view(), name="reference-list"),
     path("", include(router.urls)),

@@ -4,8 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
-    """A key an importer's system uses for the API (`Authorization: Token <key>`). Only its SHA-256 is stored:
-    the key is shown once, when it is made. A user may hold several (one per system) and revoke each."""
+    """A key a system uses for the API (`Authorization: Token <key>`), the only kind there is. Only its SHA-256
+    is stored: the key is shown once, when it is made. A user may hold several (one per system) and revoke
+    each. The portal's tokens last until revoked; those `POST /api/v1/auth/token/` gives expire."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
@@ -14,6 +15,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -47,14 +47,27 @@ def lab_submission_store(*, lab_user, payload: dict) -> LabResultSubmission:
 
 
 def lab_submission_check(payload: dict) -> None:
-    """Refuse, before it is stored, a post larger than `LAB_SUBMISSION_MAX_BYTES` (as JSON, files apart) or
-    with more than `LAB_MAX_ANALYTES` analytes."""
+    """Refuse, before it is stored, a post larger than `LAB_SUBMISSION_MAX_BYTES` (as JSON, files apart), with
+    more than `LAB_MAX_ANALYTES` analytes, or holding a NUL character (no field takes one, and PostgreSQL's
+    jsonb cannot store it: the post would otherwise be a 500 there)."""
     analytes = payload.get("analytes")
     if isinstance(analytes, list) and len(analytes) > LAB_MAX_ANALYTES:
         raise DomainInvalid({"analytes": [_("At most %(n)s analytes per result.") % {"n": LAB_MAX_ANALYTES}]})
     size = len(json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False).encode())
     if size > LAB_SUBMISSION_MAX_BYTES:
         raise DomainInvalid({"": [lab_submission_too_large()]})
+    if _holds_nul(payload):
+        raise DomainInvalid({"": [_("The result holds a NUL character, which no field accepts.")]})
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def lab_submission_too_large() -> str:
