@@ -26,6 +26,11 @@ urlpatterns = [
     path("workflow/lab-results/<int:pk>/report/", lab_report, name="lab-report"),
     path("workflow/incidents/", incidents.incident_list, name="incidents"),
     path("workflow/incidents/<int:task_pk>/retry/", incidents.incident_retry, name="incident-retry"),
+    path(
+        "workflow/incidents/deliveries/<str:kind>/<int:pk>/retry/",
+        incidents.incident_delivery_retry,
+        name="incident-delivery-retry",
+    ),
     path("supervision/", include("inspection.supervision.urls")),
     path("workflow/", site.urls),
     path("", include("inspection.portal.urls")),
