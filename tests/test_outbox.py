@@ -170,3 +170,22 @@ def test_the_audit_checkpoint_is_recorded_with_the_broker_down_and_the_next_is_m
         audit_checkpoint.run()
     assert broker.work() == [1]
     assert mail.outbox[0].to == ["sylvie@pif.example"]
+
+
+def test_every_after_commit_hook_goes_through_the_guarded_helpers():
+    """An after-commit hook that raises skips the ones registered after it (Django stops at the first), which
+    would leave emails unsent and take committed files for rolled-back ones: every hook is registered by
+    `inspection.outbox` (which never raises) or `inspection.services.files` (which only marks a file kept)."""
+    import re
+    from pathlib import Path
+
+    hook = re.compile(r"\bon_commit\(|delay_on_commit")
+    root = Path(__file__).resolve().parent.parent
+    allowed = {root / "inspection" / "outbox.py", root / "inspection" / "services" / "files.py"}
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("inspection", "workflows", "pif")
+        for path in (root / folder).rglob("*.py")
+        if path not in allowed and hook.search(path.read_text())
+    ]
+    assert offenders == []

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from viewflow import this
 from viewflow.workflow.activation import Activation
@@ -14,7 +13,7 @@ from viewflow.workflow.flow import mixins, views
 from viewflow.workflow.nodes.job import AbstractJob, AbstractJobActivation
 from viewflow.workflow.status import STATUS
 
-from inspection.outbox import task_send
+from inspection.outbox import task_send, task_send_on_commit
 
 from .locking import task_locked
 
@@ -24,7 +23,7 @@ class CeleryJobActivation(AbstractJobActivation):
     def activate(self):
         self.task.save()
         ref, task_id = self.ref(), self.task.external_task_id
-        transaction.on_commit(lambda: _enqueue(ref, task_id))
+        task_send_on_commit(flow_job_run, ref, task_id=task_id)
 
     @Activation.status.super()
     def execute(self):
