@@ -2,28 +2,53 @@
 
 from celery import shared_task
 
-from inspection.services.audit import audit_checkpoint_record
+from inspection.services.audit import audit_checkpoint_record, audit_checkpoint_send
+from inspection.services.deliveries import deliveries_resend as deliveries_resend_service
+from inspection.services.files import files_unrecorded_delete
 from inspection.services.follow_up import follow_up_reminders_send
 from inspection.services.heartbeat import heartbeat_worker_seen
+from inspection.services.idempotency import idempotent_requests_purge as idempotent_requests_purge_service
 from inspection.services.lab import lab_submissions_purge
 from inspection.services.notifications import notification_deliver
 from inspection.services.webhooks import webhook_deliver
 
 
-@shared_task(bind=True, acks_late=True, max_retries=8, retry_backoff=True)
-def notification_send(self, notification_id: int) -> bool:
-    try:
-        return notification_deliver(notification_id=notification_id)
-    except Exception as exc:  # SMTP down, etc.: never blocks the workflow, retried with backoff
-        raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 10)) from exc
+# One attempt per message: a failure is recorded on the row, with when to try again, and beat's sweeper
+# (`deliveries_resend`) sends it then, whether the worker, the broker or the receiver failed.
+@shared_task(acks_late=True)
+def notification_send(notification_id: int) -> bool:
+    return notification_deliver(notification_id=notification_id)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=8, retry_backoff=True)
-def webhook_send(self, delivery_id: int) -> bool:
+@shared_task(acks_late=True)
+def webhook_send(delivery_id: int) -> bool:
+    return webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def deliveries_resend() -> int:
+    """Every minute (beat): send the emails and webhook posts still pending past their first send."""
+    return deliveries_resend_service()
+
+
+@shared_task(acks_late=True)
+def files_sweep() -> int:
+    """Daily (beat): delete the private files no row records, left by a process that died mid-transaction."""
+    return len(files_unrecorded_delete())
+
+
+@shared_task(acks_late=True)
+def idempotent_requests_purge() -> int:
+    """Daily (beat): forget the API answers kept for replay past `PIF_IDEMPOTENCY_RETENTION_HOURS`."""
+    return idempotent_requests_purge_service()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8)
+def audit_checkpoint_mail(self, checkpoint_id: int) -> int:
     try:
-        return webhook_deliver(delivery_id=delivery_id)
-    except Exception as exc:  # the receiver is down or refuses: retried with backoff, the workflow goes on
-        raise self.retry(exc=exc, countdown=min(600, 2**self.request.retries * 10)) from exc
+        return audit_checkpoint_send(checkpoint_id=checkpoint_id)
+    except Exception as exc:  # SMTP down: retried with backoff; the checkpoint itself is recorded
+        raise self.retry(exc=exc, countdown=min(3600, 2**self.request.retries * 30)) from exc
 
 
 @shared_task(acks_late=True)

@@ -240,6 +240,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Email: console in development; any SMTP server via EMAIL_URL (e.g. smtp+tls://user:pass@host:587).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Seconds an SMTP server may take to answer: a hung server must not hold a worker past the send's lease.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PIF Martinique <pif@localhost>")
 
 # Celery. Default: kombu's filesystem transport in var/broker, so a real worker runs with no server.
@@ -276,6 +278,23 @@ PIF_TIMER_INTERVAL = env.float("PIF_TIMER_INTERVAL", default=60.0)
 # sends it again; after PIF_JOB_ATTEMPTS such starts it becomes an incident for the supervisors.
 PIF_JOB_LEASE_SECONDS = env.int("PIF_JOB_LEASE_SECONDS", default=300)
 PIF_JOB_ATTEMPTS = env.int("PIF_JOB_ATTEMPTS", default=5)
+# Emails and webhook posts (the outbox, `inspection.outbox`): sent after commit, then by beat's sweeper when the
+# first send failed or never left (a broker down at commit); given up after PIF_DELIVERY_ATTEMPTS failures, when
+# they become incidents for the supervisors. The sweeper leaves alone what is younger than the grace period (its
+# first send is still on its way).
+PIF_DELIVERY_ATTEMPTS = env.int("PIF_DELIVERY_ATTEMPTS", default=8)
+if PIF_DELIVERY_ATTEMPTS < 1:
+    raise ImproperlyConfigured("PIF_DELIVERY_ATTEMPTS must be at least 1.")
+PIF_DELIVERY_GRACE_SECONDS = env.int("PIF_DELIVERY_GRACE_SECONDS", default=60)
+# Private files (documents, photos, certificates, lab reports) that no row records, older than this, are deleted
+# by the daily sweep (`manage.py sweep_files`): left by a transaction that rolled back in a process that died.
+PIF_FILE_SWEEP_GRACE_SECONDS = env.int("PIF_FILE_SWEEP_GRACE_SECONDS", default=6 * 3600)
+if PIF_FILE_SWEEP_GRACE_SECONDS < 600:
+    raise ImproperlyConfigured("PIF_FILE_SWEEP_GRACE_SECONDS must be at least 600 (a transaction may be writing).")
+# API answers kept for replay under their Idempotency-Key, then purged daily.
+PIF_IDEMPOTENCY_RETENTION_HOURS = env.int("PIF_IDEMPOTENCY_RETENTION_HOURS", default=24)
+if PIF_IDEMPOTENCY_RETENTION_HOURS < 1:
+    raise ImproperlyConfigured("PIF_IDEMPOTENCY_RETENTION_HOURS must be at least 1.")
 # Beat sends a heartbeat task this often; /healthz reports the worker and beat stale after 3 × this.
 PIF_HEARTBEAT_SECONDS = env.float("PIF_HEARTBEAT_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
@@ -295,6 +314,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inspection.tasks.lab_submissions_purge_old",
         "schedule": crontab(hour=0, minute=45),
     },
+    # The outbox: emails and webhook posts whose first send failed or never reached the broker.
+    "deliveries-resend": {"task": "inspection.tasks.deliveries_resend", "schedule": 60.0},
+    # Files no row records (left by a process that died mid-transaction), and old idempotency keys.
+    "files-sweep": {"task": "inspection.tasks.files_sweep", "schedule": crontab(hour=1, minute=15)},
+    "idempotency-purge": {"task": "inspection.tasks.idempotent_requests_purge", "schedule": crontab(hour=1, minute=30)},
     # Proves to /healthz that beat sends and a worker runs; expires so a returning worker skips the backlog.
     "heartbeat": {
         "task": "inspection.tasks.heartbeat",

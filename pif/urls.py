@@ -35,6 +35,11 @@ urlpatterns = [
     path("supervision/simulations/<int:pk>/", simulations.simulation_detail, name="simulation-detail"),
     path("supervision/simulations/<int:pk>/send/", simulations.simulation_send_again, name="simulation-send-again"),
     path("supervision/simulations/<int:pk>/files/<str:name>", simulations.simulation_file, name="simulation-file"),
+    path(
+        "workflow/incidents/deliveries/<str:kind>/<int:pk>/retry/",
+        incidents.incident_delivery_retry,
+        name="incident-delivery-retry",
+    ),
     path("supervision/", include("inspection.supervision.urls")),
     path("workflow/", site.urls),
     path("", include("inspection.portal.urls")),

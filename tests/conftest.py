@@ -93,3 +93,45 @@ def consignment(importer):
     from tests.factories import part_one
 
     return consignment_create(actor=importer, part_one=part_one())
+
+
+class Broker:
+    """The broker and a worker, replaced (they are outside the project): `down` makes every send raise what kombu
+    raises when Redis is unreachable; `work()` runs what was sent, in order, as a worker would (a task's failure
+    is the worker's to log, and goes no further)."""
+
+    def __init__(self):
+        self.down, self.queue = False, []
+
+    def send(self, task, args=None, kwargs=None, **options):
+        from kombu.exceptions import OperationalError
+
+        if self.down:
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        self.queue.append((task, tuple(args or ()), kwargs or {}))
+
+    def work(self) -> list:
+        results = []
+        while self.queue:
+            task, args, kwargs = self.queue.pop(0)
+            try:
+                results.append(task.run(*args, **kwargs))
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def sent(self, name: str) -> list[tuple]:
+        return [args for task, args, _kwargs in self.queue if task.name == name]
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    from celery.app.task import Task
+
+    broker = Broker()
+
+    def apply_async(task, args=None, kwargs=None, **options):
+        return broker.send(task, args, kwargs, **options)
+
+    monkeypatch.setattr(Task, "apply_async", apply_async)
+    return broker

@@ -1,11 +1,14 @@
 """`Idempotency-Key` on the API's writes (issue 15): a retry of the same write answers as the first did and writes
 nothing twice; the same key for another request is a 422."""
 
+import datetime
 import io
 
 import pytest
+from django.utils import timezone
 
-from inspection.models import AccompanyingDocument, Consignment
+from inspection.models import AccompanyingDocument, Consignment, IdempotentRequest
+from inspection.services.idempotency import idempotent_requests_purge
 from tests.conftest import api_client_for
 from tests.factories import part_one, pdf_bytes
 
@@ -79,3 +82,12 @@ def test_an_uploaded_document_sent_twice_is_one_document(importer):
     first, again = upload(), upload()
     assert first.status_code == again.status_code == 201 and again.json() == first.json()
     assert AccompanyingDocument.objects.filter(consignment__reference=draft["reference"]).exclude(file="").count() == 1
+
+
+def test_old_idempotency_keys_are_purged(importer, settings):
+    settings.PIF_IDEMPOTENCY_RETENTION_HOURS = 24
+    old = IdempotentRequest.objects.create(user=importer, key="old", fingerprint="a", status_code=201, body={})
+    IdempotentRequest.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    IdempotentRequest.objects.create(user=importer, key="new", fingerprint="b", status_code=201, body={})
+    assert idempotent_requests_purge() == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]

@@ -208,11 +208,14 @@ def test_a_bad_since_exits_2(chain):
     assert _verify("--since", "3")[0] == 2  # no checkpoint stored at 3
 
 
-def test_the_daily_checkpoint_is_recorded_and_emailed(chain, supervisor, inspector, django_capture_on_commit_callbacks):
+def test_the_daily_checkpoint_is_recorded_and_emailed(
+    chain, supervisor, inspector, broker, django_capture_on_commit_callbacks
+):
     supervisor.email = "sylvie@pif.example"
     supervisor.save()
     with django_capture_on_commit_callbacks(execute=True):
         assert audit_checkpoint.apply().get() == 5
+    assert broker.work() == [1]  # the email, sent by a task of its own after commit
     checkpoint = AuditCheckpoint.objects.get()
     assert checkpoint.published == f"5:{chain[-1].event_hash}"
     [message] = mail.outbox

@@ -1,6 +1,7 @@
 """Incidents: flow jobs (the certificate job) that kept failing after their retries, or whose workers kept
-dying while they ran them. Supervisors see them with the error, and retry them once the cause is fixed (a
-signing key installed, a disk freed); the page also lists the jobs running late that beat is sending again."""
+dying while they ran them, and emails and webhook posts given up after `PIF_DELIVERY_ATTEMPTS` attempts.
+Supervisors see them with the error, and retry them once the cause is fixed (a signing key installed, a disk
+freed, the SMTP server back); the page also lists the jobs running late that beat is sending again."""
 
 from django import forms
 from django.contrib import messages
@@ -17,7 +18,9 @@ from viewflow.workflow.status import STATUS
 
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError
+from inspection.models import Notification, WebhookDelivery
 from inspection.roles import Role, user_roles
+from inspection.services.deliveries import DELIVERY_MODELS, deliveries_given_up, delivery_retry
 from inspection.services.permissions import require_role
 
 from .engine import stuck_jobs
@@ -70,7 +73,34 @@ def incident_list(request):
     page = Paginator(incidents(), 25).get_page(request.GET.get("page"))
     rows = [(task, (task.data or {}).get("_exception", {}).get("title", "")) for task in page.object_list]
     stuck = stuck_jobs().select_related("process").prefetch_related("process__artifact").order_by("created")[:50]
-    return render(request, "workflows/incidents.html", {"page": page, "rows": rows, "stuck": stuck})
+    return render(
+        request,
+        "workflows/incidents.html",
+        {"page": page, "rows": rows, "stuck": stuck, "deliveries": _deliveries_failed()},
+    )
+
+
+def _deliveries_failed(limit: int = 50) -> list[tuple[str, object]]:
+    """(kind, row) of the given-up emails and webhook posts, the oldest first, `limit` of each."""
+    emails = deliveries_given_up(Notification).select_related("consignment", "recipient").order_by("pk")[:limit]
+    posts = deliveries_given_up(WebhookDelivery).select_related("consignment", "operator").order_by("pk")[:limit]
+    return [("notification", row) for row in emails] + [("webhook", row) for row in posts]
+
+
+@login_required
+@require_POST
+def incident_delivery_retry(request, kind, pk):
+    if Role.SUPERVISOR not in user_roles(request.user) or kind not in DELIVERY_MODELS:
+        raise Http404
+    form = RetryForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        delivery_retry(actor=request.user, kind=kind, pk=pk, reason=reason)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Sent again: it leaves in a moment."))
+    return redirect("incidents")
 
 
 @login_required

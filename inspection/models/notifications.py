@@ -21,7 +21,8 @@ def all_notification_kinds() -> list[str]:
 
 class Notification(models.Model):
     """An email owed to a user about a consignment. Created with the change that causes it, sent by a
-    Celery task after commit; `sent_at` makes the send idempotent and shows what is still pending."""
+    Celery task after commit, or by beat's sweeper (`inspection.services.deliveries`): the outbox. `sent_at`
+    shows what is still pending; `attempts` reaching `PIF_DELIVERY_ATTEMPTS` makes it an incident."""
 
     Kind = NotificationKind
 
@@ -32,10 +33,15 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # when beat's sweeper may try again (after a failure; or when the sender holding it is taken for dead)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="notification_pending")
+        ]
 
     def __str__(self):
         return f"{self.kind} → {self.recipient}"
@@ -52,11 +58,15 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="webhook_pending")
+        ]
 
     def __str__(self):
         return f"{self.kind} → {self.operator}"

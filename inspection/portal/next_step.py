@@ -17,9 +17,7 @@ def importer_next_step(consignment: Consignment, decision: dict | None) -> str:
         return _("Complete Part I and submit it before the goods arrive: the post checks nothing until then.")
     if status in (S.SUBMITTED, S.CHECKING):
         if consignment.arrived_at is None and consignment.expected_arrival:
-            return _(
-                "Present the goods at %(bcp)s on arrival (expected %(when)s); the post checks them."
-            ) % {
+            return _("Present the goods at %(bcp)s on arrival (expected %(when)s); the post checks them.") % {
                 "bcp": consignment.bcp.name if consignment.bcp else _("the post"),
                 "when": date_format(localtime(consignment.expected_arrival), "SHORT_DATETIME_FORMAT"),
             }

@@ -26,6 +26,7 @@ from inspection.models import Certificate, Consignment, Decision, NotificationKi
 from inspection.models.certificates import certificate_verify_key
 from inspection.roles import Role
 from inspection.selectors import decision_in_force
+from inspection.services.files import file_store
 from inspection.services.notifications import notify_all
 from inspection.services.permissions import require_role
 
@@ -151,44 +152,43 @@ def _certificate_store(draft: dict, *, actor=None, reason: str = "new decision")
     """Store a rendered certificate, its row and its audit event; the valid one of its kind it replaces
     reads replaced."""
     consignment, decision, pdf, replaced = draft["consignment"], draft["decision"], draft["pdf"], draft["replaced"]
-    storage = storages["private"]
-    name = storage.save(f"certificates/{draft['issued_at']:%Y/%m}/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
-    # A failure from here on rolls the rows back: don't leave the file behind.
-    try:
-        # One valid certificate per decision and kind (a constraint): retire the old one first.
-        Certificate.objects.filter(pk__in=[old.pk for old in replaced]).update(status=Certificate.Status.REPLACED)
-        certificate = Certificate.objects.create(
-            number=draft["number"],
-            verify_key=draft["verify_key"],
-            kind=draft["kind"],
-            consignment=consignment,
-            decision=decision,
-            file=name,
-            sha256=hashlib.sha256(pdf).hexdigest(),
-            size=len(pdf),
-            signer=signer_name(),
-            issued_at=draft["issued_at"],
-        )
-        audit_record(
-            actor=None,
-            action=AuditAction.CERTIFICATE_ISSUED,
-            consignment=consignment,
-            data={
-                "number": certificate.number,
-                "kind": certificate.kind,
-                "sha256": certificate.sha256,
-                "size": certificate.size,
-                "decision_id": decision.pk,
-                "decision": decision.code.code,
-                "acceptable": decision.acceptable,
-                "signer": certificate.signer,
-            },
-        )
-        for old in replaced:
-            _certificate_replace(old, by=certificate, reason=reason, actor=actor)
-    except BaseException:
-        storage.delete(name)
-        raise
+    # removed again if the transaction rolls back (`file_store`)
+    name = file_store(
+        storage=storages["private"],
+        name=f"certificates/{draft['issued_at']:%Y/%m}/{uuid.uuid4().hex}.pdf",
+        content=ContentFile(pdf),
+    )
+    # One valid certificate per decision and kind (a constraint): retire the old one first.
+    Certificate.objects.filter(pk__in=[old.pk for old in replaced]).update(status=Certificate.Status.REPLACED)
+    certificate = Certificate.objects.create(
+        number=draft["number"],
+        verify_key=draft["verify_key"],
+        kind=draft["kind"],
+        consignment=consignment,
+        decision=decision,
+        file=name,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        signer=signer_name(),
+        issued_at=draft["issued_at"],
+    )
+    audit_record(
+        actor=None,
+        action=AuditAction.CERTIFICATE_ISSUED,
+        consignment=consignment,
+        data={
+            "number": certificate.number,
+            "kind": certificate.kind,
+            "sha256": certificate.sha256,
+            "size": certificate.size,
+            "decision_id": decision.pk,
+            "decision": decision.code.code,
+            "acceptable": decision.acceptable,
+            "signer": certificate.signer,
+        },
+    )
+    for old in replaced:
+        _certificate_replace(old, by=certificate, reason=reason, actor=actor)
     return certificate
 
 

@@ -9,7 +9,6 @@ import secrets
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
@@ -19,7 +18,9 @@ from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotFound, NotPermitted, TransitionNotAllowed, UploadRefused
 from inspection.models import AccompanyingDocument, Consignment, ConsignmentStatus, DocumentType
+from inspection.outbox import after_commit
 from inspection.services.consignments import _operator_of
+from inspection.services.files import field_file_store
 from inspection.services.images import IMAGE_MAX_PIXELS, ImageTooLarge, ImageUnreadable, image_reencode
 
 logger = logging.getLogger(__name__)
@@ -228,8 +229,8 @@ def document_remove(*, actor, consignment: Consignment, document_id: int) -> Non
         },
     )
     document.delete()
-    if stored:
-        transaction.on_commit(lambda: storage.delete(stored))
+    if stored:  # a file that cannot be deleted is left for the sweep (`sweep_files`): the removal stands
+        after_commit(storage.delete, stored, what=f"delete the removed document's file {stored}")
 
 
 def _document_store(
@@ -244,8 +245,8 @@ def _document_store(
     extension: str,
     document: AccompanyingDocument | None = None,
 ) -> AccompanyingDocument:
-    """Write the file and its row (a new one, or the listed `document` it belongs to) together: if the row
-    or its audit event fails, the file is removed."""
+    """Write the file and its row (a new one, or the listed `document` it belongs to) together: if the
+    transaction rolls back, the file is removed (`field_file_store`)."""
     document = document or AccompanyingDocument(consignment=consignment)
     document.document_type = document_type
     document.reference = reference
@@ -255,23 +256,19 @@ def _document_store(
     document.sha256 = hashlib.sha256(data).hexdigest()
     document.uploaded_by = actor
     document.uploaded_at = timezone.now()
-    document.file.save(secrets.token_hex(16) + extension, ContentFile(data), save=False)
-    try:
-        document.save()
-        audit_record(
-            actor=actor,
-            action=AuditAction.DOCUMENT_UPLOADED,
-            consignment=consignment,
-            data={
-                "document_id": document.pk,
-                "type": document_type.code,
-                "reference": reference,
-                "content_type": content_type,
-                "size": len(data),
-                "sha256": document.sha256,
-            },
-        )
-    except Exception:
-        document.file.storage.delete(document.file.name)
-        raise
+    field_file_store(document.file, secrets.token_hex(16) + extension, ContentFile(data))
+    document.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.DOCUMENT_UPLOADED,
+        consignment=consignment,
+        data={
+            "document_id": document.pk,
+            "type": document_type.code,
+            "reference": reference,
+            "content_type": content_type,
+            "size": len(data),
+            "sha256": document.sha256,
+        },
+    )
     return document

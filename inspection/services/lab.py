@@ -23,6 +23,7 @@ from inspection.models import (
 from inspection.roles import Role, Step
 from inspection.services.certificates import certificates_withdraw
 from inspection.services.checks import _move_on
+from inspection.services.files import field_file_store
 from inspection.services.intensified import intensified_control_open
 from inspection.services.notifications import notify
 from inspection.services.permissions import require_role, require_step
@@ -126,15 +127,17 @@ def lab_result_record(
             % {"number": sample.number}
         )
     now = timezone.now()
-    result = LabResult.objects.create(
+    result = LabResult(
         sample=sample,
         submission=submission,
         conclusion=conclusion,
         analytes=analytes,
         received_at=now,
         late=now > sample.result_due_at,
-        **({"report": report} if report else {}),
     )
+    if report:  # removed again if the transaction rolls back
+        field_file_store(result.report, report.name, report)
+    result.save()
     sample.status = Sample.Status.RESULT
     sample.save(update_fields=["status"])
     submission.outcome = f"applied as result {result.pk}"

@@ -1,6 +1,7 @@
 """Telling operators what happens to their consignments: emails to the company's users (each chooses which
 events) and a signed POST to the company's webhook, if it has one. Both are queued in the transaction of the
-change and sent by Celery after commit, retried with backoff; a failed send never blocks the workflow.
+change (the outbox, `inspection.services.deliveries`) and sent by Celery after commit, then by beat's sweeper
+until sent or given up (an incident); a failed send never blocks the workflow nor fails the change.
 
 The entry point is `notify(consignment=..., kind=..., **context)` (`notify_all` for several events at once)."""
 
@@ -10,8 +11,6 @@ import secrets
 from django.conf import settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +20,8 @@ from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainInvalid, NotPermitted
 from inspection.models import Consignment, Membership, Notification, NotificationKind, Operator, WebhookDelivery
+from inspection.outbox import task_send_on_commit
+from inspection.services.deliveries import delivery_claim, delivery_failed, delivery_sent
 
 
 def notify(*, consignment: Consignment, kind: str, **context) -> list[Notification]:
@@ -53,7 +54,7 @@ def notify_all(*, consignment: Consignment, events: list[tuple[str, dict]]) -> l
         if kind in (kinds or [])
     )
     for notification in notifications:
-        notification_send.delay_on_commit(notification.pk)
+        task_send_on_commit(notification_send, notification.pk)
     operator = Operator.objects.only("webhook_url").get(pk=consignment.operator_id)
     if operator.webhook_url:
         url = settings.SITE_URL + reverse("consignment-detail", kwargs={"reference": consignment.reference})
@@ -74,17 +75,15 @@ def notify_all(*, consignment: Consignment, events: list[tuple[str, dict]]) -> l
             for kind, context in events
         )
         for delivery in deliveries:
-            webhook_send.delay_on_commit(delivery.pk)
+            task_send_on_commit(webhook_send, delivery.pk)
     return notifications
 
 
 def notification_deliver(*, notification_id: int) -> bool:
-    """Send one notification at most once: claim it with a conditional update, send, and give the claim
-    back if the send fails (the task retries). Returns False when there was nothing to send."""
-    claimed = Notification.objects.filter(pk=notification_id, sent_at__isnull=True).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1
-    )
-    if not claimed:
+    """Send one notification: claim it (`delivery_claim`: one sender at a time, however many messages), send,
+    and mark it sent, or record the failure and when to try again (beat's sweeper does). Returns False when
+    there was nothing to send."""
+    if not delivery_claim(Notification, notification_id):
         return False
     notification = Notification.objects.select_related("consignment", "recipient").get(pk=notification_id)
     context = {
@@ -101,9 +100,9 @@ def notification_deliver(*, notification_id: int) -> bool:
             recipient_list=[notification.recipient.email],
         )
     except Exception as exc:
-        with transaction.atomic():
-            Notification.objects.filter(pk=notification_id).update(sent_at=None, last_error=repr(exc)[:2000])
+        delivery_failed(Notification, notification_id, exc)
         raise
+    delivery_sent(Notification, notification_id)
     return True
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from inspection.errors import UploadRefused
 from inspection.models import CheckPhoto, CheckStep, Consignment
 from inspection.services.documents import upload_limit_mb
+from inspection.services.files import field_file_store
 from inspection.services.images import IMAGE_MAX_PIXELS, CleanImage, ImageTooLarge, ImageUnreadable, image_reencode
 
 logger = logging.getLogger(__name__)
@@ -91,30 +92,22 @@ def photos_audit(rows: list[CheckPhoto]) -> list[dict]:
 @contextlib.contextmanager
 def check_photos_saved(*, actor, consignment: Consignment, step: CheckStep, photos: list[CleanPhoto]):
     """Write the photos' files (private storage, random names under the field's `upload_to`) and their rows
-    (one INSERT), and yield the rows. The caller records its audit event inside the block: if anything in it
-    fails, the files written are removed again (their rows go with the caller's transaction)."""
+    (one INSERT), and yield the rows for the caller's audit event. If the transaction rolls back, whatever
+    fails, the files written are removed again (`field_file_store`), their rows with it."""
     now, rows = timezone.now(), []
-    try:
-        for photo in photos:
-            row = CheckPhoto(
-                consignment=consignment,
-                step=step,
-                content_type=photo.content_type,
-                width=photo.width,
-                height=photo.height,
-                size=len(photo.data),
-                sha256=photo.sha256,
-                uploaded_by=actor,
-                uploaded_at=now,
-            )
-            row.file.save(secrets.token_hex(16) + photo.extension, ContentFile(photo.data), save=False)
-            rows.append(row)
-        CheckPhoto.objects.bulk_create(rows)
-        yield rows
-    except BaseException:
-        for row in rows:
-            try:
-                row.file.storage.delete(row.file.name)
-            except OSError:  # the original error matters more; the file is unreferenced and unreachable
-                logger.warning("Could not remove photo %s after a failed check", row.file.name, exc_info=True)
-        raise
+    for photo in photos:
+        row = CheckPhoto(
+            consignment=consignment,
+            step=step,
+            content_type=photo.content_type,
+            width=photo.width,
+            height=photo.height,
+            size=len(photo.data),
+            sha256=photo.sha256,
+            uploaded_by=actor,
+            uploaded_at=now,
+        )
+        field_file_store(row.file, secrets.token_hex(16) + photo.extension, ContentFile(photo.data))
+        rows.append(row)
+    CheckPhoto.objects.bulk_create(rows)
+    yield rows

@@ -15,11 +15,9 @@ import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from inspection.models import WebhookDelivery
+from inspection.services.deliveries import delivery_claim, delivery_failed, delivery_sent
 
 
 class WebhookFailed(Exception):
@@ -80,17 +78,16 @@ def _post(url: str, body: bytes, headers: dict) -> int:
 
 
 def webhook_deliver(*, delivery_id: int) -> bool:
-    """POST one delivery at most once: claim it, send, and give the claim back when the send fails (the task
-    retries with backoff). Returns False when there was nothing to send."""
-    claimed = WebhookDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1
-    )
-    if not claimed:
+    """POST one delivery: claim it (`delivery_claim`), send, and mark it sent, or record the failure and when to
+    try again (beat's sweeper does). Returns False when there was nothing to send. Receivers tell a repeated
+    post (a worker that died after sending) by its `X-PIF-Delivery` id."""
+    if not delivery_claim(WebhookDelivery, delivery_id):
         return False
     delivery = WebhookDelivery.objects.select_related("operator").get(pk=delivery_id)
     url, secret = delivery.operator.webhook_url, delivery.operator.webhook_secret
     try:
         if not url:  # the company removed its webhook meanwhile: nothing to send, nothing to retry
+            delivery_sent(WebhookDelivery, delivery_id)
             return False
         body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
         timestamp = int(time.time())
@@ -109,7 +106,7 @@ def webhook_deliver(*, delivery_id: int) -> bool:
         if not 200 <= status < 300:
             raise WebhookFailed(f"HTTP {status}")
     except Exception as exc:
-        with transaction.atomic():
-            WebhookDelivery.objects.filter(pk=delivery_id).update(sent_at=None, last_error=repr(exc)[:2000])
+        delivery_failed(WebhookDelivery, delivery_id, exc)
         raise
+    delivery_sent(WebhookDelivery, delivery_id)
     return True

@@ -1,12 +1,10 @@
 """A job node run by a Celery worker after commit (viewflow's own is in the PRO edition), retried, then an
 incident for the supervisors (`workflows.incidents`)."""
 
-import logging
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from viewflow import this
 from viewflow.workflow.activation import Activation
@@ -15,9 +13,9 @@ from viewflow.workflow.flow import mixins, views
 from viewflow.workflow.nodes.job import AbstractJob, AbstractJobActivation
 from viewflow.workflow.status import STATUS
 
-from .locking import task_locked
+from inspection.outbox import task_send, task_send_on_commit
 
-logger = logging.getLogger(__name__)
+from .locking import task_locked
 
 
 class CeleryJobActivation(AbstractJobActivation):
@@ -25,7 +23,7 @@ class CeleryJobActivation(AbstractJobActivation):
     def activate(self):
         self.task.save()
         ref, task_id = self.ref(), self.task.external_task_id
-        transaction.on_commit(lambda: _enqueue(ref, task_id))
+        task_send_on_commit(flow_job_run, ref, task_id=task_id)
 
     @Activation.status.super()
     def execute(self):
@@ -64,12 +62,9 @@ class CeleryJob(mixins.NodeDetailMixin, mixins.NodeCancelMixin, AbstractJob):
 
 
 def _enqueue(ref: str, task_id: str) -> None:
-    """After commit: the step is saved whatever happens here. A broker that is down is logged, and the job
-    stays SCHEDULED for `flow_jobs_resend` (beat) to send again."""
-    try:
-        flow_job_run.apply_async(args=[ref], task_id=task_id)
-    except Exception:
-        logger.exception("could not enqueue flow job %s; beat will resend it", ref)
+    """After commit: the step is saved whatever happens here. A broker that is down is logged (`task_send`), and
+    the job stays SCHEDULED for `flow_jobs_resend` (beat) to send again."""
+    task_send(flow_job_run, ref, task_id=task_id)
 
 
 # The task names are those of the module these tasks lived in (workflows/nodes.py), so that messages

@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,7 @@ from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainInvalid
 from inspection.models.storage import private_storage
+from inspection.outbox import task_send_on_commit
 from inspection.roles import STEP_ROLES, Role
 from inspection.services.permissions import require_role
 
@@ -51,13 +51,12 @@ def sweep_parse(sweep: str) -> tuple[str, list[int]] | None:
     return match.group(1), list(range(low, high + 1))
 
 
-def _enqueue(run_id: int) -> None:
+def _enqueue_on_commit(run_id: int) -> None:
+    """After commit, never raising: a broker that is down leaves the run queued, and the page offers to send it
+    again (`simulation_resend`)."""
     from workflows.tasks import simulation_run
 
-    try:
-        simulation_run.delay(run_id)
-    except Exception:  # a broker that is down: the run stays queued, the page offers to send it again
-        logger.exception("could not send simulation %s to a worker", run_id)
+    task_send_on_commit(simulation_run, run_id)
 
 
 @atomic_service
@@ -72,7 +71,7 @@ def simulation_request(*, actor, scenario: dict, sweep: str = "") -> SimulationR
     sweep_parse(sweep)
     run = SimulationRun.objects.create(requested_by=actor, scenario=scenario, sweep=sweep.strip())
     audit_record(actor=actor, action=AuditAction.SIMULATION_REQUESTED, data={"run": run.pk, "sweep": run.sweep})
-    transaction.on_commit(lambda: _enqueue(run.pk))
+    _enqueue_on_commit(run.pk)
     return run
 
 
@@ -82,7 +81,7 @@ def simulation_resend(*, actor, run: SimulationRun) -> SimulationRun:
     require_role(actor, Role.SUPERVISOR, Role.ADMIN)
     if run.status != SimulationRun.Status.QUEUED:
         raise DomainInvalid({"run": [_("This simulation is no longer waiting for a worker.")]})
-    transaction.on_commit(lambda: _enqueue(run.pk))
+    _enqueue_on_commit(run.pk)
     return run
 
 
