@@ -280,11 +280,12 @@ def test_beat_records_a_checkpoint_every_hour_and_emails_it_daily():
     assert hourly["schedule"].minute == daily["schedule"].minute == {15}
 
 
-def test_the_daily_checkpoint_is_emailed_and_witnessed(chain, supervisor, django_capture_on_commit_callbacks):
+def test_the_daily_checkpoint_is_emailed_and_witnessed(chain, supervisor, broker, django_capture_on_commit_callbacks):
     supervisor.email = "sylvie@pif.example"
     supervisor.save()
     with django_capture_on_commit_callbacks(execute=True):
         assert audit_checkpoint.apply().get() == 5
+    assert broker.work() == [1]  # the email, sent by a task of its own after commit
     [message] = mail.outbox
     assert f"5:{chain[-1].event_hash}" in message.body
     assert len(list(Path(settings.PIF_AUDIT_WITNESS_DIR).glob("*.json"))) == 1
