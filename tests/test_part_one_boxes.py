@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inspection import part_one_schema
 from inspection.api.serializers import PartOneSerializer
 from inspection.certificates.boxes import BOXES
 from inspection.models import AuditEvent, CommodityLine, Consignment
 from inspection.portal.forms import PartOneForm
+from inspection.services.consignments import consignment_create
 from tests.conftest import api_client_for
 from tests.factories import part_one
 from tests.test_portal import _client, _form
@@ -233,3 +235,22 @@ def test_the_form_of_a_type_shows_only_its_boxes():
     assert "transporter_name" in boxes and "country_of_dispatch" not in boxes and "transport_conditions" not in boxes
     boxes = PartOneForm(fixed_ched_type="CHED-P").box_fields
     assert "transport_conditions" in boxes and "transporter_name" not in boxes
+
+
+def test_the_commodity_import_reads_the_establishment_of_origin(api, importer):
+    draft = consignment_create(actor=importer, part_one=part_one("CHED-P"), draft=True)
+    url = f"{URL}{draft.reference}/commodities/import/"
+    header = "cn_code,species,net_weight_kg,packages,package_type,establishment_of_origin\n"
+
+    good = header + "02023090,Bos taurus,1250.5,250,CT,Frigorífico Sul Ltda SIF 2518\n"
+    response = api.post(
+        url, {"file": SimpleUploadedFile("l.csv", good.encode()), "replace": "true"}, format="multipart"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["commodities"][0]["establishment_of_origin"] == "Frigorífico Sul Ltda SIF 2518"
+
+    bad = header + "02023090,Bos taurus,1250.5,250,CT," + "x" * 101 + "\n"
+    response = api.post(url, {"file": SimpleUploadedFile("l.csv", bad.encode()), "replace": "true"}, format="multipart")
+    assert response.status_code == 400
+    assert "At most 100 characters" in response.json()["rows"]["2"]["establishment_of_origin"][0]
+    assert CommodityLine.objects.get(consignment=draft).establishment_of_origin == "Frigorífico Sul Ltda SIF 2518"
