@@ -5,6 +5,7 @@ import datetime
 from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from inspection import part_one_schema
 from inspection.applicability import ARRIVAL_OUTCOMES
 from inspection.models import (
     AuditAction,
@@ -69,46 +70,23 @@ def consignment_summary(pk: int) -> Consignment:
 
 
 def consignment_part_one(consignment: Consignment) -> dict:
-    """Part I in the public contract's shape (docs/api.md), from what is stored."""
-    return {
+    """Part I in the public contract's shape (docs/api.md), from what is stored: the fields of
+    `inspection.part_one_schema`, and the reference codes, containers and documents."""
+    part = {
         "ched_type": consignment.ched_type.code,
         "bcp": consignment.bcp.code if consignment.bcp else "",
-        "consignor": {
-            "name": consignment.consignor_name,
-            "address": consignment.consignor_address,
-            "country": consignment.consignor_country.code or "",
-        },
-        "consignee": {
-            "name": consignment.consignee_name,
-            "address": consignment.consignee_address,
-            "country": consignment.consignee_country.code or "",
-        },
-        "country_of_origin": consignment.country_of_origin.code or "",
         "purpose": consignment.purpose.code if consignment.purpose else "",
-        "arrival": {
-            "expected_at": consignment.expected_arrival,
-            "transport_mode": consignment.transport_mode,
-            "transport_id": consignment.transport_id,
-            "transport_document": consignment.transport_document,
-        },
-        "containers": [{"number": c.number, "seal": c.seal} for c in consignment.containers.all()],
-        "commodities": [
-            {
-                "cn_code": line.cn_code,
-                "description": line.description,
-                "species": line.species,
-                "eppo_code": line.eppo_code,
-                "net_weight_kg": line.net_weight_kg,
-                "packages": line.packages,
-                "package_type": line.package_type.code if line.package_type else "",
-                "number_of_animals": line.number_of_animals,
-            }
-            for line in consignment.lines.all()
-        ],
-        "accompanying_documents": [
-            {"type": d.document_type.code, "reference": d.reference} for d in consignment.documents.all()
-        ],
+        **part_one_schema.read(consignment),
     }
+    part["containers"] = [{"number": c.number, "seal": c.seal} for c in consignment.containers.all()]
+    part["commodities"] = [
+        {**part_one_schema.read(line), "package_type": line.package_type.code if line.package_type else ""}
+        for line in consignment.lines.all()
+    ]
+    part["accompanying_documents"] = [
+        {"type": d.document_type.code, "reference": d.reference} for d in consignment.documents.all()
+    ]
+    return part
 
 
 DECIDED = {ConsignmentStatus.ACCEPTED, ConsignmentStatus.REFUSED, ConsignmentStatus.CLOSED}

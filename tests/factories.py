@@ -95,7 +95,31 @@ def part_one(ched_type: str = "CHED-PP", *, as_json: bool = False, **overrides) 
             }
         ],
         "accompanying_documents": [{"type": documents[ched_type], "reference": "DO-2026-000123"}],
+        # the other Part I boxes of each model (Implementing Regulation (EU) 2019/1715, Annex II)
+        "place_of_destination": {
+            "name": "Antilles Primeurs SARL, entrepôt du Lamentin",
+            "address": "ZI de la Lézarde, 97232 Le Lamentin",
+            "country": "MQ",
+            "approval_number": "FR 972.12.001 CE" if ched_type == "CHED-P" else "",
+        },
+        "region_of_origin": "",
+        "country_of_dispatch": "",
+        "transport_conditions": {"CHED-P": "frozen", "CHED-D": "ambient"}.get(ched_type, ""),
+        "total_gross_weight_kg": None,
+        "transporter": {"name": "", "address": "", "approval_number": ""},
     }
+    part["country_of_dispatch"] = "" if ched_type == "CHED-A" else part["country_of_origin"]
+    gross = {"CHED-A": "60.000", "CHED-P": "1380.000", "CHED-D": "1300.000"}.get(ched_type)
+    if gross:
+        part["total_gross_weight_kg"] = gross if as_json else Decimal(gross)
+    if ched_type == "CHED-A":
+        part["transporter"] = {
+            "name": "Transports Animaliers Caraïbes SARL",
+            "address": "Zone aéroportuaire, 97232 Le Lamentin",
+            "approval_number": "FR-972-T1-0042",
+        }
+    if ched_type == "CHED-P":
+        part["commodities"][0]["establishment_of_origin"] = "Frigorífico del Cibao, est. 1234"
     part.update(overrides)
     return part
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from pypdf import PdfReader
 
+from inspection import part_one_schema
 from inspection.certificates.boxes import BOXES, DECISION_BOXES, PURPOSE_BOXES
 from inspection.certificates.documents import certificate_context, certificate_html
 from inspection.certificates.render import render_pdf
@@ -137,3 +138,36 @@ def test_part_three_is_printed_once_the_follow_up_is_recorded(importer, officer,
     for name in ("follow_up_ched_reference", "follow_up_by", "re_dispatch", "follow_up_officer"):
         assert _label(name) in text, name
     assert "Réexpédié / Re-dispatched" in text and "BL7654321" in text
+
+
+@pytest.mark.parametrize("ched_type", ["CHED-A", "CHED-P", "CHED-PP", "CHED-D"])
+def test_each_type_prints_the_part_one_boxes_of_its_model_with_their_values(importer, ched_type):
+    """Every box of the Part I schema that the type's model has is printed under its number, with what was
+    declared; the boxes of the other models are not."""
+    part = part_one(ched_type, region_of_origin="XX-01")
+    consignment = consignment_create(actor=importer, part_one=part)
+    text = _pdf_text(consignment)
+
+    for name in part_one_schema.boxes_for(ched_type):
+        assert _label(name) in text, (ched_type, name)
+    for name in {f.box for f in part_one_schema.PART_ONE} - set(part_one_schema.boxes_for(ched_type)):
+        assert BOXES[name].number + " " not in text, (ched_type, name)
+    assert (
+        f"{_label('place_of_destination')} Antilles Primeurs SARL, entrepôt du Lamentin ZI de la Lézarde, 97232 Le "
+        "Lamentin Martinique (MQ)"
+    ) in text
+    assert f"{_label('region_of_origin')} XX-01" in text
+    expected = {
+        "CHED-A": [f"{_label('transporter')} Transports Animaliers Caraïbes SARL", "FR-972-T1-0042", "36,000 / 60,000"],
+        "CHED-P": [
+            f"{_label('country_of_dispatch')} République dominicaine (DO) / Dominican Republic (DO)",
+            f"{_label('transport_conditions')} Congelé / Frozen",
+            "Frigorífico del Cibao, est. 1234",
+            "FR 972.12.001 CE",
+            "1250,500 / 1380,000",
+        ],
+        "CHED-PP": [f"{_label('country_of_dispatch')} République dominicaine (DO)"],
+        "CHED-D": [f"{_label('transport_conditions')} Température ambiante / Ambient", "1250,500 / 1300,000"],
+    }[ched_type]
+    for value in expected:
+        assert value in text, (ched_type, value)

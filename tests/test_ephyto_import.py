@@ -33,6 +33,8 @@ def test_the_reference_certificate_becomes_a_ched_pp_draft(api, importer):
     }
     assert body["consignee"]["name"] == "Importer SA" and body["consignee"]["country"] == "EC"
     assert body["country_of_origin"] == "AR"
+    # boxes I.14 and I.12: the exporting country dispatched the goods; the region of origin of the first line
+    assert body["country_of_dispatch"] == "AR" and body["region_of_origin"] == "Valles de la RegiónPatagónica"
     assert body["arrival"]["transport_mode"] == "sea"
     assert body["arrival"]["transport_id"] == "Ocean Vessel: Black Pearl Voyage N° 18"
     assert body["containers"] == [{"number": "", "seal": "G2382564"}]

@@ -86,6 +86,7 @@ def test_the_portal_form_takes_the_number_of_animals(importer):
         transport_mode="air",
         transport_id="AF 652",
         transport_document="057-12345678",
+        country_of_dispatch="",  # the CHED-A model has no box I.14
         **{
             "containers-TOTAL_FORMS": "0",
             "commodities-0-cn_code": "01061900",

@@ -31,6 +31,10 @@ def _form(**overrides):
         "transport_mode": "sea",
         "transport_id": "CMA CGM FORT DESAIX 612N",
         "transport_document": "BL1234567",
+        "place_of_destination_name": "Antilles Primeurs SARL, entrepôt du Lamentin",
+        "place_of_destination_address": "ZI de la Lézarde, 97232 Le Lamentin",
+        "place_of_destination_country": "MQ",
+        "country_of_dispatch": "DO",
         "submit": "1",
     }
     for prefix, rows in (

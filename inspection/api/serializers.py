@@ -4,7 +4,8 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.urls import reverse
 from rest_framework import serializers
 
-from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment, TransportMode
+from inspection import part_one_schema
+from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment
 from inspection.selectors import consignment_decision, consignment_part_one
 from inspection.timeline import importer_timeline
 
@@ -16,17 +17,37 @@ def _text(max_length=200, **kw):
     return serializers.CharField(required=False, allow_blank=True, max_length=max_length, **kw)
 
 
-class PartySerializer(serializers.Serializer):
-    name = _text()
-    address = _text(1000)
-    country = _text(2, help_text="ISO 3166-1 alpha-2 code")
+def _field(field: part_one_schema.PartOneField) -> serializers.Field:
+    """The serializer field of a Part I field of the schema: types and sizes only (the rules are the service's)."""
+    extra = {"help_text": field.help_text} if field.help_text else {}
+    if field.kind == "decimal":
+        return serializers.DecimalField(max_digits=12, decimal_places=3, required=False, allow_null=True, **extra)
+    if field.kind == "integer":
+        bounds = {"min_value": 1, "max_value": MAX_NUMBER_OF_ANIMALS} if field.key == "number_of_animals" else {}
+        return serializers.IntegerField(
+            required=False, allow_null=True, **({"min_value": 0, "max_value": POSITIVE_INT_MAX} | bounds), **extra
+        )
+    if field.kind == "datetime":
+        return serializers.DateTimeField(required=False, allow_null=True, **extra)
+    if field.kind == "choice":
+        return serializers.ChoiceField(choices=field.choices, required=False, allow_blank=True, **extra)
+    if field.kind == "country":
+        return _text(2, help_text=field.help_text or "ISO 3166-1 alpha-2 code")
+    return _text(field.max_length, **extra)
 
 
-class ArrivalSerializer(serializers.Serializer):
-    expected_at = serializers.DateTimeField(required=False, allow_null=True)
-    transport_mode = serializers.ChoiceField(choices=TransportMode.choices, required=False, allow_blank=True)
-    transport_id = _text(100, help_text="Vessel name and voyage, or flight number")
-    transport_document = _text(100, help_text="Bill of lading or air waybill number")
+def _serializer(name: str, schema_fields, **more) -> type[serializers.Serializer]:
+    """A serializer class of schema fields (named, for the OpenAPI components)."""
+    return type(name, (serializers.Serializer,), {f.key: _field(f) for f in schema_fields} | more)
+
+
+PartySerializer = _serializer("PartySerializer", part_one_schema.fields("consignor"))
+PlaceOfDestinationSerializer = _serializer(
+    "PlaceOfDestinationSerializer", part_one_schema.fields("place_of_destination")
+)
+TransporterSerializer = _serializer("TransporterSerializer", part_one_schema.fields("transporter"))
+ArrivalSerializer = _serializer("ArrivalSerializer", part_one_schema.fields("arrival"))
+CommodityLineSerializer = _serializer("CommodityLineSerializer", part_one_schema.fields(line=True))
 
 
 class ContainerSerializer(serializers.Serializer):
@@ -34,43 +55,37 @@ class ContainerSerializer(serializers.Serializer):
     seal = _text(40)
 
 
-class CommodityLineSerializer(serializers.Serializer):
-    cn_code = _text(10)
-    description = _text(300)
-    species = _text(200)
-    eppo_code = _text(12)
-    net_weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, required=False, allow_null=True)
-    packages = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=POSITIVE_INT_MAX)
-    package_type = _text(40)
-    number_of_animals = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=MAX_NUMBER_OF_ANIMALS,
-        help_text="CHED-A lines only, required on submit: the number of animals (box I.31); null on other types",
-    )
-
-
 class DocumentReferenceSerializer(serializers.Serializer):
     type = _text(40)
     reference = _text(100)
 
 
-class PartOneSerializer(serializers.Serializer):
-    """CHED Part I, as in the public contract (docs/api.md)."""
-
-    # NAT-PP: the national plant-health entry of plants from mainland France and the Union, not a CHED
-    # (docs/regulation.md, section 3)
-    ched_type = serializers.ChoiceField(choices=["CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP"])
-    bcp = _text(40)
-    consignor = PartySerializer(required=False)
-    consignee = PartySerializer(required=False)
-    country_of_origin = _text(2)
-    purpose = _text(40)
-    arrival = ArrivalSerializer(required=False)
-    containers = ContainerSerializer(many=True, required=False)
-    commodities = CommodityLineSerializer(many=True, required=False)
-    accompanying_documents = DocumentReferenceSerializer(many=True, required=False)
+NESTED = {
+    "consignor": PartySerializer,
+    "consignee": PartySerializer,
+    "place_of_destination": PlaceOfDestinationSerializer,
+    "arrival": ArrivalSerializer,
+    "transporter": TransporterSerializer,
+}
+# CHED Part I, as in the public contract (docs/api.md): the fields of `inspection.part_one_schema`, in its order.
+PartOneSerializer = type(
+    "PartOneSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "CHED Part I, as in the public contract (docs/api.md).",
+        # NAT-PP: the national plant-health entry of plants from mainland France and the Union, not a CHED
+        # (docs/regulation.md, section 3)
+        "ched_type": serializers.ChoiceField(choices=["CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP"]),
+        **{
+            (f.group or f.key): (NESTED[f.group](required=False) if f.group else _field(f))
+            for f in part_one_schema.PART_ONE
+            if not f.on_line and f.path != "ched_type"
+        },
+        "containers": ContainerSerializer(many=True, required=False),
+        "commodities": CommodityLineSerializer(many=True, required=False),
+        "accompanying_documents": DocumentReferenceSerializer(many=True, required=False),
+    },
+)
 
 
 class PartOneCreateSerializer(PartOneSerializer):

@@ -58,10 +58,16 @@ BOXES = {
     ),
     "for_re_entry": Box("I.25", "Pour réintroduction", "For re-entry", _only("CHED-A", "CHED-P", "CHED-PP")),
     "for_temporary_admission": Box("I.26", "Pour admission temporaire", "For temporary admission", _only("CHED-A")),
+    "transporter": Box("I.28", "Transporteur", "Transporter", _only("CHED-A")),
     "description": Box("I.31", "Description de l'envoi", "Description of the consignment"),
     "total_packages": Box("I.32", "Nombre total de colis", "Total number of packages"),
     "total_quantity": Box("I.33", "Quantité totale", "Total quantity"),
-    "total_weight": Box("I.34", "Poids net total (kg)", "Total net weight (kg)", _only("CHED-A", "CHED-P", "CHED-D")),
+    "total_weight": Box(
+        "I.34",
+        "Poids net total/poids brut total (kg)",
+        "Total net weight/total gross weight (kg)",
+        _only("CHED-A", "CHED-P", "CHED-D"),
+    ),
     # Part II: controls and decision
     "documentary_check": Box("II.3", "Contrôle documentaire", "Documentary check"),
     "identity_check": Box("II.4", "Contrôle d'identité", "Identity check"),

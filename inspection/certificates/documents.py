@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from inspection import part_one_schema
 from inspection.models import Certificate, Consignment, Decision, FollowUp, Sample
 
 from .boxes import BOXES, DECISION_BOXES, NATIONAL_MODELS, PURPOSE_BOXES
@@ -55,6 +56,55 @@ def verify_url(number: str, key: str) -> str:
 def qr_data_uri(text: str) -> str:
     """The QR code as a PNG `data:` URL: WeasyPrint embeds a PNG faster than it draws an SVG's paths."""
     return segno.make(text, error="m").png_data_uri(scale=5, border=2)
+
+
+# The boxes `ched.html` lays out by hand; every other box of `part_one_schema` is printed in the grid of
+# "other boxes", under its number, so that a box added to the schema is printed without touching the template.
+LAID_OUT = frozenset(
+    {
+        "ched_reference",
+        "bcp",
+        "consignor",
+        "consignee",
+        "place_of_destination",
+        "accompanying_documents",
+        "prior_notification",
+        "country_of_origin",
+        "means_of_transport",
+        "for_internal_market",
+        "description",
+        "establishment_of_origin",
+        "total_weight",
+    }
+)
+
+
+def _printable(instance, field: part_one_schema.PartOneField):
+    """A schema field's stored value as the PDF prints it: countries and choices in both languages."""
+    value = getattr(instance, field.column)
+    if part_one_schema.is_empty(value):
+        return None
+    if field.kind == "country":
+        return Bi(*(_country_name(value, language) for language in ("fr", "en")))
+    if field.kind == "choice":
+        return bi(getattr(instance, f"get_{field.column}_display"))
+    return value
+
+
+def _country_name(country, language: str) -> str:
+    with translation.override(language):
+        return f"{country.name} ({country.code})"
+
+
+def part_one_boxes(consignment: Consignment) -> dict[str, list]:
+    """The values of each box of the schema this CHED type's model has, for the consignment (not its lines):
+    `{"place_of_destination": ["Entrepôt frigorifique du Lamentin", "ZI ...", Bi("France (FR)", ...)]}`."""
+    ched_type = consignment.ched_type.code
+    boxes: dict[str, list] = {name: [] for name in part_one_schema.boxes_for(ched_type)}
+    for field in part_one_schema.stored_fields():
+        if field.applies_to(ched_type) and (value := _printable(consignment, field)) is not None:
+            boxes[field.box].append(value)
+    return boxes
 
 
 def _local(value: datetime.datetime | None) -> datetime.datetime | None:
@@ -107,6 +157,9 @@ def certificate_context(
     follow_up = getattr(consignment, "follow_up", None)
     ched_type = NATIONAL_MODELS.get(consignment.ched_type.code, consignment.ched_type.code)
     lines = list(consignment.lines.select_related("package_type").order_by("pk"))
+    # the boxes the model of this CHED type has (`{% if "region_of_origin" in boxes %}`)
+    boxes = {name for name, entry in BOXES.items() if entry.applies_to(ched_type)}
+    boxed = part_one_boxes(consignment)
     return {
         "kind": kind,
         "number": number,
@@ -128,15 +181,19 @@ def certificate_context(
         "consignee_country": bi(lambda: consignment.consignee_country.name) if consignment.consignee_country else None,
         "transport_mode": bi(consignment.get_transport_mode_display) if consignment.transport_mode else None,
         "expected_arrival": _local(consignment.expected_arrival),
-        # the boxes the model of this CHED type has (`{% if "region_of_origin" in boxes %}`)
-        "boxes": {name for name, entry in BOXES.items() if entry.applies_to(ched_type)},
+        "boxes": boxes,
         "purpose_box": PURPOSE_BOXES.get(consignment.purpose.code) if consignment.purpose else None,
         "counts_animals": ched_type == "CHED-A",
+        "part_one": boxed,
+        "other_boxes": [{"name": name, "values": values} for name, values in boxed.items() if name not in LAID_OUT],
+        # I.15, a box of every model, as a column of the lines (each line may come from its own establishment)
+        "with_establishments": "establishment_of_origin" in boxes,
         "lines": [{"line": line, "package_type": named(line.package_type)} for line in lines],
         "totals": {
             "packages": sum(line.packages or 0 for line in lines),
             "animals": sum(line.number_of_animals or 0 for line in lines),
             "net_weight_kg": sum(line.net_weight_kg or 0 for line in lines),
+            "gross_weight_kg": consignment.total_gross_weight_kg,
         },
         "containers": list(consignment.containers.order_by("pk")),
         "documents": [

@@ -26,6 +26,7 @@ from .consignments import (
     ConsignmentStatus,
     Container,
     ReferenceSequence,
+    TransportConditions,
     TransportMode,
 )
 from .heartbeat import Heartbeat
@@ -98,5 +99,6 @@ __all__ = [
     "Purpose",
     "ReferenceSequence",
     "RefusalReason",
+    "TransportConditions",
     "TransportMode",
 ]

@@ -31,6 +31,14 @@ class TransportMode(models.TextChoices):
     ROAD = "road", _("Road")
 
 
+class TransportConditions(models.TextChoices):
+    """Box I.16 of the CHED-P and CHED-D models: the temperature the goods travel at."""
+
+    AMBIENT = "ambient", _("Ambient")
+    CHILLED = "chilled", _("Chilled")
+    FROZEN = "frozen", _("Frozen")
+
+
 class Consignment(models.Model):
     """A CHED: Part I as declared by the operator. Its status only changes through
     `inspection.services.transitions.consignment_transition`."""
@@ -51,6 +59,30 @@ class Consignment(models.Model):
     consignee_address = models.TextField(_("consignee address"), blank=True)
     consignee_country = CountryField(_("consignee country"), blank=True)
     country_of_origin = CountryField(_("country of origin"), blank=True)
+    # The other boxes of Part I (Implementing Regulation (EU) 2019/1715, Annex II), declared in
+    # inspection/part_one_schema.py: I.7 place of destination, I.12, I.14, I.16, I.28 transporter, I.34 gross weight
+    destination_name = models.CharField(_("place of destination"), max_length=200, blank=True)
+    destination_address = models.TextField(_("address of the place of destination"), blank=True)
+    destination_country = CountryField(_("country of the place of destination"), blank=True)
+    destination_approval_number = models.CharField(
+        _("registration or approval number of the place of destination"), max_length=50, blank=True
+    )
+    region_of_origin = models.CharField(_("region of origin"), max_length=100, blank=True)
+    country_of_dispatch = CountryField(_("country of dispatch"), blank=True)
+    transport_conditions = models.CharField(
+        _("transport conditions"), max_length=10, choices=TransportConditions.choices, blank=True
+    )
+    transporter_name = models.CharField(_("transporter"), max_length=200, blank=True)
+    transporter_address = models.TextField(_("address of the transporter"), blank=True)
+    transporter_approval_number = models.CharField(_("approval number of the transporter"), max_length=50, blank=True)
+    total_gross_weight_kg = models.DecimalField(
+        _("total gross weight (kg)"),
+        max_digits=12,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("purpose"))
     expected_arrival = models.DateTimeField(_("expected arrival"), null=True, blank=True)
     # recorded by the post when the goods are there (`consignment_arrival_record`): identity and physical
@@ -127,6 +159,8 @@ class CommodityLine(models.Model):
     package_type = models.ForeignKey(
         PackageType, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("package type")
     )
+    # box I.15: name and approval number of the establishment the goods come from (required for CHED-P)
+    establishment_of_origin = models.CharField(_("establishment of origin"), max_length=100, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -3,9 +3,11 @@ errors are put back on these fields by `attach_errors`."""
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from inspection import part_one_schema
 from inspection.models import (
     MAX_NUMBER_OF_ANIMALS,
     Bcp,
@@ -17,9 +19,9 @@ from inspection.models import (
     TransportMode,
 )
 
-PARTIES = ("consignor", "consignee")
-PARTY_FIELDS = ("name", "address", "country")
-ARRIVAL_FIELDS = ("expected_at", "transport_mode", "transport_id", "transport_document")
+# The form's names of the Part I fields it holds (the top level and the groups: consignor, arrival...).
+MAIN_FIELDS = [f for f in part_one_schema.PART_ONE if not f.on_line]
+LINE_FIELDS = part_one_schema.fields(line=True)
 
 
 def _choices(queryset, label=lambda o: o.name):
@@ -28,6 +30,29 @@ def _choices(queryset, label=lambda o: o.name):
 
 def _country_choices():
     return [("", "—")] + [(code, name) for code, name in countries]
+
+
+def schema_form_field(field: part_one_schema.PartOneField) -> forms.Field:
+    """A form field for a Part I field of the schema that the form does not lay out by hand: labelled with its
+    box number and its column's verbose name, typed only (the rules are the service's)."""
+    label = f"{field.number} {capfirst(field.label)}"
+    types = ", ".join(sorted(field.ched_types))
+    help_text = "" if field.ched_types == part_one_schema.ALL else types
+    if field.kind == "decimal":
+        return forms.DecimalField(
+            label=label,
+            max_digits=12,
+            decimal_places=3,
+            required=False,
+            help_text=help_text,
+            widget=forms.NumberInput(attrs={"step": "0.001", "inputmode": "decimal"}),
+        )
+    if field.kind == "country":
+        return forms.ChoiceField(label=label, choices=_country_choices, required=False, help_text=help_text)
+    if field.kind == "choice":
+        return forms.ChoiceField(label=label, choices=[("", "—"), *field.choices], required=False, help_text=help_text)
+    widget = forms.Textarea(attrs={"rows": 2}) if field.kind == "long_text" else None
+    return forms.CharField(label=label, max_length=field.max_length, required=False, help_text=help_text, widget=widget)
 
 
 class PartOneForm(forms.Form):
@@ -64,6 +89,17 @@ class PartOneForm(forms.Form):
         self.fields["purpose"].choices = _choices(Purpose.objects.in_force(today))
         for name in ("consignor_country", "consignee_country", "country_of_origin"):
             self.fields[name].choices = _country_choices()
+        # the boxes the form does not lay out by hand, from the schema; only those of the chosen CHED type
+        self.box_fields = []
+        for field in MAIN_FIELDS:
+            if field.form_name in self.fields or (fixed_ched_type and not field.applies_to(fixed_ched_type)):
+                continue
+            self.fields[field.form_name] = schema_form_field(field)
+            self.box_fields.append(field.form_name)
+
+    def boxes(self):
+        """The bound fields of the boxes laid out from the schema (the template's "Other boxes" section)."""
+        return [self[name] for name in self.box_fields]
 
 
 class ContainerForm(forms.Form):
@@ -97,6 +133,9 @@ class CommodityLineForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["package_type"].choices = _choices(PackageType.objects.in_force(timezone.localdate()))
+        for field in LINE_FIELDS:
+            if field.key not in self.fields:
+                self.fields[field.key] = schema_form_field(field)
 
 
 class DocumentForm(forms.Form):
@@ -135,15 +174,12 @@ class PartOneForms:
 
     def part_one(self) -> dict:
         data = self.form.cleaned_data
-        part = {
-            "ched_type": data["ched_type"],
-            "bcp": data["bcp"],
-            "country_of_origin": data["country_of_origin"],
-            "purpose": data["purpose"],
-            "arrival": {field: data[field] for field in ARRIVAL_FIELDS},
-        }
-        for party in PARTIES:
-            part[party] = {field: data[f"{party}_{field}"] for field in PARTY_FIELDS}
+        part: dict = {}
+        for field in MAIN_FIELDS:
+            if field.form_name in data:
+                part_one_schema.put(part, field, data[field.form_name])
+        for group in part_one_schema.GROUPS:
+            part.setdefault(group, {})
         for name, formset in self.formsets.items():
             rows, indices = [], []
             for i, form in enumerate(formset.forms):
@@ -167,7 +203,8 @@ class PartOneForms:
                     for message in messages:
                         form.add_error(keys[2], message)
                 continue
-            field = "_".join(keys) if keys[0] in PARTIES else keys[-1]
+            schema_field = part_one_schema.BY_PATH.get(path)
+            field = schema_field.form_name if schema_field else keys[-1]
             for message in messages:
                 self.form.add_error(field if field in self.form.fields else None, message)
 
@@ -179,12 +216,7 @@ class PartOneForms:
 
 
 def _flat_initial(part: dict) -> dict:
-    initial = {k: part.get(k) for k in ("ched_type", "bcp", "country_of_origin", "purpose")}
-    for party in PARTIES:
-        for field in PARTY_FIELDS:
-            initial[f"{party}_{field}"] = (part.get(party) or {}).get(field)
-    for field in ARRIVAL_FIELDS:
-        initial[field] = (part.get("arrival") or {}).get(field)
+    initial = {field.form_name: part_one_schema.get(part, field) for field in MAIN_FIELDS}
     if initial.get("expected_at"):
         initial["expected_at"] = timezone.localtime(initial["expected_at"])
     return {k: v for k, v in initial.items() if v not in (None, "")}

@@ -9,9 +9,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from inspection import part_one_schema
 from inspection.errors import DomainInvalid
 from inspection.filters import ConsignmentFilter
 from inspection.models import ChedType, Commodity, DocumentType
@@ -160,6 +162,27 @@ def consignment_edit(request, reference):
     return render(request, "portal/consignment_form.html", context)
 
 
+# The Part I fields the detail page lays out by hand; the other fields of the schema are listed under their box.
+DETAIL_LAID_OUT = {"consignor", "consignee", "country_of_origin", "arrival"}
+
+
+def _other_boxes(consignment) -> list[dict]:
+    """The values of the schema's other boxes for this consignment, in box order, in the reader's language."""
+    ched_type = consignment.ched_type.code
+    rows = []
+    for field in part_one_schema.stored_fields():
+        if (field.group or field.path) in DETAIL_LAID_OUT or not field.applies_to(ched_type):
+            continue
+        value = getattr(consignment, field.column)
+        if field.kind == "country":
+            value = value.name
+        elif field.kind == "choice":
+            value = getattr(consignment, f"get_{field.column}_display")()
+        if not part_one_schema.is_empty(value):
+            rows.append({"number": field.number, "label": capfirst(field.label), "value": value})
+    return sorted(rows, key=lambda row: [int(x) for x in row["number"].split(".")[1:]])
+
+
 @login_required
 def consignment_detail(request, reference):
     consignment = visible_consignment(request, reference)
@@ -170,6 +193,7 @@ def consignment_detail(request, reference):
         {
             "consignment": consignment,
             "part": consignment_part_one(consignment),
+            "other_boxes": _other_boxes(consignment),
             "timeline": importer_timeline(consignment.audit_events.all()),
             "decision": decision,
             "next_step": importer_next_step(consignment, decision),

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from inspection import part_one_schema
 from inspection.atomic import atomic_service
 from inspection.errors import PartOneInvalid, UploadRefused
 from inspection.models import Consignment
@@ -16,9 +17,12 @@ from inspection.selectors import consignment_part_one
 from inspection.services.consignments import consignment_update_draft
 from inspection.services.documents import upload_read
 
+# The template's columns; the other fields of a commodity line in the Part I schema are optional columns (a file
+# without them still imports; the submit rules ask for those the CHED type requires: number_of_animals on CHED-A,
+# establishment_of_origin on CHED-P).
 COLUMNS = ("cn_code", "description", "species", "eppo_code", "net_weight_kg", "packages", "package_type")
-# Optional: a file without it still imports (the CHED-A rules ask for it on submit).
-OPTIONAL_COLUMNS = ("number_of_animals",)
+OPTIONAL_COLUMNS = tuple(f.key for f in part_one_schema.fields(line=True) if f.key not in COLUMNS)
+TEXT_LIMITS = {f.key: f.max_length for f in part_one_schema.fields(line=True) if f.kind == "text"}
 REQUIRED_COLUMNS = ("cn_code", "net_weight_kg", "packages", "package_type")
 MAX_ROWS = 1000
 MAX_COLUMNS = 30
@@ -196,7 +200,7 @@ def commodity_rows_parse(data: bytes) -> list[dict]:
             line["number_of_animals"] = int(line["number_of_animals"]) if line["number_of_animals"] else None
         except ValueError:
             errors[f"rows.{number}.number_of_animals"] = [_("Enter a whole number of animals.")]
-        for column, limit in (("cn_code", 10), ("description", 300), ("species", 200), ("eppo_code", 12)):
+        for column, limit in TEXT_LIMITS.items():
             if len(line[column]) > limit:
                 errors[f"rows.{number}.{column}"] = [_("At most %(n)s characters.") % {"n": limit}]
         line["row"] = number

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from inspection import part_one_schema
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import UploadRefused
@@ -130,6 +131,8 @@ def ephyto_map(root: Element) -> EphytoMapping:
     import_country = _country(_text(consignment, "ImportSPSCountry", "ID"), _("import country"), unmapped)
     part["consignor"] = _party(_child(consignment, "ConsignorSPSParty"), export_country, unmapped)
     part["consignee"] = _party(_child(consignment, "ConsigneeSPSParty"), import_country, unmapped)
+    # I.14: for a phytosanitary certificate, the country that exports is the one the goods are dispatched from
+    _set(part, "country_of_dispatch", export_country)
     for transit in _children(consignment, "TransitSPSCountry"):
         unmapped.append(_("Transit country %(code)s") % {"code": _text(transit, "ID")})
 
@@ -142,9 +145,14 @@ def ephyto_map(root: Element) -> EphytoMapping:
             part["containers"].append({"number": number[:20], "seal": seals[:40]})
 
     origins: list[str] = []
+    regions: list[str] = []
     for item in _children(consignment, "IncludedSPSConsignmentItem"):
         for line in _children(item, "IncludedSPSTradeLineItem"):
-            part["commodities"].append(_line(line, len(part["commodities"]) + 1, origins, unmapped))
+            part["commodities"].append(_line(line, len(part["commodities"]) + 1, origins, regions, unmapped))
+    if regions:  # I.12 (a CHED has one region of origin: the first; the others are listed)
+        _set(part, "region_of_origin", regions[0])
+        for other in sorted(set(regions) - {regions[0]}):
+            unmapped.append(_("Another region of origin, %(region)s: a CHED has one; check it.") % {"region": other})
     if origins:
         part["country_of_origin"] = origins[0]
         for other in sorted(set(origins) - {origins[0]}):
@@ -154,6 +162,13 @@ def ephyto_map(root: Element) -> EphytoMapping:
     return EphytoMapping(
         certificate_number=number[:100], part_one=part, unmapped=unmapped, attachments=attachments[:MAX_ATTACHMENTS]
     )
+
+
+def _set(part: dict, path: str, value) -> None:
+    """A Part I field of the schema, when the CHED-PP model has its box."""
+    field = part_one_schema.BY_PATH[path]
+    if value and field.applies_to("CHED-PP"):
+        part_one_schema.put(part, field, value)
 
 
 def _note(note: Element) -> dict:
@@ -229,7 +244,7 @@ def _unloading(consignment: Element, mode: str, part: dict, unmapped: list[str])
         )
 
 
-def _line(line: Element, n: int, origins: list[str], unmapped: list[str]) -> dict:
+def _line(line: Element, n: int, origins: list[str], regions: list[str], unmapped: list[str]) -> dict:
     today = timezone.localdate()
     common = _text(line, "CommonName")
     description = _texts_by_language(line, "Description")
@@ -339,9 +354,7 @@ def _line(line: Element, n: int, origins: list[str], unmapped: list[str]) -> dic
             origins.append(code)
         region = _text(origin, "SubordinateSPSCountrySubDivision", "Name")
         if region:
-            unmapped.append(
-                _("Line %(n)s: region of origin %(region)s (%(code)s)") % {"n": n, "region": region, "code": code}
-            )
+            regions.append(region[: part_one_schema.BY_PATH["region_of_origin"].max_length])
     for note in _children(line, "AdditionalInformationSPSNote"):
         unmapped.append(_("Line %(n)s, note %(subject)s: %(content)s") % {"n": n, **_note(note)})
     for process in _children(line, "AppliedSPSProcess"):

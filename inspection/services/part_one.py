@@ -8,26 +8,23 @@ typed values (aware datetimes, Decimals, ints) as the API serializer or the port
 import datetime
 from dataclasses import dataclass
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy
 
+from inspection import part_one_schema
 from inspection.models import AccompanyingDocument, CommodityLine, Consignment, Container
 from inspection.services.part_one_rules import (
-    PARTY_FIELDS,
     PartOneCheck,
     container_check_digit,  # noqa: F401  (the demo imports it from here)
 )
 
+# The columns a Part I write sets: the stored fields of the schema, and the references.
 PART_ONE_COLUMNS = [
     "ched_type",
     "bcp",
     "purpose",
-    "country_of_origin",
-    "expected_arrival",
-    "transport_mode",
-    "transport_id",
-    "transport_document",
     "updated_at",
-    *(f"{party}_{field}" for party in ("consignor", "consignee") for field in PARTY_FIELDS),
+    *(field.column for field in part_one_schema.stored_fields()),
 ]
 
 
@@ -43,6 +40,14 @@ CHECKLIST = (
     (gettext_lazy("Consignor and consignee: name, address and country"), ("consignor", "consignee")),
     (gettext_lazy("BCP, country of origin and purpose"), ("ched_type", "bcp", "country_of_origin", "purpose")),
     (gettext_lazy("Arrival, transport and its document, in time for pre-notification"), ("arrival",)),
+    (
+        gettext_lazy("Place of destination, country of dispatch, transport conditions"),
+        tuple(
+            name
+            for name in dict.fromkeys(f.group or f.key for f in part_one_schema.PART_ONE if not f.on_line)
+            if name not in ("ched_type", "bcp", "country_of_origin", "purpose", "consignor", "consignee", "arrival")
+        ),
+    ),
     (gettext_lazy("Containers and their seals (sea freight)"), ("containers",)),
     (
         gettext_lazy("Commodity lines: CN code, net weight, packages, species, number of animals"),
@@ -110,6 +115,15 @@ PATH_LABELS = {
 }
 
 
+# The schema's other fields are labelled by their column's verbose name, their groups by `GROUP_LABELS`.
+PATH_LABELS["approval_number"] = gettext_lazy("approval number")
+for _field in part_one_schema.PART_ONE:
+    PATH_LABELS.setdefault(_field.key, _field.label if _field.group else capfirst(_field.label))
+for _group, _label in part_one_schema.GROUP_LABELS.items():
+    if _label:
+        PATH_LABELS.setdefault(_group, _label)
+
+
 def _path_label(path: str) -> str:
     """`commodities.0.cn_code` → "Line 1, CN code"; `consignor.name` → "Consignor, name"; "" for a whole list."""
     keys = path.split(".")
@@ -125,19 +139,10 @@ def _path_label(path: str) -> str:
 def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
     """Store a checked Part I on the consignment, replacing its containers, lines and documents."""
     part = check.part
-    consignor, consignee = part.get("consignor") or {}, part.get("consignee") or {}
-    arrival = part.get("arrival") or {}
     consignment.ched_type = check.ched_type
     consignment.bcp = check.bcp
     consignment.purpose = check.purpose
-    consignment.country_of_origin = part.get("country_of_origin") or ""
-    for prefix, party in (("consignor", consignor), ("consignee", consignee)):
-        for field in PARTY_FIELDS:
-            setattr(consignment, f"{prefix}_{field}", party.get(field) or "")
-    consignment.expected_arrival = arrival.get("expected_at")
-    consignment.transport_mode = arrival.get("transport_mode") or ""
-    consignment.transport_id = arrival.get("transport_id") or ""
-    consignment.transport_document = arrival.get("transport_document") or ""
+    part_one_schema.write(consignment, part)
     is_new = consignment.pk is None
     if is_new:
         consignment.save()
@@ -162,20 +167,17 @@ def part_one_write(consignment: Consignment, check: PartOneCheck) -> None:
     lines = []
     for line in part.get("commodities") or []:
         commodity = check.commodities.get(line.get("cn_code") or "")
-        lines.append(
-            CommodityLine(
-                consignment=consignment,
-                commodity=commodity,
-                cn_code=line.get("cn_code") or "",
-                description=line.get("description") or (commodity.description if commodity else ""),
-                species=line.get("species") or (commodity.species if commodity else ""),
-                eppo_code=line.get("eppo_code") or (commodity.eppo_code if commodity else ""),
-                net_weight_kg=line.get("net_weight_kg"),
-                packages=line.get("packages"),
-                number_of_animals=line.get("number_of_animals"),
-                package_type=check.package_types.get(line.get("package_type") or ""),
-            )
+        row = CommodityLine(
+            consignment=consignment,
+            commodity=commodity,
+            package_type=check.package_types.get(line.get("package_type") or ""),
         )
+        part_one_schema.write(row, line)
+        # what the catalogue knows fills what the line leaves empty
+        row.description = row.description or (commodity.description if commodity else "")
+        row.species = row.species or (commodity.species if commodity else "")
+        row.eppo_code = row.eppo_code or (commodity.eppo_code if commodity else "")
+        lines.append(row)
     CommodityLine.objects.bulk_create(lines)
     AccompanyingDocument.objects.bulk_create(
         AccompanyingDocument(

@@ -10,9 +10,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from inspection import part_one_schema
 from inspection.models import (
     MAX_NUMBER_OF_ANIMALS,
     Bcp,
@@ -26,14 +28,14 @@ from inspection.models import (
 from inspection.risk import reinforced_rules, rules_for_line
 from inspection.services.prenotification import prenotification_deadline
 
-PARTY_FIELDS = ("name", "address", "country")
-ARRIVAL_FIELDS = ("expected_at", "transport_mode", "transport_id", "transport_document")
 # What each kind of BCP can physically receive: a port takes ships, an airport takes aircraft.
 MODES_BY_BCP_KIND = {Bcp.Kind.PORT: {TransportMode.SEA}, Bcp.Kind.AIRPORT: {TransportMode.AIR}}
 # CHED types whose lines must name the species (animals) or the plant's botanical name.
 SPECIES_REQUIRED = {"CHED-A", "CHED-PP"}
 # CHED types whose lines count heads (Implementing Regulation (EU) 2019/1715, Annex II, boxes I.31 and I.33).
 ANIMALS_COUNTED = {"CHED-A"}
+# Fields whose value checks are written by hand below (their own messages).
+HAND_CHECKED = {"commodities.number_of_animals", "arrival.transport_mode"}
 CONTAINER_NUMBER = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
 # What accompanies goods of Annex II of Implementing Regulation (EU) 2019/1793 (arts. 10 and 11).
 ANNEX_II_DOCUMENTS = frozenset({"HEALTH_CERTIFICATE", "LABORATORY_ANALYSIS_REPORT"})
@@ -111,13 +113,7 @@ class PartOneCheck:
             self.purpose = Purpose.objects.in_force(today).filter(code=part["purpose"]).first()
             if self.purpose is None:
                 self.add("purpose", _("Unknown purpose “%(code)s”.") % {"code": part["purpose"]})
-        for party in ("consignor", "consignee"):
-            country = (part.get(party) or {}).get("country")
-            if country and country not in countries:
-                self.add(f"{party}.country", _("Unknown country code “%(code)s”.") % {"code": country})
-        origin = part.get("country_of_origin")
-        if origin and origin not in countries:
-            self.add("country_of_origin", _("Unknown country code “%(code)s”.") % {"code": origin})
+        self._resolve_fields()
         expected_at = (part.get("arrival") or {}).get("expected_at")
         if expected_at and expected_at > self.now + datetime.timedelta(days=366):  # drafts too: 9999 overflows
             self.add("arrival.expected_at", _("Pre-notify at most a year before arrival."))
@@ -126,6 +122,40 @@ class PartOneCheck:
             self.add("arrival.transport_mode", _("Choose sea, air or road."))
         self._resolve_lines(today)
         self._resolve_documents(today)
+
+    def _resolve_fields(self) -> None:
+        """The fields of the schema (`inspection.part_one_schema`), in a draft too: country codes that exist,
+        choices among theirs, weights within bounds, and no value in a box this CHED type's model does not have."""
+        for field in part_one_schema.PART_ONE:
+            if field.on_line or field.custom:
+                continue
+            self._resolve_value(field.path, field, part_one_schema.get(self.part, field))
+        for i, line in enumerate(self.part.get("commodities") or []):
+            for field in part_one_schema.fields(line=True):
+                if not field.custom:
+                    self._resolve_value(f"commodities.{i}.{field.key}", field, line.get(field.key))
+
+    def _resolve_value(self, path: str, field, value) -> None:
+        if part_one_schema.is_empty(value):
+            return
+        ched_type = self.ched_type.code if self.ched_type is not None else None
+        if ched_type and not field.applies_to(ched_type) and field.path not in HAND_CHECKED:
+            self.add(
+                path,
+                _("The %(type)s model has no box %(box)s (%(label)s): leave it empty.")
+                % {"type": ched_type, "box": field.number, "label": field.label},
+            )
+        elif field.kind == "country" and value not in countries:
+            self.add(path, _("Unknown country code “%(code)s”.") % {"code": value})
+        elif field.kind == "choice" and field.path not in HAND_CHECKED:
+            allowed = [code for code, _label in field.choices]
+            if value not in allowed:
+                self.add(path, _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)})
+        elif field.kind == "decimal" and not field.on_line:
+            if Decimal(value) <= 0:
+                self.add(path, _("%(field)s must be greater than 0 kg.") % {"field": capfirst(field.label)})
+            elif Decimal(value) > part_one_schema.MAX_WEIGHT_KG:
+                self.add(path, _("%(field)s is too large.") % {"field": capfirst(field.label)})
 
     def _resolve_lines(self, today: datetime.date) -> None:
         lines = self.part.get("commodities") or []
@@ -178,17 +208,22 @@ class PartOneCheck:
     # A submit: every required field, and the rules between them.
     def _check_complete(self) -> None:
         part = self.part
-        for field in ("bcp", "country_of_origin", "purpose"):
-            if not part.get(field):
-                self.add(field, _("This field is required."))
-        for party in ("consignor", "consignee"):
-            for field in PARTY_FIELDS:
-                if not (part.get(party) or {}).get(field):
-                    self.add(f"{party}.{field}", _("This field is required."))
+        ched_type, purpose = self.ched_type.code, part.get("purpose")
+        for field in part_one_schema.PART_ONE:
+            if field.on_line or field.path == "ched_type" or not field.required_for(ched_type, purpose):
+                continue
+            if part_one_schema.is_empty(part_one_schema.get(part, field)):
+                self.add(field.path, _("This field is required."))
         arrival = part.get("arrival") or {}
-        for field in ARRIVAL_FIELDS:
-            if not arrival.get(field):
-                self.add(f"arrival.{field}", _("This field is required."))
+        self._check_gross_weight()
+        destination = (part.get("place_of_destination") or {}).get("country")
+        if destination and destination in countries and destination not in UNION_COUNTRIES:
+            # box I.7: "the place of final unloading ... in a Member State" (2019/1715, Annex II)
+            self.add(
+                "place_of_destination.country",
+                _("The place of destination is where the goods are unloaded in the Union: %(country)s is not.")
+                % {"country": destination},
+            )
         self._check_origin()
         self._check_bcp(arrival)
         self._check_containers(arrival)
@@ -310,22 +345,21 @@ class PartOneCheck:
         lines = self.part.get("commodities") or []
         if not lines:
             self.add("commodities", _("Declare at least one commodity line."))
+        required = [
+            field
+            for field in part_one_schema.fields(line=True)
+            if field.required_for(self.ched_type.code, self.part.get("purpose"))
+        ]
         for i, line in enumerate(lines):
-            for field in ("cn_code", "package_type"):
-                if not line.get(field):
-                    self.add(f"commodities.{i}.{field}", _("This field is required."))
+            for field in required:
+                if part_one_schema.is_empty(line.get(field.key)):
+                    self.add(f"commodities.{i}.{field.key}", _("This field is required."))
             weight = line.get("net_weight_kg")
-            if weight is None:
-                self.add(f"commodities.{i}.net_weight_kg", _("This field is required."))
-            elif Decimal(weight) <= 0:
+            if weight is not None and Decimal(weight) <= 0:
                 self.add(f"commodities.{i}.net_weight_kg", _("The net weight must be greater than 0 kg."))
             packages = line.get("packages")
-            if packages is None:
-                self.add(f"commodities.{i}.packages", _("This field is required."))
-            elif packages < 1:
+            if packages is not None and packages < 1:
                 self.add(f"commodities.{i}.packages", _("There must be at least one package."))
-            if self.ched_type.code in ANIMALS_COUNTED and line.get("number_of_animals") is None:
-                self.add(f"commodities.{i}.number_of_animals", _("This field is required."))
             commodity = self.commodities.get(line.get("cn_code") or "")
             if (
                 self.ched_type.code in SPECIES_REQUIRED
@@ -336,6 +370,19 @@ class PartOneCheck:
                     f"commodities.{i}.species",
                     _("Name the species for %(type)s goods.") % {"type": self.ched_type.code},
                 )
+
+    def _check_gross_weight(self) -> None:
+        """Box I.34: the gross weight, when given, weighs at least the goods' net weight."""
+        gross = self.part.get("total_gross_weight_kg")
+        if part_one_schema.is_empty(gross) or "total_gross_weight_kg" in self.errors:
+            return
+        net = sum(Decimal(line.get("net_weight_kg") or 0) for line in self.part.get("commodities") or [])
+        if Decimal(gross) < net:
+            self.add(
+                "total_gross_weight_kg",
+                _("The gross weight (%(gross)s kg) is less than the total net weight of the lines (%(net)s kg).")
+                % {"gross": gross, "net": net},
+            )
 
     def _check_documents(self) -> None:
         documents = self.part.get("accompanying_documents") or []

@@ -64,6 +64,21 @@ ORIGINS = {
         ("CA", "Montréal Aqua Import", "1200 rue Notre-Dame, Montréal, QC"),
     ],
 }
+# Boxes I.12, I.15 and I.16 by exporter: the region of origin (ISO 3166-2, where the origin is regionalised),
+# the approved establishment the goods come from, and how they travel.
+EXPORTERS = {
+    "Frigorífico Sul Ltda": ("BR-SC", "Frigorífico Sul Ltda, SIF 2518", "frozen"),
+    "Carnes Pampeanas SA": ("AR-B", "Carnes Pampeanas SA, SENASA 1928", "frozen"),
+    "Southern Dairy Exports Ltd": ("", "Southern Dairy Exports Ltd, ME 1042", "chilled"),
+    "Atlantic Salt Fish Inc.": ("", "Atlantic Salt Fish Inc., CFIA 4417", "ambient"),
+    "Camaronera del Pacífico SA": ("", "Camaronera del Pacífico SA, EC-INP-105", "frozen"),
+}
+# After the BCP, the animals travel by road with an approved transporter (box I.28; Regulation (EC) No 1/2005).
+ANIMAL_TRANSPORTER = {
+    "name": "Transports Animaliers Caraïbes SARL",
+    "address": "Zone aéroportuaire, 97232 Le Lamentin",
+    "approval_number": "FR-972-T1-0042",
+}
 REQUIRED_DOCUMENT = {
     "CHED-PP": "PHYTOSANITARY_CERTIFICATE",
     "CHED-P": "VETERINARY_HEALTH_CERTIFICATE",
@@ -198,6 +213,7 @@ class Command(BaseCommand):
                 {"type": "COMMERCIAL_INVOICE", "reference": f"INV-{rng.randint(1000, 9999)}"},
             ],
         }
+        self._boxes(rng, part, exporter, operator)
         if ched_type == "CHED-D":
             part["accompanying_documents"].pop()
             if any(rule.certificate_required for c in lines for rule in rules_for_line(rules, c.cn_code)):
@@ -207,6 +223,39 @@ class Command(BaseCommand):
                     {"type": "LABORATORY_ANALYSIS_REPORT", "reference": f"LAB-{reference}"},
                 ]
         return part
+
+    def _boxes(self, rng: random.Random, part: dict, exporter: str, operator) -> None:
+        """The other Part I boxes: where the goods are unloaded (the importer's own store), where they were
+        loaded, the region and establishment of origin, the temperature, the gross weight, the transporter."""
+        ched_type, country = part["ched_type"], part["country_of_origin"]
+        region, establishment, conditions = EXPORTERS.get(exporter, ("", "", ""))
+        part["place_of_destination"] = {
+            "name": f"{operator.name}, entrepôt",
+            "address": operator.address,
+            "country": "MQ",
+            "approval_number": f"FR 972.{rng.randint(100, 999)}.{rng.randint(1, 99):03d} CE"
+            if ched_type == "CHED-P"
+            else "",
+        }
+        part["region_of_origin"] = region
+        # most sea freight from far away is transhipped in Panama or Kingston before its last leg to Martinique
+        far = country not in ("DO", "US", "CA") and part["arrival"]["transport_mode"] == "sea"
+        part["country_of_dispatch"] = (
+            "" if ched_type == "CHED-A" else (rng.choice(["PA", "JM"]) if far and rng.random() < 0.3 else country)
+        )
+        part["transport_conditions"] = (
+            conditions if ched_type == "CHED-P" else "ambient" if ched_type == "CHED-D" else ""
+        )
+        if ched_type == "CHED-P":
+            for line in part["commodities"]:
+                line["establishment_of_origin"] = establishment
+        if ched_type != "CHED-PP":  # the packaging, some 5 to 15 %
+            net = sum(line["net_weight_kg"] for line in part["commodities"])
+            part["total_gross_weight_kg"] = (net * Decimal(str(round(1.05 + rng.random() * 0.1, 3)))).quantize(
+                Decimal("0.001")
+            )
+        if ched_type == "CHED-A":
+            part["transporter"] = dict(ANIMAL_TRANSPORTER)
 
     def _line(self, rng: random.Random, ched_type: str, commodity) -> dict:
         line = {

@@ -1,0 +1,316 @@
+"""CHED Part I, declared once: each field of the public contract (docs/api.md) with the box of the official model
+it fills (`inspection.certificates.boxes`, Implementing Regulation (EU) 2019/1715, Annex II), the model column that
+stores it, the CHED types whose model has that box and those for which a submit requires it.
+
+The API serializer, the portal form, the commodity-line import, the ePhyto mapping, the submit rules
+(`services/part_one_rules.py`), the read and the write of Part I and the CHED PDF all take their fields from
+`PART_ONE`: a new box is one entry here (and, if it is new, a model field and its migration).
+
+A field's `path` is where it sits in the Part I dict: `country_of_dispatch`, `consignor.name`,
+`commodities.establishment_of_origin` (a field of each commodity line). Its label, in French and English, is the
+`verbose_name` of its model column.
+
+Containers (I.17) and accompanying documents (I.9) are lists of rows of their own models, kept by hand in the
+services; they are `SECTIONS` here so that every reader knows their box.
+"""
+
+import dataclasses
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy
+
+from inspection.certificates.boxes import BOXES, CHED_TYPES
+from inspection.models import CommodityLine, Consignment
+
+ALL = CHED_TYPES
+NOT_CHED_A = frozenset({"CHED-P", "CHED-PP", "CHED-D"})
+# Goods that only cross the Union have no place of final unloading in a Member State (box I.7's note).
+PASSING_THROUGH = frozenset({"transit", "transhipment", "transfer"})
+# The largest weight a decimal(12, 3) column holds, and then some margin below it: a typing error, not a cargo.
+MAX_WEIGHT_KG = Decimal("999999999.999")
+
+
+@dataclasses.dataclass(frozen=True)
+class PartOneField:
+    path: str
+    box: str
+    column: str
+    kind: str = "text"  # text | long_text | country | decimal | integer | choice | datetime | reference
+    max_length: int = 200
+    required: frozenset[str] = frozenset()
+    # purposes (reference codes) under which a submit does not need it, whatever `required` says
+    not_required_for: frozenset[str] = frozenset()
+    # the CHED types whose model has the box; defaults to the box's own (`boxes.py`)
+    only: frozenset[str] | None = None
+    help_text: str = ""
+    # hand-written in the services (reference codes, the CHED type): the generic read/write skips them
+    custom: bool = False
+
+    @property
+    def group(self) -> str:
+        return self.path.rsplit(".", 1)[0] if "." in self.path else ""
+
+    @property
+    def key(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+    @property
+    def on_line(self) -> bool:
+        return self.group == "commodities"
+
+    @property
+    def model(self):
+        return CommodityLine if self.on_line else Consignment
+
+    @property
+    def model_field(self):
+        return self.model._meta.get_field(self.column)
+
+    @property
+    def label(self):
+        """The column's verbose name (lazy: French or English as the reader's language)."""
+        return self.model_field.verbose_name
+
+    @property
+    def ched_types(self) -> frozenset[str]:
+        return self.only if self.only is not None else BOXES[self.box].ched_types
+
+    @property
+    def number(self) -> str:
+        return BOXES[self.box].number
+
+    def applies_to(self, ched_type: str) -> bool:
+        return ched_type in self.ched_types
+
+    def required_for(self, ched_type: str, purpose: str | None) -> bool:
+        return ched_type in self.required and (purpose or "") not in self.not_required_for
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        return list(self.model_field.choices or [])
+
+    @property
+    def form_name(self) -> str:
+        """The flat name of the portal form's field: `consignor_name`, `expected_at` (arrival's fields go bare)."""
+        if self.group in ("", "arrival"):
+            return self.key
+        return f"{self.group}_{self.key}"
+
+
+F = PartOneField
+PARTY = ("name", "address", "country")
+
+PART_ONE: tuple[PartOneField, ...] = (
+    F("ched_type", "ched_reference", "ched_type", kind="reference", required=ALL, custom=True),
+    F("bcp", "bcp", "bcp", kind="reference", max_length=40, required=ALL, custom=True),
+    F("consignor.name", "consignor", "consignor_name", required=ALL),
+    F("consignor.address", "consignor", "consignor_address", kind="long_text", max_length=1000, required=ALL),
+    F("consignor.country", "consignor", "consignor_country", kind="country", required=ALL),
+    F("consignee.name", "consignee", "consignee_name", required=ALL),
+    F("consignee.address", "consignee", "consignee_address", kind="long_text", max_length=1000, required=ALL),
+    F("consignee.country", "consignee", "consignee_country", kind="country", required=ALL),
+    # I.7: where the goods are finally unloaded in the Union, with its registration or approval number
+    F(
+        "place_of_destination.name",
+        "place_of_destination",
+        "destination_name",
+        required=ALL,
+        not_required_for=PASSING_THROUGH,
+    ),
+    F(
+        "place_of_destination.address",
+        "place_of_destination",
+        "destination_address",
+        kind="long_text",
+        max_length=1000,
+        required=ALL,
+        not_required_for=PASSING_THROUGH,
+    ),
+    F(
+        "place_of_destination.country",
+        "place_of_destination",
+        "destination_country",
+        kind="country",
+        required=ALL,
+        not_required_for=PASSING_THROUGH,
+    ),
+    F(
+        "place_of_destination.approval_number",
+        "place_of_destination",
+        "destination_approval_number",
+        max_length=50,
+        help_text="Registration or approval number of the place of destination, where it has one",
+    ),
+    F("country_of_origin", "country_of_origin", "country_of_origin", kind="country", required=ALL),
+    F(
+        "region_of_origin",
+        "region_of_origin",
+        "region_of_origin",
+        max_length=100,
+        help_text="Code of the region, zone or pest-free area of origin, where regionalisation applies",
+    ),
+    F(
+        "country_of_dispatch",
+        "country_of_dispatch",
+        "country_of_dispatch",
+        kind="country",
+        required=NOT_CHED_A,
+        help_text="Where the goods were loaded on the last means of transport to the Union (not CHED-A)",
+    ),
+    F(
+        "transport_conditions",
+        "transport_conditions",
+        "transport_conditions",
+        kind="choice",
+        required=frozenset({"CHED-P", "CHED-D"}),
+        help_text="CHED-P and CHED-D: ambient, chilled or frozen",
+    ),
+    F("purpose", "for_internal_market", "purpose", kind="reference", max_length=40, required=ALL, custom=True),
+    F("arrival.expected_at", "prior_notification", "expected_arrival", kind="datetime", required=ALL),
+    F("arrival.transport_mode", "means_of_transport", "transport_mode", kind="choice", required=ALL),
+    F(
+        "arrival.transport_id",
+        "means_of_transport",
+        "transport_id",
+        max_length=100,
+        required=ALL,
+        help_text="Vessel name and voyage, or flight number",
+    ),
+    F(
+        "arrival.transport_document",
+        "accompanying_documents",
+        "transport_document",
+        max_length=100,
+        required=ALL,
+        help_text="Bill of lading or air waybill number",
+    ),
+    # I.28: CHED-A, with the means of transport after the BCP
+    F("transporter.name", "transporter", "transporter_name"),
+    F("transporter.address", "transporter", "transporter_address", kind="long_text", max_length=1000),
+    F(
+        "transporter.approval_number",
+        "transporter",
+        "transporter_approval_number",
+        max_length=50,
+        help_text="Approval number of the transporter (Regulation (EC) No 1/2005)",
+    ),
+    F(
+        "total_gross_weight_kg",
+        "total_weight",
+        "total_gross_weight_kg",
+        kind="decimal",
+        help_text="Total gross weight in kg (CHED-A, CHED-P, CHED-D); at least the total net weight",
+    ),
+    # I.31, per line
+    F("commodities.cn_code", "description", "cn_code", max_length=10, required=ALL),
+    F("commodities.description", "description", "description", max_length=300),
+    F("commodities.species", "description", "species"),
+    F("commodities.eppo_code", "description", "eppo_code", max_length=12),
+    F("commodities.net_weight_kg", "description", "net_weight_kg", kind="decimal", required=ALL),
+    F("commodities.packages", "description", "packages", kind="integer", required=ALL),
+    F(
+        "commodities.package_type",
+        "description",
+        "package_type",
+        kind="reference",
+        max_length=40,
+        required=ALL,
+        custom=True,
+    ),
+    F(
+        "commodities.number_of_animals",
+        "description",
+        "number_of_animals",
+        kind="integer",
+        required=frozenset({"CHED-A"}),
+        only=frozenset({"CHED-A"}),
+        help_text="CHED-A lines only, required on submit: the number of animals (box I.31); null on other types",
+    ),
+    # I.15: the approved establishment the goods come from (CHED-P: the establishment's approval number)
+    F(
+        "commodities.establishment_of_origin",
+        "establishment_of_origin",
+        "establishment_of_origin",
+        max_length=100,
+        required=frozenset({"CHED-P"}),
+        help_text="Name and approval number of the establishment of origin (required for CHED-P)",
+    ),
+)
+
+SECTIONS = {"containers": "containers", "accompanying_documents": "accompanying_documents"}
+
+BY_PATH = {f.path: f for f in PART_ONE}
+GROUPS = ("consignor", "consignee", "place_of_destination", "arrival", "transporter")
+
+
+def fields(group: str | None = None, *, line: bool = False) -> list[PartOneField]:
+    """The fields of one group (`"consignor"`; `""` for the top level), or of a commodity line."""
+    if line:
+        return [f for f in PART_ONE if f.on_line]
+    return [f for f in PART_ONE if f.group == group]
+
+
+def stored_fields(*, line: bool = False) -> list[PartOneField]:
+    """The fields the generic read and write handle: all but the hand-written references."""
+    return [f for f in PART_ONE if f.on_line == line and not f.custom]
+
+
+def get(part: dict, field: PartOneField):
+    """A field's value in a Part I dict (or a line's dict, for a line field)."""
+    if field.on_line or not field.group:
+        return part.get(field.key)
+    return (part.get(field.group) or {}).get(field.key)
+
+
+def put(part: dict, field: PartOneField, value) -> None:
+    if field.on_line or not field.group:
+        part[field.key] = value
+    else:
+        part.setdefault(field.group, {})[field.key] = value
+
+
+def read(instance) -> dict:
+    """A consignment's (or a commodity line's) stored fields in the contract's shape (without references)."""
+    part: dict = {}
+    line = isinstance(instance, CommodityLine)
+    for field in stored_fields(line=line):
+        value = getattr(instance, field.column)
+        if field.kind == "country":
+            value = value.code or ""
+        put(part, field, value)
+    return part
+
+
+def write(instance, part: dict) -> list[str]:
+    """Set a consignment's (or a line's) stored fields from a Part I dict; the columns written."""
+    line = isinstance(instance, CommodityLine)
+    columns = []
+    for field in stored_fields(line=line):
+        value = get(part, field)
+        if field.kind in ("decimal", "integer", "datetime"):
+            value = value if value not in ("", None) else None
+        else:
+            value = value or ""
+        setattr(instance, field.column, value)
+        columns.append(field.column)
+    return columns
+
+
+def is_empty(value) -> bool:
+    return value is None or value == ""
+
+
+def boxes_for(ched_type: str) -> list[str]:
+    """The boxes of `PART_ONE` this CHED type's model has, in box order (I.7 before I.12)."""
+    seen = {f.box for f in PART_ONE if f.applies_to(ched_type)}
+    return sorted(seen, key=lambda name: [int(x) for x in BOXES[name].number.split(".")[1:]])
+
+
+# Labels of the groups, for the portal and the messages.
+GROUP_LABELS = {
+    "consignor": gettext_lazy("Consignor"),
+    "consignee": gettext_lazy("Consignee"),
+    "place_of_destination": gettext_lazy("Place of destination"),
+    "arrival": "",
+    "transporter": gettext_lazy("Transporter"),
+}
