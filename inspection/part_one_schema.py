@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy
 
-from inspection.certificates.boxes import BOXES, CHED_TYPES
+from inspection.certificates.boxes import BOXES, CHED_TYPES, NATIONAL_MODELS
 from inspection.models import CommodityLine, Consignment
 
 ALL = CHED_TYPES
@@ -80,9 +80,11 @@ class PartOneField:
         return BOXES[self.box].number
 
     def applies_to(self, ched_type: str) -> bool:
-        return ched_type in self.ched_types
+        # a national entry (NAT-PP) has the boxes of the CHED model it follows (`NATIONAL_MODELS`)
+        return NATIONAL_MODELS.get(ched_type, ched_type) in self.ched_types
 
     def required_for(self, ched_type: str, purpose: str | None) -> bool:
+        ched_type = NATIONAL_MODELS.get(ched_type, ched_type)
         return ched_type in self.required and (purpose or "") not in self.not_required_for
 
     @property

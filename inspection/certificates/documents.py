@@ -267,8 +267,11 @@ def _person(user) -> str:
 
 
 def certificate_html(context: dict) -> str:
-    """The certificate as HTML: the PDF's source, and the preview staff see before signing."""
-    return render_to_string(TEMPLATES[context["kind"]], context)
+    """The certificate as HTML: the PDF's source, and the preview staff see before signing. Rendered in the
+    post's language (`LANGUAGE_CODE`) whoever asks, so that numbers and dates read the same in the preview and
+    in the PDF the worker signs (the labels print both languages)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_to_string(TEMPLATES[context["kind"]], context)
 
 
 def label_html(sample: Sample) -> str:
