@@ -26,7 +26,6 @@ FAULT_ENV = {
     "PIF_TIMER_INTERVAL": "5",
     "PIF_HEARTBEAT_SECONDS": "10",
     "PIF_DELIVERY_GRACE_SECONDS": "5",  # the outbox's sweeper leaves alone what is younger (when it exists)
-    "PIF_DELIVERY_SWEEP_SECONDS": "5",
 }
 
 
