@@ -129,6 +129,7 @@ class Stack:
             **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))},
             **FAULT_ENV,
             "DJANGO_SETTINGS_MODULE": "pif.settings",
+            "PYTHONPATH": str(ROOT),  # this checkout's code, whatever the virtualenv's editable install points at
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": self.broker_url,
             "PIF_VAR_DIR": str(self.var),
