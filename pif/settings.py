@@ -299,7 +299,11 @@ if PIF_IDEMPOTENCY_RETENTION_HOURS < 1:
 PIF_HEARTBEAT_SECONDS = env.float("PIF_HEARTBEAT_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "workflow-timers": {"task": "workflows.tasks.workflow_timers_fire", "schedule": PIF_TIMER_INTERVAL},
-    "workflow-jobs-resend": {"task": "workflows.nodes.flow_jobs_resend", "schedule": 60.0},
+    # Stuck flow jobs, looked for every minute, or twice per lease when it is shorter (`flow_jobs_resend`).
+    "workflow-jobs-resend": {
+        "task": "workflows.nodes.flow_jobs_resend",
+        "schedule": min(60.0, PIF_JOB_LEASE_SECONDS / 2),
+    },
     "follow-up-reminders": {"task": "inspection.tasks.follow_up_reminders", "schedule": 3600.0},
     # The audit chain's head, recorded (in the database and, signed, in the witness folder) every hour, and
     # emailed to the supervisors once a day (local time).

@@ -87,3 +87,50 @@ def test_a_job_never_picked_up_is_sent_again_and_listed_as_late(importer, inspec
     late = client.get("/workflow/incidents/").content.decode().split("Jobs running late")[1]
     assert consignment.reference in late
     assert flow_jobs_resend.run() == 1
+
+
+def test_a_stuck_job_is_sent_again_once_per_lease_not_at_every_beat(importer, inspector, officer, settings):
+    """Beat runs every minute; a job whose message waits behind a backlog must not get a delivery per beat (each
+    would count an attempt and make an incident of a job nobody killed)."""
+    consignment, job = _decided(importer, inspector, officer)
+    _worker_died(job, attempts=1, lease_left=datetime.timedelta(seconds=-1))
+    before = timezone.now()
+    assert flow_jobs_resend.run() == 1
+    job.refresh_from_db()
+    assert job.status == STATUS.STARTED and job.data["attempts"] == 1  # sending counts no attempt
+    assert job.scheduled >= before + datetime.timedelta(seconds=settings.PIF_JOB_LEASE_SECONDS)
+    assert flow_jobs_resend.run() == 0  # the next beats: the send has its lease
+    assert flow_jobs_resend.run() == 0
+    Task.objects.filter(pk=job.pk).update(scheduled=timezone.now() - datetime.timedelta(seconds=1))
+    assert flow_jobs_resend.run() == 1  # a lease later, still not done: once more
+
+
+def test_a_job_never_picked_up_is_sent_once_per_lease_and_counts_no_attempt(importer, inspector, officer, settings):
+    consignment, job = _decided(importer, inspector, officer)
+    # a job a supervisor retried carries the data of the failed one; a broker down at its commit left it SCHEDULED
+    Task.objects.filter(pk=job.pk).update(
+        created=timezone.now() - datetime.timedelta(seconds=settings.PIF_JOB_LEASE_SECONDS + 1),
+        data={"attempts": settings.PIF_JOB_ATTEMPTS},
+    )
+    assert flow_jobs_resend.run() == 1  # sent, never an incident: it never started
+    assert flow_jobs_resend.run() == 0
+    job.refresh_from_db()
+    assert job.status == STATUS.SCHEDULED and job.data["attempts"] == settings.PIF_JOB_ATTEMPTS
+    Task.objects.filter(pk=job.pk).update(scheduled=timezone.now() - datetime.timedelta(seconds=1))
+    assert flow_jobs_resend.run() == 1
+
+
+def test_a_retried_incident_starts_with_a_fresh_count_of_attempts(importer, inspector, officer, supervisor, settings):
+    from workflows.incidents import job_retry
+
+    consignment, job = _decided(importer, inspector, officer)
+    _worker_died(job, attempts=settings.PIF_JOB_ATTEMPTS, lease_left=datetime.timedelta(seconds=-1))
+    flow_jobs_resend.run()
+    job.refresh_from_db()
+    assert job.status == STATUS.ERROR
+    revived = job_retry(actor=supervisor, task=job, reason="disk freed")
+    assert revived.status == STATUS.SCHEDULED and "attempts" not in revived.data
+    assert flow_job_run.run(revived.flow_task.activation_class(revived).ref()) == "done"
+    revived.refresh_from_db()
+    assert revived.data["attempts"] == 1
+    assert consignment.certificates.filter(kind="ched", status="valid").count() == 1

@@ -34,6 +34,12 @@ class CeleryJobActivation(AbstractJobActivation):
         self.complete()
         self.activate_next()
 
+    def prepare_revived_task(self, task):
+        """A job a supervisor retries starts with a fresh count of attempts (viewflow copies the failed one's data):
+        the workers that died before the fix must not make it an incident at its first stop."""
+        super().prepare_revived_task(task)
+        task.data = {key: value for key, value in (task.data or {}).items() if key != "attempts"}
+
     @Activation.status.transition(source=[STATUS.NEW, STATUS.SCHEDULED], target=STATUS.CANCELED)
     def cancel(self):
         self.task.save()
@@ -130,14 +136,21 @@ def stuck_jobs(*, now=None):
 
 @shared_task(acks_late=True, name="workflows.nodes.flow_jobs_resend")
 def flow_jobs_resend() -> int:
-    """Send again the jobs that are stuck (`stuck_jobs`). Harmless when a first message is still coming or the
-    first worker still runs: a job is claimed under the flow lock and its function is idempotent. A job that was
-    taken `PIF_JOB_ATTEMPTS` times without finishing becomes an incident instead (ERROR), for a supervisor to
-    retry once the cause is known. Returns how many were sent again."""
-    sent = 0
-    for task in stuck_jobs().select_related("process"):
+    """Send again the jobs that are stuck (`stuck_jobs`), each at most once per lease period: the send pushes its
+    lease forward, so a job whose message waits behind a backlog is not sent again at every beat (each extra
+    delivery would count an attempt). Harmless when a first message is still coming or the first worker still
+    runs: a job is claimed under the flow lock and its function is idempotent. A STARTED job that was taken
+    `PIF_JOB_ATTEMPTS` times without finishing becomes an incident instead (ERROR), for a supervisor to retry once
+    the cause is known; a SCHEDULED one was never taken since it was (re)created, and is always sent again.
+    Returns how many were sent again."""
+    from django.db.models import Q
+
+    now, sent = timezone.now(), 0
+    # a SCHEDULED job sent again carries the time of its next send in `scheduled` (below)
+    due = Q(scheduled__isnull=True) | Q(scheduled__lt=now)
+    for task in stuck_jobs(now=now).filter(due).select_related("process"):
         flow_class = task.flow_task.flow_class
-        if (task.data or {}).get("attempts", 0) >= settings.PIF_JOB_ATTEMPTS:
+        if task.status == STATUS.STARTED and (task.data or {}).get("attempts", 0) >= settings.PIF_JOB_ATTEMPTS:
             with task_locked(flow_class, task.process_id, task.pk) as locked:
                 activation = locked.flow_task.activation_class(locked)
                 if locked.status == STATUS.STARTED and activation.error.can_proceed():
@@ -147,8 +160,17 @@ def flow_jobs_resend() -> int:
                     except JobStuck as stuck:
                         activation.error(stuck)
             continue
-        _enqueue(task.flow_task.activation_class(task).ref(), task.external_task_id)
-        sent += 1
+        # The lease moves forward with the send, only if nobody changed the job meanwhile (a worker claiming it
+        # sets its own lease): one send per lease period.
+        until = now + timedelta(seconds=settings.PIF_JOB_LEASE_SECONDS)
+        moved = (
+            type(task)
+            ._default_manager.filter(pk=task.pk, status=task.status, scheduled=task.scheduled)
+            .update(scheduled=until)
+        )
+        if moved:
+            _enqueue(task.flow_task.activation_class(task).ref(), task.external_task_id)
+            sent += 1
     return sent
 
 
