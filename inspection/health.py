@@ -10,6 +10,7 @@ beat (their work waits in the queue). So only the database or the broker failing
 """
 
 import logging
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection
@@ -29,14 +30,21 @@ def _database() -> str:
     return "ok"
 
 
-def _broker() -> str:
+@contextmanager
+def broker_connection():
+    """A connection to the broker that gives up after `PIF_HEALTHZ_BROKER_TIMEOUT` (a probe never hangs)."""
     with Connection(
         settings.CELERY_BROKER_URL,
         transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         connect_timeout=settings.PIF_HEALTHZ_BROKER_TIMEOUT,
     ) as conn:
         conn.ensure_connection(max_retries=1, timeout=settings.PIF_HEALTHZ_BROKER_TIMEOUT)
-    return "ok"
+        yield conn
+
+
+def _broker() -> str:
+    with broker_connection():
+        return "ok"
 
 
 @never_cache

@@ -121,15 +121,10 @@ class PostCollector:
 
 
 def _queue_length() -> int | None:
-    from kombu import Connection
+    from inspection.health import broker_connection
 
     try:
-        with Connection(
-            settings.CELERY_BROKER_URL,
-            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-            connect_timeout=settings.PIF_HEALTHZ_BROKER_TIMEOUT,
-        ) as conn:
-            conn.ensure_connection(max_retries=1, timeout=settings.PIF_HEALTHZ_BROKER_TIMEOUT)
+        with broker_connection() as conn:
             queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
             return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
     except Exception:  # the scrape says the broker is down; it never fails for it
