@@ -320,3 +320,32 @@ def test_seasons_batches_and_a_role_on_its_own_hours():
 def test_bad_seasons_and_batches_are_refused_naming_the_key(arrivals, named):
     with pytest.raises(ScenarioInvalid, match=named.replace(".", r"\.")):
         scenario_from({"arrivals": arrivals})
+
+
+def test_a_run_whose_worker_died_can_be_sent_again_once(supervisor, django_capture_on_commit_callbacks):
+    import datetime
+
+    from django.utils import timezone
+
+    from workflows.models import SimulationRun
+    from workflows.tasks import simulation_run
+
+    started = timezone.now() - datetime.timedelta(hours=1)
+    run = SimulationRun.objects.create(
+        requested_by=supervisor, scenario={"days": 5}, status="running", progress=40, started_at=started
+    )
+    client = _page_client(supervisor)
+    assert "probably stopped" in client.get(f"/supervision/simulations/{run.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        client.post(f"/supervision/simulations/{run.pk}/send/")
+        client.post(f"/supervision/simulations/{run.pk}/send/")  # a second click: already queued, sent again
+    run.refresh_from_db()
+    assert run.status == "queued" and run.progress == 0 and len(sent) == 2
+    assert simulation_run.run(run.pk) is True and simulation_run.run(run.pk) is False
+    # a run that started a minute ago is not taken for dead
+    young = SimulationRun.objects.create(
+        requested_by=supervisor, scenario={"days": 5}, status="running", started_at=timezone.now()
+    )
+    client.post(f"/supervision/simulations/{young.pk}/send/")
+    young.refresh_from_db()
+    assert young.status == "running"

@@ -3,6 +3,7 @@ transaction, sent to a worker after commit) and the run (claimed once, progress 
 written to the private storage)."""
 
 import dataclasses
+import datetime
 import logging
 import re
 import tempfile
@@ -27,6 +28,7 @@ from .report import summarise, write_report
 logger = logging.getLogger(__name__)
 SWEEP = re.compile(r"^(\w+)=(\d+)\.\.(\d+)$")
 MAX_SWEEP_RUNS = 10
+STALLED_AFTER = datetime.timedelta(minutes=30)
 
 
 def sweep_parse(sweep: str) -> tuple[str, list[int]] | None:
@@ -76,9 +78,27 @@ def simulation_request(*, actor, scenario: dict, sweep: str = "") -> SimulationR
 
 
 @atomic_service
+def simulation_stalled(run: SimulationRun, *, now=None) -> bool:
+    """A run whose worker must have died: running for longer than `STALLED_AFTER` (a year takes seconds)."""
+    now = now or timezone.now()
+    return (
+        run.status == SimulationRun.Status.RUNNING
+        and run.started_at is not None
+        and (now - run.started_at > STALLED_AFTER)
+    )
+
+
 def simulation_resend(*, actor, run: SimulationRun) -> SimulationRun:
-    """Send a run still queued to a worker again (the broker was down when it was asked for)."""
+    """Send a run to a worker again: one still queued (the broker was down when it was asked for), or one whose
+    worker died while running it (`simulation_stalled`), put back in the queue with a conditional update so that
+    two clicks send it once."""
     require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+    if simulation_stalled(run):
+        requeued = SimulationRun.objects.filter(
+            pk=run.pk, status=SimulationRun.Status.RUNNING, started_at=run.started_at
+        ).update(status=SimulationRun.Status.QUEUED, progress=0, started_at=None)
+        if requeued:
+            run.refresh_from_db()
     if run.status != SimulationRun.Status.QUEUED:
         raise DomainInvalid({"run": [_("This simulation is no longer waiting for a worker.")]})
     _enqueue_on_commit(run.pk)

@@ -17,7 +17,7 @@ from inspection.models.storage import private_storage
 from inspection.supervision.views import supervisor_required
 
 from ..models import SimulationRun
-from .runs import simulation_request, simulation_resend
+from .runs import simulation_request, simulation_resend, simulation_stalled
 
 EXAMPLE = {
     "days": 365,
@@ -80,7 +80,13 @@ def simulation_detail(request, pk):
     run = get_object_or_404(SimulationRun, pk=pk)
     waiting = run.status in (SimulationRun.Status.QUEUED, SimulationRun.Status.RUNNING)
     plots = [name for name in run.files if name.endswith(".svg")]
-    context = {"run": run, "waiting": waiting, "plots": plots, "scenario": json.dumps(run.scenario, indent=2)}
+    context = {
+        "run": run,
+        "waiting": waiting,
+        "stalled": simulation_stalled(run),
+        "plots": plots,
+        "scenario": json.dumps(run.scenario, indent=2),
+    }
     return render(request, "simulation/run_detail.html", context)
 
 
