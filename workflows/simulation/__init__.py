@@ -15,7 +15,15 @@ from ..engine.graph import flow_graph
 from .model import Catalogue, PostModel, SimulationError
 from .scenario import Scenario, ScenarioInvalid, scenario_from, scenario_read
 
-__all__ = ["Scenario", "ScenarioInvalid", "SimulationError", "scenario_from", "scenario_read", "simulate"]
+__all__ = [
+    "Scenario",
+    "ScenarioInvalid",
+    "SimulationError",
+    "scenario_from",
+    "scenario_read",
+    "simulate",
+    "simulate_staffing",
+]
 
 
 def catalogue_rows(scenario: Scenario) -> list[tuple[str, str, int, int]]:
@@ -50,3 +58,14 @@ def simulate(scenario: Scenario, *, progress=None) -> PostModel:
             scenario = dataclasses.replace(scenario, mix=mix)
     catalogue = Catalogue(scenario, catalogue_rows(scenario))
     return PostModel(scenario, flow_graph(InspectionFlow), catalogue, progress=progress).run()
+
+
+def simulate_staffing(base: Scenario, role: str | None, counts: list, *, progress=None) -> list[PostModel]:
+    """One run per staff count of `role` (`counts`; `[None]` with no role: the scenario as it is), in order.
+    `progress(done, index)` is told the share of each run simulated."""
+    models = []
+    for index, count in enumerate(counts):
+        scenario = base if count is None else dataclasses.replace(base, staff={**base.staff, role: count})
+        tell = None if progress is None else (lambda done, i=index: progress(done, i))
+        models.append(simulate(scenario, progress=tell))
+    return models

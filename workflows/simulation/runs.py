@@ -2,7 +2,6 @@
 transaction, sent to a worker after commit) and the run (claimed once, progress recorded as it goes, the report
 written to the private storage)."""
 
-import dataclasses
 import datetime
 import logging
 import re
@@ -22,7 +21,7 @@ from inspection.roles import STEP_ROLES, Role
 from inspection.services.permissions import require_role
 
 from ..models import SimulationRun
-from . import ScenarioInvalid, scenario_from, simulate
+from . import ScenarioInvalid, scenario_from, simulate_staffing
 from .report import summarise, write_report
 
 logger = logging.getLogger(__name__)
@@ -31,9 +30,9 @@ MAX_SWEEP_RUNS = 10
 STALLED_AFTER = datetime.timedelta(minutes=30)
 
 
-def sweep_parse(sweep: str) -> tuple[str, list[int]] | None:
+def sweep_parse(sweep: str, *, max_runs: int = MAX_SWEEP_RUNS) -> tuple[str, list[int]] | None:
     """`inspector=1..5` as (role, [1, ..., 5]); None for no sweep. Refuses a role that performs no step or a
-    range of more than `MAX_SWEEP_RUNS` runs."""
+    range of more than `max_runs` runs (the page's runs share the workers; the command's are the user's own)."""
     if not sweep:
         return None
     match = SWEEP.match(sweep.strip())
@@ -48,8 +47,8 @@ def sweep_parse(sweep: str) -> tuple[str, list[int]] | None:
             }
         )
     low, high = int(match.group(2)), int(match.group(3))
-    if not 1 <= low <= high or high - low + 1 > MAX_SWEEP_RUNS:
-        raise DomainInvalid({"sweep": [_("From 1 to %(n)s runs, LOW no more than HIGH.") % {"n": MAX_SWEEP_RUNS}]})
+    if not 1 <= low <= high or high - low + 1 > max_runs:
+        raise DomainInvalid({"sweep": [_("From 1 to %(n)s runs, LOW no more than HIGH.") % {"n": max_runs}]})
     return match.group(1), list(range(low, high + 1))
 
 
@@ -125,10 +124,7 @@ def simulation_perform(*, run_id: int) -> bool:
                 shown["percent"] = percent
                 SimulationRun.objects.filter(pk=run_id).update(progress=min(percent, 99))
 
-        models = []
-        for index, count in enumerate(counts):
-            scenario = base if count is None else dataclasses.replace(base, staff={**base.staff, role: count})
-            models.append(simulate(scenario, progress=lambda done, i=index: progress(done, i)))
+        models = simulate_staffing(base, role, counts, progress=progress)
         sweep = [(count, summarise(model)) for count, model in zip(counts, models, strict=True)] if role else None
         with tempfile.TemporaryDirectory() as folder:
             summary = write_report(models[-1], Path(folder), sweep=sweep, sweep_role=role)

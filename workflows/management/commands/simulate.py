@@ -1,6 +1,5 @@
 """`python manage.py simulate --scenario FILE.json --out DIR [--sweep inspector=1..5]`: the capacity simulator."""
 
-import dataclasses
 import datetime
 import json
 import re
@@ -12,12 +11,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from tqdm import tqdm
 
-from inspection.roles import STEP_ROLES
-from workflows.simulation import ScenarioInvalid, SimulationError, scenario_from, scenario_read, simulate
+from inspection.errors import DomainInvalid
+from workflows.simulation import ScenarioInvalid, SimulationError, scenario_from, scenario_read, simulate_staffing
 from workflows.simulation.calibrate import calibrated
 from workflows.simulation.report import summarise, write_report
+from workflows.simulation.runs import sweep_parse
 
-_SWEEP = re.compile(r"^(\w+)=(\d+)\.\.(\d+)$")
 _PERIOD = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 
 
@@ -57,17 +56,22 @@ class Command(BaseCommand):
             raise CommandError(f"scenario: {exc}") from exc
         counts, role = self._sweep(sweep)
         started = time.monotonic()
-        runs = []
+        chosen = counts or [None]
+        bar = tqdm(total=len(chosen), desc="simulating", unit="run", disable=len(chosen) < 2)
         try:
-            for count in tqdm(counts or [None], desc="simulating", unit="run", disable=len(counts or []) < 2):
-                chosen = base if count is None else dataclasses.replace(base, staff={**base.staff, role: count})
-                model = simulate(chosen)
-                runs.append((count, model))
+            models = simulate_staffing(
+                base, role, chosen, progress=lambda done, index: bar.update(max(0, index - bar.n))
+            )
         except SimulationError as exc:
             raise CommandError(str(exc)) from exc
-        sweep_figures = [(count, summarise(model)) for count, model in runs] if counts else None
+        finally:
+            bar.update(len(chosen) - bar.n)
+            bar.close()
+        sweep_figures = (
+            [(count, summarise(model)) for count, model in zip(chosen, models, strict=True)] if counts else None
+        )
         # the report's own run: the sweep's last (most staff), or the one run
-        summary = write_report(runs[-1][1], Path(out), sweep=sweep_figures, sweep_role=role)
+        summary = write_report(models[-1], Path(out), sweep=sweep_figures, sweep_role=role)
         lead = summary["lead_time_hours"]
         self.stdout.write(
             f"{summary['consignments']} consignments in {time.monotonic() - started:.1f} s: arrival to decision "
@@ -87,18 +91,11 @@ class Command(BaseCommand):
         return start, end
 
     def _sweep(self, sweep: str | None) -> tuple[list[int] | None, str | None]:
-        if sweep is None:
-            return None, None
-        match = _SWEEP.match(sweep)
-        roles = sorted(set(STEP_ROLES.values()))
-        if not match or match.group(1) not in roles:
-            raise CommandError(
-                f"--sweep: expected ROLE=LOW..HIGH with ROLE one of {', '.join(roles)}, e.g. inspector=1..5"
-            )
-        low, high = int(match.group(2)), int(match.group(3))
-        if not 1 <= low <= high <= 100:
-            raise CommandError("--sweep: expected 1 <= LOW <= HIGH <= 100")
-        return list(range(low, high + 1)), match.group(1)
+        try:
+            parsed = sweep_parse(sweep or "", max_runs=100)
+        except DomainInvalid as exc:
+            raise CommandError(f"--sweep: {' '.join(exc.errors['sweep'])}") from exc
+        return (None, None) if parsed is None else (parsed[1], parsed[0])
 
 
 def _merged(base: dict, override: dict) -> dict:
