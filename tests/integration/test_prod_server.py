@@ -126,4 +126,8 @@ def test_make_prod_serves_and_sigterm_stops_everything(prod_env):
             supervisor.kill()
     assert supervisor.returncode == 0, output
     assert "pif.prod: stopped." in output
+    # The worker and beat log JSON lines like the web tier (pif/celery.py), not Celery's own text.
+    loggers = {json.loads(line)["logger"] for line in output.splitlines() if line.startswith("{")}
+    assert any(name.startswith("celery.worker") for name in loggers), output
+    assert any(name.startswith("celery.beat") for name in loggers), output
     assert _group_members(set(children)) == set()
