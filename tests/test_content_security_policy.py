@@ -56,6 +56,30 @@ def test_every_html_page_has_a_strict_script_policy_and_no_inline_script(importe
         assert not EVENT_HANDLER.search(html), (url, EVENT_HANDLER.search(html).group(0))
 
 
+def test_bulk_assign_and_unassign_pages_name_their_action_and_go_back_where_they_came_from(importer, inspector):
+    """The queue's and the inbox's bulk action (a POST of the selected tasks) shows its confirmation page."""
+    from tests.test_workflow_paths import _open_task
+    from workflows.flows import InspectionFlow
+
+    consignment = consignment_create(actor=importer, part_one=part_one(), draft=False)
+    task = _open_task(consignment, InspectionFlow.documentary_check)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(inspector)
+    assign = client.post("/workflow/inspection/queue/assign/", {"pk": [task.pk]})
+    assert assign.status_code == 200
+    page = assign.content.decode()
+    assert "Assign selected tasks" in page and 'href="/workflow/inspection/queue/"' in page
+    assert not INLINE_SCRIPT.search(page) and not EVENT_HANDLER.search(page)
+    assert client.post("/workflow/inspection/queue/assign/", {"pk": [task.pk], "_confirm": "1"}).status_code == 302
+    task.refresh_from_db()
+    assert task.owner == inspector
+    unassign = client.post("/workflow/inspection/inbox/unassign/", {"pk": [task.pk]})
+    assert unassign.status_code == 200
+    page = unassign.content.decode()
+    assert "Unassign selected tasks" in page and 'href="/workflow/inspection/inbox/"' in page
+    assert not INLINE_SCRIPT.search(page) and not EVENT_HANDLER.search(page)
+
+
 def test_the_api_docs_load_their_set_up_script_from_a_url(importer):
     client = Client()
     page = client.get("/api/docs/").content.decode()
