@@ -3,6 +3,7 @@ accounts, operators and their users, staff posts. Consignments, checks, decision
 not edited here: they change only through the services, which check who may act and write the audit event."""
 
 from django.contrib import admin
+from django.db.models import URLField
 
 from inspection import models
 
@@ -68,6 +69,8 @@ class OperatorAdmin(admin.ModelAdmin):
     list_display = ("name", "eori", "country", "is_active")
     search_fields = ("name", "eori")
     inlines = [MembershipInline]
+    # a webhook address typed without a scheme is an https one (Django 6's default; no deprecation warning)
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(models.StaffPost)
