@@ -33,9 +33,7 @@ def catalogue_rows(scenario: Scenario) -> list[tuple[str, str, int, int]]:
     rules = list(ReinforcedCheckRule.objects.in_force(scenario.start).filter(country="").select_related("ched_type"))
     rows = []
     for commodity in Commodity.objects.in_force(scenario.start).select_related("ched_type"):
-        ruling = [
-            r for r in rules if r.ched_type_id == commodity.ched_type_id and commodity.cn_code.startswith(r.cn_prefix)
-        ]
+        ruling = [r for r in rules if r.ched_type_id == commodity.ched_type_id and r.covers(commodity.cn_code)]
         identity = max((r.identity_rate for r in ruling), default=commodity.identity_rate)
         physical = max((r.physical_rate for r in ruling), default=commodity.physical_rate)
         rows.append((commodity.ched_type.code, commodity.cn_code, identity, physical))
