@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
                     models.CharField(blank=True, max_length=40, verbose_name="prohibition lifted by the document"),
                 ),
                 ("legal_reference", models.CharField(max_length=300, verbose_name="legal reference")),
-                ("source_url", models.URLField(max_length=300, verbose_name="source")),
+                ("source_url", models.CharField(max_length=300, verbose_name="source")),
                 ("read", models.BooleanField(default=True, verbose_name="annex read")),
             ],
             options={

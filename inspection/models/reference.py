@@ -179,7 +179,7 @@ class PlantHealthRequirement(Effective):
     # a document that lifts a prohibition (a derogation granted case by case), by DocumentType code
     lifted_by = models.CharField(_("prohibition lifted by the document"), max_length=40, blank=True)
     legal_reference = models.CharField(_("legal reference"), max_length=300)
-    source_url = models.URLField(_("source"), max_length=300)
+    source_url = models.CharField(_("source"), max_length=300)  # an address, shown as text
     read = models.BooleanField(_("annex read"), default=True)
 
     class Meta:

@@ -397,7 +397,7 @@ class PartOneCheck:
                 self.add(f"accompanying_documents.{i}.type", _("This field is required."))
             if not document.get("reference"):
                 self.add(f"accompanying_documents.{i}.reference", _("This field is required."))
-        given = {d.get("type") for d in documents if d.get("reference")}
+        given = self._given_documents()
         missing = [
             dt.name
             for dt in self.document_types.values()
@@ -492,7 +492,7 @@ class PartOneCheck:
                     % {"cn": line.get("cn_code"), "origin": origin},
                 )
             certificate_required |= any(rule.certificate_required for rule in matching)
-        given = {d.get("type") for d in self.part.get("accompanying_documents") or [] if d.get("reference")}
+        given = self._given_documents()
         if certificate_required and not ANNEX_II_DOCUMENTS <= given:
             missing = sorted(self.document_types[code].name for code in ANNEX_II_DOCUMENTS - given)
             self.add(
