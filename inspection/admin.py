@@ -49,8 +49,25 @@ class CommodityAdmin(admin.ModelAdmin):
 
 @admin.register(models.ReinforcedCheckRule)
 class ReinforcedCheckRuleAdmin(admin.ModelAdmin):
-    list_display = ("ched_type", "country", "cn_prefix", "hazard", "physical_rate", "valid_from", "valid_to")
+    list_display = (
+        "ched_type",
+        "country",
+        "country_of_dispatch",
+        "cn_prefix",
+        "taric",
+        "hazard",
+        "physical_rate",
+        "valid_from",
+        "valid_to",
+    )
     list_filter = ("ched_type", "country")
+
+
+@admin.register(models.PlantHealthRequirement)
+class PlantHealthRequirementAdmin(admin.ModelAdmin):
+    list_display = ("code", "cn_prefix", "origin", "countries", "requirement", "read", "valid_from", "valid_to")
+    list_filter = ("requirement", "origin", "read")
+    search_fields = ("code", "cn_prefix", "description_fr", "description_en")
 
 
 @admin.register(models.Holiday)

@@ -48,12 +48,21 @@ class _RateSource:
 
 def _rule_label(rule: ReinforcedCheckRule) -> str:
     origin = rule.country or "any origin"
-    return f"reinforced: {rule.legal_reference} – {rule.hazard}, {origin} {rule.cn_prefix}*"
+    goods = f"{rule.cn_prefix} TARIC {'/'.join(rule.taric.split())}" if rule.taric else f"{rule.cn_prefix}*"
+    dispatch = f" dispatched from {rule.country_of_dispatch}" if rule.country_of_dispatch else ""
+    return f"reinforced: {rule.legal_reference} – {rule.hazard}, {origin} {goods}{dispatch}"
 
 
-def reinforced_rules(ched_type_id: int, origin: str, *, on: datetime.date) -> list[ReinforcedCheckRule]:
-    """The reinforced check rules in force on `on` for goods of this CHED type and origin (and every origin)."""
-    return list(ReinforcedCheckRule.objects.in_force(on).filter(ched_type_id=ched_type_id, country__in={"", origin}))
+def reinforced_rules(
+    ched_type_id: int, origin: str, *, on: datetime.date, dispatch: str = ""
+) -> list[ReinforcedCheckRule]:
+    """The reinforced check rules in force on `on` for goods of this CHED type and origin (and every origin);
+    a rule for goods dispatched from a given country (2019/1793, Annex II point 3) only when `dispatch` is it."""
+    return list(
+        ReinforcedCheckRule.objects.in_force(on).filter(
+            ched_type_id=ched_type_id, country__in={"", origin}, country_of_dispatch__in={"", dispatch}
+        )
+    )
 
 
 def _intensified_label(control: IntensifiedControl) -> str:
@@ -80,7 +89,8 @@ def intensified_controls(consignment: Consignment, *, on: datetime.date | None =
 
 
 def rules_for_line(rules: list[ReinforcedCheckRule], cn_code: str) -> list[ReinforcedCheckRule]:
-    return [rule for rule in rules if cn_code.startswith(rule.cn_prefix)]
+    """The rules whose goods a line is: by CN prefix, and by TARIC subdivision for an "ex" code."""
+    return [rule for rule in rules if rule.covers(cn_code)]
 
 
 def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, int, int]:
@@ -98,7 +108,8 @@ def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, in
     lines = list(consignment.lines.select_related("commodity"))
     origin = consignment.country_of_origin.code or ""
     rules = sorted(
-        reinforced_rules(consignment.ched_type_id, origin, on=on), key=lambda r: (r.cn_prefix, r.country, r.pk)
+        reinforced_rules(consignment.ched_type_id, origin, on=on, dispatch=consignment.country_of_dispatch.code or ""),
+        key=lambda r: (r.cn_prefix, r.country, r.pk),
     )
 
     sources: list[_RateSource] = [
@@ -108,7 +119,7 @@ def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, in
     ]
     ruled = set()  # the lines a rule sets the frequency of
     for rule in rules:
-        matched = {i for i, line in enumerate(lines) if line.cn_code.startswith(rule.cn_prefix)}
+        matched = {i for i, line in enumerate(lines) if rule.covers(line.cn_code)}
         if matched:
             sources.append(_RateSource(_rule_label(rule), rule.identity_rate, rule.physical_rate))
             ruled |= matched

@@ -13,6 +13,7 @@ PAGES = [
     "bcpapproval",
     "commodity",
     "reinforcedcheckrule",
+    "planthealthrequirement",
     "holiday",
     "laboratory",
     "analysis",

@@ -34,6 +34,14 @@ def test_each_missing_piece_is_named_under_its_item():
     assert items["Commodity lines"].done and items["BCP, country of origin and purpose"].done
 
 
+def test_frozen_plants_name_no_phytosanitary_certificate():
+    # arrêté du 3 septembre 1990, art. 1: frozen fruit is not a "végétal" (docs/regulation.md, section 3)
+    part = part_one(accompanying_documents=[{"type": "COMMERCIAL_INVOICE", "reference": "INV-1"}])
+    part["commodities"][0].update(cn_code="08111090", description="Fraises surgelées", species="Fragaria × ananassa")
+    documents = _items(part)["Accompanying documents"]
+    assert documents.done and documents.label == "Accompanying documents"
+
+
 def test_a_line_error_names_the_line():
     part = part_one()
     part["commodities"][0]["packages"] = None

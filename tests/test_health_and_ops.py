@@ -93,7 +93,10 @@ def test_demo_creates_users_and_consignments_and_is_safe_twice():
         call_command("demo", consignments=10, stdout=open(os.devnull, "w"))
         count = Consignment.objects.count()
         call_command("demo", consignments=10, stdout=open(os.devnull, "w"))
-    assert count == 20 and Consignment.objects.count() == 20
+    # 10 per demo company, and one national plant-health entry (NAT-PP) accepted through the flow
+    assert count == 21 and Consignment.objects.count() == 21
+    national = Consignment.objects.get(ched_type__code="NAT-PP")
+    assert national.status == "accepted" and national.reference.startswith("NATPP.")
     for username in ("importer", "importer2", "inspector", "officer", "supervisor", "lab"):
         assert User.objects.get(username=username).check_password("demo")
     first, second = (User.objects.get(username=u).membership.operator for u in ("importer", "importer2"))

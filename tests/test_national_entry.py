@@ -11,6 +11,9 @@ from tests.conftest import api_client_for
 from tests.factories import part_one
 from tests.test_certificates import _pdf, _text
 from tests.test_decision_rules import _claimed, _offers
+from tests.test_part_one_rules import _dig
+from tests.test_portal import _client as _portal_client
+from tests.test_portal import _form as _portal_form
 from tests.test_workflow_paths import ACCEPT, _do, _documentary_ok, _rates, _run_certificate_job
 from workflows.flows import InspectionFlow
 
@@ -111,3 +114,85 @@ def test_a_national_entry_from_mainland_france_is_walked_through_to_a_decision(
     text = _text(_pdf(Certificate.objects.get(consignment=consignment)))
     assert "National plant-health entry" in text and "Arrêté du 3 septembre 1990" in text
     assert "This document is not a CHED" in text and "Common Health Entry Document" not in text
+
+
+# Martinique's plant-health import regime, one table for NAT-PP and CHED-PP (docs/regulation.md, section 3)
+ORANGES = ("08051020", "Oranges douces", "Citrus sinensis")
+FROZEN_STRAWBERRIES = ("08111090", "Fraises surgelées", "Fragaria × ananassa")
+AUTHORISATION = {"type": "PREFECTORAL_AUTHORISATION", "reference": "DAAF972-2026-017"}
+INVOICE = {"type": "COMMERCIAL_INVOICE", "reference": "INV-2026-88"}
+
+
+def _goods(part: dict, *lines) -> dict:
+    template = part["commodities"][0]
+    part["commodities"] = [{**template, "cn_code": cn, "description": d, "species": s} for cn, d, s in lines]
+    return part
+
+
+def _us_oranges(*documents) -> dict:
+    part = part_one("CHED-PP", as_json=True, country_of_origin="US")
+    part["accompanying_documents"] = [
+        {"type": "PHYTOSANITARY_CERTIFICATE", "reference": "US-PC-2026-1"},
+        *documents,
+    ]
+    return _goods(part, ORANGES)
+
+
+def test_frozen_fruit_from_mainland_france_needs_no_phytosanitary_certificate(importer):
+    # arrêté du 3 septembre 1990, art. 1: frozen fruit is not a "végétal"
+    part = {**_goods(_national(), FROZEN_STRAWBERRIES), "accompanying_documents": [INVOICE]}
+    response = api_client_for(importer).post(URL, part, format="json")
+    assert response.status_code == 201, response.json()
+    assert Consignment.objects.get().ched_type.code == "NAT-PP"
+
+
+def test_fresh_plants_beside_frozen_goods_still_need_the_certificate(importer):
+    part = _goods(_national(), FROZEN_STRAWBERRIES, ("08045000", "Mangues", "Mangifera indica"))
+    part["accompanying_documents"] = [INVOICE]
+    for language, fragment in (("en", "needs: Phytosanitary certificate"), ("fr", "exige : Certificat phytosanitaire")):
+        response = api_client_for(importer, language=language).post(URL, part, format="json")
+        assert response.status_code == 400
+        assert fragment in " ".join(response.json()["accompanying_documents"])
+    assert not Consignment.objects.exists()
+
+
+def test_frozen_vegetables_from_a_third_country_need_no_certificate_either(importer):
+    part = _goods(part_one("CHED-PP", as_json=True), ("07104000", "Maïs doux surgelé", "Zea mays"))
+    part["accompanying_documents"] = [INVOICE]
+    response = api_client_for(importer).post(URL, part, format="json")
+    assert response.status_code == 201, response.json()
+
+
+def test_a_prohibited_commodity_is_refused_naming_the_text(importer):
+    for language, fragments in (
+        ("en", ["may not be brought into Martinique", "annexe V B", "Prefect's import authorisation (DAAF)"]),
+        ("fr", ["ne peuvent pas être introduits en Martinique", "annexe V B", "Autorisation d'importation du préfet"]),
+    ):
+        response = api_client_for(importer, language=language).post(URL, _us_oranges(), format="json")
+        assert response.status_code == 400
+        message = _dig(response.json(), "commodities.0.cn_code")
+        assert all(fragment in message for fragment in fragments), message
+        assert "08051020" in message and "US" in message
+    assert not Consignment.objects.exists()
+
+
+def test_the_prefects_authorisation_lifts_the_prohibition(importer):
+    response = api_client_for(importer).post(URL, _us_oranges(AUTHORISATION), format="json")
+    assert response.status_code == 201, response.json()
+
+
+def test_the_prohibition_covers_only_the_origins_the_text_names(importer):
+    part = _goods(part_one("CHED-PP", as_json=True, country_of_origin="DO"), ORANGES)
+    assert api_client_for(importer).post(URL, part, format="json").status_code == 201
+
+
+def test_the_portal_shows_the_prohibition_and_saves_nothing(importer):
+    form = _portal_form(
+        country_of_origin="US",
+        **{"commodities-0-cn_code": "08051020", "commodities-0-species": "Citrus sinensis"},
+    )
+    response = _portal_client(importer).post("/consignments/new/", form)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "may not be brought into Martinique" in page and "annexe V B" in page
+    assert not Consignment.objects.exists()

@@ -56,7 +56,32 @@ def test_bcps_and_commodities_of_one_ched_type(importer):
         assert "CHED-A" in bcp["ched_types"], code
     commodities = _codes(client, "commodities", ched_type="CHED-PP", page_size=500)
     assert "08045000" in commodities
-    assert all(item["ched_types"] == ["CHED-PP"] for item in commodities.values())
+    # one catalogue for plants: the national plant-health entry (NAT-PP) takes CHED-PP's goods
+    assert all(item["ched_types"] == ["CHED-PP", "NAT-PP"] for item in commodities.values())
+    assert _codes(client, "commodities", ched_type="NAT-PP", page_size=500).keys() == commodities.keys()
+
+
+def test_the_plant_health_regime_is_a_code_list(importer):
+    """Martinique's plant-health import table (docs/regulation.md, section 3), narrowed by the origin each entry
+    covers: third countries for CHED-PP, the Union for NAT-PP, nothing for the veterinary types."""
+    client = api_client_for(importer)
+    third = _codes(client, "plant-health", ched_type="CHED-PP")
+    union = _codes(client, "plant-health", ched_type="NAT-PP")
+    assert third["DOM-V-B-0805-US"]["details"] == {
+        "cn_prefix": "0805",
+        "origin": "third_country",
+        "countries": ["US"],
+        "requirement": "prohibited",
+        "lifted_by": "PREFECTORAL_AUTHORISATION",
+        "legal_reference": third["DOM-V-B-0805-US"]["details"]["legal_reference"],
+        "source_url": "http://admi.net/jo/19981217/AGRG9802139A.html",
+        "annex_read": False,
+    }
+    assert "annexe V B" in third["DOM-V-B-0805-US"]["details"]["legal_reference"]
+    assert "DOM-IV-B1-08" in third and "DOM-III-B1-08" not in third
+    assert "DOM-III-B1-08" in union and "DOM-V-B-0805-US" not in union
+    assert union["DOM-ART1-0811"]["details"]["requirement"] == "free" and "DOM-ART1-0811" in third
+    assert _codes(client, "plant-health", ched_type="CHED-P") == {}
 
 
 def test_names_follow_the_language_asked(importer):

@@ -17,7 +17,7 @@ from tests.factories import part_one
 
 DO_CHILLI_RULE = (
     "reinforced: Implementing Regulation (EU) 2019/1793, Annex I, row 7 – Pesticide residues (incl. Acephate), "
-    "DO 07096099* (identity 50 %, physical 50 %)"
+    "DO 07096099 TARIC 20 (identity 50 %, physical 50 %)"
 )
 
 
@@ -95,7 +95,7 @@ def test_rates_come_from_the_catalogue(importer, django_assert_num_queries):
 
 
 def test_reinforced_rule_raises_the_rates_and_is_named(importer):
-    chillies = _consignment(importer, "CHED-D", cn_codes=("07096099",), origin="DO")
+    chillies = _consignment(importer, "CHED-D", cn_codes=("0709609920",), origin="DO")
     rule, identity, physical = check_rates(chillies, on=_arrival_day(chillies))
     assert (identity, physical) == (50, 50)  # one frequency for the identity and physical checks
     assert rule == DO_CHILLI_RULE
@@ -104,10 +104,10 @@ def test_reinforced_rule_raises_the_rates_and_is_named(importer):
 def test_a_ched_d_names_goods_and_origins_the_regulation_lists(importer, english):
     # chillies are listed from the Dominican Republic, not from the United States: no CHED-D for them
     part = part_one("CHED-D", country_of_origin="US")
-    part["commodities"][0]["cn_code"] = "07096099"
+    part["commodities"][0]["cn_code"] = "0709609920"
     with pytest.raises(DomainInvalid) as refused:
         consignment_create(actor=importer, part_one=part)
-    assert "does not list CN 07096099 from US" in str(refused.value.errors["commodities.0.cn_code"])
+    assert "does not list CN 0709609920 from US" in str(refused.value.errors["commodities.0.cn_code"])
 
 
 def test_annex_ii_goods_need_the_official_certificate_and_analyses(importer):
@@ -132,7 +132,7 @@ def test_reinforced_rule_for_every_origin_applies(importer):
 
 
 def test_reinforced_rule_out_of_force_does_not_apply(importer):
-    chillies = _consignment(importer, "CHED-D", cn_codes=("07096099",), origin="DO")
+    chillies = _consignment(importer, "CHED-D", cn_codes=("0709609920",), origin="DO")
     arrival_day = _arrival_day(chillies)
     ReinforcedCheckRule.objects.filter(cn_prefix="07096099", country="DO").update(
         valid_to=arrival_day - datetime.timedelta(days=1)
@@ -181,7 +181,7 @@ def test_zero_rate_selects_no_check_and_full_rate_every_check(importer):
 
 
 def test_selection_records_rule_rates_and_draws(importer):
-    chillies = _consignment(importer, "CHED-D", cn_codes=("07096099",), origin="DO")
+    chillies = _consignment(importer, "CHED-D", cn_codes=("0709609920",), origin="DO")
     selection = check_selection(chillies, on=_arrival_day(chillies))
     assert selection.rule.startswith(DO_CHILLI_RULE)
     assert (selection.identity_rate, selection.physical_rate) == (50, 50)
@@ -201,7 +201,7 @@ def _planned_events(consignment) -> int:
 
 
 def test_check_plan_is_stored_and_audited(importer):
-    chillies = _consignment(importer, "CHED-D", cn_codes=("07096099",), origin="DO")
+    chillies = _consignment(importer, "CHED-D", cn_codes=("0709609920",), origin="DO")
     CheckPlan.objects.filter(consignment=chillies).delete()
     events_before = _planned_events(chillies)
 

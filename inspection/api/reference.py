@@ -15,6 +15,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 
+from inspection import plant_health
 from inspection.applicability import for_ched_type
 from inspection.models import (
     Analysis,
@@ -27,6 +28,7 @@ from inspection.models import (
     Laboratory,
     Measure,
     PackageType,
+    PlantHealthRequirement,
     Purpose,
     RefusalReason,
 )
@@ -72,6 +74,20 @@ def _every_type(model):
     )
 
 
+def _catalogue_users(ched_type: ChedType) -> list[str]:
+    """The types whose consignments take this type's commodity lines: itself and those that borrow its
+    catalogue (NAT-PP borrows CHED-PP's)."""
+    return sorted([ched_type.code, *(t.code for t in ched_type.catalogue_borrowers.all())])
+
+
+def _plant_health_narrow(rows, ched_type: ChedType, day):
+    """CHED-PP: the rows for third countries; NAT-PP: those for the Union; other types: none."""
+    origin = PlantHealthRequirement.Origin
+    if ched_type.code not in plant_health.GOVERNED:
+        return rows.none()
+    return rows.filter(origin__in=[origin.ANY, origin.THIRD_COUNTRY if ched_type.is_ched else origin.UNION])
+
+
 def _bcp_rows(day) -> QuerySet:
     approvals = BcpApproval.objects.in_force(day).select_related("ched_type")
     return Bcp.objects.in_force(day).prefetch_related(Prefetch("approvals", queryset=approvals, to_attr="in_force"))
@@ -104,13 +120,18 @@ LISTS: dict[str, CodeList] = {
         },
     ),
     "commodities": CodeList(
-        rows=lambda day: Commodity.objects.in_force(day).select_related("ched_type"),
-        narrow=lambda rows, ched_type, day: rows.filter(ched_type=ched_type),
+        rows=lambda day: (
+            Commodity.objects.in_force(day)
+            .select_related("ched_type")
+            .prefetch_related("ched_type__catalogue_borrowers")
+        ),
+        # NAT-PP takes CHED-PP's catalogue (`ChedType.catalogue`): one list of goods for both
+        narrow=lambda rows, ched_type, day: rows.filter(ched_type_id=ched_type.catalogue_type_id),
         item=lambda row: {
             "code": row.cn_code,
             "name_fr": row.description_fr,
             "name_en": row.description_en,
-            "ched_types": [row.ched_type.code],
+            "ched_types": _catalogue_users(row.ched_type),
             "details": {
                 "species": row.species,
                 "eppo_code": row.eppo_code,
@@ -136,6 +157,27 @@ LISTS: dict[str, CodeList] = {
         Analysis, result_due_days=lambda row: row.result_due_days, cn_prefixes=lambda row: row.cn_prefixes.split()
     ),
     "laboratories": _every_type(Laboratory),
+    # Martinique's plant-health import regime (docs/regulation.md, section 3): by CN prefix and origin
+    "plant-health": CodeList(
+        rows=lambda day: PlantHealthRequirement.objects.in_force(day),
+        narrow=_plant_health_narrow,
+        item=lambda row: {
+            "code": row.code,
+            "name_fr": row.description_fr,
+            "name_en": row.description_en,
+            "ched_types": sorted(plant_health.GOVERNED),
+            "details": {
+                "cn_prefix": row.cn_prefix,
+                "origin": row.origin,
+                "countries": row.countries.split(),
+                "requirement": row.requirement,
+                "lifted_by": row.lifted_by,
+                "legal_reference": row.legal_reference,
+                "source_url": row.source_url,
+                "annex_read": row.read,
+            },
+        },
+    ),
 }
 
 

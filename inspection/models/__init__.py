@@ -44,12 +44,14 @@ from .reference import (
     Holiday,
     Measure,
     PackageType,
+    PlantHealthRequirement,
     Purpose,
     RefusalReason,
 )
 from .tokens import ApiToken
 
 __all__ = [
+    "PlantHealthRequirement",
     "Certificate",
     "ApiToken",
     "Heartbeat",

@@ -34,12 +34,27 @@ class ReinforcedCheckRule(Effective):
     # Implementing Regulation (EU) 2019/1793, Annex II: the official certificate and the results of sampling
     # and analyses by the country of origin accompany each consignment (arts. 10 and 11).
     certificate_required = models.BooleanField(_("official certificate and analyses required"), default=False)
+    # An "ex" CN code covers only part of the code: the TARIC subdivisions (space-separated) say which part, and a
+    # line matches only with its 10-digit code (CN + TARIC). An "ex" code the annex narrows by description alone
+    # keeps `taric` empty: it matches the whole code, and `goods` says what the officer checks at the
+    # documentary check.
+    taric = models.CharField(_("TARIC subdivisions"), max_length=40, blank=True)
+    ex_code = models.BooleanField(_('covers only part of the CN code ("ex")'), default=False)
+    goods = models.CharField(_("goods, as the text names them"), max_length=300, blank=True)
+    # 2019/1793 Annex II point 3: goods of one origin dispatched from another country (I.14); empty: any dispatch
+    country_of_dispatch = models.CharField(_("country of dispatch"), max_length=2, blank=True)
 
     class Meta:
         verbose_name = _("reinforced check rule")
 
     def __str__(self):
         return f"{self.ched_type_id} {self.country or '*'} {self.cn_prefix}*: {self.physical_rate} %"
+
+    def covers(self, cn_code: str) -> bool:
+        """A line's CN code (8 digits, or 10 with its TARIC subdivision) is within this rule's goods."""
+        if not cn_code.startswith(self.cn_prefix):
+            return False
+        return not self.taric or (len(cn_code) == 10 and cn_code[8:] in self.taric.split())
 
 
 class Laboratory(CodedEntry):

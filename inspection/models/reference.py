@@ -60,6 +60,15 @@ class ChedType(Bilingual):
     code = models.CharField(_("code"), max_length=10, unique=True)
     is_ched = models.BooleanField(_("a CHED (Regulation (EU) 2017/625, art. 56)"), default=True)
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
+    # NAT-PP covers the goods of CHED-PP: one catalogue for both, so that a rate change is made once.
+    catalogue = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="catalogue_borrowers",
+        verbose_name=_("uses the commodity catalogue of"),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -67,6 +76,11 @@ class ChedType(Bilingual):
 
     def __str__(self):
         return self.code
+
+    @property
+    def catalogue_type_id(self) -> int:
+        """The CHED type whose commodity lines this type's consignments take (its own, or `catalogue`'s)."""
+        return self.catalogue_id or self.pk
 
     @property
     def reference_prefix(self) -> str:
@@ -135,6 +149,56 @@ class Commodity(Effective):
     @property
     def description(self) -> str:
         return in_language(self.description_fr, self.description_en)
+
+
+class PlantHealthRequirement(Effective):
+    """A row of the plant-health import regime of Martinique, outside the Union plant-health territory
+    (Regulation (EU) 2016/2031, art. 1(3)): what the French national texts for the overseas departments require
+    of a commodity (CN code prefix) by origin: prohibited, a phytosanitary certificate and a check at the post, or
+    nothing. `legal_reference` names the text, annex and point; `read` False marks a row whose annex was not read
+    (an assumption, docs/regulation.md, section 3). Rows from `inspection/migrations/data/plant_health_dom.json`."""
+
+    class Requirement(models.TextChoices):
+        PROHIBITED = "prohibited", _("Prohibited")
+        CERTIFICATE = "certificate", _("Phytosanitary certificate and check at the post")
+        FREE = "free", _("Free of plant-health requirements")
+
+    class Origin(models.TextChoices):
+        UNION = "union", _("Mainland France and the other Member States")
+        THIRD_COUNTRY = "third_country", _("Third countries")
+        ANY = "any", _("Any origin")
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    cn_prefix = models.CharField(_("CN code prefix"), max_length=10)
+    description_fr = models.CharField(_("description (French)"), max_length=300)
+    description_en = models.CharField(_("description (English)"), max_length=300)
+    origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices)
+    # ISO codes separated by spaces; empty: every country of `origin`
+    countries = models.CharField(_("countries"), max_length=200, blank=True)
+    requirement = models.CharField(_("requirement"), max_length=20, choices=Requirement.choices)
+    # a document that lifts a prohibition (a derogation granted case by case), by DocumentType code
+    lifted_by = models.CharField(_("prohibition lifted by the document"), max_length=40, blank=True)
+    legal_reference = models.CharField(_("legal reference"), max_length=300)
+    source_url = models.CharField(_("source"), max_length=300)  # an address, shown as text
+    read = models.BooleanField(_("annex read"), default=True)
+
+    class Meta:
+        ordering = ["cn_prefix", "code"]
+        verbose_name = _("plant-health requirement")
+
+    def __str__(self):
+        return f"{self.code} – {self.requirement}"
+
+    @property
+    def description(self) -> str:
+        return in_language(self.description_fr, self.description_en)
+
+    def covers(self, *, origin: str, union: bool, cn_code: str) -> bool:
+        if not cn_code.startswith(self.cn_prefix):
+            return False
+        if (self.origin == self.Origin.UNION and not union) or (self.origin == self.Origin.THIRD_COUNTRY and union):
+            return False
+        return not self.countries or origin in self.countries.split()
 
 
 class DocumentType(CodedEntry):

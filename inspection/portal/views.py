@@ -82,7 +82,7 @@ def _form_context(forms, ched_type_code: str, part: dict | None = None) -> dict:
     commodities = []
     if ched_type:
         required = [d.name for d in DocumentType.objects.in_force(today).filter(required_for=ched_type)]
-        commodities = Commodity.objects.in_force(today).filter(ched_type=ched_type)
+        commodities = Commodity.objects.in_force(today).filter(ched_type_id=ched_type.catalogue_type_id)
     return {
         "forms": forms,
         "ched_type": ched_type,

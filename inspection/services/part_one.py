@@ -69,7 +69,7 @@ def part_one_checklist(part: dict, *, now: datetime.datetime) -> list[ChecklistI
         required = sorted(
             dt.name
             for dt in check.document_types.values()
-            if any(t.pk == check.ched_type.pk for t in dt.required_for.all())
+            if any(t.pk == check.ched_type.pk for t in dt.required_for.all()) and dt.code not in check.not_needed
         )
     items = []
     for label, fields in CHECKLIST:

@@ -14,7 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from inspection import part_one_schema
+from inspection import part_one_schema, plant_health
 from inspection.models import (
     MAX_NUMBER_OF_ANIMALS,
     Bcp,
@@ -22,6 +22,7 @@ from inspection.models import (
     Commodity,
     DocumentType,
     PackageType,
+    PlantHealthRequirement,
     Purpose,
     TransportMode,
 )
@@ -85,6 +86,8 @@ class PartOneCheck:
         self.commodities: dict[str, Commodity] = {}
         self.package_types: dict[str, PackageType] = {}
         self.document_types: dict[str, DocumentType] = {}
+        # documents a type requires that its goods do not need (plants all free of plant-health requirements)
+        self.not_needed: set[str] = set()
 
     def add(self, path: str, message: str) -> None:
         self.errors[path].append(message)
@@ -165,7 +168,9 @@ class PartOneCheck:
             wanted_cn = {line.get("cn_code") for line in lines if line.get("cn_code")}
             self.commodities = {
                 c.cn_code: c
-                for c in Commodity.objects.in_force(today).filter(ched_type=self.ched_type, cn_code__in=wanted_cn)
+                for c in Commodity.objects.in_force(today).filter(
+                    ched_type_id=self.ched_type.catalogue_type_id, cn_code__in=wanted_cn
+                )
             }
         for i, line in enumerate(lines):
             if line.get("package_type") and line["package_type"] not in self.package_types:
@@ -228,6 +233,7 @@ class PartOneCheck:
         self._check_bcp(arrival)
         self._check_containers(arrival)
         self._check_lines()
+        self._check_plant_health()
         self._check_documents()
         if self.ched_type.code == "CHED-D":
             self._check_listed()
@@ -391,11 +397,13 @@ class PartOneCheck:
                 self.add(f"accompanying_documents.{i}.type", _("This field is required."))
             if not document.get("reference"):
                 self.add(f"accompanying_documents.{i}.reference", _("This field is required."))
-        given = {d.get("type") for d in documents if d.get("reference")}
+        given = self._given_documents()
         missing = [
             dt.name
             for dt in self.document_types.values()
-            if dt.code not in given and any(t.pk == self.ched_type.pk for t in dt.required_for.all())
+            if dt.code not in given
+            and dt.code not in self.not_needed
+            and any(t.pk == self.ched_type.pk for t in dt.required_for.all())
         ]
         if missing:
             self.add(
@@ -404,21 +412,77 @@ class PartOneCheck:
                 % {"type": self.ched_type.code, "documents": ", ".join(sorted(missing))},
             )
 
+    def _given_documents(self) -> set[str]:
+        return {d.get("type") for d in self.part.get("accompanying_documents") or [] if d.get("reference")}
+
+    def _check_plant_health(self) -> None:
+        """Plants entering Martinique, from a third country (CHED-PP) or from mainland France and the Union
+        (NAT-PP), meet the national regime of the overseas departments (`inspection.plant_health`): a prohibited
+        commodity is refused, naming the text (and the document that lifts the prohibition, where a derogation
+        exists); goods free of requirements (frozen fruit and vegetables are not "végétaux", arrêté du 3 septembre
+        1990, art. 1) need no phytosanitary certificate when every line is free; the others need it."""
+        origin, lines = self.part.get("country_of_origin"), self.part.get("commodities") or []
+        if self.ched_type.code not in plant_health.GOVERNED or not origin or not lines:
+            return
+        arrival = (self.part.get("arrival") or {}).get("expected_at") or self.now
+        rules = plant_health.requirements(timezone.localdate(arrival))
+        given, union = self._given_documents(), origin in UNION_COUNTRIES
+        requirement = PlantHealthRequirement.Requirement
+        all_free = True
+        for i, line in enumerate(lines):
+            cn = line.get("cn_code") or ""
+            rule = plant_health.requirement_for(rules, origin=origin, union=union, cn_code=cn, documents=given)
+            all_free &= rule is not None and rule.requirement == requirement.FREE
+            if rule is None or rule.requirement != requirement.PROHIBITED:
+                continue
+            values = {"goods": rule.description, "cn": cn, "country": origin, "text": rule.legal_reference}
+            if rule.lifted_by and rule.lifted_by in self.document_types:
+                values["document"] = self.document_types[rule.lifted_by].name
+                message = _(
+                    "%(goods)s (CN %(cn)s) from %(country)s may not be brought into Martinique (%(text)s), unless the "
+                    "consignment carries the %(document)s."
+                )
+            else:
+                message = _("%(goods)s (CN %(cn)s) from %(country)s may not be brought into Martinique (%(text)s).")
+            self.add(f"commodities.{i}.cn_code", message % values)
+        if all_free:
+            self.not_needed.add(plant_health.CERTIFICATE)
+
     def _check_listed(self) -> None:
         """A CHED-D covers the origins and goods Implementing Regulation (EU) 2019/1793 lists (Annexes I and II,
         in force on the day of arrival); for its Annex II goods, the official certificate and the results of
-        sampling and analyses by the country of origin accompany the consignment (arts. 10 and 11)."""
+        sampling and analyses by the country of origin (point 3: of the country of dispatch) accompany the
+        consignment (arts. 10 and 11). An "ex" CN code covers only the TARIC subdivisions the annex names: the line
+        gives the 10-digit code. Annex II point 3 rows hold for goods dispatched from the country they name (I.14)."""
         origin, lines = self.part.get("country_of_origin"), self.part.get("commodities") or []
         arrival = (self.part.get("arrival") or {}).get("expected_at") or self.now
+        dispatch = self.part.get("country_of_dispatch") or ""
         rules = [
             rule
-            for rule in reinforced_rules(self.ched_type.pk, origin, on=timezone.localdate(arrival))
+            for rule in reinforced_rules(self.ched_type.pk, origin, on=timezone.localdate(arrival), dispatch=dispatch)
             if rule.country == origin
         ]
         certificate_required = False
         for i, line in enumerate(lines):
-            matching = rules_for_line(rules, line.get("cn_code") or "")
-            if not matching:
+            cn = line.get("cn_code") or ""
+            matching = rules_for_line(rules, cn)
+            partly = sorted({r.taric for r in rules if r.taric and cn.startswith(r.cn_prefix)})
+            if not matching and partly:
+                self.add(
+                    f"commodities.{i}.cn_code",
+                    _(
+                        "Implementing Regulation (EU) 2019/1793 lists only part of CN %(cn)s from %(origin)s (“ex” "
+                        "code, TARIC subdivision %(taric)s: %(goods)s): give the 10-digit code of the goods, or, if "
+                        "they are not those goods, they take no CHED-D."
+                    )
+                    % {
+                        "cn": cn,
+                        "origin": origin,
+                        "taric": ", ".join(partly),
+                        "goods": next(r.goods for r in rules if r.taric and cn.startswith(r.cn_prefix)),
+                    },
+                )
+            elif not matching:
                 self.add(
                     f"commodities.{i}.cn_code",
                     _(
@@ -428,7 +492,7 @@ class PartOneCheck:
                     % {"cn": line.get("cn_code"), "origin": origin},
                 )
             certificate_required |= any(rule.certificate_required for rule in matching)
-        given = {d.get("type") for d in self.part.get("accompanying_documents") or [] if d.get("reference")}
+        given = self._given_documents()
         if certificate_required and not ANNEX_II_DOCUMENTS <= given:
             missing = sorted(self.document_types[code].name for code in ANNEX_II_DOCUMENTS - given)
             self.add(

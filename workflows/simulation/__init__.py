@@ -32,13 +32,14 @@ def catalogue_rows(scenario: Scenario) -> list[tuple[str, str, int, int]]:
     does; rules for one origin and intensified controls are not drawn)."""
     rules = list(ReinforcedCheckRule.objects.in_force(scenario.start).filter(country="").select_related("ched_type"))
     rows = []
-    for commodity in Commodity.objects.in_force(scenario.start).select_related("ched_type"):
-        ruling = [
-            r for r in rules if r.ched_type_id == commodity.ched_type_id and commodity.cn_code.startswith(r.cn_prefix)
-        ]
-        identity = max((r.identity_rate for r in ruling), default=commodity.identity_rate)
-        physical = max((r.physical_rate for r in ruling), default=commodity.physical_rate)
-        rows.append((commodity.ched_type.code, commodity.cn_code, identity, physical))
+    commodities = Commodity.objects.in_force(scenario.start).select_related("ched_type")
+    for commodity in commodities.prefetch_related("ched_type__catalogue_borrowers"):
+        # a type that borrows this catalogue (NAT-PP takes CHED-PP's) draws its goods too, under its own rules
+        for ched_type in (commodity.ched_type, *commodity.ched_type.catalogue_borrowers.all()):
+            ruling = [r for r in rules if r.ched_type_id == ched_type.pk and r.covers(commodity.cn_code)]
+            identity = max((r.identity_rate for r in ruling), default=commodity.identity_rate)
+            physical = max((r.physical_rate for r in ruling), default=commodity.physical_rate)
+            rows.append((ched_type.code, commodity.cn_code, identity, physical))
     return rows
 
 

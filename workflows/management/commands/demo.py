@@ -85,6 +85,8 @@ REQUIRED_DOCUMENT = {
     "CHED-A": "VETERINARY_HEALTH_CERTIFICATE",
     "CHED-D": "COMMERCIAL_INVOICE",
 }
+# The grower of the demo's national plant-health entry (NAT-PP): goods of mainland France.
+NATIONAL_GROWER = ("Vergers de Moissac SCEA", "Route de Lafrançaise, 82200 Moissac")
 VESSELS = ["CMA CGM FORT SAINT PIERRE", "CMA CGM FORT DESAIX", "MARFRET GUYANE", "MSC ANTILLES", "SEABOARD PRIDE"]
 CARRIERS = ["CMAU", "MSCU", "MRKU", "HLXU", "SMLU"]
 FLIGHTS = ["AF 652", "TX 542", "AA 1348", "LI 362"]
@@ -141,6 +143,7 @@ class Command(BaseCommand):
             if not consignment.is_draft:
                 drive(consignment, STAGES[created % len(STAGES)], staff)
                 created += 1
+        self._national_entry(rng, importers[0], staff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Consignment.objects.count()} consignments. Logins (password “{PASSWORD}”): "
@@ -288,3 +291,47 @@ class Command(BaseCommand):
             "number": f"{first_ten}{container_check_digit(first_ten)}",
             "seal": f"{rng.choice('ABFHKM')}{rng.randint(100000, 999999)}",
         }
+
+    def _national_entry(self, rng: random.Random, user, staff) -> None:
+        """One national plant-health entry (NAT-PP, not a CHED: docs/regulation.md, section 3), driven through the
+        real flow to its acceptance into Martinique: apples and potatoes from a grower of the Tarn-et-Garonne,
+        shipped from Marseille with the phytosanitary certificate of mainland France. Once: a second run skips
+        it."""
+        if Consignment.objects.filter(created_by=user, ched_type__code="NAT-PP").exists():
+            return
+        catalogue = {
+            c.cn_code: c
+            for c in Commodity.objects.in_force(timezone.localdate()).filter(
+                ched_type__code="CHED-PP", cn_code__in=["08081080", "07019090"]
+            )
+        }
+        arrival = (timezone.localtime() + datetime.timedelta(days=6)).replace(hour=7, minute=0, second=0, microsecond=0)
+        operator = user.membership.operator
+        part = {
+            "ched_type": "NAT-PP",
+            "bcp": "FRFDF1",
+            "consignor": {"name": NATIONAL_GROWER[0], "address": NATIONAL_GROWER[1], "country": "FR"},
+            "consignee": {"name": operator.name, "address": operator.address, "country": "FR"},
+            "country_of_origin": "FR",
+            "purpose": "internal_market",
+            "arrival": {
+                "expected_at": arrival,
+                "transport_mode": "sea",
+                "transport_id": f"{rng.choice(VESSELS)} {rng.randint(100, 999)}S",
+                "transport_document": f"BL{rng.randint(1000000, 9999999)}",
+            },
+            "containers": [self._container(rng)],
+            "commodities": [{**self._line(rng, "CHED-PP", c), "package_type": "CT"} for c in catalogue.values()],
+            "accompanying_documents": [
+                {"type": "PHYTOSANITARY_CERTIFICATE", "reference": f"FR-PC-{arrival.year}-{rng.randint(10000, 99999)}"},
+                {"type": "COMMERCIAL_INVOICE", "reference": f"INV-{rng.randint(1000, 9999)}"},
+            ],
+            "place_of_destination": {
+                "name": f"{operator.name}, entrepôt",
+                "address": operator.address,
+                "country": "MQ",
+                "approval_number": "",
+            },
+            "country_of_dispatch": "FR",
+        }
+        drive(consignment_create(actor=user, part_one=part), "accepted", staff)
