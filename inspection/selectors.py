@@ -201,3 +201,15 @@ def intensified_controls_in_view() -> dict:
         "ended": sorted((c for c in controls if c.ended_at is not None), key=lambda c: c.ended_at, reverse=True),
         "ended_shown_days": INTENSIFIED_ENDED_SHOWN_DAYS,
     }
+
+
+def export_applications_visible_to(user):
+    """Staff see every export application; an exporter only its own company's; anyone else nothing."""
+    from inspection.models import ExportApplication
+
+    qs = ExportApplication.objects.select_related("operator")
+    if is_staff_user(user):
+        return qs.order_by("-created_at", "-id")
+    if Role.EXPORTER in user_roles(user) and hasattr(user, "membership"):
+        return qs.filter(operator_id=user.membership.operator_id).order_by("-created_at", "-id")
+    return qs.none()

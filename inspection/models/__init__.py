@@ -29,6 +29,15 @@ from .consignments import (
     TransportConditions,
     TransportMode,
 )
+from .exports import (
+    ExportApplication,
+    ExportCheck,
+    ExportKind,
+    ExportLine,
+    ExportSequence,
+    ExportStatus,
+    PhytosanitaryCertificate,
+)
 from .heartbeat import Heartbeat
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
@@ -101,4 +110,12 @@ __all__ = [
     "RefusalReason",
     "TransportConditions",
     "TransportMode",
+    # exports
+    "ExportApplication",
+    "ExportCheck",
+    "ExportKind",
+    "ExportLine",
+    "ExportSequence",
+    "ExportStatus",
+    "PhytosanitaryCertificate",
 ]
