@@ -16,7 +16,10 @@ from inspection.services.exports import (
     export_application_data,
     export_application_submit,
     export_application_update,
+    export_check_record,
+    export_refuse,
 )
+from inspection.services.phyto import phyto_certificate_issue
 from inspection.timeline import export_timeline
 
 from .idempotency import IDEMPOTENCY_KEY, idempotent
@@ -104,6 +107,16 @@ class ExportApplicationInput(serializers.Serializer):
     additional_declarations = serializers.CharField(allow_blank=True, required=False)
     reexport = _Reexport(required=False)
     lines = _Line(many=True)
+
+
+class ExportCheckInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["documentary", "inspection"])
+    result = serializers.ChoiceField(choices=["satisfactory", "not_satisfactory"])
+    notes = serializers.CharField(allow_blank=True, required=False, help_text="required when not satisfactory")
+
+
+class ExportRefuseInput(serializers.Serializer):
+    reason = serializers.CharField()
 
 
 class _Certificate(serializers.Serializer):
@@ -244,4 +257,47 @@ class ExportApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @idempotent
     def submit(self, request, application=None):
         found = export_application_submit(actor=request.user, application=self.get_object())
+        return self._detail(found)
+
+    # --- the post: checks and decision (inspectors, certifying officers) -------------------------------
+
+    @extend_schema(
+        request=ExportCheckInput,
+        responses={201: ExportApplicationDetail},
+        summary="Staff: record the documentary check or the inspection",
+    )
+    @action(detail=True, methods=["post"])
+    def checks(self, request, application=None):
+        found = self.get_object()
+        body = request.data if isinstance(request.data, dict) else {}
+        export_check_record(
+            actor=request.user,
+            application=found,
+            kind=str(body.get("kind", "")),
+            result=str(body.get("result", "")),
+            notes=str(body.get("notes", "") or ""),
+        )
+        return self._detail(found, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None, responses={201: ExportApplicationDetail}, summary="Certifying officer: issue the certificate"
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def issue(self, request, application=None):
+        found = self.get_object()
+        phyto_certificate_issue(actor=request.user, application=found)
+        return self._detail(found, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ExportRefuseInput,
+        responses={200: ExportApplicationDetail},
+        summary="Certifying officer: refuse the certificate",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def refuse(self, request, application=None):
+        found = self.get_object()
+        body = request.data if isinstance(request.data, dict) else {}
+        export_refuse(actor=request.user, application=found, reason=str(body.get("reason", "") or ""))
         return self._detail(found)
