@@ -214,7 +214,10 @@ def _read(data, *, complete: bool, operator: Operator, kind: str | None = None) 
     raw_date = treatment.get("date")
     values["treatment_date"] = None
     if raw_date not in (None, ""):
-        parsed = parse_date(raw_date) if isinstance(raw_date, str) else None
+        try:
+            parsed = parse_date(raw_date) if isinstance(raw_date, str) else None
+        except ValueError:  # well formed but no such day (2026-02-30)
+            parsed = None
         if parsed is None:
             reader.error("treatment.date", _("A date, such as 2026-12-01."))
         elif parsed > timezone.localdate():
