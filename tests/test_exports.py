@@ -185,3 +185,15 @@ def test_list_stays_within_its_query_budget(exporter, django_assert_max_num_quer
         api.post(LIST, export_application(), format="json")
     with django_assert_max_num_queries(12):
         assert api.get(LIST).json()["count"] == 3
+
+
+def test_exporter_system_logs_in_for_a_token_and_applies(exporter):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    login = client.post("/api/v1/auth/token/", {"username": "eric", "password": "pw"}, format="json")
+    assert login.status_code == 200, login.json()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {login.json()['token']}")
+    created = client.post(LIST, {**export_application(), "draft": False}, format="json")
+    assert created.status_code == 201, created.json()
+    assert client.get(LIST).json()["results"][0]["status"] == "submitted"
