@@ -54,6 +54,8 @@ EXPORTER_STEPS = {
     A.EXPORT_CHECKED: "check",
     A.EXPORT_REFUSED: "refused",
     A.PHYTO_ISSUED: "certificate",
+    A.PHYTO_REPLACED: "certificate_replaced",
+    A.PHYTO_WITHDRAWN: "certificate_withdrawn",
 }
 
 
@@ -73,6 +75,10 @@ def export_timeline(events) -> list[dict]:
         elif event.action == A.EXPORT_REFUSED:
             outcome = data.get("reason", "")
         elif event.action == A.PHYTO_ISSUED:
+            outcome = data.get("number", "")
+        elif event.action == A.PHYTO_REPLACED:
+            outcome = f"{data.get('number', '')} → {data.get('replaced_by', '')}"
+        elif event.action == A.PHYTO_WITHDRAWN:
             outcome = data.get("number", "")
         step, label = EXPORTER_STEPS[event.action], AuditAction.label_of(event.action)
         timeline.append({"at": event.occurred_at, "step": step, "label": label, "outcome": outcome})

@@ -231,3 +231,58 @@ def test_a_draft_is_not_checked(exporter, inspector):
         _url(reference, "checks"), {"kind": "documentary", "result": "satisfactory"}, format="json"
     )
     assert response.status_code == 409
+
+
+def test_replacement_has_a_new_number_stating_the_old_one_which_reads_replaced(
+    exporter, importer, inspector, officer, supervisor
+):
+    body = _issued(exporter, inspector, officer)
+    (first,) = body["certificates"]
+    url = _url(body["reference"], "replace-certificate")
+    assert api_client_for(exporter).post(url, {"reason": "x"}, format="json").status_code == 403
+    assert api_client_for(inspector).post(url, {"reason": "x"}, format="json").status_code == 403
+    no_reason = api_client_for(supervisor).post(url, {"reason": ""}, format="json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    bad = api_client_for(supervisor).post(
+        url, {"reason": "change in consignee", "changes": {"destination_country": "US"}}, format="json"
+    )
+    assert bad.status_code == 400 and "destination_country" in bad.json()
+
+    changes = {"consignee_name": "Tropical Imports Ltd", "consignee_address": "12 Harbour Rd, Halifax NS"}
+    replaced = api_client_for(supervisor).post(
+        url, {"reason": "change in consignee", "changes": changes}, format="json"
+    )
+    assert replaced.status_code == 201, replaced.json()
+    old, new = replaced.json()["certificates"]
+    assert (old["number"], old["status"]) == (first["number"], "replaced")
+    assert new["number"] == f"{body['reference']}-P2" and new["status"] == "valid"
+    assert replaced.json()["consignee"]["name"] == "Tropical Imports Ltd"
+    assert replaced.json()["timeline"][-1]["step"] == "certificate_replaced"
+
+    pdf = _body(_download(exporter, new["url"]))
+    text = _text(pdf)
+    assert f"remplace et annule le certificat n° {first['number']}" in text and "Tropical Imports Ltd" in text
+    xml = _body(_download(exporter, new["ephyto_url"]))
+    assert b"ADRPN" in xml and first["number"].encode() in xml
+    assert _import(importer, xml)["consignee"]["name"] == "Tropical Imports Ltd"
+
+    checked = Client().get(first["verify_url"].removeprefix(settings.SITE_URL.rstrip("/")) + "?format=json").json()
+    assert checked["valid"] is False and checked["status"] == "replaced" and checked["replaced_by"] == new["number"]
+    page = Client().get(first["verify_url"].removeprefix(settings.SITE_URL.rstrip("/")))
+    assert new["number"] in page.content.decode()
+    event = AuditEvent.objects.get(action="phyto.replaced", data__export=body["reference"])
+    assert event.data["replaced_by"] == new["number"] and event.actor == supervisor
+
+
+def test_withdrawn_certificate_reads_revoked(exporter, inspector, officer):
+    body = _issued(exporter, inspector, officer)
+    (certificate,) = body["certificates"]
+    url = _url(body["reference"], "withdraw-certificate")
+    withdrawn = api_client_for(officer).post(url, {"reason": "Consignment not shipped"}, format="json")
+    assert withdrawn.status_code == 200, withdrawn.json()
+    assert withdrawn.json()["certificates"][0]["status"] == "revoked"
+    checked = Client().get(certificate["verify_url"].removeprefix(settings.SITE_URL.rstrip("/")) + "?format=json")
+    assert checked.json()["status"] == "revoked" and checked.json()["withdrawn_at"]
+    again = api_client_for(officer).post(url, {"reason": "again"}, format="json")
+    assert again.status_code == 400 and "no valid certificate" in again.json()["detail"]
+    assert AuditEvent.objects.filter(action="phyto.withdrawn", data__export=body["reference"]).count() == 1

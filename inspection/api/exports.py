@@ -19,7 +19,7 @@ from inspection.services.exports import (
     export_check_record,
     export_refuse,
 )
-from inspection.services.phyto import phyto_certificate_issue
+from inspection.services.phyto import phyto_certificate_issue, phyto_certificate_replace, phyto_certificate_withdraw
 from inspection.timeline import export_timeline
 
 from .idempotency import IDEMPOTENCY_KEY, idempotent
@@ -117,6 +117,16 @@ class ExportCheckInput(serializers.Serializer):
 
 class ExportRefuseInput(serializers.Serializer):
     reason = serializers.CharField()
+
+
+class CertificateReplaceInput(serializers.Serializer):
+    reason = serializers.CharField()
+    changes = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="corrections: consignee_name, consignee_address, point_of_entry, distinguishing_marks, "
+        "additional_declarations",
+    )
 
 
 class _Certificate(serializers.Serializer):
@@ -300,4 +310,35 @@ class ExportApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         found = self.get_object()
         body = request.data if isinstance(request.data, dict) else {}
         export_refuse(actor=request.user, application=found, reason=str(body.get("reason", "") or ""))
+        return self._detail(found)
+
+    @extend_schema(
+        request=CertificateReplaceInput,
+        responses={201: ExportApplicationDetail},
+        summary="Certifying officer or supervisor: replace the valid certificate (ISPM 12 §1.3.1)",
+    )
+    @action(detail=True, methods=["post"], url_path="replace-certificate", url_name="replace-certificate")
+    @idempotent
+    def replace_certificate(self, request, application=None):
+        found = self.get_object()
+        body = request.data if isinstance(request.data, dict) else {}
+        phyto_certificate_replace(
+            actor=request.user,
+            application=found,
+            reason=str(body.get("reason", "") or ""),
+            changes=body.get("changes") or {},
+        )
+        return self._detail(found, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ExportRefuseInput,
+        responses={200: ExportApplicationDetail},
+        summary="Certifying officer or supervisor: withdraw the valid certificate",
+    )
+    @action(detail=True, methods=["post"], url_path="withdraw-certificate", url_name="withdraw-certificate")
+    @idempotent
+    def withdraw_certificate(self, request, application=None):
+        found = self.get_object()
+        body = request.data if isinstance(request.data, dict) else {}
+        phyto_certificate_withdraw(actor=request.user, application=found, reason=str(body.get("reason", "") or ""))
         return self._detail(found)

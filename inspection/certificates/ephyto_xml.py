@@ -42,8 +42,10 @@ def _party(parent: Element, name: str, *, party_name: str, address: str, country
         _ram(specified, "CountryID", country)
 
 
-def ephyto_xml(*, application: ExportApplication, number: str, issued_at: datetime.datetime, officer: str) -> bytes:
-    """The SPSCertificate of an issued certificate, as UTF-8 bytes."""
+def ephyto_xml(
+    *, application: ExportApplication, number: str, issued_at: datetime.datetime, officer: str, replaces=None
+) -> bytes:
+    """The SPSCertificate of an issued certificate, as UTF-8 bytes; `replaces`, the certificate it replaces."""
     a = application
     root = Element(f"{{{RSM}}}SPSCertificate")
     document = SubElement(root, f"{{{RSM}}}SPSExchangedDocument")
@@ -58,6 +60,14 @@ def ephyto_xml(*, application: ExportApplication, number: str, issued_at: dateti
         note = _ram(document, "IncludedSPSNote")
         _ram(note, "Subject", "ADEDL")  # additional declaration, document level
         _ram(note, "Content", a.additional_declarations, languageID="en")
+    if replaces is not None:  # the replacement notes of the hub's exchanges: the number replaced, its date
+        for subject, content in (
+            ("ADRPN", replaces.number),
+            ("ADRD", timezone.localtime(replaces.issued_at).isoformat(timespec="seconds")),
+        ):
+            note = _ram(document, "IncludedSPSNote")
+            _ram(note, "Subject", subject)
+            _ram(note, "Content", content)
     signatory = _ram(document, "SignatorySPSAuthentication")
     when = _ram(signatory, "ActualDateTime")
     SubElement(when, f"{{{UDT}}}DateTimeString").text = timezone.localtime(issued_at).isoformat(timespec="seconds")

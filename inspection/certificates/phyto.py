@@ -30,6 +30,7 @@ def phyto_context(
     issued_at: datetime.datetime | None,
     signer: str,
     officer: str,
+    replaces=None,
 ) -> dict:
     """Everything `certificates/phyto.html` prints."""
     lines = list(application.lines.all())
@@ -38,6 +39,8 @@ def phyto_context(
     return {
         "number": number,
         "a": application,
+        "replaces": replaces,
+        "replaces_issued_at": timezone.localtime(replaces.issued_at) if replaces else None,
         "reexport": application.kind == ExportKind.REEXPORT,
         "nppo": NPPO,
         "verify_url": verify_url(number, verify_key),
@@ -83,6 +86,6 @@ def phyto_facts(certificate) -> dict:
         "signer": certificate.signer,
         "sha256": certificate.sha256,
         "ephyto_sha256": certificate.ephyto_sha256,
-        "replaced_by": None,
-        "withdrawn_at": None,
+        "replaced_by": replaced.number if (replaced := getattr(certificate, "replaced_by", None)) else None,
+        "withdrawn_at": certificate.revoked_at,
     }

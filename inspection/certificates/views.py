@@ -97,8 +97,8 @@ class VerifyView(APIView):
             data["uploaded_matches"] = uploaded_sha256 == certificate.sha256
         if error:
             data["detail"] = error
-        if request.accepted_renderer.format == "html" and not isinstance(certificate, PhytosanitaryCertificate):
-            replacement = certificate.replaced_by
+        if request.accepted_renderer.format == "html":
+            replacement = getattr(certificate, "replaced_by", None)
             data["replaced_by_url"] = (
                 reverse("verify", kwargs={"number": replacement.number, "key": replacement.verify_key})
                 if replacement

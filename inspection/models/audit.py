@@ -77,6 +77,8 @@ class AuditAction(models.TextChoices):
     EXPORT_CHECKED = "export.checked", _("Export consignment checked")
     EXPORT_REFUSED = "export.refused", _("Phytosanitary certificate refused")
     PHYTO_ISSUED = "phyto.issued", _("Phytosanitary certificate issued")
+    PHYTO_REPLACED = "phyto.replaced", _("Phytosanitary certificate replaced")
+    PHYTO_WITHDRAWN = "phyto.withdrawn", _("Phytosanitary certificate withdrawn")
 
     @classmethod
     def label_of(cls, value: str) -> str:

@@ -171,6 +171,15 @@ class PhytosanitaryCertificate(models.Model):
     signer = models.CharField(_("signed by"), max_length=200)
     issued_at = models.DateTimeField(_("issued"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VALID)
+    # ISPM 12 §1.3: a certificate is replaced by a new one (new number, stating the one it replaces) or withdrawn
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by", verbose_name=_("replaces")
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revocation_reason = models.TextField(_("reason for revocation or replacement"), blank=True)
 
     class Meta:
         ordering = ["issued_at", "pk"]

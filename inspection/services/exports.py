@@ -59,7 +59,8 @@ def _reference_allocate(year: int) -> str:
     return f"PHYTO.{settings.PIF_COUNTRY}.{year}.{sequence.last:07d}"
 
 
-def _audit(*, actor, action: str, application: ExportApplication, **data) -> None:
+def export_audit(*, actor, action: str, application: ExportApplication, **data) -> None:
+    """An export application's audit event: not a consignment's, so it names the application in its data."""
     audit_record(actor=actor, action=action, consignment=None, data={"export": application.reference, **data})
 
 
@@ -71,7 +72,7 @@ def _transition(*, actor, application: ExportApplication, to: str, action: str, 
         )
     application.status = to
     application.save(update_fields=["status", "updated_at", "submitted_at", "decided_at", "decided_by"])
-    _audit(actor=actor, action=action, application=application, status=to, **(data or {}))
+    export_audit(actor=actor, action=action, application=application, status=to, **(data or {}))
 
 
 # --- the application and its rules -----------------------------------------------------------------------
@@ -294,7 +295,7 @@ def export_application_create(*, actor, application: dict, draft: bool = True) -
         reference=_reference_allocate(timezone.localdate().year), operator=operator, created_by=actor
     )
     _write(created, values, lines)
-    _audit(actor=actor, action=AuditAction.EXPORT_CREATED, application=created, application_data=application)
+    export_audit(actor=actor, action=AuditAction.EXPORT_CREATED, application=created, application_data=application)
     if not draft:
         _submit(actor=actor, application=created)
     return created
@@ -307,7 +308,7 @@ def export_application_update(*, actor, application: ExportApplication, data: di
     operator = _own_draft(actor, application)
     values, lines = _read(data, complete=False, operator=operator, kind=application.kind)
     _write(application, values, lines)
-    _audit(actor=actor, action=AuditAction.EXPORT_DRAFT_UPDATED, application=application, application_data=data)
+    export_audit(actor=actor, action=AuditAction.EXPORT_DRAFT_UPDATED, application=application, application_data=data)
     return application
 
 
@@ -404,7 +405,7 @@ def export_check_record(
     if application.status == ExportStatus.SUBMITTED:
         application.status = ExportStatus.CHECKING
         application.save(update_fields=["status", "updated_at"])
-    _audit(actor=actor, action=AuditAction.EXPORT_CHECKED, application=application, kind=kind, result=result)
+    export_audit(actor=actor, action=AuditAction.EXPORT_CHECKED, application=application, kind=kind, result=result)
     return check
 
 
