@@ -1,0 +1,65 @@
+"""The exporter's portal pages: the list, a new application (one line), its page; another company's is a 404."""
+
+import pytest
+from django.test import Client
+
+from inspection.models import ExportApplication, ExportStatus
+from tests.conftest import api_client_for
+from tests.factories import export_application
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "consignee_name": "Fresh Tropics Inc.",
+    "consignee_address": "2100 rue Notre-Dame O, Montréal QC",
+    "consignee_country": "CA",
+    "destination_country": "CA",
+    "destination_point_of_entry": "Montréal",
+    "destination_unlocode": "CAMTR",
+    "conveyance_mode": "sea",
+    "conveyance_id": "CMA CGM FORT SAINT LOUIS",
+    "description": "Ananas frais",
+    "hs_code": "08043000",
+    "botanical_name": "Ananas comosus",
+    "eppo_code": "ANHCO",
+    "net_weight_kg": "6000",
+    "packages": "600",
+    "package_type": "CT",
+    "place_of_production": "Morne-Rouge",
+}
+
+
+def _client(user, language="en") -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    return client
+
+
+def test_exporter_applies_in_the_portal(exporter):
+    client = _client(exporter)
+    assert client.get("/").url == "/exports/"
+    assert client.get("/exports/new/").status_code == 200
+    response = client.post("/exports/new/", {**FORM, "submit": "1"})
+    application = ExportApplication.objects.get()
+    assert response.status_code == 302 and response.url == f"/exports/{application.reference}/"
+    assert application.status == ExportStatus.SUBMITTED and application.lines.get().packages == 600
+    page = client.get(response.url).content.decode()
+    assert "Ananas comosus" in page and "Export application submitted" in page
+    assert application.reference in client.get("/exports/").content.decode()
+
+
+def test_bad_input_shows_on_its_field_and_stores_nothing(exporter):
+    response = _client(exporter, "fr").post("/exports/new/", {**FORM, "hs_code": "0804", "packages": "many"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Un code SH a 6, 8 ou 10 chiffres." in page and "Un nombre entier de colis, au moins 1." in page
+    assert not ExportApplication.objects.exists()
+
+
+def test_another_company_and_importers_see_nothing(exporter, other_exporter, importer):
+    reference = api_client_for(exporter).post("/api/v1/exports/", export_application(), format="json").json()
+    reference = reference["reference"]
+    assert _client(other_exporter).get(f"/exports/{reference}/").status_code == 404
+    assert reference not in _client(other_exporter).get("/exports/").content.decode()
+    for url in ("/exports/", "/exports/new/", f"/exports/{reference}/"):
+        assert _client(importer).get(url).status_code == 404
