@@ -63,3 +63,37 @@ def test_another_company_and_importers_see_nothing(exporter, other_exporter, imp
     assert reference not in _client(other_exporter).get("/exports/").content.decode()
     for url in ("/exports/", "/exports/new/", f"/exports/{reference}/"):
         assert _client(importer).get(url).status_code == 404
+
+
+def test_the_post_checks_and_issues_from_the_application_page(exporter, inspector, officer):
+    reference = api_client_for(exporter).post(
+        "/api/v1/exports/", {**export_application(), "draft": False}, format="json"
+    )
+    reference = reference.json()["reference"]
+    page = f"/exports/{reference}/"
+    inspecting, deciding = _client(inspector), _client(officer)
+    assert reference in inspecting.get("/exports/?status=submitted").content.decode()
+    assert 'name="kind" value="documentary"' in inspecting.get(page).content.decode()
+    inspecting.post(f"{page}check/", {"kind": "documentary", "result": "satisfactory"})
+    assert 'name="kind" value="inspection"' in inspecting.get(page).content.decode()
+    refused = inspecting.post(f"{page}check/", {"kind": "inspection", "result": "not_satisfactory"}, follow=True)
+    assert "Say what was not satisfactory." in refused.content.decode()
+    inspecting.post(f"{page}check/", {"kind": "inspection", "result": "satisfactory"})
+    assert inspecting.post(f"{page}issue/", follow=True).status_code == 200  # refused, shown as a message
+    assert ExportApplication.objects.get().status == ExportStatus.CHECKING
+    issued = deciding.post(f"{page}issue/", follow=True)
+    assert ExportApplication.objects.get().status == ExportStatus.ISSUED
+    assert f"{reference}-P1" in issued.content.decode()
+    withdrawn = deciding.post(f"{page}withdraw/", {"reason": "not shipped"}, follow=True)
+    assert withdrawn.status_code == 200
+    assert ExportApplication.objects.get().certificates.get().status == "revoked"
+
+
+def test_exporter_cannot_take_the_posts_steps(exporter, other_exporter):
+    reference = api_client_for(exporter).post(
+        "/api/v1/exports/", {**export_application(), "draft": False}, format="json"
+    )
+    reference = reference.json()["reference"]
+    mine = _client(exporter).post(f"/exports/{reference}/check/", {"kind": "documentary", "result": "satisfactory"})
+    assert mine.status_code == 302 and not ExportApplication.objects.get().checks.exists()
+    assert _client(other_exporter).post(f"/exports/{reference}/issue/").status_code == 404

@@ -6,16 +6,22 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from inspection.api.exports import certificate_links
 from inspection.errors import DomainError, DomainInvalid
-from inspection.models import AuditEvent, PhytosanitaryCertificate, TransportMode
+from inspection.models import AuditEvent, ExportStatus, PhytosanitaryCertificate, TransportMode
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import export_applications_visible_to
-from inspection.services.exports import export_application_create
+from inspection.services.exports import export_application_create, export_check_record, export_refuse
+from inspection.services.phyto import (
+    phyto_certificate_issue,
+    phyto_certificate_replace,
+    phyto_certificate_withdraw,
+)
 from inspection.timeline import export_timeline
 
 
@@ -28,6 +34,8 @@ def export_list(request):
     if not _may_see_exports(request.user):
         raise Http404
     qs = export_applications_visible_to(request.user).prefetch_related("certificates")
+    if request.GET.get("status") in ExportStatus.values:  # the post's work: ?status=submitted, ?status=checking
+        qs = qs.filter(status=request.GET["status"])
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     rows = [{"a": a, "certificates": [certificate_links(c) for c in a.certificates.all()]} for a in page]
     return render(
@@ -44,11 +52,23 @@ def export_detail(request, application):
     )
     events = AuditEvent.objects.filter(consignment=None, data__export=found.reference).order_by("seq")
     certificates = PhytosanitaryCertificate.objects.filter(application=found).order_by("issued_at", "pk")
+    roles = user_roles(request.user)
+    done = {check.kind for check in found.checks.all()}
     return render(
         request,
         "portal/export_detail.html",
         {
             "a": found,
+            "checks": found.checks.all(),
+            "next_check": next(
+                (kind for kind in ("documentary", "inspection") if kind not in done),
+                None,
+            )
+            if Role.INSPECTOR in roles and found.status in (ExportStatus.SUBMITTED, ExportStatus.CHECKING)
+            else None,
+            "can_decide": Role.CERTIFYING_OFFICER in roles and found.status == ExportStatus.CHECKING,
+            "can_amend": bool(roles & {Role.CERTIFYING_OFFICER, Role.SUPERVISOR})
+            and found.status == ExportStatus.ISSUED,
             "timeline": export_timeline(events),
             "certificates": [certificate_links(c) for c in certificates],
         },
@@ -136,3 +156,77 @@ def export_new(request):
             messages.success(request, _("Application %(reference)s saved.") % {"reference": created.reference})
             return redirect("portal:export-detail", application=created.reference)
     return render(request, "portal/export_form.html", {"form": form})
+
+
+# --- the post's steps, from the application's page (the API's `checks`, `issue`, `refuse`, ...) ---------------
+
+
+def _staff_step(request, application: str, run) -> HttpResponseRedirect:
+    """Run one service on a visible application; a refusal is shown as a message on its page."""
+    found = get_object_or_404(export_applications_visible_to(request.user), reference=application)
+    try:
+        run(found)
+    except DomainInvalid as exc:
+        for errors in exc.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Recorded for %(reference)s.") % {"reference": found.reference})
+    return redirect("portal:export-detail", application=found.reference)
+
+
+@login_required
+@require_POST
+def export_check_view(request, application):
+    return _staff_step(
+        request,
+        application,
+        lambda found: export_check_record(
+            actor=request.user,
+            application=found,
+            kind=request.POST.get("kind", ""),
+            result=request.POST.get("result", ""),
+            notes=request.POST.get("notes", "")[:2000],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def export_issue_view(request, application):
+    return _staff_step(
+        request, application, lambda found: phyto_certificate_issue(actor=request.user, application=found)
+    )
+
+
+@login_required
+@require_POST
+def export_refuse_view(request, application):
+    reason = request.POST.get("reason", "")[:2000]
+    return _staff_step(
+        request, application, lambda found: export_refuse(actor=request.user, application=found, reason=reason)
+    )
+
+
+@login_required
+@require_POST
+def export_withdraw_view(request, application):
+    reason = request.POST.get("reason", "")[:2000]
+    return _staff_step(
+        request,
+        application,
+        lambda found: phyto_certificate_withdraw(actor=request.user, application=found, reason=reason),
+    )
+
+
+@login_required
+@require_POST
+def export_replace_view(request, application):
+    reason = request.POST.get("reason", "")[:2000]
+    return _staff_step(
+        request,
+        application,
+        lambda found: phyto_certificate_replace(actor=request.user, application=found, reason=reason),
+    )
