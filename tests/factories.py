@@ -250,3 +250,22 @@ def export_application(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def destination_requirement(**overrides):
+    """A requirement of Canada for fresh bananas (test data, not a real rule)."""
+    import datetime as _dt
+
+    from inspection.models import DestinationRequirement
+
+    values = {
+        "destination_country": "CA",
+        "hs_prefix": "0803",
+        "kind": DestinationRequirement.Kind.ADDITIONAL_DECLARATION,
+        "text_fr": "Déclaration de test sur les bananes",
+        "text_en": "Test declaration on bananas",
+        "source": "https://example.org/requirements/ca",
+        "checked_on": _dt.date(2026, 12, 7),
+        **overrides,
+    }
+    return DestinationRequirement.objects.create(**values)

@@ -2,6 +2,7 @@
 inspection), a certifying officer issues the ISPM 12 certificate (a signed bilingual PDF with a QR code and its
 ePhyto XML) or refuses it; the XML read back by our own ePhyto import gives a CHED-PP draft with the same data."""
 
+import datetime
 import hashlib
 import io
 
@@ -286,3 +287,31 @@ def test_withdrawn_certificate_reads_revoked(exporter, inspector, officer):
     again = api_client_for(officer).post(url, {"reason": "again"}, format="json")
     assert again.status_code == 400 and "no valid certificate" in again.json()["detail"]
     assert AuditEvent.objects.filter(action="phyto.withdrawn", data__export=body["reference"]).count() == 1
+
+
+def test_documentary_check_confirms_the_destinations_requirements(exporter, inspector):
+    from tests.factories import destination_requirement
+
+    bananas = destination_requirement()
+    destination_requirement(hs_prefix="0804")  # pineapples: not this application's
+    destination_requirement(destination_country="US")  # another destination
+    destination_requirement(valid_to=datetime.date(2026, 1, 31), valid_from=datetime.date(2026, 1, 1))  # ended
+    reference = _submitted(exporter)
+    shown = api_client_for(exporter).get(_url(reference)).json()["requirements"]
+    assert [r["id"] for r in shown] == [bananas.pk] and shown[0]["text"] == "Test declaration on bananas"
+
+    api = api_client_for(inspector)
+    unconfirmed = api.post(_url(reference, "checks"), {"kind": "documentary", "result": "satisfactory"}, format="json")
+    assert unconfirmed.status_code == 400
+    assert unconfirmed.json()["requirements"] == ["Confirm the destination's requirement: Test declaration on bananas"]
+    confirmed = api.post(
+        _url(reference, "checks"),
+        {"kind": "documentary", "result": "satisfactory", "requirements_met": [bananas.pk]},
+        format="json",
+    )
+    assert confirmed.status_code == 201, confirmed.json()
+    from inspection.models import ExportCheck
+
+    assert ExportCheck.objects.get().requirements == [
+        {"id": bananas.pk, "kind": "additional_declaration", "text": "Test declaration on bananas"}
+    ]

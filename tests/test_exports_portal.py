@@ -97,3 +97,20 @@ def test_exporter_cannot_take_the_posts_steps(exporter, other_exporter):
     mine = _client(exporter).post(f"/exports/{reference}/check/", {"kind": "documentary", "result": "satisfactory"})
     assert mine.status_code == 302 and not ExportApplication.objects.get().checks.exists()
     assert _client(other_exporter).post(f"/exports/{reference}/issue/").status_code == 404
+
+
+def test_the_documentary_check_form_lists_the_destinations_requirements(exporter, inspector):
+    from tests.factories import destination_requirement
+
+    requirement = destination_requirement()
+    reference = api_client_for(exporter).post(
+        "/api/v1/exports/", {**export_application(), "draft": False}, format="json"
+    )
+    page = f"/exports/{reference.json()['reference']}/"
+    assert "Test declaration on bananas" in _client(exporter).get(page).content.decode()
+    client = _client(inspector)
+    assert f'name="requirements_met" value="{requirement.pk}"' in client.get(page).content.decode()
+    missing = client.post(f"{page}check/", {"kind": "documentary", "result": "satisfactory"}, follow=True)
+    assert "Confirm the destination&#x27;s requirement" in missing.content.decode()
+    client.post(f"{page}check/", {"kind": "documentary", "result": "satisfactory", "requirements_met": requirement.pk})
+    assert ExportApplication.objects.get().checks.get().requirements[0]["id"] == requirement.pk

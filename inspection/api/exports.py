@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inspection.models import AuditEvent, PhytosanitaryCertificate
-from inspection.selectors import export_applications_visible_to
+from inspection.selectors import destination_requirements, export_applications_visible_to
 from inspection.services.exports import (
     export_application_create,
     export_application_data,
@@ -113,6 +113,11 @@ class ExportCheckInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["documentary", "inspection"])
     result = serializers.ChoiceField(choices=["satisfactory", "not_satisfactory"])
     notes = serializers.CharField(allow_blank=True, required=False, help_text="required when not satisfactory")
+    requirements_met = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="a satisfactory documentary check confirms every requirement of the destination (their ids)",
+    )
 
 
 class ExportRefuseInput(serializers.Serializer):
@@ -174,14 +179,27 @@ class ExportApplicationListItem(serializers.Serializer):
         }
 
 
+class _Requirement(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    source = serializers.URLField()
+    valid_from = serializers.DateField()
+
+
 class ExportApplicationDetail(ExportApplicationListItem, ExportApplicationInput):
     refusal_reason = serializers.CharField()
     timeline = _Step(many=True)
+    requirements = _Requirement(many=True, help_text="the destination's requirements in force: a checklist")
 
     def to_representation(self, instance):
         data = ExportApplicationListItem.to_representation(self, instance)
         data.update(export_application_data(instance))
         data["refusal_reason"] = instance.refusal_reason
+        data["requirements"] = [
+            {"id": r.pk, "kind": r.kind, "text": r.text, "source": r.source, "valid_from": r.valid_from.isoformat()}
+            for r in destination_requirements(instance)
+        ]
         data["timeline"] = [
             {**step, "at": serializers.DateTimeField().to_representation(step["at"]), "outcome": str(step["outcome"])}
             for step in export_timeline(self.context["events"])
@@ -286,6 +304,7 @@ class ExportApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             kind=str(body.get("kind", "")),
             result=str(body.get("result", "")),
             notes=str(body.get("notes", "") or ""),
+            requirements_met=body.get("requirements_met"),
         )
         return self._detail(found, status.HTTP_201_CREATED)
 

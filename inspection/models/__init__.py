@@ -30,6 +30,7 @@ from .consignments import (
     TransportMode,
 )
 from .exports import (
+    DestinationRequirement,
     ExportApplication,
     ExportCheck,
     ExportKind,
@@ -111,6 +112,7 @@ __all__ = [
     "TransportConditions",
     "TransportMode",
     # exports
+    "DestinationRequirement",
     "ExportApplication",
     "ExportCheck",
     "ExportKind",

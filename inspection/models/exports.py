@@ -10,6 +10,7 @@ from django_countries.fields import CountryField
 from .certificates import certificate_verify_key
 from .consignments import TransportMode
 from .operators import Operator
+from .reference import Effective, in_language
 from .storage import private_storage
 
 
@@ -140,6 +141,8 @@ class ExportCheck(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded"))
+    # the destination's requirements the documentary check confirmed, as they read then ([{id, kind, text}])
+    requirements = models.JSONField(_("requirements confirmed"), default=list, blank=True)
 
     class Meta:
         ordering = ["recorded_at", "pk"]
@@ -192,3 +195,37 @@ class PhytosanitaryCertificate(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class DestinationRequirement(Effective):
+    """What the importing country's NPPO requires of a commodity (an additional declaration, a treatment, an
+    inspection...), in force between two dates, with its source: the application shows them as a checklist
+    and the documentary check confirms each one. Kept by the post in the admin."""
+
+    class Kind(models.TextChoices):
+        ADDITIONAL_DECLARATION = "additional_declaration", _("Additional declaration")
+        TREATMENT = "treatment", _("Treatment")
+        INSPECTION = "inspection", _("Inspection or testing")
+        PERMIT = "permit", _("Import permit")
+        OTHER = "other", _("Other")
+
+    destination_country = CountryField(_("country of destination"))
+    hs_prefix = models.CharField(
+        _("HS code (or its first digits)"), max_length=10, blank=True, help_text=_("Empty: every commodity.")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    text_fr = models.TextField(_("requirement (French)"))
+    text_en = models.TextField(_("requirement (English)"))
+    source = models.URLField(_("source"), max_length=500)
+    checked_on = models.DateField(_("source checked on"))
+
+    class Meta:
+        ordering = ["destination_country", "hs_prefix", "pk"]
+        verbose_name = _("destination requirement")
+
+    def __str__(self):
+        return f"{self.destination_country} {self.hs_prefix or '*'}: {self.get_kind_display()}"
+
+    @property
+    def text(self) -> str:
+        return in_language(self.text_fr, self.text_en)

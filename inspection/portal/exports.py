@@ -15,7 +15,7 @@ from inspection.api.exports import certificate_links
 from inspection.errors import DomainError, DomainInvalid
 from inspection.models import AuditEvent, ExportStatus, PhytosanitaryCertificate, TransportMode
 from inspection.roles import Role, is_staff_user, user_roles
-from inspection.selectors import export_applications_visible_to
+from inspection.selectors import destination_requirements, export_applications_visible_to
 from inspection.services.exports import export_application_create, export_check_record, export_refuse
 from inspection.services.phyto import (
     phyto_certificate_issue,
@@ -59,6 +59,7 @@ def export_detail(request, application):
         "portal/export_detail.html",
         {
             "a": found,
+            "requirements": destination_requirements(found),
             "checks": found.checks.all(),
             "next_check": next(
                 (kind for kind in ("documentary", "inspection") if kind not in done),
@@ -189,6 +190,7 @@ def export_check_view(request, application):
             kind=request.POST.get("kind", ""),
             result=request.POST.get("result", ""),
             notes=request.POST.get("notes", "")[:2000],
+            requirements_met=request.POST.getlist("requirements_met"),
         ),
     )
 

@@ -28,6 +28,7 @@ from inspection.models import (
     TransportMode,
 )
 from inspection.roles import Role, user_roles
+from inspection.selectors import destination_requirements
 from inspection.services.permissions import require_role
 
 MAX_LINES = 100
@@ -378,10 +379,17 @@ def _submit(*, actor, application: ExportApplication) -> None:
 
 @atomic_service
 def export_check_record(
-    *, actor, application: ExportApplication, kind: str, result: str, notes: str = ""
+    *,
+    actor,
+    application: ExportApplication,
+    kind: str,
+    result: str,
+    notes: str = "",
+    requirements_met: list | None = None,
 ) -> ExportCheck:
     """An inspector records the documentary check (first) or the inspection of the consignment (ISPM 23).
-    A check that is not satisfactory must say why; the certifying officer then refuses."""
+    A check that is not satisfactory must say why; the certifying officer then refuses. A satisfactory
+    documentary check confirms each requirement of the destination in force (`requirements_met`: their ids)."""
     require_role(actor, Role.INSPECTOR)
     application = ExportApplication.objects.select_for_update().get(pk=application.pk)
     errors: dict[str, list[str]] = {}
@@ -392,6 +400,15 @@ def export_check_record(
     notes = (notes or "").strip()[:2000]
     if result == ExportCheck.Result.NOT_SATISFACTORY and not notes:
         errors["notes"] = [_("Say what was not satisfactory.")]
+    confirmed = []
+    if kind == ExportCheck.Kind.DOCUMENTARY and result == ExportCheck.Result.SATISFACTORY:
+        met = {str(x) for x in requirements_met} if isinstance(requirements_met, list) else set()
+        for requirement in destination_requirements(application):
+            if str(requirement.pk) not in met:
+                errors.setdefault("requirements", []).append(
+                    _("Confirm the destination's requirement: %(text)s") % {"text": requirement.text}
+                )
+            confirmed.append({"id": requirement.pk, "kind": requirement.kind, "text": requirement.text_en})
     if errors:
         raise DomainInvalid(errors)
     done = set(application.checks.values_list("kind", flat=True))
@@ -400,7 +417,13 @@ def export_check_record(
     if kind == ExportCheck.Kind.INSPECTION and ExportCheck.Kind.DOCUMENTARY not in done:
         raise TransitionNotAllowed(_("The documentary check comes before the inspection."))
     check = ExportCheck.objects.create(
-        application=application, kind=kind, result=result, notes=notes, inspector=actor, recorded_at=timezone.now()
+        application=application,
+        kind=kind,
+        result=result,
+        notes=notes,
+        inspector=actor,
+        recorded_at=timezone.now(),
+        requirements=confirmed,
     )
     if application.status == ExportStatus.SUBMITTED:
         application.status = ExportStatus.CHECKING
