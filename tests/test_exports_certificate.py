@@ -315,3 +315,31 @@ def test_documentary_check_confirms_the_destinations_requirements(exporter, insp
     assert ExportCheck.objects.get().requirements == [
         {"id": bananas.pk, "kind": "additional_declaration", "text": "Test declaration on bananas"}
     ]
+
+
+def test_every_demo_certificate_round_trips(importer):
+    """`manage.py demo`'s exports: each issued certificate's ePhyto is read back into a CHED-PP draft with the
+    same parties, transport, lines and certificate number."""
+    from inspection.roles import Role
+    from tests.factories import UserFactory
+    from workflows.management.commands._demo_exports import exports_demo
+
+    UserFactory(username="inspector", roles=[Role.INSPECTOR])
+    UserFactory(username="officer", roles=[Role.INSPECTOR, Role.CERTIFYING_OFFICER])
+    assert exports_demo(password="demo") == 8
+    certificates = list(PhytosanitaryCertificate.objects.select_related("application"))
+    assert len(certificates) == 5
+    for certificate in certificates:
+        application = certificate.application
+        with certificate.ephyto.open("rb") as f:
+            draft = _import(importer, f.read())
+        assert draft["consignee"]["name"] == application.consignee_name
+        assert draft["accompanying_documents"][0]["reference"] == certificate.number
+        assert draft["arrival"]["transport_mode"] == application.transport_mode
+        assert draft["arrival"]["transport_id"] == application.transport_id
+        lines = list(application.lines.all())
+        assert [(c["cn_code"], c["species"], c["packages"], c["package_type"]) for c in draft["commodities"]] == [
+            (line.hs_code, line.botanical_name, line.packages, line.package_type) for line in lines
+        ]
+        assert [c["net_weight_kg"] for c in draft["commodities"]] == [str(line.net_weight_kg) for line in lines]
+    assert exports_demo(password="demo") == 0  # safe to run twice
