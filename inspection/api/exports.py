@@ -271,8 +271,7 @@ class ExportApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=ExportApplicationInput, responses={200: ExportApplicationDetail}, summary="Replace a draft")
     def update(self, request, application=None):
         found = self.get_object()
-        data = request.data if isinstance(request.data, dict) else request.data
-        export_application_update(actor=request.user, application=found, data=data)
+        export_application_update(actor=request.user, application=found, data=request.data)
         return self._detail(found)
 
     @extend_schema(
