@@ -114,3 +114,15 @@ def test_the_documentary_check_form_lists_the_destinations_requirements(exporter
     assert "Confirm the destination&#x27;s requirement" in missing.content.decode()
     client.post(f"{page}check/", {"kind": "documentary", "result": "satisfactory", "requirements_met": requirement.pk})
     assert ExportApplication.objects.get().checks.get().requirements[0]["id"] == requirement.pk
+
+
+def test_exporter_makes_an_api_token_in_the_portal_for_its_system(exporter):
+    import re
+
+    from rest_framework.test import APIClient
+
+    page = _client(exporter).post("/account/tokens/", {"name": "ERP export"}).content.decode()
+    key = re.search(r'<code class="secret" id="new-key">([^<]+)</code>', page).group(1)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.post("/api/v1/exports/", export_application(), format="json").status_code == 201
