@@ -95,3 +95,12 @@ class StaffPostAdmin(admin.ModelAdmin):
     list_display = ("user", "bcp")
     list_filter = ("bcp",)
     autocomplete_fields = ("user",)
+
+
+@admin.register(models.DestinationRequirement)
+class DestinationRequirementAdmin(admin.ModelAdmin):
+    """The destination's import requirements (exports), kept by the post with their sources."""
+
+    list_display = ("destination_country", "hs_prefix", "kind", "valid_from", "valid_to", "checked_on")
+    list_filter = ("destination_country", "kind")
+    search_fields = ("hs_prefix", "text_fr", "text_en")

@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     LAB = "lab", _("Laboratory")
     ADMIN = "admin", _("Administrator")
+    EXPORTER = "exporter", _("Exporter")
 
 
 STAFF_ROLES = {Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR, Role.ADMIN}
@@ -91,7 +92,15 @@ class RoleBackend(ModelBackend):
 def primary_role(user) -> str:
     """The role written in the audit trail: the most senior one the user holds."""
     roles = user_roles(user)
-    for role in (Role.ADMIN, Role.SUPERVISOR, Role.CERTIFYING_OFFICER, Role.INSPECTOR, Role.LAB, Role.IMPORTER):
+    for role in (
+        Role.ADMIN,
+        Role.SUPERVISOR,
+        Role.CERTIFYING_OFFICER,
+        Role.INSPECTOR,
+        Role.LAB,
+        Role.IMPORTER,
+        Role.EXPORTER,
+    ):
         if role in roles:
             return role
     return "system" if user is None else "none"

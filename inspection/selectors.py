@@ -201,3 +201,29 @@ def intensified_controls_in_view() -> dict:
         "ended": sorted((c for c in controls if c.ended_at is not None), key=lambda c: c.ended_at, reverse=True),
         "ended_shown_days": INTENSIFIED_ENDED_SHOWN_DAYS,
     }
+
+
+def export_applications_visible_to(user):
+    """Staff see every export application; an exporter only its own company's; anyone else nothing."""
+    from inspection.models import ExportApplication
+
+    qs = ExportApplication.objects.select_related("operator")
+    if is_staff_user(user):
+        return qs.order_by("-created_at", "-id")
+    if Role.EXPORTER in user_roles(user) and hasattr(user, "membership"):
+        return qs.filter(operator_id=user.membership.operator_id).order_by("-created_at", "-id")
+    return qs.none()
+
+
+def destination_requirements(application) -> list:
+    """The destination's requirements in force today for the application's commodities (a requirement with no
+    HS code applies to every commodity)."""
+    from inspection.models import DestinationRequirement
+
+    if not application.destination_country:
+        return []
+    hs_codes = [line.hs_code for line in application.lines.all()]
+    found = DestinationRequirement.objects.in_force(timezone.localdate()).filter(
+        destination_country=application.destination_country
+    )
+    return [r for r in found if not r.hs_prefix or any(code.startswith(r.hs_prefix) for code in hs_codes)]

@@ -45,3 +45,41 @@ def importer_timeline(events) -> list[dict]:
         step, label = IMPORTER_STEPS[event.action], AuditAction.label_of(event.action)
         timeline.append({"at": event.occurred_at, "step": step, "label": label, "outcome": _outcome(event)})
     return timeline
+
+
+# The actions an exporter sees of its application, with the step each one is in the API.
+EXPORTER_STEPS = {
+    A.EXPORT_CREATED: "created",
+    A.EXPORT_SUBMITTED: "submitted",
+    A.EXPORT_CHECKED: "check",
+    A.EXPORT_REFUSED: "refused",
+    A.PHYTO_ISSUED: "certificate",
+    A.PHYTO_REPLACED: "certificate_replaced",
+    A.PHYTO_WITHDRAWN: "certificate_withdrawn",
+}
+
+
+def export_timeline(events) -> list[dict]:
+    """`events`: the application's audit events, oldest first. The checks show their kind and result, never
+    the inspector's notes."""
+    from inspection.models import ExportCheck
+
+    timeline = []
+    for event in events:
+        if event.action not in EXPORTER_STEPS:
+            continue
+        data = event.data or {}
+        outcome = ""
+        if event.action == A.EXPORT_CHECKED:
+            outcome = f"{ExportCheck.Kind(data['kind']).label}: {ExportCheck.Result(data['result']).label}"
+        elif event.action == A.EXPORT_REFUSED:
+            outcome = data.get("reason", "")
+        elif event.action == A.PHYTO_ISSUED:
+            outcome = data.get("number", "")
+        elif event.action == A.PHYTO_REPLACED:
+            outcome = f"{data.get('number', '')} → {data.get('replaced_by', '')}"
+        elif event.action == A.PHYTO_WITHDRAWN:
+            outcome = data.get("number", "")
+        step, label = EXPORTER_STEPS[event.action], AuditAction.label_of(event.action)
+        timeline.append({"at": event.occurred_at, "step": step, "label": label, "outcome": outcome})
+    return timeline

@@ -135,3 +135,18 @@ def broker(monkeypatch):
 
     monkeypatch.setattr(Task, "apply_async", apply_async)
     return broker
+
+
+# exports: `exporter` and `other_exporter` (two exporting companies: the second must see nothing of the first)
+@pytest.fixture
+def exporter(db):
+    from tests.factories import exporter_factory
+
+    return exporter_factory("eric")
+
+
+@pytest.fixture
+def other_exporter(db):
+    from tests.factories import exporter_factory
+
+    return exporter_factory("emma")

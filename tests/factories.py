@@ -204,3 +204,68 @@ def goods_arrived(consignment, actor=None) -> None:
 
     actor = actor or UserFactory(username="quay-inspector", roles=[Role.INSPECTOR])
     consignment_arrival_record(actor=actor, consignment=consignment, arrived_at=timezone.now())
+
+
+# --- exports -------------------------------------------------------------------------------------------------
+
+
+def exporter_factory(username: str, operator: Operator | None = None) -> User:
+    """A user of an exporting company (its own company unless `operator`)."""
+    user = UserFactory(username=username, roles=[Role.EXPORTER])
+    operator = operator or OperatorFactory(name=f"Export {username} SAS", address="Habitation Lareinty, Le Lamentin")
+    Membership.objects.create(user=user, operator=operator)
+    return user
+
+
+def export_application(**overrides) -> dict:
+    """A complete, valid application: fresh bananas by sea to Montréal."""
+    data = {
+        "kind": "export",
+        "consignor": {"name": "Banamart SAS", "address": "Habitation Lareinty, 97232 Le Lamentin"},
+        "consignee": {"name": "Fresh Tropics Inc.", "address": "2100 rue Notre-Dame O, Montréal QC", "country": "CA"},
+        "destination": {"country": "CA", "point_of_entry": "Montréal", "unlocode": "CAMTR"},
+        "conveyance": {"mode": "sea", "id": "CMA CGM FORT SAINT LOUIS 0MQ3NS"},
+        "distinguishing_marks": "BANAMART MQ 2026-48",
+        "treatment": {
+            "date": "2026-12-01",
+            "name": "Trempage post-récolte / Post-harvest dip",
+            "chemical": "Azoxystrobine",
+            "duration_temperature": "30 s, 20 °C",
+            "concentration": "0,5 g/l",
+            "information": "",
+        },
+        "additional_declarations": "The consignment was inspected and found free of Mycosphaerella fijiensis.",
+        "lines": [
+            {
+                "description": "Bananes dessert fraîches",
+                "hs_code": "08039010",
+                "botanical_name": "Musa acuminata",
+                "eppo_code": "MUBAC",
+                "net_weight_kg": "18000.000",
+                "packages": 1000,
+                "package_type": "CT",
+                "place_of_production": "Habitation Lareinty, Le Lamentin",
+            }
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def destination_requirement(**overrides):
+    """A requirement of Canada for fresh bananas (test data, not a real rule)."""
+    import datetime as _dt
+
+    from inspection.models import DestinationRequirement
+
+    values = {
+        "destination_country": "CA",
+        "hs_prefix": "0803",
+        "kind": DestinationRequirement.Kind.ADDITIONAL_DECLARATION,
+        "text_fr": "Déclaration de test sur les bananes",
+        "text_en": "Test declaration on bananas",
+        "source": "https://example.org/requirements/ca",
+        "checked_on": _dt.date(2026, 12, 7),
+        **overrides,
+    }
+    return DestinationRequirement.objects.create(**values)

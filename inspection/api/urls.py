@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from .exports import ExportApplicationViewSet
 from .lab import LabResultView
 from .reference import ReferenceListView
 from .tokens import LoginTokenView
@@ -8,6 +9,7 @@ from .views import ConsignmentViewSet
 
 router = DefaultRouter()
 router.register("consignments", ConsignmentViewSet, basename="consignment")
+router.register("exports", ExportApplicationViewSet, basename="export")
 
 urlpatterns = [
     path("auth/token/", LoginTokenView.as_view(), name="api-token"),

@@ -23,13 +23,14 @@ from rest_framework.views import APIView
 
 from inspection.api.authentication import ApiTokenAuthentication
 from inspection.errors import DomainError
-from inspection.models import Certificate
+from inspection.models import Certificate, PhytosanitaryCertificate
 from inspection.models.certificates import certificate_verify_key
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import consignments_visible_to, decision_in_force
 from inspection.services.certificates import certificate_reissue, certificate_revoke
 
 from .documents import certificate_context, certificate_html
+from .phyto import phyto_facts
 
 MAX_VERIFY_UPLOAD = 25 * 1024 * 1024
 
@@ -78,6 +79,8 @@ class VerifyView(APIView):
             .filter(number=number)
             .first()
         )
+        if certificate is None:  # a phytosanitary certificate (exports) is checked the same way
+            certificate = PhytosanitaryCertificate.objects.select_related("application").filter(number=number).first()
         if not _may_see(certificate, key, uploaded_sha256):
             data = {
                 "number": number,
@@ -85,7 +88,27 @@ class VerifyView(APIView):
                 "detail": error or _("No certificate matches this number and verification code."),
             }
             return Response(data, status=code if error else status.HTTP_404_NOT_FOUND)
-        data = {
+        if isinstance(certificate, PhytosanitaryCertificate):
+            data = phyto_facts(certificate)
+        else:
+            data = self._ched_facts(certificate)
+        if uploaded_sha256 is not None:
+            data["uploaded_sha256"] = uploaded_sha256
+            data["uploaded_matches"] = uploaded_sha256 == certificate.sha256
+        if error:
+            data["detail"] = error
+        if request.accepted_renderer.format == "html":
+            replacement = getattr(certificate, "replaced_by", None)
+            data["replaced_by_url"] = (
+                reverse("verify", kwargs={"number": replacement.number, "key": replacement.verify_key})
+                if replacement
+                else None
+            )
+        return Response(data, status=code)
+
+    @staticmethod
+    def _ched_facts(certificate: Certificate) -> dict:
+        return {
             "number": certificate.number,
             "found": True,
             "kind": certificate.kind,
@@ -102,22 +125,9 @@ class VerifyView(APIView):
             "replaced_by": certificate.replaced_by.number if certificate.replaced_by else None,
             "withdrawn_at": certificate.revoked_at,
         }
-        if uploaded_sha256 is not None:
-            data["uploaded_sha256"] = uploaded_sha256
-            data["uploaded_matches"] = uploaded_sha256 == certificate.sha256
-        if error:
-            data["detail"] = error
-        if request.accepted_renderer.format == "html":
-            replacement = certificate.replaced_by
-            data["replaced_by_url"] = (
-                reverse("verify", kwargs={"number": replacement.number, "key": replacement.verify_key})
-                if replacement
-                else None
-            )
-        return Response(data, status=code)
 
 
-def _may_see(certificate: Certificate | None, key: str, uploaded_sha256: str | None) -> bool:
+def _may_see(certificate: Certificate | PhytosanitaryCertificate | None, key: str, uploaded_sha256: str | None) -> bool:
     """The right verification code, or the exact file issued. Compared in constant time, and as much work
     whether the number exists or not."""
     expected = certificate.verify_key if certificate is not None and certificate.verify_key else _NO_KEY

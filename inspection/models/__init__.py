@@ -29,6 +29,16 @@ from .consignments import (
     TransportConditions,
     TransportMode,
 )
+from .exports import (
+    DestinationRequirement,
+    ExportApplication,
+    ExportCheck,
+    ExportKind,
+    ExportLine,
+    ExportSequence,
+    ExportStatus,
+    PhytosanitaryCertificate,
+)
 from .heartbeat import Heartbeat
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
@@ -103,4 +113,13 @@ __all__ = [
     "RefusalReason",
     "TransportConditions",
     "TransportMode",
+    # exports
+    "DestinationRequirement",
+    "ExportApplication",
+    "ExportCheck",
+    "ExportKind",
+    "ExportLine",
+    "ExportSequence",
+    "ExportStatus",
+    "PhytosanitaryCertificate",
 ]

@@ -70,6 +70,15 @@ class AuditAction(models.TextChoices):
     WEBHOOK_CONFIGURED = "webhook.configured", _("Webhook configured")
     API_TOKEN_CREATED = "api_token.created", _("API token created")
     API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
+    # exports (ISPM 12 phytosanitary certificates)
+    EXPORT_CREATED = "export.created", _("Export application created")
+    EXPORT_DRAFT_UPDATED = "export.draft_updated", _("Export application updated")
+    EXPORT_SUBMITTED = "export.submitted", _("Export application submitted")
+    EXPORT_CHECKED = "export.checked", _("Export consignment checked")
+    EXPORT_REFUSED = "export.refused", _("Phytosanitary certificate refused")
+    PHYTO_ISSUED = "phyto.issued", _("Phytosanitary certificate issued")
+    PHYTO_REPLACED = "phyto.replaced", _("Phytosanitary certificate replaced")
+    PHYTO_WITHDRAWN = "phyto.withdrawn", _("Phytosanitary certificate withdrawn")
 
     @classmethod
     def label_of(cls, value: str) -> str:

@@ -11,5 +11,10 @@ def is_importer(user) -> bool:
     return Role.IMPORTER in user_roles(user)
 
 
+def uses_the_api(user) -> bool:
+    """An operator company's user whose systems call the API: an importer or an exporter."""
+    return bool(user_roles(user) & {Role.IMPORTER, Role.EXPORTER})
+
+
 def visible_consignment(request, reference):
     return get_object_or_404(consignment_with_part_one(consignments_visible_to(request.user)), reference=reference)

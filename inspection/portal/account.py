@@ -11,7 +11,7 @@ from inspection.errors import DomainInvalid
 from inspection.services.api_tokens import api_token_create, api_token_revoke
 from inspection.services.notifications import notification_choices_update, webhook_configure
 
-from .access import is_importer
+from .access import is_importer, uses_the_api
 from .forms import ApiTokenForm, NotificationChoicesForm, WebhookForm
 
 
@@ -55,7 +55,7 @@ def notification_settings(request):
 @login_required
 def api_tokens(request):
     """The user's API tokens: make one per system (its key is shown once), revoke any."""
-    if not is_importer(request.user):
+    if not uses_the_api(request.user):
         raise Http404
     form = ApiTokenForm(request.POST or None)
     new_key = None

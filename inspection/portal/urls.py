@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account, documents, views
+from . import account, documents, exports, views
 
 app_name = "portal"
 urlpatterns = [
@@ -9,6 +9,14 @@ urlpatterns = [
     path("account/tokens/<int:token_id>/revoke/", account.api_token_revoke_view, name="api-token-revoke"),
     path("account/notifications/", account.notification_settings, name="notification-settings"),
     path("consignments/", views.consignment_list, name="consignment-list"),
+    path("exports/", exports.export_list, name="export-list"),
+    path("exports/new/", exports.export_new, name="export-new"),
+    path("exports/<str:application>/", exports.export_detail, name="export-detail"),
+    path("exports/<str:application>/check/", exports.export_check_view, name="export-check"),
+    path("exports/<str:application>/issue/", exports.export_issue_view, name="export-issue"),
+    path("exports/<str:application>/refuse/", exports.export_refuse_view, name="export-refuse"),
+    path("exports/<str:application>/replace/", exports.export_replace_view, name="export-replace"),
+    path("exports/<str:application>/withdraw/", exports.export_withdraw_view, name="export-withdraw"),
     path("consignments/new/", views.consignment_new, name="consignment-new"),
     path("consignments/checklist/", views.part_one_checklist_view, name="part-one-checklist"),
     path("consignments/import-ephyto/", documents.ephyto_import_view, name="ephyto-import"),

@@ -47,6 +47,8 @@ def home(request):
     """Staff start from the day at their post (arrivals and tasks); importers from their consignments."""
     if is_staff_user(request.user):
         return redirect("today")
+    if Role.EXPORTER in user_roles(request.user):
+        return redirect("portal:export-list")
     return redirect("portal:consignment-list")
 
 

@@ -36,9 +36,9 @@ def _api_token_make(*, user, name: str, expires_at=None) -> tuple[ApiToken, str]
 
 @atomic_service
 def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
-    """A new token for the actor (an importer), named after the system that will use it. Returns the token
-    and its key, which is shown this once: only its SHA-256 is kept."""
-    require_role(actor, Role.IMPORTER)
+    """A new token for the actor (an importer or an exporter), named after the system that will use it.
+    Returns the token and its key, which is shown this once: only its SHA-256 is kept."""
+    require_role(actor, Role.IMPORTER, Role.EXPORTER)
     name = (name or "").strip()
     if not name:
         raise DomainInvalid({"name": [_("Name the system that will use this token.")]})

@@ -22,6 +22,7 @@ from inspection.roles import Role
 from inspection.services.consignments import consignment_create
 from inspection.services.part_one import container_check_digit
 
+from ._demo_exports import exports_demo
 from ._demo_flow import STAGES, drive
 
 PASSWORD = "demo"  # noqa: S105  (demo only; docs/api.md)
@@ -144,6 +145,8 @@ class Command(BaseCommand):
                 drive(consignment, STAGES[created % len(STAGES)], staff)
                 created += 1
         self._national_entry(rng, importers[0], staff)
+        exports = exports_demo(password=PASSWORD)  # the exporter and its phytosanitary certificates
+        self.stdout.write(f"Export applications made: {exports} (login “exporter”).")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Consignment.objects.count()} consignments. Logins (password “{PASSWORD}”): "
