@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from .fees import FeeStatementListView
 from .lab import LabResultView
 from .reference import ReferenceListView
 from .tokens import LoginTokenView
@@ -11,6 +12,7 @@ router.register("consignments", ConsignmentViewSet, basename="consignment")
 
 urlpatterns = [
     path("auth/token/", LoginTokenView.as_view(), name="api-token"),
+    path("fees/", FeeStatementListView.as_view(), name="fee-statements"),
     path("lab-results/", LabResultView.as_view(), name="lab-results"),
     path("reference/<str:list>/", ReferenceListView.as_view(), name="reference-list"),
     path("", include(router.urls)),

@@ -29,6 +29,7 @@ from .consignments import (
     TransportConditions,
     TransportMode,
 )
+from .fees import FeeCategory, FeeCheck, FeeRate, FeeStatement
 from .heartbeat import Heartbeat
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
@@ -50,6 +51,10 @@ from .reference import (
 from .tokens import ApiToken
 
 __all__ = [
+    "FeeCategory",
+    "FeeCheck",
+    "FeeRate",
+    "FeeStatement",
     "Certificate",
     "ApiToken",
     "Heartbeat",
