@@ -70,6 +70,24 @@ class PlantHealthRequirementAdmin(admin.ModelAdmin):
     search_fields = ("code", "cn_prefix", "description_fr", "description_en")
 
 
+@admin.register(models.FeeRate)
+class FeeRateAdmin(admin.ModelAdmin):
+    """The fee schedule (Regulation (EU) 2017/625, art. 79, Annex IV, Chapter II): a new rate is a new row with
+    its `valid_from`, the old one closed with `valid_to` (a past consignment keeps its statement)."""
+
+    list_display = (
+        "ched_type",
+        "category",
+        "charges",
+        "up_to_tonnes",
+        "fixed_eur",
+        "per_tonne_eur",
+        "valid_from",
+        "valid_to",
+    )
+    list_filter = ("ched_type", "category", "charges")
+
+
 @admin.register(models.Holiday)
 class HolidayAdmin(admin.ModelAdmin):
     list_display = ("date", "name_fr", "name_en")

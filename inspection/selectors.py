@@ -149,6 +149,26 @@ def consignment_decision(consignment: Consignment) -> dict | None:
     }
 
 
+def consignment_fees(consignment: Consignment):
+    """The consignment's fee statement, as its importer may see it: once the decision is in force."""
+    from inspection.models import FeeStatement
+
+    if consignment.status not in DECIDED:
+        return None
+    return FeeStatement.objects.filter(consignment=consignment).select_related("consignment__ched_type").first()
+
+
+def fees_visible_to(user):
+    """The fee statements of the consignments `user` may see (staff: all; an importer: the company's, once
+    decided), newest first."""
+    from inspection.models import FeeStatement
+
+    consignments = consignments_visible_to(user)
+    if not is_staff_user(user):
+        consignments = consignments.filter(status__in=DECIDED)
+    return FeeStatement.objects.filter(consignment__in=consignments).select_related("consignment__ched_type")
+
+
 def consignment_ephyto_unmapped(consignment: Consignment) -> list[str]:
     """What the ePhyto import of this consignment could not map (empty when it was not imported)."""
     event = consignment.audit_events.filter(action=AuditAction.CONSIGNMENT_EPHYTO_IMPORTED).order_by("-id").first()

@@ -34,6 +34,7 @@ MATRIX = {
     "consignment-clone": ["post"],
     "consignment-commodities-import": ["post"],
     "certificate-preview": ["get"],
+    "fee-statement-pdf": ["get"],
     "supervision:trail": ["get"],
     "supervision:trail-csv": ["get"],
     "supervision:trail-pdf": ["get"],

@@ -5,8 +5,8 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from inspection import part_one_schema
-from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment
-from inspection.selectors import consignment_decision, consignment_part_one
+from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment, FeeCategory, FeeCheck
+from inspection.selectors import consignment_decision, consignment_fees, consignment_part_one
 from inspection.timeline import importer_timeline
 
 # The bound of a PositiveIntegerField column on PostgreSQL: a larger count is a 400, not a database error.
@@ -131,6 +131,42 @@ class CertificateLinkSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
 
 
+class FeeLineSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=FeeCategory.choices)
+    charges = serializers.ChoiceField(choices=FeeCheck.choices, help_text="The consignment, or one kind of check done.")
+    label_fr = serializers.CharField()
+    label_en = serializers.CharField()
+    fixed = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="EUR")
+    per_tonne = serializers.DecimalField(max_digits=10, decimal_places=2, help_text="EUR per tonne")
+    tonnes = serializers.DecimalField(max_digits=12, decimal_places=3)
+    count = serializers.IntegerField(help_text="How many times the rate applies (samples analysed, for one).")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="EUR")
+    source = serializers.CharField(help_text="The text and point the rate comes from.")
+
+
+class FeeStatementSerializer(serializers.Serializer):
+    """The fees of the consignment's official controls (Regulation (EU) 2017/625, art. 79), drawn when the
+    officer decides; shown once the decision is in force."""
+
+    reference = serializers.CharField(source="consignment.reference")
+    ched_type = serializers.CharField(source="consignment.ched_type.code")
+    category = serializers.ChoiceField(choices=FeeCategory.choices)
+    weight_tonnes = serializers.DecimalField(max_digits=12, decimal_places=3)
+    total_eur = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.SerializerMethodField()
+    stated_at = serializers.DateTimeField()
+    lines = FeeLineSerializer(many=True)
+    url = serializers.SerializerMethodField(help_text="The statement as a PDF (same authentication as the API).")
+
+    def get_currency(self, statement) -> str:
+        return "EUR"
+
+    def get_url(self, statement) -> str:
+        path = reverse("fee-statement-pdf", kwargs={"reference": statement.consignment.reference})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
 class DocumentUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="PDF, JPEG or PNG (recognised by content), at most PIF_UPLOAD_MAX_BYTES")
     type = serializers.CharField(max_length=40, help_text="Document type code, e.g. PHYTOSANITARY_CERTIFICATE")
@@ -166,6 +202,7 @@ class ConsignmentSerializer(PartOneSerializer):
     timeline = TimelineEntrySerializer(many=True, read_only=True)
     decision = DecisionSerializer(read_only=True, allow_null=True)
     certificates = CertificateLinkSerializer(many=True, read_only=True)
+    fees = FeeStatementSerializer(read_only=True, allow_null=True, help_text="Once the decision is in force.")
     files = DocumentFileSerializer(many=True, read_only=True, help_text="Uploaded accompanying documents")
 
     def _absolute(self, path: str) -> str:
@@ -198,6 +235,7 @@ class ConsignmentSerializer(PartOneSerializer):
                     for cert in instance.certificates.all()
                 ],
                 "files": [d for d in instance.documents.all() if d.has_file],
+                "fees": consignment_fees(instance),
             }
         )
 

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .exports import ExportApplicationViewSet
+from .fees import FeeStatementListView
 from .lab import LabResultView
 from .reference import ReferenceListView
 from .tokens import LoginTokenView
@@ -13,6 +14,7 @@ router.register("exports", ExportApplicationViewSet, basename="export")
 
 urlpatterns = [
     path("auth/token/", LoginTokenView.as_view(), name="api-token"),
+    path("fees/", FeeStatementListView.as_view(), name="fee-statements"),
     path("lab-results/", LabResultView.as_view(), name="lab-results"),
     path("reference/<str:list>/", ReferenceListView.as_view(), name="reference-list"),
     path("", include(router.urls)),

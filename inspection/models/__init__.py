@@ -39,6 +39,7 @@ from .exports import (
     ExportStatus,
     PhytosanitaryCertificate,
 )
+from .fees import FeeCategory, FeeCheck, FeeRate, FeeStatement
 from .heartbeat import Heartbeat
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
@@ -62,6 +63,10 @@ from .tokens import ApiToken
 
 __all__ = [
     "PlantHealthRequirement",
+    "FeeCategory",
+    "FeeCheck",
+    "FeeRate",
+    "FeeStatement",
     "Certificate",
     "ApiToken",
     "Heartbeat",

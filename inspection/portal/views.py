@@ -25,6 +25,7 @@ from inspection.selectors import (
     consignment_part_one,
     consignments_for_list,
     consignments_visible_to,
+    fees_visible_to,
 )
 from inspection.services.consignments import (
     consignment_cancel,
@@ -200,6 +201,7 @@ def consignment_detail(request, reference):
             "decision": decision,
             "next_step": importer_next_step(consignment, decision),
             "certificates": consignment.certificates.all(),
+            "fees": fees_visible_to(request.user).filter(consignment=consignment).first(),
             "is_staff": is_staff_user(request.user),
             "can_supervise": Role.SUPERVISOR in user_roles(request.user),
             "can_edit": consignment.is_draft and is_importer(request.user),
