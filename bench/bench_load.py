@@ -67,7 +67,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--servers", nargs="+", choices=["prod", "runserver"], default=["prod", "runserver"])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32], help="concurrent clients per level")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each level")
-    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before the first level")
+    parser.add_argument(
+        "--warmup", type=float, default=10.0, help="seconds of load before the first level (every web process warm)"
+    )
     parser.add_argument("--decide-every", type=float, default=5.0, help="seconds between two decisions")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8103")))
     parser.add_argument("--seed", type=int, default=17)
@@ -254,6 +256,7 @@ class Server:
         deadline, last = time.monotonic() + 300, None
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in self.processes):
+                self.stop()
                 raise SystemExit(f"{self.kind} exited at start: see {self.log}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.env['PORT']}/healthz", timeout=5) as answer:  # noqa: S310
@@ -380,7 +383,7 @@ def load(port: int, personas: Personas, clients: int, seconds: float, seed: int)
 def decisions(port: int, personas: Personas, every: float, stop: threading.Event, out: list) -> None:
     """The officer accepts one consignment every `every` seconds over HTTP; each measured until its
     certificate job is done (the worker rendered, signed and stored the PDF)."""
-    from django.db import close_old_connections
+    from django.db import connection
     from viewflow.workflow.status import STATUS
 
     from inspection.models import Consignment
@@ -430,7 +433,7 @@ def decisions(port: int, personas: Personas, every: float, stop: threading.Event
                 out.append(("error", "no certificate in 180 s"))
             stop.wait(max(0.0, next_at - time.monotonic()))
     finally:
-        close_old_connections()
+        connection.close()  # this thread's own
 
 
 def level(port: int, personas: Personas, clients: int, seconds: float, every: float, seed: int) -> dict:
@@ -452,14 +455,14 @@ def report(server: str, clients: int, result: dict, load_average: str) -> list[s
         latencies = r["latencies"]
         kinds = f" {sorted({str(e) for e in r['errors']})[:3]}" if r["errors"] else ""
         lines.append(
-            f"| {server} | {clients} | {page} | {len(latencies) / result['elapsed']:.1f}/s | "
+            f"| {server} | {clients} | {page} | {len(latencies)} | {len(latencies) / result['elapsed']:.1f}/s | "
             f"{percentile(latencies, 0.95) * 1000:.0f} ms | {len(r['errors'])}{kinds} |"
         )
     done = [t for kind, t in result["decisions"] if kind == "done"]
     failed = [t for kind, t in result["decisions"] if kind != "done"]
     pdf = f"{statistics.median(done):.2f} s median, {max(done):.2f} s max, {len(done)} decisions" if done else "none"
     lines.append(
-        f"| {server} | {clients} | **all** | **{total / result['elapsed']:.1f}/s** | "
+        f"| {server} | {clients} | **all** | {total} | **{total / result['elapsed']:.1f}/s** | "
         f"{percentile([x for r in result['pages'].values() for x in r['latencies']], 0.95) * 1000:.0f} ms | "
         f"{errors} | decision to signed PDF: {pdf}{f'; failed {failed}' if failed else ''}; load {load_average} |"
     )
@@ -492,24 +495,28 @@ def main(argv=None) -> None:
     print(f"The post's own rate with these think times: {post:.1f} requests/s; shares: " + ", ".join(
         f"{page} {rate / post:.0%}" for page, (_, rate) in rates.items()
     ))  # fmt: skip
-    print("| server | clients | page | requests/s | p95 | errors | |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| server | clients | page | requests | requests/s | p95 | errors | |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     log = var / "servers.log"
-    try:
-        for kind in args.servers:
-            server = Server(kind, env, log)
+    ratios = []
+    for kind in args.servers:
+        server = Server(kind, env, log)
+        try:
             server.start()
-            try:
-                load(args.port, personas, 4, args.warmup, args.seed)
-                for clients in args.clients:
-                    result = level(args.port, personas, clients, args.seconds, args.decide_every, args.seed)
-                    average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-                    for line in report(kind, clients, result, average):
-                        print(line, flush=True)
-            finally:
-                server.stop()
-    finally:
-        shutil.rmtree(var, ignore_errors=True)
+            load(args.port, personas, 4, args.warmup, args.seed)
+            served = {}
+            for clients in args.clients:
+                result = level(args.port, personas, clients, args.seconds, args.decide_every, args.seed)
+                average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+                for line in report(kind, clients, result, average):
+                    print(line, flush=True)
+                served[clients] = sum(len(r["latencies"]) for r in result["pages"].values()) / result["elapsed"]
+            if 1 in served:
+                ratios += [f"{kind} {c} clients ÷ 1: {served[c] / served[1]:.2f}" for c in served if c != 1]
+        finally:
+            server.stop()
+    print("; ".join(ratios))
+    shutil.rmtree(var, ignore_errors=True)  # kept, with the servers' log, when something failed
 
 
 if __name__ == "__main__":
