@@ -269,6 +269,28 @@ class Server:
         self.stop()
         raise SystemExit(f"{self.kind}: /healthz never said ok: {last}")
 
+    def web_cpu(self) -> float:
+        """CPU seconds used so far by the web server's processes (gunicorn's master and workers, or runserver),
+        not the worker's: with the requests served, what one request costs the server."""
+        stats = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                cmdline = (stat.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            stats[int(stat.parent.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]), cmdline)
+        roots = {pid for pid, (_, _, cmd) in stats.items() if b"gunicorn" in cmd or b"runserver" in cmd}
+        ours = {p.pid for p in self.processes}
+
+        def descends(pid: int) -> bool:
+            while pid in stats and pid not in ours:
+                pid = stats[pid][0]
+            return pid in ours
+
+        web = {pid for pid in roots if descends(pid)}
+        return sum(stats[pid][1] for pid in web) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         for process in self.processes:
             try:
@@ -464,7 +486,8 @@ def report(server: str, clients: int, result: dict, load_average: str) -> list[s
     lines.append(
         f"| {server} | {clients} | **all** | {total} | **{total / result['elapsed']:.1f}/s** | "
         f"{percentile([x for r in result['pages'].values() for x in r['latencies']], 0.95) * 1000:.0f} ms | "
-        f"{errors} | decision to signed PDF: {pdf}{f'; failed {failed}' if failed else ''}; load {load_average} |"
+        f"{errors} | decision to signed PDF: {pdf}{f'; failed {failed}' if failed else ''}; "
+        f"web CPU {result.get('web_cpu', 0) / max(total, 1) * 1000:.0f} ms a request; load {load_average} |"
     )
     return lines
 
@@ -506,7 +529,9 @@ def main(argv=None) -> None:
             load(args.port, personas, 4, args.warmup, args.seed)
             served = {}
             for clients in args.clients:
+                cpu = server.web_cpu()
                 result = level(args.port, personas, clients, args.seconds, args.decide_every, args.seed)
+                result["web_cpu"] = server.web_cpu() - cpu
                 average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
                 for line in report(kind, clients, result, average):
                     print(line, flush=True)
