@@ -4,9 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Reinstalls when the dependencies (pyproject.toml) or their locked versions and hashes (requirements.lock) change.
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
+# The lock's generator, in a venv of its own (var/lock-tools), so that it is never in the project's own venv or lock.
+PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run serve prod backup restore test test-all lint format syslibs setup messages clean e2e-deps
+.PHONY: run serve prod backup restore test test-all lint format syslibs setup lock messages clean e2e-deps
 
 ## run: set everything up, load the demo data, start a worker (with beat) and the web server
 run:
@@ -83,12 +86,26 @@ messages: setup
 
 setup: syslibs $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# Every package at its locked version, each file checked against its hash; then the project itself.
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+
+## lock: after editing pyproject.toml's dependencies: regenerate requirements.lock (with the dev extra: make setup)
+## and requirements-prod.lock (the same versions without it: deploy/Dockerfile), versions and hashes; keeps the
+## other pins (ARGS=--upgrade, or ARGS="--upgrade-package NAME", moves them)
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock:
+	@test -x var/lock-tools/bin/python || $(PYTHON) -m venv var/lock-tools
+	@var/lock-tools/bin/python -m pip install --quiet $(PIP_TOOLS)
+	CUSTOM_COMPILE_COMMAND="make lock" var/lock-tools/bin/pip-compile $(LOCK_FLAGS) --extra dev \
+	    --output-file requirements.lock $(ARGS) pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" var/lock-tools/bin/pip-compile $(LOCK_FLAGS) --constraint requirements.lock \
+	    --output-file requirements-prod.lock pyproject.toml
 
 ## syslibs: WeasyPrint needs Pango, and HarfBuzz's subsetter to be fast; installed with apt where we can
 syslibs:
