@@ -6,8 +6,11 @@ message and nothing stored), and read back from the CHED PDF's text for each typ
 
 import copy
 import datetime
+import os
 
 import pytest
+from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from inspection.models import AuditEvent, CommodityLine, Consignment
@@ -261,3 +264,16 @@ def test_the_pdf_of_a_ched_d_under_onward_transportation_prints_the_facility(imp
         f"{_label('for_onward_transportation')} Acheminement ultérieur vers une installation autorisée / Onward "
         "transportation to an authorised facility Entrepôt Caraïbes Logistique, FR-972-OTF-3"
     ) in text
+
+
+def test_the_demo_fills_the_new_boxes_realistically():
+    with override_settings(DEBUG=True):
+        call_command("demo", consignments=12, stdout=open(os.devnull, "w"))
+    submitted = Consignment.objects.exclude(status="draft")
+    animals = submitted.filter(ched_type__code="CHED-A")
+    assert animals.exists()
+    for consignment in animals:
+        assert consignment.after_bcp_transport_mode == "road" and consignment.after_bcp_transport_id
+        assert consignment.departure_at > consignment.expected_arrival and consignment.journey_log == "no"
+    assert set(submitted.filter(ched_type__code="CHED-P").values_list("conformity", flat=True)) <= {"conforming"}
+    assert not submitted.exclude(ched_type__code="CHED-A").exclude(journey_log="").exists()
