@@ -19,6 +19,7 @@ from inspection.services.consignments import consignment_create
 from tests.conftest import api_client_for
 from tests.factories import arrival_in, part_one
 from tests.test_ched_boxes import _label, _pdf_text
+from tests.test_portal import _client
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/consignments/"
@@ -277,3 +278,12 @@ def test_the_demo_fills_the_new_boxes_realistically():
         assert consignment.departure_at > consignment.expected_arrival and consignment.journey_log == "no"
     assert set(submitted.filter(ched_type__code="CHED-P").values_list("conformity", flat=True)) <= {"conforming"}
     assert not submitted.exclude(ched_type__code="CHED-A").exclude(journey_log="").exists()
+
+
+def test_the_portal_detail_lists_the_new_boxes(importer):
+    consignment = _declared(importer, "CHED-A", journey_log="yes")
+
+    page = _client(importer).get(f"/consignments/{consignment.reference}/").content.decode()
+
+    assert "I.27" in page and "FG-123-HJ" in page
+    assert "I.29" in page and "I.30" in page
