@@ -17,9 +17,13 @@ from inspection.models import (
     Measure,
     RefusalReason,
 )
+from inspection.services.certificates import certificate_reissue
 from inspection.services.consignments import consignment_create
 from tests.factories import part_one
+from tests.test_certificates import _pdf, _refused, _text
 from tests.test_ched_boxes import _label, _pdf_text
+from tests.test_workflow_paths import _do
+from workflows.flows import InspectionFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +109,27 @@ def test_part_three_prints_the_follow_up_officer_and_date(importer, officer, ins
     name = inspector.get_full_name() or inspector.get_username()
     assert f"{_label('follow_up_officer')} {name}" in text
     assert f"{timezone.localtime(recorded_at):%d/%m/%Y %H:%M}" in text.split("Partie III")[1]
+
+
+def test_the_issued_ched_has_part_two_and_its_replacement_after_the_follow_up_part_three(
+    importer, inspector, officer, supervisor
+):
+    """Walked through the flow: the CHED issued at the decision prints Part II and no Part III; once the
+    follow-up is recorded, the supervisor's replacement prints Part III (the signed CHED is never rewritten)."""
+    consignment = _refused(importer, inspector, officer, supervisor)
+    first = consignment.certificates.get(kind="ched")
+    text = _text(_pdf(first))
+    assert f"{_label('not_acceptable')} Non acceptable" in text and "Partie III" not in text
+    assert "Phytosanitary certificate expired" in text  # II.3, the documentary check's reason
+
+    _do(
+        inspector,
+        consignment,
+        InspectionFlow.follow_up,
+        {"outcome": "destroyed", "evidence": "Destruction certificate 2026-118, incinerator of Fort-de-France"},
+    )
+    new = certificate_reissue(actor=supervisor, certificate=first, reason="Part III recorded")
+
+    text = _text(_pdf(new))
+    assert "Partie III – Suivi / Part III – Follow-up" in text
+    assert "Destruction certificate 2026-118" in text.split("Partie III")[1]
