@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from inspection.models import (
+    Consignment,
     Decision,
     DecisionCode,
     DocumentaryCheck,
@@ -22,6 +23,7 @@ from inspection.services.consignments import consignment_create
 from tests.factories import part_one
 from tests.test_certificates import _pdf, _refused, _text
 from tests.test_ched_boxes import _label, _pdf_text
+from tests.test_national_entry import _national
 from tests.test_workflow_paths import _do
 from workflows.flows import InspectionFlow
 
@@ -133,3 +135,16 @@ def test_the_issued_ched_has_part_two_and_its_replacement_after_the_follow_up_pa
     text = _text(_pdf(new))
     assert "Partie III – Suivi / Part III – Follow-up" in text
     assert "Destruction certificate 2026-118" in text.split("Partie III")[1]
+
+
+def test_a_national_entry_prints_its_own_reference_not_a_traces_one(api, importer):
+    """A national plant-health entry (NAT-PP) is not a CHED: no TRACES NT reference, no box numbers."""
+    response = api.post("/api/v1/consignments/", _national(), format="json")
+    assert response.status_code == 201, response.json()
+    consignment = Consignment.objects.get()
+
+    text = _pdf_text(consignment)
+
+    assert f"Référence / Reference {consignment.reference}" in text
+    assert "TRACES NT" not in text and "I.2 " not in text
+    assert "Part II: not yet decided" in text
