@@ -287,3 +287,14 @@ def test_the_portal_detail_lists_the_new_boxes(importer):
 
     assert "I.27" in page and "FG-123-HJ" in page
     assert "I.29" in page and "I.30" in page
+
+
+def test_the_purposes_code_list_follows_the_regime_boxes_of_each_model(api):
+    def codes(ched_type):
+        rows = api.get(f"/api/v1/reference/purposes/?ched_type={ched_type}").json()["results"]
+        return {row["code"]: row for row in rows}
+
+    assert "onward_transportation" not in codes("CHED-A") and "transit" in codes("CHED-A")
+    assert "transit" not in codes("CHED-D") and "onward_transportation" in codes("CHED-D")
+    row = codes("CHED-PP")["onward_transportation"]
+    assert row["details"]["box"] == "I.21" and row["ched_types"] == ["CHED-D", "CHED-PP"]
