@@ -26,6 +26,10 @@ ALL = CHED_TYPES
 NOT_CHED_A = frozenset({"CHED-P", "CHED-PP", "CHED-D"})
 # Goods that only cross the Union have no place of final unloading in a Member State (box I.7's note).
 PASSING_THROUGH = frozenset({"transit", "transhipment", "transfer"})
+# Box I.27 is compulsory for CHED-A (Regulation (EC) No 1/2005) and for goods under transhipment, transit,
+# re-entry or delivery to a control point or an onward transportation facility (its note in 2019/1715 Annex II).
+LEAVING_UNDER_CONTROL = frozenset({"transit", "transhipment", "transfer", "re_entry", "onward_transportation"})
+CHED_A = frozenset({"CHED-A"})
 # The largest weight a decimal(12, 3) column holds, and then some margin below it: a typing error, not a cargo.
 MAX_WEIGHT_KG = Decimal("999999999.999")
 
@@ -40,6 +44,8 @@ class PartOneField:
     required: frozenset[str] = frozenset()
     # purposes (reference codes) under which a submit does not need it, whatever `required` says
     not_required_for: frozenset[str] = frozenset()
+    # purposes (reference codes) under which a submit needs it, for every type whose model has the box
+    required_with: frozenset[str] = frozenset()
     # the CHED types whose model has the box; defaults to the box's own (`boxes.py`)
     only: frozenset[str] | None = None
     help_text: str = ""
@@ -85,6 +91,8 @@ class PartOneField:
 
     def required_for(self, ched_type: str, purpose: str | None) -> bool:
         ched_type = NATIONAL_MODELS.get(ched_type, ched_type)
+        if (purpose or "") in self.required_with and ched_type in self.ched_types:
+            return True
         return ched_type in self.required and (purpose or "") not in self.not_required_for
 
     @property
@@ -167,7 +175,37 @@ PART_ONE: tuple[PartOneField, ...] = (
         required=frozenset({"CHED-P", "CHED-D"}),
         help_text="CHED-P and CHED-D: ambient, chilled or frozen",
     ),
+    F(
+        "conformity",
+        "conformity",
+        "conformity",
+        kind="choice",
+        help_text="CHED-P: conforming, or non-conforming (for a specific warehouse, free zone or vessel)",
+    ),
     F("purpose", "for_internal_market", "purpose", kind="reference", max_length=40, required=ALL, custom=True),
+    # I.21 and I.22: the details of the regime the purpose asks for
+    F(
+        "onward_transportation_facility",
+        "for_onward_transportation",
+        "onward_facility",
+        required_with=frozenset({"onward_transportation"}),
+        help_text="CHED-PP, CHED-D: the authorised onward transportation facility (purpose onward_transportation)",
+    ),
+    F(
+        "transit.third_country",
+        "for_transit",
+        "transit_country",
+        kind="country",
+        required_with=frozenset({"transit"}),
+        help_text="The third country the goods in transit go to (purpose transit; not CHED-D)",
+    ),
+    F(
+        "transit.exit_bcp",
+        "for_transit",
+        "transit_exit_bcp",
+        max_length=100,
+        help_text="The exit BCP, for goods crossing the Union by road, rail or waterway",
+    ),
     F("arrival.expected_at", "prior_notification", "expected_arrival", kind="datetime", required=ALL),
     F("arrival.transport_mode", "means_of_transport", "transport_mode", kind="choice", required=ALL),
     F(
@@ -186,15 +224,57 @@ PART_ONE: tuple[PartOneField, ...] = (
         required=ALL,
         help_text="Bill of lading or air waybill number",
     ),
-    # I.28: CHED-A, with the means of transport after the BCP
-    F("transporter.name", "transporter", "transporter_name"),
-    F("transporter.address", "transporter", "transporter_address", kind="long_text", max_length=1000),
+    # I.27: how the goods leave the BCP, when they leave under control (and every CHED-A)
+    F(
+        "after_bcp.transport_mode",
+        "transport_after_bcp",
+        "after_bcp_transport_mode",
+        kind="choice",
+        required=CHED_A,
+        required_with=LEAVING_UNDER_CONTROL,
+    ),
+    F(
+        "after_bcp.transport_id",
+        "transport_after_bcp",
+        "after_bcp_transport_id",
+        max_length=100,
+        required=CHED_A,
+        required_with=LEAVING_UNDER_CONTROL,
+        help_text="Vessel, flight or vehicle registration after the BCP",
+    ),
+    # I.29: CHED-A, compulsory with I.27
+    F(
+        "after_bcp.departure_at",
+        "departure_date",
+        "departure_at",
+        kind="datetime",
+        required=CHED_A,
+        help_text="CHED-A: estimated date and time of departure from the BCP, after the arrival",
+    ),
+    # I.28: CHED-A, compulsory with I.27
+    F("transporter.name", "transporter", "transporter_name", required=CHED_A),
+    F(
+        "transporter.address",
+        "transporter",
+        "transporter_address",
+        kind="long_text",
+        max_length=1000,
+        required=CHED_A,
+    ),
     F(
         "transporter.approval_number",
         "transporter",
         "transporter_approval_number",
         max_length=50,
         help_text="Approval number of the transporter (Regulation (EC) No 1/2005)",
+    ),
+    # I.30: CHED-A, animals under Regulation (EC) No 1/2005
+    F(
+        "journey_log",
+        "journey_log",
+        "journey_log",
+        kind="choice",
+        help_text="CHED-A: whether a journey log (Regulation (EC) No 1/2005) travels with the animals",
     ),
     F(
         "total_gross_weight_kg",
@@ -242,7 +322,7 @@ PART_ONE: tuple[PartOneField, ...] = (
 SECTIONS = {"containers": "containers", "accompanying_documents": "accompanying_documents"}
 
 BY_PATH = {f.path: f for f in PART_ONE}
-GROUPS = ("consignor", "consignee", "place_of_destination", "arrival", "transporter")
+GROUPS = ("consignor", "consignee", "place_of_destination", "arrival", "transit", "after_bcp", "transporter")
 
 
 def fields(group: str | None = None, *, line: bool = False) -> list[PartOneField]:
@@ -315,4 +395,6 @@ GROUP_LABELS = {
     "place_of_destination": gettext_lazy("Place of destination"),
     "arrival": "",
     "transporter": gettext_lazy("Transporter"),
+    "transit": gettext_lazy("Transit"),
+    "after_bcp": gettext_lazy("After the border control post"),
 }

@@ -113,6 +113,13 @@ def part_one(ched_type: str = "CHED-PP", *, as_json: bool = False, **overrides) 
     if gross:
         part["total_gross_weight_kg"] = gross if as_json else Decimal(gross)
     if ched_type == "CHED-A":
+        # I.27 and I.29, compulsory for animals (Regulation (EC) No 1/2005): by road from the airport, 3 hours later
+        departure = expected_at + datetime.timedelta(hours=3)
+        part["after_bcp"] = {
+            "transport_mode": "road",
+            "transport_id": "FG-123-HJ",
+            "departure_at": departure.isoformat() if as_json else departure,
+        }
         part["transporter"] = {
             "name": "Transports Animaliers Caraïbes SARL",
             "address": "Zone aéroportuaire, 97232 Le Lamentin",

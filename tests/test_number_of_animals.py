@@ -2,6 +2,7 @@
 a million, and no other CHED type gives one. Over HTTP, as importers' systems send it; nothing stored on a 400."""
 
 import copy
+import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from inspection.models import AuditEvent, CommodityLine, Consignment
 from inspection.services.consignments import consignment_create
 from tests.conftest import api_client_for
-from tests.factories import part_one
+from tests.factories import arrival_in, part_one
 from tests.test_portal import _client, _form
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +88,12 @@ def test_the_portal_form_takes_the_number_of_animals(importer):
         transport_id="AF 652",
         transport_document="057-12345678",
         country_of_dispatch="",  # the CHED-A model has no box I.14
+        # I.27-I.29, compulsory for animals (Regulation (EC) No 1/2005)
+        after_bcp_transport_mode="road",
+        after_bcp_transport_id="FG-123-HJ",
+        after_bcp_departure_at=(arrival_in() + datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        transporter_name="Transports Animaliers Caraïbes SARL",
+        transporter_address="Zone aéroportuaire, 97232 Le Lamentin",
         **{
             "containers-TOTAL_FORMS": "0",
             "commodities-0-cn_code": "01061900",

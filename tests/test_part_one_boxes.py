@@ -193,7 +193,12 @@ def test_the_place_of_destination_is_in_the_union(importer):
 
 
 def test_goods_in_transit_name_no_place_of_destination(api):
-    payload = _payload("CHED-PP", purpose="transit", place_of_destination={"name": "", "address": "", "country": ""})
+    payload = _payload(
+        "CHED-PP",
+        purpose="transit",
+        place_of_destination={"name": "", "address": "", "country": ""},
+        transit={"third_country": "DM", "exit_bcp": ""},  # box I.22, which a transit needs instead
+    )
 
     response = api.post(URL, payload, format="json")
 

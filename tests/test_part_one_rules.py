@@ -297,6 +297,7 @@ def test_goods_of_union_origin_take_no_ched(importer, origin):
 
 def test_a_re_entry_of_union_goods_takes_a_ched(importer):
     part = part_one("CHED-P", as_json=True, country_of_origin="FR", purpose="re_entry")
+    part["after_bcp"] = {"transport_mode": "road", "transport_id": "FG-123-HJ"}  # box I.27, compulsory for a re-entry
     assert api_client_for(importer).post("/api/v1/consignments/", part, format="json").status_code == 201
     part = part_one("CHED-P", as_json=True, country_of_origin="BR", purpose="re_entry")
     response = api_client_for(importer).post("/api/v1/consignments/", part, format="json")

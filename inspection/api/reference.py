@@ -17,6 +17,7 @@ from rest_framework.pagination import PageNumberPagination
 
 from inspection import plant_health
 from inspection.applicability import for_ched_type
+from inspection.certificates.boxes import BOXES, NATIONAL_MODELS, PURPOSE_BOXES
 from inspection.models import (
     Analysis,
     Bcp,
@@ -88,6 +89,17 @@ def _plant_health_narrow(rows, ched_type: ChedType, day):
     return rows.filter(origin__in=[origin.ANY, origin.THIRD_COUNTRY if ched_type.is_ched else origin.UNION])
 
 
+def _purpose_types(code: str) -> list[str]:
+    """The CHED types whose model has the purpose's regime box (I.20-I.26: no transit for CHED-D)."""
+    box = PURPOSE_BOXES.get(code)
+    return sorted(BOXES[box].ched_types) if box else []
+
+
+def _purposes_of(rows, ched_type, day):
+    model = NATIONAL_MODELS.get(ched_type.code, ched_type.code)
+    return rows.filter(code__in=[code for code, box in PURPOSE_BOXES.items() if BOXES[box].applies_to(model)])
+
+
 def _bcp_rows(day) -> QuerySet:
     approvals = BcpApproval.objects.in_force(day).select_related("ched_type")
     return Bcp.objects.in_force(day).prefetch_related(Prefetch("approvals", queryset=approvals, to_attr="in_force"))
@@ -148,7 +160,14 @@ LISTS: dict[str, CodeList] = {
             "ched_types": [],
         },
     ),
-    "purposes": _every_type(Purpose),
+    "purposes": CodeList(
+        rows=lambda day: Purpose.objects.in_force(day),
+        narrow=_purposes_of,
+        item=lambda row: {
+            **_coded(row, box=BOXES[PURPOSE_BOXES[row.code]].number if row.code in PURPOSE_BOXES else None),
+            "ched_types": _purpose_types(row.code),
+        },
+    ),
     "package-types": _every_type(PackageType),
     "decisions": _applicable(DecisionCode, acceptable=lambda row: row.acceptable, requires=lambda row: row.requires),
     "measures": _applicable(Measure, part_three_outcomes=lambda row: row.outcomes),

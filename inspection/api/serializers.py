@@ -47,6 +47,8 @@ PlaceOfDestinationSerializer = _serializer(
 )
 TransporterSerializer = _serializer("TransporterSerializer", part_one_schema.fields("transporter"))
 ArrivalSerializer = _serializer("ArrivalSerializer", part_one_schema.fields("arrival"))
+TransitSerializer = _serializer("TransitSerializer", part_one_schema.fields("transit"))
+AfterBcpSerializer = _serializer("AfterBcpSerializer", part_one_schema.fields("after_bcp"))
 CommodityLineSerializer = _serializer("CommodityLineSerializer", part_one_schema.fields(line=True))
 
 
@@ -65,6 +67,8 @@ NESTED = {
     "consignee": PartySerializer,
     "place_of_destination": PlaceOfDestinationSerializer,
     "arrival": ArrivalSerializer,
+    "transit": TransitSerializer,
+    "after_bcp": AfterBcpSerializer,
     "transporter": TransporterSerializer,
 }
 # CHED Part I, as in the public contract (docs/api.md): the fields of `inspection.part_one_schema`, in its order.

@@ -28,6 +28,7 @@ BOXES = {
     # Part I: description of the consignment
     "consignor": Box("I.1", "Expéditeur/Exportateur", "Consignor/Exporter"),
     "ched_reference": Box("I.2", "Référence du DSCE", "CHED reference"),
+    "local_reference": Box("I.3", "Référence locale", "Local reference"),
     "bcp": Box("I.4", "Poste de contrôle frontalier", "Border control post"),
     "bcp_code": Box("I.5", "Code du poste de contrôle frontalier", "Border control post code"),
     "consignee": Box("I.6", "Destinataire/Importateur", "Consignee/Importer"),
@@ -47,9 +48,13 @@ BOXES = {
     "certified_as_or_for": Box(
         "I.18", "Certifié aux fins de", "Certified as or for", _only("CHED-A", "CHED-P", "CHED-D")
     ),
+    "conformity": Box("I.19", "Conformité des marchandises", "Conformity of the goods", _only("CHED-P")),
     # the regime requested: one box among I.20-I.26, after the purpose declared
     "for_transhipment": Box(
         "I.20", "Pour transbordement/transfert/poursuite du voyage", "For transhipment/transfer/onward travel"
+    ),
+    "for_onward_transportation": Box(
+        "I.21", "Pour acheminement ultérieur", "For onward transportation", _only("CHED-PP", "CHED-D")
     ),
     "for_transit": Box("I.22", "Pour transit", "For transit", _only("CHED-A", "CHED-P", "CHED-PP")),
     "for_internal_market": Box("I.23", "Pour le marché intérieur", "For internal market"),
@@ -58,7 +63,12 @@ BOXES = {
     ),
     "for_re_entry": Box("I.25", "Pour réintroduction", "For re-entry", _only("CHED-A", "CHED-P", "CHED-PP")),
     "for_temporary_admission": Box("I.26", "Pour admission temporaire", "For temporary admission", _only("CHED-A")),
+    "transport_after_bcp": Box(
+        "I.27", "Moyen de transport après le PCF/stockage", "Means of transport after BCP/storage"
+    ),
     "transporter": Box("I.28", "Transporteur", "Transporter", _only("CHED-A")),
+    "departure_date": Box("I.29", "Date de départ", "Date of departure", _only("CHED-A")),
+    "journey_log": Box("I.30", "Carnet de route", "Journey log", _only("CHED-A")),
     "description": Box("I.31", "Description de l'envoi", "Description of the consignment"),
     "total_packages": Box("I.32", "Nombre total de colis", "Total number of packages"),
     "total_quantity": Box("I.33", "Quantité totale", "Total quantity"),
@@ -69,6 +79,8 @@ BOXES = {
         _only("CHED-A", "CHED-P", "CHED-D"),
     ),
     # Part II: controls and decision
+    "previous_ched": Box("II.1", "DSCE précédent", "Previous CHED"),
+    "part_two_ched_reference": Box("II.2", "Référence du DSCE", "CHED reference"),
     "documentary_check": Box("II.3", "Contrôle documentaire", "Documentary check"),
     "identity_check": Box("II.4", "Contrôle d'identité", "Identity check"),
     "physical_check": Box("II.5", "Contrôle physique", "Physical check"),
@@ -124,12 +136,16 @@ NATIONAL_MODELS = {"NAT-PP": "CHED-PP"}
 PURPOSE_BOXES = {
     "transhipment": "for_transhipment",
     "transfer": "for_transhipment",
+    "onward_transportation": "for_onward_transportation",
     "transit": "for_transit",
     "internal_market": "for_internal_market",
     "non_conforming": "for_non_conforming_goods",
     "re_entry": "for_re_entry",
     "temporary_admission": "for_temporary_admission",
 }
+
+# The regime boxes, in the model's order: one of them is chosen (the purpose), the others print empty.
+REGIME_BOXES = tuple(sorted(set(PURPOSE_BOXES.values()), key=lambda name: int(BOXES[name].number.split(".")[1])))
 
 # Our decision codes (reference data) and the Part II box each is ticked in: one box among II.9-II.16.
 DECISION_BOXES = {

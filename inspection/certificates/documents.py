@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from inspection import part_one_schema
 from inspection.models import Certificate, Consignment, Decision, FollowUp, Sample
 
-from .boxes import BOXES, DECISION_BOXES, NATIONAL_MODELS, PURPOSE_BOXES
+from .boxes import BOXES, DECISION_BOXES, NATIONAL_MODELS, PURPOSE_BOXES, REGIME_BOXES
 
 TEMPLATES = {
     Certificate.Kind.CHED: "certificates/ched.html",
@@ -71,7 +71,7 @@ LAID_OUT = frozenset(
         "prior_notification",
         "country_of_origin",
         "means_of_transport",
-        "for_internal_market",
+        *REGIME_BOXES,
         "description",
         "establishment_of_origin",
         "total_weight",
@@ -88,6 +88,8 @@ def _printable(instance, field: part_one_schema.PartOneField):
         return Bi(*(_country_name(value, language) for language in ("fr", "en")))
     if field.kind == "choice":
         return bi(getattr(instance, f"get_{field.column}_display"))
+    if field.kind == "datetime":
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
     return value
 
 
@@ -170,6 +172,9 @@ def certificate_context(
         "signer": signer,
         "place": settings.PIF_SIGNING_LOCATION,
         "c": consignment,
+        # I.2 (II.2, III.2) is the code TRACES NT assigns; the service does not transmit to it (docs/regulation.md,
+        # section 1): our own number is the competent authority's local reference, I.3
+        "traces_reference": TRACES_NOT_ASSIGNED,
         "ched_type": named(consignment.ched_type),
         # a national entry is not a CHED: its own title, its legal basis, no CHED box numbers
         "national": not consignment.ched_type.is_ched,
@@ -183,6 +188,8 @@ def certificate_context(
         "expected_arrival": _local(consignment.expected_arrival),
         "boxes": boxes,
         "purpose_box": PURPOSE_BOXES.get(consignment.purpose.code) if consignment.purpose else None,
+        # I.20-I.26: every regime box of the model, the one the purpose chose with the purpose and its details
+        "regime_boxes": _regime_boxes(consignment, boxes, boxed),
         "counts_animals": ched_type == "CHED-A",
         "part_one": boxed,
         "other_boxes": [{"name": name, "values": values} for name, values in boxed.items() if name not in LAID_OUT],
@@ -222,6 +229,22 @@ def certificate_context(
         "decision": _decision(decision),
         "follow_up": _follow_up(follow_up),
     }
+
+
+TRACES_NOT_ASSIGNED = Bi("non attribuée (DSCE non transmis à TRACES NT)", "not assigned (not transmitted to TRACES NT)")
+
+
+def _regime_boxes(consignment: Consignment, boxes: set[str], boxed: dict[str, list]) -> list[dict]:
+    chosen = PURPOSE_BOXES.get(consignment.purpose.code) if consignment.purpose else None
+    return [
+        {
+            "name": name,
+            "chosen": name == chosen,
+            "values": [named(consignment.purpose), *boxed.get(name, [])] if name == chosen else boxed.get(name, []),
+        }
+        for name in REGIME_BOXES
+        if name in boxes
+    ]
 
 
 def _decision(decision: Decision | None) -> dict | None:

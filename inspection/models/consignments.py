@@ -39,6 +39,21 @@ class TransportConditions(models.TextChoices):
     FROZEN = "frozen", _("Frozen")
 
 
+class Conformity(models.TextChoices):
+    """Box I.19 of the CHED-P model: whether the goods comply with the Union's food and feed law (2017/625,
+    art. 1(2)(a)); non-conforming goods are not placed on the market (specific warehouse, free zone, vessel)."""
+
+    CONFORMING = "conforming", _("Conforming")
+    NON_CONFORMING = "non_conforming", _("Non-conforming")
+
+
+class JourneyLog(models.TextChoices):
+    """Box I.30 of the CHED-A model: a journey log under Council Regulation (EC) No 1/2005."""
+
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+
+
 class Consignment(models.Model):
     """A CHED: Part I as declared by the operator. Its status only changes through
     `inspection.services.transitions.consignment_transition`."""
@@ -83,6 +98,19 @@ class Consignment(models.Model):
         blank=True,
         validators=[MinValueValidator(0)],
     )
+    # I.19 (CHED-P), I.21 (CHED-PP, CHED-D), I.22, I.27, I.29 and I.30 (CHED-A): part_one_schema.py
+    conformity = models.CharField(_("conformity of the goods"), max_length=15, choices=Conformity.choices, blank=True)
+    onward_facility = models.CharField(_("onward transportation facility"), max_length=200, blank=True)
+    transit_country = CountryField(_("third country of destination of the transit"), blank=True)
+    transit_exit_bcp = models.CharField(_("exit border control post"), max_length=100, blank=True)
+    after_bcp_transport_mode = models.CharField(
+        _("means of transport after the BCP"), max_length=5, choices=TransportMode.choices, blank=True
+    )
+    after_bcp_transport_id = models.CharField(
+        _("identification of the means of transport after the BCP"), max_length=100, blank=True
+    )
+    departure_at = models.DateTimeField(_("date of departure from the BCP"), null=True, blank=True)
+    journey_log = models.CharField(_("journey log"), max_length=3, choices=JourneyLog.choices, blank=True)
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("purpose"))
     expected_arrival = models.DateTimeField(_("expected arrival"), null=True, blank=True)
     # recorded by the post when the goods are there (`consignment_arrival_record`): identity and physical

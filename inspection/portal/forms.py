@@ -24,6 +24,9 @@ MAIN_FIELDS = [f for f in part_one_schema.PART_ONE if not f.on_line]
 LINE_FIELDS = part_one_schema.fields(line=True)
 
 
+DATETIME_INPUTS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+
 def _choices(queryset, label=lambda o: o.name):
     return [("", "—")] + [(o.code, label(o)) for o in queryset]
 
@@ -46,6 +49,14 @@ def schema_form_field(field: part_one_schema.PartOneField) -> forms.Field:
             required=False,
             help_text=help_text,
             widget=forms.NumberInput(attrs={"step": "0.001", "inputmode": "decimal"}),
+        )
+    if field.kind == "datetime":
+        return forms.DateTimeField(
+            label=label,
+            required=False,
+            help_text=help_text,
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            input_formats=DATETIME_INPUTS,
         )
     if field.kind == "country":
         return forms.ChoiceField(label=label, choices=_country_choices, required=False, help_text=help_text)
@@ -70,7 +81,7 @@ class PartOneForm(forms.Form):
         label=_("Expected arrival (Martinique time)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
+        input_formats=DATETIME_INPUTS,
     )
     transport_mode = forms.ChoiceField(
         label=_("Transport mode"), choices=[("", "—"), *TransportMode.choices], required=False
@@ -217,8 +228,9 @@ class PartOneForms:
 
 def _flat_initial(part: dict) -> dict:
     initial = {field.form_name: part_one_schema.get(part, field) for field in MAIN_FIELDS}
-    if initial.get("expected_at"):
-        initial["expected_at"] = timezone.localtime(initial["expected_at"])
+    for name in ("expected_at", "after_bcp_departure_at"):
+        if initial.get(name):
+            initial[name] = timezone.localtime(initial[name])
     return {k: v for k, v in initial.items() if v not in (None, "")}
 
 

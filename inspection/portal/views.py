@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -181,6 +182,8 @@ def _other_boxes(consignment) -> list[dict]:
             value = value.name
         elif field.kind == "choice":
             value = getattr(consignment, f"get_{field.column}_display")()
+        elif field.kind == "datetime" and value:
+            value = date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
         if not part_one_schema.is_empty(value):
             rows.append({"number": field.number, "label": capfirst(field.label), "value": value})
     return sorted(rows, key=lambda row: [int(x) for x in row["number"].split(".")[1:]])

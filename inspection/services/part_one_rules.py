@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from inspection import part_one_schema, plant_health
+from inspection.certificates.boxes import BOXES, NATIONAL_MODELS, PURPOSE_BOXES
 from inspection.models import (
     MAX_NUMBER_OF_ANIMALS,
     Bcp,
@@ -217,6 +218,8 @@ class PartOneCheck:
         for field in part_one_schema.PART_ONE:
             if field.on_line or field.path == "ched_type" or not field.required_for(ched_type, purpose):
                 continue
+            if field.group == "after_bcp" and ched_type == "CHED-PP" and part.get("containers"):
+                continue  # box I.27, CHED-PP: "if the container number is indicated in box I.17, ... not required"
             if part_one_schema.is_empty(part_one_schema.get(part, field)):
                 self.add(field.path, _("This field is required."))
         arrival = part.get("arrival") or {}
@@ -230,6 +233,7 @@ class PartOneCheck:
                 % {"country": destination},
             )
         self._check_origin()
+        self._check_regime(arrival)
         self._check_bcp(arrival)
         self._check_containers(arrival)
         self._check_lines()
@@ -278,6 +282,61 @@ class PartOneCheck:
             )
         elif purpose == "re_entry" and origin not in UNION_COUNTRIES:
             self.add("purpose", _("A re-entry is of goods of Union origin: check the country of origin."))
+
+    def _check_regime(self, arrival: dict) -> None:
+        """The regime box the purpose selects (one of I.20-I.26) is one of the type's model, and the details of
+        the other regime boxes stay empty; goods in transit go to a third country (I.22); conforming goods only
+        are placed on the market (I.19, CHED-P); the animals leave the BCP after they arrive (I.29).
+        Implementing Regulation (EU) 2019/1715, Annex II, notes to boxes I.19-I.29."""
+        part, purpose = self.part, self.part.get("purpose") or ""
+        model = NATIONAL_MODELS.get(self.ched_type.code, self.ched_type.code)
+        box = PURPOSE_BOXES.get(purpose)
+        if box and not BOXES[box].applies_to(model):
+            self.add(
+                "purpose",
+                _("The %(type)s model has no box %(box)s (%(label)s): choose another purpose.")
+                % {"type": self.ched_type.code, "box": BOXES[box].number, "label": BOXES[box].en},
+            )
+        transit = part.get("transit") or {}
+        if purpose != "transit" and any(transit.get(key) for key in ("third_country", "exit_bcp")):
+            path = "transit.third_country" if transit.get("third_country") else "transit.exit_bcp"
+            self.add(path, _("Box I.22 is for goods in transit: leave it empty, or choose the purpose “transit”."))
+        country = transit.get("third_country")
+        if country and country in UNION_COUNTRIES:
+            self.add(
+                "transit.third_country",
+                _("Goods in transit go to a third country: %(country)s is in the European Union.")
+                % {"country": country},
+            )
+        if purpose != "onward_transportation" and part.get("onward_transportation_facility"):
+            self.add(
+                "onward_transportation_facility",
+                _(
+                    "Box I.21 is for goods under onward transportation: leave it empty, or choose the purpose "
+                    "“onward_transportation”."
+                ),
+            )
+        conformity = part.get("conformity")
+        if conformity == "conforming" and purpose == "non_conforming":
+            self.add(
+                "conformity",
+                _("Goods for a specific warehouse, free zone or vessel (box I.24) are non-conforming goods."),
+            )
+        elif conformity == "non_conforming" and purpose in ("internal_market", "re_entry"):
+            self.add(
+                "conformity",
+                _(
+                    "Non-conforming goods are not placed on the market: choose the purpose “non_conforming” (box "
+                    "I.24) or “transit”."
+                ),
+            )
+        departure = (part.get("after_bcp") or {}).get("departure_at")
+        expected_at = arrival.get("expected_at")
+        if departure and expected_at and departure <= expected_at:
+            self.add(
+                "after_bcp.departure_at",
+                _("The departure from the BCP (box I.29) must come after the expected arrival (box I.10)."),
+            )
 
     def _check_bcp(self, arrival: dict) -> None:
         if self.bcp is None or self.ched_type is None:

@@ -262,6 +262,22 @@ class Command(BaseCommand):
             )
         if ched_type == "CHED-A":
             part["transporter"] = dict(ANIMAL_TRANSPORTER)
+        self._after_bcp_boxes(rng, part)
+
+    def _after_bcp_boxes(self, rng: random.Random, part: dict) -> None:
+        """Boxes I.19, I.27, I.29 and I.30: meat and fish declared conforming (they are for the market); the
+        animals leave the airport by road a few hours after landing, on a short island journey (no journey log
+        under Regulation (EC) No 1/2005); most sea freight is trucked from the port to the importer's store."""
+        ched_type = part["ched_type"]
+        if ched_type == "CHED-P":
+            part["conformity"] = "conforming"
+        plate = f"{rng.choice('ABCDEFGH')}{rng.choice('ABCDEFGH')}-{rng.randint(100, 999)}-{rng.choice('JKLMN')}Q"
+        if ched_type == "CHED-A":
+            departure = part["arrival"]["expected_at"] + datetime.timedelta(hours=rng.randint(2, 5))
+            part["after_bcp"] = {"transport_mode": "road", "transport_id": plate, "departure_at": departure}
+            part["journey_log"] = "no"
+        elif rng.random() < 0.6:
+            part["after_bcp"] = {"transport_mode": "road", "transport_id": plate}
 
     def _line(self, rng: random.Random, ched_type: str, commodity) -> dict:
         line = {
