@@ -21,7 +21,7 @@ MATRIX = {
     "portal:consignment-detail": ["get"],
     "portal:consignment-edit": ["get", "post"],
     "portal:consignment-cancel": ["post"],
-    "consignment-detail": ["get", "put"],
+    "consignment-detail": ["get", "put", "patch"],
     "consignment-submit": ["post"],
     "consignment-cancel": ["post"],
     "portal:document-upload": ["post"],

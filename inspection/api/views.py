@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from inspection.downloads import document_response
 from inspection.filters import ConsignmentFilter
 from inspection.selectors import consignment_with_part_one, consignments_visible_to
+from inspection.services.amendments import consignment_amend
 from inspection.services.commodity_import import commodity_lines_import
 from inspection.services.consignments import (
     consignment_cancel,
@@ -61,6 +62,15 @@ PART_ONE_EXAMPLE = {
     ],
     "accompanying_documents": [{"type": "PHYTOSANITARY_CERTIFICATE", "reference": "DO-2026-000123"}],
 }
+
+
+def _plain_dicts(value):
+    """DRF's validated data (OrderedDicts, nested) as plain dicts and lists."""
+    if isinstance(value, dict):
+        return {key: _plain_dicts(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_dicts(item) for item in value]
+    return value
 
 
 class CancelSerializer(serializers.Serializer):
@@ -147,6 +157,33 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         payload = PartOneSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         consignment_update_draft(actor=request.user, consignment=consignment, part_one=dict(payload.validated_data))
+        return self._detail(consignment)
+
+    @extend_schema(
+        request=PartOneSerializer(partial=True),
+        responses={200: ConsignmentSerializer},
+        summary="Amend a submitted CHED's Part I",
+        description=(
+            "A partial Part I: a group (`consignor`, `arrival`, ...) is merged field by field, a list "
+            "(`commodities`, `containers`, `accompanying_documents`) replaced whole. Before the BCP's checks start, "
+            "any field but `ched_type`, `bcp`, `country_of_origin` and the CN codes may change, under the submit's "
+            "rules (400 naming each field). After, only `arrival.expected_at` may move (until the goods are "
+            "recorded at the post, before the decision); any other change answers 409: submit a replacement CHED. "
+            "Each change is in the timeline (`amended`, `arrival_moved`) and the audit trail, old and new."
+        ),
+        examples=[
+            OpenApiExample(
+                "The ship is two days late",
+                request_only=True,
+                value={"arrival": {"expected_at": "2026-12-05T08:00:00-04:00"}},
+            )
+        ],
+    )
+    def partial_update(self, request, reference=None):
+        consignment = self.get_object()
+        payload = PartOneSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        consignment_amend(actor=request.user, consignment=consignment, changes=_plain_dicts(payload.validated_data))
         return self._detail(consignment)
 
     @extend_schema(

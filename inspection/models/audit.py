@@ -31,6 +31,8 @@ class AuditAction(models.TextChoices):
     DOCUMENT_REMOVED = "document.removed", _("Document removed")
     CONSIGNMENT_SUBMITTED = "consignment.submitted", _("Pre-notification submitted")
     CONSIGNMENT_CANCELLED = "consignment.cancelled", _("Pre-notification cancelled")
+    CONSIGNMENT_AMENDED = "consignment.amended", _("Part I amended")
+    ARRIVAL_MOVED = "arrival.moved", _("Expected arrival moved by the importer")
     # the checks
     CHECKS_PLANNED = "checks.planned", _("Checks planned")
     ARRIVAL_CONFIRMED = "arrival.confirmed", _("Arrival time confirmed")

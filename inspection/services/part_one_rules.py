@@ -75,9 +75,12 @@ class PartOneCheck:
     """Checks one Part I against the reference data in force. `errors` maps a field path to messages;
     after `run`, the resolved reference rows are on the instance for `part_one_write`."""
 
-    def __init__(self, part: dict, *, now: datetime.datetime):
+    def __init__(self, part: dict, *, now: datetime.datetime, arrival_rules: bool = True):
         self.part = part
         self.now = now
+        # an amendment of a submitted CHED checks a new arrival itself (`services/amendments.py`): the
+        # pre-notification deadline is the submit's rule, met (or not) when it was submitted
+        self.arrival_rules = arrival_rules
         self.errors: dict[str, list[str]] = defaultdict(list)
         self.ched_type: ChedType | None = None
         self.bcp: Bcp | None = None
@@ -292,7 +295,7 @@ class PartOneCheck:
                 _("%(bcp)s does not receive consignments by %(mode)s.")
                 % {"bcp": self.bcp.name, "mode": TransportMode(mode).label.lower()},
             )
-        if not expected_at:
+        if not expected_at or not self.arrival_rules:
             return
         if expected_at <= self.now:
             self.add("arrival.expected_at", _("The expected arrival must be in the future."))
