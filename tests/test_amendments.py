@@ -224,7 +224,7 @@ def test_importer_amends_in_the_portal_and_sees_it_on_the_detail_page(importer):
     assert _amended(consignment).get().data["changes"] == {
         "consignee.name": ["Antilles Primeurs SARL", "Caraïbes Frais SAS"]
     }
-    assert "Pre-notification %s amended." % consignment.reference in client.get(response.url).content.decode()
+    assert f"Pre-notification {consignment.reference} amended." in client.get(response.url).content.decode()
 
 
 def test_portal_amendment_after_the_checks_started_shows_why_and_changes_nothing(importer, inspector):

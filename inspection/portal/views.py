@@ -26,13 +26,13 @@ from inspection.selectors import (
     consignments_for_list,
     consignments_visible_to,
 )
+from inspection.services.amendments import ARRIVAL_MOVABLE, consignment_amend
 from inspection.services.consignments import (
     consignment_cancel,
     consignment_clone,
     consignment_create,
     consignment_update_draft,
 )
-from inspection.services.amendments import ARRIVAL_MOVABLE, consignment_amend
 from inspection.services.documents import OPEN_STATUSES, documents_removable
 from inspection.services.part_one import part_one_checklist
 from inspection.timeline import importer_timeline
