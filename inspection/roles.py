@@ -13,6 +13,8 @@ class Role(models.TextChoices):
     CERTIFYING_OFFICER = "certifying_officer", _("Certifying officer")
     SUPERVISOR = "supervisor", _("Supervisor")
     LAB = "lab", _("Laboratory")
+    # the customs system (read-only): a CHED's decision by its number or MRN, nothing else (docs/api.md)
+    CUSTOMS = "customs", _("Customs")
     ADMIN = "admin", _("Administrator")
 
 
@@ -91,7 +93,15 @@ class RoleBackend(ModelBackend):
 def primary_role(user) -> str:
     """The role written in the audit trail: the most senior one the user holds."""
     roles = user_roles(user)
-    for role in (Role.ADMIN, Role.SUPERVISOR, Role.CERTIFYING_OFFICER, Role.INSPECTOR, Role.LAB, Role.IMPORTER):
+    for role in (
+        Role.ADMIN,
+        Role.SUPERVISOR,
+        Role.CERTIFYING_OFFICER,
+        Role.INSPECTOR,
+        Role.LAB,
+        Role.CUSTOMS,
+        Role.IMPORTER,
+    ):
         if role in roles:
             return role
     return "system" if user is None else "none"

@@ -135,3 +135,9 @@ def broker(monkeypatch):
 
     monkeypatch.setattr(Task, "apply_async", apply_async)
     return broker
+
+
+@pytest.fixture
+def customs(db):
+    """The customs system's account (read-only API role)."""
+    return UserFactory(username="douane", roles=[Role.CUSTOMS])

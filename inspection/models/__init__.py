@@ -25,10 +25,13 @@ from .consignments import (
     Consignment,
     ConsignmentStatus,
     Container,
+    CustomsProcedure,
+    CustomsStatus,
     ReferenceSequence,
     TransportConditions,
     TransportMode,
 )
+from .customs import CustomsSubscription
 from .heartbeat import Heartbeat
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
@@ -85,6 +88,9 @@ __all__ = [
     "Consignment",
     "ConsignmentStatus",
     "Container",
+    "CustomsProcedure",
+    "CustomsStatus",
+    "CustomsSubscription",
     "DecisionCode",
     "DocumentType",
     "Holiday",

@@ -72,6 +72,8 @@ class AuditAction(models.TextChoices):
     WEBHOOK_CONFIGURED = "webhook.configured", _("Webhook configured")
     API_TOKEN_CREATED = "api_token.created", _("API token created")
     API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
+    # the customs system
+    CUSTOMS_WEBHOOK_CONFIGURED = "customs_webhook.configured", _("Customs webhook configured")
 
     @classmethod
     def label_of(cls, value: str) -> str:

@@ -125,6 +125,17 @@ class PartOneCheck:
             self.add("arrival.transport_mode", _("Choose sea, air or road."))
         self._resolve_lines(today)
         self._resolve_documents(today)
+        self._resolve_mrn()
+
+    def _resolve_mrn(self) -> None:
+        """The customs declaration's MRN, when given, is well formed (a draft too: customs looks CHEDs up by it)."""
+        from inspection.services.customs import mrn_errors
+
+        mrn = (self.part.get("customs_mrn") or "").strip().upper()
+        if mrn:
+            self.part["customs_mrn"] = mrn
+            for message in mrn_errors(mrn):
+                self.add("customs_mrn", message)
 
     def _resolve_fields(self) -> None:
         """The fields of the schema (`inspection.part_one_schema`), in a draft too: country codes that exist,
