@@ -30,6 +30,7 @@ pytestmark = pytest.mark.django_db
 MRN = "26FR00000000012349"  # its check character computed by ISO 6346's algorithm
 CUSTOMS_KEYS = {
     "ched",
+    "traces_reference",
     "ched_type",
     "bcp",
     "status",
@@ -273,3 +274,59 @@ def test_customs_is_told_when_a_decision_is_revoked(importer, inspector, officer
 def test_no_subscription_no_customs_delivery(importer, inspector, officer):
     _accepted(importer, inspector, officer)
     assert not WebhookDelivery.objects.filter(subscription__isnull=False).exists()
+
+
+# ---- our own series, and TRACES NT's number beside it
+
+
+def test_our_ched_numbers_are_in_our_own_series(importer, settings):
+    assert _declared(importer).reference.startswith("CHEDPP.MQ.")
+
+
+def _traces(user, consignment, number, language="en"):
+    return api_client_for(user, language).post(
+        f"/api/v1/consignments/{consignment.reference}/traces-reference/", {"traces_reference": number}, format="json"
+    )
+
+
+def test_staff_record_the_traces_number_and_customs_finds_the_ched_by_it(importer, officer, customs):
+    consignment = _declared(importer)
+    response = _traces(officer, consignment, "chedpp.fr.2026.0004567")
+    assert response.status_code == 200, response.json()
+    assert response.json()["traces_reference"] == "CHEDPP.FR.2026.0004567"
+    event = AuditEvent.objects.get(consignment=consignment, action="traces_reference.recorded")
+    assert event.data == {"traces_reference": "CHEDPP.FR.2026.0004567", "previous": ""} and event.actor == officer
+    found = api_client_for(customs).get("/api/v1/customs/cheds/", {"number": "CHEDPP.FR.2026.0004567"})
+    assert found.status_code == 200 and found.json()["ched"] == consignment.reference
+    importer_view = api_client_for(importer).get(f"/api/v1/consignments/{consignment.reference}/").json()
+    assert importer_view["traces_reference"] == "CHEDPP.FR.2026.0004567"
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("CHEDPP.MQ.2026.0000001", "is not a TRACES NT CHED number"),  # our own series
+        ("CHEDPP.FR.26.0000001", "is not a TRACES NT CHED number"),
+        ("nonsense", "is not a TRACES NT CHED number"),
+        ("CHEDD.FR.2026.0000001", "starts with CHEDPP"),
+    ],
+)
+def test_a_bad_traces_number_is_a_400(importer, officer, number, message):
+    consignment = _declared(importer)
+    response = _traces(officer, consignment, number)
+    assert response.status_code == 400 and message in response.json()["traces_reference"][0]
+    assert Consignment.objects.get(pk=consignment.pk).traces_reference == ""
+
+
+def test_a_traces_number_belongs_to_one_ched(importer, officer):
+    first, second = _declared(importer), _declared(importer, customs_mrn="")
+    assert _traces(officer, first, "CHEDPP.FR.2026.0004567").status_code == 200
+    response = _traces(officer, second, "CHEDPP.FR.2026.0004567")
+    assert response.status_code == 400 and "Another CHED" in response.json()["traces_reference"][0]
+
+
+def test_the_importer_and_customs_cannot_record_the_traces_number(importer, customs):
+    consignment = _declared(importer)
+    assert _traces(importer, consignment, "CHEDPP.FR.2026.0004567").status_code == 403
+    assert _traces(customs, consignment, "CHEDPP.FR.2026.0004567").status_code == 404
+    assert Consignment.objects.get(pk=consignment.pk).traces_reference == ""

@@ -39,6 +39,7 @@ MATRIX = {
     "supervision:trail-pdf": ["get"],
     "supervision:trail-verify": ["post"],
     "customs-ched-detail": ["get"],
+    "consignment-traces-reference": ["post"],
 }
 
 

@@ -23,6 +23,7 @@ class CustomsDecisionSerializer(serializers.Serializer):
 
 class CustomsChedSerializer(serializers.Serializer):
     ched = serializers.CharField(help_text="Our CHED number (the local series)")
+    traces_reference = serializers.CharField(help_text="TRACES NT's number of the CHED, when known")
     ched_type = serializers.CharField()
     bcp = serializers.CharField()
     status = serializers.CharField()
@@ -36,6 +37,7 @@ class CustomsChedSerializer(serializers.Serializer):
 
 EXAMPLE = {
     "ched": "CHEDPP.MQ.2026.0000123",
+    "traces_reference": "CHEDPP.FR.2026.0004567",
     "ched_type": "CHED-PP",
     "bcp": "FRFDF1",
     "status": "accepted",
@@ -72,7 +74,9 @@ class CustomsChedView(APIView):
             "counterpart of the EU Single Window's CHED exchange (Regulation (EU) 2022/2399)."
         ),
         parameters=[
-            OpenApiParameter("number", str, description="CHED number, e.g. CHEDPP.MQ.2026.0000123"),
+            OpenApiParameter(
+                "number", str, description="CHED number, ours (CHEDPP.MQ.2026.0000123) or TRACES NT's (CHEDPP.FR...)"
+            ),
             OpenApiParameter("mrn", str, description="MRN of the customs declaration (18 characters)"),
         ],
         responses={200: CustomsChedSerializer},

@@ -18,6 +18,7 @@ from inspection.services.consignments import (
     consignment_submit,
     consignment_update_draft,
 )
+from inspection.services.customs import consignment_traces_reference_set
 from inspection.services.documents import document_remove, document_upload
 from inspection.services.ephyto import ephyto_import
 
@@ -71,6 +72,14 @@ def _plain_dicts(value):
     if isinstance(value, list):
         return [_plain_dicts(item) for item in value]
     return value
+
+
+class TracesReferenceSerializer(serializers.Serializer):
+    traces_reference = serializers.CharField(
+        allow_blank=True,
+        max_length=30,
+        help_text="TRACES NT's CHED number, e.g. CHEDPP.FR.2026.0004567; empty to clear",
+    )
 
 
 class CancelSerializer(serializers.Serializer):
@@ -193,6 +202,27 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @idempotent
     def submit(self, request, reference=None):
         consignment = consignment_submit(actor=request.user, consignment=self.get_object())
+        return self._detail(consignment)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=TracesReferenceSerializer,
+        responses={200: ConsignmentSerializer},
+        summary="Staff: record TRACES NT's number of the CHED",
+        description=(
+            "Inspectors, certifying officers and supervisors. A TRACES NT number of the same CHED type, in a member "
+            "state's series (not ours, `PIF_REFERENCE_SERIES`), that no other CHED has; 400 otherwise. Audited."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="traces-reference", url_name="traces-reference")
+    @idempotent
+    def traces_reference(self, request, reference=None):
+        consignment = self.get_object()
+        payload = TracesReferenceSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        consignment_traces_reference_set(
+            actor=request.user, consignment=consignment, traces_reference=payload.validated_data["traces_reference"]
+        )
         return self._detail(consignment)
 
     @extend_schema(

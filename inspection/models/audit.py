@@ -35,6 +35,7 @@ class AuditAction(models.TextChoices):
     ARRIVAL_MOVED = "arrival.moved", _("Expected arrival moved by the importer")
     # the checks
     CHECKS_PLANNED = "checks.planned", _("Checks planned")
+    TRACES_REFERENCE_RECORDED = "traces_reference.recorded", _("TRACES NT number recorded")
     ARRIVAL_CONFIRMED = "arrival.confirmed", _("Arrival time confirmed")
     CONSIGNMENT_ARRIVED = "consignment.arrived", _("Goods arrived at the post")
     DOCUMENTARY_CHECK_RECORDED = "documentary_check.recorded", _("Documentary check")

@@ -64,6 +64,8 @@ class Consignment(models.Model):
     `inspection.services.transitions.consignment_transition`."""
 
     reference = models.CharField(_("CHED reference"), max_length=30, unique=True)
+    # TRACES NT's number of the same CHED, when known (our `reference` is in our own series): recorded by staff
+    traces_reference = models.CharField(_("TRACES NT CHED number"), max_length=30, blank=True, db_index=True)
     ched_type = models.ForeignKey(ChedType, on_delete=models.PROTECT, related_name="+", verbose_name=_("CHED type"))
     status = models.CharField(
         _("status"), max_length=20, choices=ConsignmentStatus.choices, default=ConsignmentStatus.DRAFT

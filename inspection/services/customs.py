@@ -91,7 +91,7 @@ LOOKED_UP = ~Q(status__in=[ConsignmentStatus.DRAFT, ConsignmentStatus.CANCELLED]
 
 
 def customs_ched_find(*, actor, number: str = "", mrn: str = "") -> Consignment:
-    """The CHED customs asks for, by our CHED number, its TRACES number, or the MRN of its customs declaration.
+    """The CHED customs asks for, by our CHED number, its TRACES NT number, or the MRN of its customs declaration.
     Customs role only; a draft or an unknown number is a 404 (as any CHED nobody declared to customs)."""
     require_role(actor, Role.CUSTOMS)
     number, mrn = (number or "").strip(), (mrn or "").strip().upper()
@@ -103,7 +103,7 @@ def customs_ched_find(*, actor, number: str = "", mrn: str = "") -> Consignment:
             raise DomainInvalid({"mrn": errors})
         found = Consignment.objects.filter(LOOKED_UP, customs_mrn=mrn)
     else:
-        found = Consignment.objects.filter(LOOKED_UP, reference=number)
+        found = Consignment.objects.filter(LOOKED_UP, Q(reference=number) | Q(traces_reference=number.upper()))
     consignment = found.select_related("ched_type", "bcp").order_by("-id").first()
     if consignment is None:
         raise NotFound(_("No submitted CHED answers to this number."))
@@ -116,6 +116,7 @@ def customs_payload(consignment: Consignment, decision) -> dict:
     code = decision.code.code if decision is not None else None
     return {
         "ched": consignment.reference,
+        "traces_reference": consignment.traces_reference,
         "ched_type": consignment.ched_type.code,
         "bcp": consignment.bcp.code if consignment.bcp else "",
         "status": consignment.status,
@@ -184,3 +185,51 @@ def customs_webhook_configure(*, actor, url: str) -> tuple[CustomsSubscription |
         user=actor, defaults={"url": url, "secret": secret}
     )
     return subscription, secret
+
+
+# TRACES NT's CHED numbers: `CHEDPP.FR.2026.0000123`, in a member state's series (docs/regulation.md, section 9).
+TRACES_REFERENCE = re.compile(r"^CHED(A|P|PP|D)\.([A-Z]{2})\.(\d{4})\.(\d{7})$")
+
+
+@atomic_service
+def consignment_traces_reference_set(*, actor, consignment: Consignment, traces_reference: str) -> Consignment:
+    """Staff record TRACES NT's number of the CHED, once TRACES has given it (or correct it, or clear it with
+    ""). It must be a TRACES number (a member state's series, not ours) of the same CHED type, and no other CHED
+    may have it. Audited with the old and the new number."""
+    require_role(actor, Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR)
+    locked = Consignment.objects.select_for_update().select_related("ched_type").get(pk=consignment.pk)
+    value = (traces_reference or "").strip().upper()
+    if value:
+        match = TRACES_REFERENCE.match(value)
+        if match is None or match.group(2) == settings.PIF_REFERENCE_SERIES:
+            raise DomainInvalid(
+                {
+                    "traces_reference": [
+                        _("“%(number)s” is not a TRACES NT CHED number (e.g. CHEDPP.FR.2026.0000123).")
+                        % {"number": value}
+                    ]
+                }
+            )
+        if f"CHED{match.group(1)}" != locked.ched_type.reference_prefix:
+            raise DomainInvalid(
+                {
+                    "traces_reference": [
+                        _("This CHED is a %(type)s: its TRACES number starts with %(prefix)s.")
+                        % {"type": locked.ched_type.code, "prefix": locked.ched_type.reference_prefix}
+                    ]
+                }
+            )
+        if Consignment.objects.filter(traces_reference=value).exclude(pk=locked.pk).exists():
+            raise DomainInvalid({"traces_reference": [_("Another CHED already has this TRACES NT number.")]})
+    previous = locked.traces_reference
+    if value == previous:
+        return locked
+    locked.traces_reference = value
+    locked.save(update_fields=["traces_reference", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.TRACES_REFERENCE_RECORDED,
+        consignment=locked,
+        data={"traces_reference": value, "previous": previous},
+    )
+    return locked
