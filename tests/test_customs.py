@@ -330,3 +330,26 @@ def test_the_importer_and_customs_cannot_record_the_traces_number(importer, cust
     assert _traces(importer, consignment, "CHEDPP.FR.2026.0004567").status_code == 403
     assert _traces(customs, consignment, "CHEDPP.FR.2026.0004567").status_code == 404
     assert Consignment.objects.get(pk=consignment.pk).traces_reference == ""
+
+
+def test_the_risk_draw_belongs_to_the_ched_not_to_the_series_label():
+    from inspection.risk import risk_draw
+
+    for kind in ("identity", "physical"):
+        mq = risk_draw(reference="CHEDPP.MQ.2026.0000001", kind=kind)
+        assert mq == risk_draw(reference="CHEDPP.FR.2026.0000001", kind=kind)
+        assert mq != risk_draw(reference="CHEDPP.MQ.2026.0000002", kind=kind)
+
+
+@pytest.mark.parametrize("series", ["FR", "DE", "m q", "TOOLONG"])
+def test_a_member_states_code_or_a_malformed_series_is_refused_at_start(series):
+    """Settings fail loudly (a fresh interpreter, as at start-up)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PIF_REFERENCE_SERIES": series, "DEBUG": "true"}
+    run = subprocess.run(  # noqa: S603  (our own interpreter, fixed arguments)
+        [sys.executable, "-c", "import pif.settings"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode != 0 and "PIF_REFERENCE_SERIES must be" in run.stderr
