@@ -353,3 +353,21 @@ def test_a_member_states_code_or_a_malformed_series_is_refused_at_start(series):
         [sys.executable, "-c", "import pif.settings"], env=env, capture_output=True, text=True, timeout=60
     )
     assert run.returncode != 0 and "PIF_REFERENCE_SERIES must be" in run.stderr
+
+
+def test_the_demo_shows_an_amended_ched_that_customs_finds_by_mrn(settings):
+    import os
+
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("demo", consignments=10, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("demo", consignments=10, stdout=open(os.devnull, "w"))  # noqa: SIM115  (safe twice)
+    customs = User.objects.get(username="customs")
+    assert customs.check_password("demo")
+    [amended] = AuditEvent.objects.filter(action="consignment.amended")
+    consignment = amended.consignment
+    assert "arrival.expected_at" in amended.data["changes"] and consignment.customs_mrn
+    answer = api_client_for(customs).get("/api/v1/customs/cheds/", {"mrn": consignment.customs_mrn})
+    assert answer.status_code == 200 and answer.json()["ched"] == consignment.reference
