@@ -319,6 +319,39 @@ PART_ONE: tuple[PartOneField, ...] = (
     ),
 )
 
+# The customs side (issue 20): what customs matches the BCP's decision against. TRACES NT records the customs
+# document with the accompanying documents (box I.9); the MRN's format is checked in `part_one_rules`.
+PART_ONE += (
+    F(
+        "customs_status",
+        "accompanying_documents",
+        "customs_status",
+        kind="choice",
+        max_length=10,
+        only=ALL,
+        help_text="Customs status of the goods: non_union or union (Union Customs Code, art. 5(23) and (24))",
+    ),
+    F(
+        "customs_procedure",
+        "accompanying_documents",
+        "customs_procedure",
+        kind="choice",
+        max_length=20,
+        only=ALL,
+        help_text="The customs procedure declared: free_circulation, transit, customs_warehouse, free_zone, "
+        "inward_processing, outward_processing or temporary_admission; it must fit the BCP's decision",
+    ),
+    F(
+        "customs_mrn",
+        "accompanying_documents",
+        "customs_mrn",
+        max_length=18,
+        only=ALL,
+        help_text="MRN of the customs declaration, when lodged: 18 characters with its check character "
+        "(Delegated Regulation (EU) 2015/2446, Annex B)",
+    ),
+)
+
 SECTIONS = {"containers": "containers", "accompanying_documents": "accompanying_documents"}
 
 BY_PATH = {f.path: f for f in PART_ONE}

@@ -148,10 +148,19 @@ def check_rates(consignment: Consignment, *, on: datetime.date) -> tuple[str, in
     return "; ".join(str(s) for s in deciding), identity_rate, physical_rate
 
 
+# The series a CHED number is drawn under, whatever its own (`PIF_REFERENCE_SERIES`): the draw belongs to the CHED
+# (its type, year and number), not to the label of the series, so renaming the series redraws nothing. "FR" is
+# the series the numbers had before they had their own: the draws of those CHEDs stay what they were.
+DRAW_SERIES = "FR"
+
+
 def risk_draw(*, reference: str, kind: str) -> float:
     """A number in [0, 1) for the `kind` check of the CHED `reference`: HMAC-SHA256 keyed with the
-    SECRET_KEY over "<reference>:<kind>", its first 8 bytes read as an unsigned big-endian integer / 2**64.
-    Reproducible from the reference, not guessable without the key."""
+    SECRET_KEY over "<reference>:<kind>" (its series read as `DRAW_SERIES`), its first 8 bytes read as an
+    unsigned big-endian integer / 2**64. Reproducible from the reference, not guessable without the key."""
+    parts = reference.split(".")
+    if len(parts) == 4:  # CHEDPP.MQ.2026.0000123
+        reference = ".".join([parts[0], DRAW_SERIES, *parts[2:]])
     digest = hmac.new(settings.SECRET_KEY.encode(), f"{reference}:{kind}".encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 

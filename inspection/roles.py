@@ -13,6 +13,8 @@ class Role(models.TextChoices):
     CERTIFYING_OFFICER = "certifying_officer", _("Certifying officer")
     SUPERVISOR = "supervisor", _("Supervisor")
     LAB = "lab", _("Laboratory")
+    # the customs system (read-only): a CHED's decision by its number or MRN, nothing else (docs/api.md)
+    CUSTOMS = "customs", _("Customs")
     ADMIN = "admin", _("Administrator")
     EXPORTER = "exporter", _("Exporter")
 
@@ -98,6 +100,7 @@ def primary_role(user) -> str:
         Role.CERTIFYING_OFFICER,
         Role.INSPECTOR,
         Role.LAB,
+        Role.CUSTOMS,
         Role.IMPORTER,
         Role.EXPORTER,
     ):

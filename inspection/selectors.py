@@ -247,3 +247,22 @@ def destination_requirements(application) -> list:
         destination_country=application.destination_country
     )
     return [r for r in found if not r.hs_prefix or any(code.startswith(r.hs_prefix) for code in hs_codes)]
+
+
+def consignment_amendments(consignment: Consignment) -> list[dict]:
+    """What the importer changed in Part I after submitting it, oldest first, for the officer: each amendment
+    (or moved arrival) with its fields, old and new (`services/amendments.py`)."""
+    from inspection.models import AuditAction, AuditEvent
+
+    events = AuditEvent.objects.filter(
+        consignment=consignment, action__in=[AuditAction.CONSIGNMENT_AMENDED, AuditAction.ARRIVAL_MOVED]
+    ).order_by("id")
+    return [
+        {
+            "at": event.occurred_at,
+            "label": AuditAction.label_of(event.action),
+            "late_prenotification": event.data.get("prenotification_in_time") is False,
+            "changes": [(path, old, new) for path, (old, new) in event.data.get("changes", {}).items()],
+        }
+        for event in events
+    ]

@@ -11,6 +11,8 @@ IMPORTER_STEPS = {
     A.CONSIGNMENT_CREATED: "created",
     A.CONSIGNMENT_SUBMITTED: "submitted",
     A.CONSIGNMENT_CANCELLED: "cancelled",
+    A.CONSIGNMENT_AMENDED: "amended",
+    A.ARRIVAL_MOVED: "arrival_moved",
     A.DOCUMENTARY_CHECK_RECORDED: "documentary_check",
     A.IDENTITY_CHECK_RECORDED: "identity_check",
     A.PHYSICAL_CHECK_RECORDED: "physical_check",
@@ -28,6 +30,8 @@ def _outcome(event) -> str:
         return str(CheckResult(data["result"]).label)
     if "conclusion" in data:
         return str(LabResult.Conclusion(data["conclusion"]).label)
+    if event.action in (A.CONSIGNMENT_AMENDED, A.ARRIVAL_MOVED):
+        return ", ".join(data.get("changes", {}))
     if event.action == A.PHYSICAL_CHECK_RECORDED and data.get("samples"):
         return str(_("samples taken"))
     return ""

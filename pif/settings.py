@@ -7,6 +7,7 @@ PostgreSQL and Redis. A malformed value fails loudly at start-up (django-environ
 
 import datetime
 import hashlib
+import re
 from pathlib import Path
 
 import csp.constants
@@ -437,5 +438,14 @@ if SENTRY_DSN:
     )
 
 # Domain settings.
-PIF_COUNTRY = "FR"  # the member state in CHED references
+PIF_COUNTRY = "FR"  # the member state of the post
+# The series of the CHED numbers this service gives (`CHEDPP.<series>.2026.0000123`): our own, so that they never
+# collide with TRACES NT's, whose series is a member state's code (docs/regulation.md, section 11).
+PIF_REFERENCE_SERIES = env.str("PIF_REFERENCE_SERIES", default="MQ")
+_MEMBER_STATES = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK XI".split()
+if not re.fullmatch(r"[A-Z0-9]{2,4}", PIF_REFERENCE_SERIES) or PIF_REFERENCE_SERIES in _MEMBER_STATES:
+    raise ImproperlyConfigured(
+        "PIF_REFERENCE_SERIES must be 2 to 4 capital letters or digits, and not a member state's code (TRACES NT's "
+        "series): e.g. MQ."
+    )
 PIF_HEALTHZ_BROKER_TIMEOUT = env.float("PIF_HEALTHZ_BROKER_TIMEOUT", default=2.0)

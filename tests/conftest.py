@@ -150,3 +150,9 @@ def other_exporter(db):
     from tests.factories import exporter_factory
 
     return exporter_factory("emma")
+
+
+@pytest.fixture
+def customs(db):
+    """The customs system's account (read-only API role)."""
+    return UserFactory(username="douane", roles=[Role.CUSTOMS])

@@ -25,7 +25,7 @@ def test_token_then_submit_then_read(importer):
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["status"] == "submitted"
-    assert body["reference"].startswith("CHEDPP.FR.")
+    assert body["reference"].startswith("CHEDPP.MQ.")  # our own series (PIF_REFERENCE_SERIES), never TRACES NT's
     detail = client.get(f"{URL}{body['reference']}/").json()
     for key in (
         "ched_type",

@@ -21,7 +21,7 @@ MATRIX = {
     "portal:consignment-detail": ["get"],
     "portal:consignment-edit": ["get", "post"],
     "portal:consignment-cancel": ["post"],
-    "consignment-detail": ["get", "put"],
+    "consignment-detail": ["get", "put", "patch"],
     "consignment-submit": ["post"],
     "consignment-cancel": ["post"],
     "portal:document-upload": ["post"],
@@ -39,6 +39,8 @@ MATRIX = {
     "supervision:trail-csv": ["get"],
     "supervision:trail-pdf": ["get"],
     "supervision:trail-verify": ["post"],
+    "customs-ched-detail": ["get"],
+    "consignment-traces-reference": ["post"],
 }
 
 
@@ -114,6 +116,21 @@ def test_lab_and_anonymous_get_nothing(lab, alices_draft, name, method):
     else:
         labclient = api_client_for(lab)
     assert getattr(labclient, method)(url).status_code == 404
+
+
+@pytest.mark.parametrize(("name", "method"), [(n, m) for n, methods in MATRIX.items() for m in methods])
+def test_customs_gets_nothing_of_the_importers(customs, alices_draft, name, method):
+    """The customs role reads a submitted CHED's decision (tests/test_customs.py) and nothing else: every page
+    and endpoint of a consignment is a 404 to it, a draft included, and it changes nothing."""
+    url = _url(name, alices_draft.reference)
+    if not url.startswith("/api/"):
+        client = Client()
+        client.force_login(customs)
+    else:
+        client = api_client_for(customs)
+    before = AuditEvent.objects.count()
+    assert getattr(client, method)(url).status_code == 404
+    assert AuditEvent.objects.count() == before
 
 
 def test_lists_show_only_own_company(importer, other_importer, alices_draft):

@@ -169,7 +169,7 @@ def test_list_is_paginated_and_filterable(importer, django_assert_max_num_querie
         page = client.get("/consignments/").content.decode()
     assert "Page 1 of 2" in page
     filtered = client.get("/consignments/", {"ched_type": "CHED-P"}).content.decode()
-    assert filtered.count(">CHEDP.FR.") == 1
+    assert filtered.count(">CHEDP.MQ.") == 1
 
 
 def test_an_absurd_arrival_date_is_a_field_error_not_a_crash(importer):

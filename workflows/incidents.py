@@ -83,7 +83,11 @@ def incident_list(request):
 def _deliveries_failed(limit: int = 50) -> list[tuple[str, object]]:
     """(kind, row) of the given-up emails and webhook posts, the oldest first, `limit` of each."""
     emails = deliveries_given_up(Notification).select_related("consignment", "recipient").order_by("pk")[:limit]
-    posts = deliveries_given_up(WebhookDelivery).select_related("consignment", "operator").order_by("pk")[:limit]
+    posts = (
+        deliveries_given_up(WebhookDelivery)
+        .select_related("consignment", "operator", "subscription")
+        .order_by("pk")[:limit]
+    )
     return [("notification", row) for row in emails] + [("webhook", row) for row in posts]
 
 

@@ -11,7 +11,7 @@ from viewflow.workflow.flow.views import mixins
 from inspection.applicability import analyses_for_consignment
 from inspection.errors import DomainError, DomainInvalid
 from inspection.models import Sample
-from inspection.selectors import consignment_summary, decision_in_force
+from inspection.selectors import consignment_amendments, consignment_summary, decision_in_force
 from inspection.services.checks import documentary_check_record, identity_check_record
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.escalations import escalation_acknowledge
@@ -36,6 +36,7 @@ class TaskFormView(mixins.TaskViewTemplateNames, generic.FormView):
         context = super().get_context_data(**kwargs)
         # with all its summary shows (by id: the process's `consignment` would be one more read)
         context["consignment"] = consignment_summary(self.request.activation.process.artifact_object_id)
+        context["amendments"] = consignment_amendments(context["consignment"])
         return context
 
     def record(self, form):

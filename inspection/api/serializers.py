@@ -199,6 +199,7 @@ class ConsignmentSerializer(PartOneSerializer):
     """A consignment as its importer sees it: Part I, status and the public timeline."""
 
     reference = serializers.CharField(read_only=True)
+    traces_reference = serializers.CharField(read_only=True, help_text="TRACES NT's number of the CHED, when known")
     status = serializers.CharField(read_only=True)
     status_label = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
@@ -218,6 +219,7 @@ class ConsignmentSerializer(PartOneSerializer):
             {
                 **consignment_part_one(instance),
                 "reference": instance.reference,
+                "traces_reference": instance.traces_reference,
                 "status": instance.status,
                 "status_label": instance.get_status_display(),
                 "created_at": instance.created_at,

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from .customs import CustomsChedView, CustomsWebhookView
 from .exports import ExportApplicationViewSet
 from .fees import FeeStatementListView
 from .lab import LabResultView
@@ -17,5 +18,8 @@ urlpatterns = [
     path("fees/", FeeStatementListView.as_view(), name="fee-statements"),
     path("lab-results/", LabResultView.as_view(), name="lab-results"),
     path("reference/<str:list>/", ReferenceListView.as_view(), name="reference-list"),
+    path("customs/cheds/", CustomsChedView.as_view(), name="customs-ched-list"),
+    path("customs/cheds/<str:reference>/", CustomsChedView.as_view(), name="customs-ched-detail"),
+    path("customs/webhook/", CustomsWebhookView.as_view(), name="customs-webhook"),
     path("", include(router.urls)),
 ]

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from inspection.downloads import document_response
 from inspection.filters import ConsignmentFilter
 from inspection.selectors import consignment_with_part_one, consignments_visible_to
+from inspection.services.amendments import consignment_amend
 from inspection.services.commodity_import import commodity_lines_import
 from inspection.services.consignments import (
     consignment_cancel,
@@ -17,6 +18,7 @@ from inspection.services.consignments import (
     consignment_submit,
     consignment_update_draft,
 )
+from inspection.services.customs import consignment_traces_reference_set
 from inspection.services.documents import document_remove, document_upload
 from inspection.services.ephyto import ephyto_import
 
@@ -61,6 +63,23 @@ PART_ONE_EXAMPLE = {
     ],
     "accompanying_documents": [{"type": "PHYTOSANITARY_CERTIFICATE", "reference": "DO-2026-000123"}],
 }
+
+
+def _plain_dicts(value):
+    """DRF's validated data (OrderedDicts, nested) as plain dicts and lists."""
+    if isinstance(value, dict):
+        return {key: _plain_dicts(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_dicts(item) for item in value]
+    return value
+
+
+class TracesReferenceSerializer(serializers.Serializer):
+    traces_reference = serializers.CharField(
+        allow_blank=True,
+        max_length=30,
+        help_text="TRACES NT's CHED number, e.g. CHEDPP.FR.2026.0004567; empty to clear",
+    )
 
 
 class CancelSerializer(serializers.Serializer):
@@ -150,12 +169,60 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return self._detail(consignment)
 
     @extend_schema(
+        request=PartOneSerializer(partial=True),
+        responses={200: ConsignmentSerializer},
+        summary="Amend a submitted CHED's Part I",
+        description=(
+            "A partial Part I: a group (`consignor`, `arrival`, ...) is merged field by field, a list "
+            "(`commodities`, `containers`, `accompanying_documents`) replaced whole. Before the BCP's checks start, "
+            "any field but `ched_type`, `bcp`, `country_of_origin` and the CN codes may change, under the submit's "
+            "rules (400 naming each field). After, only `arrival.expected_at` may move (until the goods are "
+            "recorded at the post, before the decision); any other change answers 409: submit a replacement CHED. "
+            "Each change is in the timeline (`amended`, `arrival_moved`) and the audit trail, old and new."
+        ),
+        examples=[
+            OpenApiExample(
+                "The ship is two days late",
+                request_only=True,
+                value={"arrival": {"expected_at": "2026-12-05T08:00:00-04:00"}},
+            )
+        ],
+    )
+    def partial_update(self, request, reference=None):
+        consignment = self.get_object()
+        payload = PartOneSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        consignment_amend(actor=request.user, consignment=consignment, changes=_plain_dicts(payload.validated_data))
+        return self._detail(consignment)
+
+    @extend_schema(
         parameters=[IDEMPOTENCY_KEY], request=None, responses={200: ConsignmentSerializer}, summary="Submit a draft"
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def submit(self, request, reference=None):
         consignment = consignment_submit(actor=request.user, consignment=self.get_object())
+        return self._detail(consignment)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=TracesReferenceSerializer,
+        responses={200: ConsignmentSerializer},
+        summary="Staff: record TRACES NT's number of the CHED",
+        description=(
+            "Inspectors, certifying officers and supervisors. A TRACES NT number of the same CHED type, in a member "
+            "state's series (not ours, `PIF_REFERENCE_SERIES`), that no other CHED has; 400 otherwise. Audited."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="traces-reference", url_name="traces-reference")
+    @idempotent
+    def traces_reference(self, request, reference=None):
+        consignment = self.get_object()
+        payload = TracesReferenceSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        consignment_traces_reference_set(
+            actor=request.user, consignment=consignment, traces_reference=payload.validated_data["traces_reference"]
+        )
         return self._detail(consignment)
 
     @extend_schema(

@@ -26,11 +26,14 @@ from .consignments import (
     Consignment,
     ConsignmentStatus,
     Container,
+    CustomsProcedure,
+    CustomsStatus,
     JourneyLog,
     ReferenceSequence,
     TransportConditions,
     TransportMode,
 )
+from .customs import CustomsSubscription
 from .exports import (
     DestinationRequirement,
     ExportApplication,
@@ -104,6 +107,9 @@ __all__ = [
     "Consignment",
     "ConsignmentStatus",
     "Container",
+    "CustomsProcedure",
+    "CustomsStatus",
+    "CustomsSubscription",
     "DecisionCode",
     "DocumentType",
     "Holiday",

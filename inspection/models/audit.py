@@ -31,8 +31,11 @@ class AuditAction(models.TextChoices):
     DOCUMENT_REMOVED = "document.removed", _("Document removed")
     CONSIGNMENT_SUBMITTED = "consignment.submitted", _("Pre-notification submitted")
     CONSIGNMENT_CANCELLED = "consignment.cancelled", _("Pre-notification cancelled")
+    CONSIGNMENT_AMENDED = "consignment.amended", _("Part I amended")
+    ARRIVAL_MOVED = "arrival.moved", _("Expected arrival moved by the importer")
     # the checks
     CHECKS_PLANNED = "checks.planned", _("Checks planned")
+    TRACES_REFERENCE_RECORDED = "traces_reference.recorded", _("TRACES NT number recorded")
     ARRIVAL_CONFIRMED = "arrival.confirmed", _("Arrival time confirmed")
     CONSIGNMENT_ARRIVED = "consignment.arrived", _("Goods arrived at the post")
     DOCUMENTARY_CHECK_RECORDED = "documentary_check.recorded", _("Documentary check")
@@ -79,6 +82,8 @@ class AuditAction(models.TextChoices):
     PHYTO_ISSUED = "phyto.issued", _("Phytosanitary certificate issued")
     PHYTO_REPLACED = "phyto.replaced", _("Phytosanitary certificate replaced")
     PHYTO_WITHDRAWN = "phyto.withdrawn", _("Phytosanitary certificate withdrawn")
+    # the customs system
+    CUSTOMS_WEBHOOK_CONFIGURED = "customs_webhook.configured", _("Customs webhook configured")
 
     @classmethod
     def label_of(cls, value: str) -> str:

@@ -54,11 +54,33 @@ class JourneyLog(models.TextChoices):
     NO = "no", _("No")
 
 
+class CustomsStatus(models.TextChoices):
+    """The customs status of the goods (Regulation (EU) No 952/2013, the Union Customs Code, art. 5(22)-(24))."""
+
+    NON_UNION = "non_union", _("Non-Union goods")
+    UNION = "union", _("Union goods")
+
+
+class CustomsProcedure(models.TextChoices):
+    """The customs procedure the goods are declared for (Union Customs Code, arts. 201, 210, 226, 237, 240,
+    250, 256, 259)."""
+
+    FREE_CIRCULATION = "free_circulation", _("Release for free circulation")
+    TRANSIT = "transit", _("Transit")
+    CUSTOMS_WAREHOUSE = "customs_warehouse", _("Customs warehousing")
+    FREE_ZONE = "free_zone", _("Free zone")
+    INWARD_PROCESSING = "inward_processing", _("Inward processing")
+    OUTWARD_PROCESSING = "outward_processing", _("Outward processing")
+    TEMPORARY_ADMISSION = "temporary_admission", _("Temporary admission")
+
+
 class Consignment(models.Model):
     """A CHED: Part I as declared by the operator. Its status only changes through
     `inspection.services.transitions.consignment_transition`."""
 
     reference = models.CharField(_("CHED reference"), max_length=30, unique=True)
+    # TRACES NT's number of the same CHED, when known (our `reference` is in our own series): recorded by staff
+    traces_reference = models.CharField(_("TRACES NT CHED number"), max_length=30, blank=True, db_index=True)
     ched_type = models.ForeignKey(ChedType, on_delete=models.PROTECT, related_name="+", verbose_name=_("CHED type"))
     status = models.CharField(
         _("status"), max_length=20, choices=ConsignmentStatus.choices, default=ConsignmentStatus.DRAFT
@@ -119,6 +141,14 @@ class Consignment(models.Model):
     transport_mode = models.CharField(_("transport mode"), max_length=5, choices=TransportMode.choices, blank=True)
     transport_id = models.CharField(_("means of transport"), max_length=100, blank=True)
     transport_document = models.CharField(_("transport document"), max_length=100, blank=True)
+    # the customs side of the consignment (issue 20): what customs will match the post's decision against
+    customs_status = models.CharField(
+        _("customs status of the goods"), max_length=10, choices=CustomsStatus.choices, blank=True
+    )
+    customs_procedure = models.CharField(
+        _("customs procedure"), max_length=20, choices=CustomsProcedure.choices, blank=True
+    )
+    customs_mrn = models.CharField(_("customs declaration (MRN)"), max_length=18, blank=True, db_index=True)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

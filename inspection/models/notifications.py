@@ -48,10 +48,16 @@ class Notification(models.Model):
 
 
 class WebhookDelivery(models.Model):
-    """A signed POST owed to an operator's webhook URL; like `Notification`, created in the transaction of the
-    change and delivered (once, retried with backoff) by a Celery task after commit."""
+    """A signed POST owed to an operator's webhook URL, or to the customs system's (`subscription`); like
+    `Notification`, created in the transaction of the change and delivered (once, retried with backoff) by a
+    Celery task after commit. Exactly one of `operator` and `subscription` is set."""
 
-    operator = models.ForeignKey("inspection.Operator", on_delete=models.CASCADE, related_name="webhook_deliveries")
+    operator = models.ForeignKey(
+        "inspection.Operator", on_delete=models.CASCADE, related_name="webhook_deliveries", null=True, blank=True
+    )
+    subscription = models.ForeignKey(
+        "inspection.CustomsSubscription", on_delete=models.CASCADE, related_name="deliveries", null=True, blank=True
+    )
     consignment = models.ForeignKey("inspection.Consignment", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     payload = models.JSONField()
@@ -69,4 +75,4 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} → {self.operator}"
+        return f"{self.kind} → {self.operator or self.subscription}"

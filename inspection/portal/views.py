@@ -28,6 +28,7 @@ from inspection.selectors import (
     consignments_visible_to,
     fees_visible_to,
 )
+from inspection.services.amendments import ARRIVAL_MOVABLE, consignment_amend
 from inspection.services.consignments import (
     consignment_cancel,
     consignment_clone,
@@ -137,32 +138,34 @@ def consignment_new(request):
 @login_required
 def consignment_edit(request, reference):
     consignment = visible_consignment(request, reference)
-    if not is_importer(request.user) or not consignment.is_draft:
+    amending = consignment.status in ARRIVAL_MOVABLE  # a submitted CHED (`services/amendments.py`)
+    if not is_importer(request.user) or not (consignment.is_draft or amending):
         raise Http404
     code = consignment.ched_type.code
     if request.method == "POST":
         forms = PartOneForms(request.POST, fixed_ched_type=code)
         part = forms.part_one() if forms.is_valid() else None  # for the checklist, before errors are attached
         submit = "submit" in request.POST
-        if _save(
-            request,
-            forms,
-            lambda part: consignment_update_draft(
-                actor=request.user, consignment=consignment, part_one=part, submit=submit
-            ),
-        ):
-            messages.success(
-                request,
-                (_("Pre-notification %(ref)s submitted.") if submit else _("Draft %(ref)s saved."))
-                % {"ref": consignment.reference},
-            )
+
+        def save(part):
+            if amending:
+                return consignment_amend(actor=request.user, consignment=consignment, changes=part)
+            return consignment_update_draft(actor=request.user, consignment=consignment, part_one=part, submit=submit)
+
+        if amending:
+            done = _("Pre-notification %(ref)s amended.")
+        else:
+            done = _("Pre-notification %(ref)s submitted.") if submit else _("Draft %(ref)s saved.")
+        if _save(request, forms, save):
+            messages.success(request, done % {"ref": consignment.reference})
             return redirect(consignment)
     else:
         part = consignment_part_one(consignment)
         forms = PartOneForms(part=part, fixed_ched_type=code)
     context = _form_context(forms, code, part)
     context["consignment"] = consignment
-    context["lines_form"] = CommodityLinesImportForm()
+    context["amending"] = amending
+    context["lines_form"] = None if amending else CommodityLinesImportForm()
     return render(request, "portal/consignment_form.html", context)
 
 
@@ -208,6 +211,7 @@ def consignment_detail(request, reference):
             "is_staff": is_staff_user(request.user),
             "can_supervise": Role.SUPERVISOR in user_roles(request.user),
             "can_edit": consignment.is_draft and is_importer(request.user),
+            "can_amend": consignment.status in ARRIVAL_MOVABLE and is_importer(request.user),
             "can_clone": is_importer(request.user),
             "upload_form": DocumentUploadForm() if _can_upload(request.user, consignment) else None,
             "can_remove_documents": is_importer(request.user) and documents_removable(consignment),

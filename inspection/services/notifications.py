@@ -21,6 +21,7 @@ from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainInvalid, NotPermitted
 from inspection.models import Consignment, Membership, Notification, NotificationKind, Operator, WebhookDelivery
 from inspection.outbox import task_send_on_commit
+from inspection.services.customs import customs_notify
 from inspection.services.deliveries import delivery_claim, delivery_failed, delivery_sent
 
 
@@ -76,6 +77,8 @@ def notify_all(*, consignment: Consignment, events: list[tuple[str, dict]]) -> l
         )
         for delivery in deliveries:
             task_send_on_commit(webhook_send, delivery.pk)
+    # the customs system hears of decisions taken and revoked (`services/customs.py`)
+    customs_notify(consignment=consignment, kinds=[kind for kind, _context in events])
     return notifications
 
 

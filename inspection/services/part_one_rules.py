@@ -77,9 +77,12 @@ class PartOneCheck:
     """Checks one Part I against the reference data in force. `errors` maps a field path to messages;
     after `run`, the resolved reference rows are on the instance for `part_one_write`."""
 
-    def __init__(self, part: dict, *, now: datetime.datetime):
+    def __init__(self, part: dict, *, now: datetime.datetime, arrival_rules: bool = True):
         self.part = part
         self.now = now
+        # an amendment of a submitted CHED checks a new arrival itself (`services/amendments.py`): the
+        # pre-notification deadline is the submit's rule, met (or not) when it was submitted
+        self.arrival_rules = arrival_rules
         self.errors: dict[str, list[str]] = defaultdict(list)
         self.ched_type: ChedType | None = None
         self.bcp: Bcp | None = None
@@ -126,6 +129,17 @@ class PartOneCheck:
             self.add("arrival.transport_mode", _("Choose sea, air or road."))
         self._resolve_lines(today)
         self._resolve_documents(today)
+        self._resolve_mrn()
+
+    def _resolve_mrn(self) -> None:
+        """The customs declaration's MRN, when given, is well formed (a draft too: customs looks CHEDs up by it)."""
+        from inspection.services.customs import mrn_errors
+
+        mrn = (self.part.get("customs_mrn") or "").strip().upper()
+        if mrn:
+            self.part["customs_mrn"] = mrn
+            for message in mrn_errors(mrn):
+                self.add("customs_mrn", message)
 
     def _resolve_fields(self) -> None:
         """The fields of the schema (`inspection.part_one_schema`), in a draft too: country codes that exist,
@@ -357,7 +371,7 @@ class PartOneCheck:
                 _("%(bcp)s does not receive consignments by %(mode)s.")
                 % {"bcp": self.bcp.name, "mode": TransportMode(mode).label.lower()},
             )
-        if not expected_at:
+        if not expected_at or not self.arrival_rules:
             return
         if expected_at <= self.now:
             self.add("arrival.expected_at", _("The expected arrival must be in the future."))

@@ -1,4 +1,6 @@
-"""CHED references: `CHED<type>.FR.<year>.<7 digits>`."""
+"""CHED references: `CHED<type>.<series>.<year>.<7 digits>`, in our own series (`PIF_REFERENCE_SERIES`, e.g.
+`MQ`), distinct from TRACES NT's (a member state's code); TRACES' number is recorded beside it when known
+(`Consignment.traces_reference`)."""
 
 from django.conf import settings
 from django.db import transaction
@@ -18,4 +20,4 @@ def reference_allocate(*, ched_type: ChedType, year: int) -> str:
     sequence, _ = ReferenceSequence.objects.select_for_update().get_or_create(ched_type=ched_type, year=year)
     sequence.last += 1
     sequence.save(update_fields=["last"])
-    return f"{ched_type.reference_prefix}.{settings.PIF_COUNTRY}.{year}.{sequence.last:07d}"
+    return f"{ched_type.reference_prefix}.{settings.PIF_REFERENCE_SERIES}.{year}.{sequence.last:07d}"

@@ -83,8 +83,11 @@ def webhook_deliver(*, delivery_id: int) -> bool:
     post (a worker that died after sending) by its `X-PIF-Delivery` id."""
     if not delivery_claim(WebhookDelivery, delivery_id):
         return False
-    delivery = WebhookDelivery.objects.select_related("operator").get(pk=delivery_id)
-    url, secret = delivery.operator.webhook_url, delivery.operator.webhook_secret
+    delivery = WebhookDelivery.objects.select_related("operator", "subscription").get(pk=delivery_id)
+    if delivery.subscription is not None:  # the customs system's (`services/customs.py`)
+        url, secret = delivery.subscription.url, delivery.subscription.secret
+    else:
+        url, secret = delivery.operator.webhook_url, delivery.operator.webhook_secret
     try:
         if not url:  # the company removed its webhook meanwhile: nothing to send, nothing to retry
             delivery_sent(WebhookDelivery, delivery_id)

@@ -37,7 +37,7 @@ def test_parallel_submits_get_unique_gap_free_references():
         thread.join()
 
     assert errors == []
-    numbers = sorted(int(re.match(r"CHEDPP\.FR\.\d{4}\.(\d{7})$", ref).group(1)) for ref in references)
+    numbers = sorted(int(re.match(r"CHEDPP\.[A-Z0-9]+\.\d{4}\.(\d{7})$", ref).group(1)) for ref in references)
     assert numbers == list(range(1, 41))
     assert Consignment.objects.count() == 40
 

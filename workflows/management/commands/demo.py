@@ -147,11 +147,51 @@ class Command(BaseCommand):
         self._national_entry(rng, importers[0], staff)
         exports = exports_demo(password=PASSWORD)  # the exporter and its phytosanitary certificates
         self.stdout.write(f"Export applications made: {exports} (login “exporter”).")
+        customs_note = self._customs_demo(importers)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Consignment.objects.count()} consignments. Logins (password “{PASSWORD}”): "
-                + ", ".join([*COMPANIES, *STAFF])
+                + ", ".join([*COMPANIES, *STAFF, "customs"])
+                + customs_note
             )
+        )
+
+    def _customs_demo(self, importers) -> str:
+        """The customs link (issue 20): the demo user `customs` (read-only API role), and a submitted CHED its
+        importer amended (the vessel a day late, the customs declaration added) that customs can look up by MRN."""
+        from inspection.models import AuditEvent
+        from inspection.services.amendments import consignment_amend
+        from inspection.services.customs import mrn_check_character
+
+        self._user("customs", "Douane", "Fort-de-France", [Role.CUSTOMS])
+        importer = importers[0]
+        amended = AuditEvent.objects.filter(action="consignment.amended", consignment__created_by=importer).first()
+        if amended is None:
+            consignment = (
+                Consignment.objects.filter(created_by=importer, status="submitted", documentary_check__isnull=True)
+                .exclude(expected_arrival__lte=timezone.now() + datetime.timedelta(hours=2))
+                .order_by("id")
+                .first()
+            )
+            if consignment is None:
+                return ""
+            mrn17 = f"{timezone.localdate():%y}FR972{consignment.pk:010d}"
+            consignment_amend(
+                actor=importer,
+                consignment=consignment,
+                changes={
+                    "arrival": {"expected_at": consignment.expected_arrival + datetime.timedelta(days=1)},
+                    "customs_status": "non_union",
+                    "customs_procedure": "free_circulation",
+                    "customs_mrn": mrn17 + mrn_check_character(mrn17),
+                },
+            )
+        else:
+            consignment = amended.consignment
+        consignment.refresh_from_db()
+        return (
+            f". Amended CHED: {consignment.reference}; customs lookup: "
+            f"GET /api/v1/customs/cheds/?mrn={consignment.customs_mrn} (as `customs`)"
         )
 
     def _importer(self, username, name, address, eori):
