@@ -300,6 +300,12 @@ def test_staff_record_the_traces_number_and_customs_finds_the_ched_by_it(importe
     assert found.status_code == 200 and found.json()["ched"] == consignment.reference
     importer_view = api_client_for(importer).get(f"/api/v1/consignments/{consignment.reference}/").json()
     assert importer_view["traces_reference"] == "CHEDPP.FR.2026.0004567"
+    # box I.2 of the CHED prints it (it said "not assigned" before), our own number stays in I.3
+    from tests.test_ched_boxes import _pdf_text
+
+    consignment.refresh_from_db()
+    text = _pdf_text(consignment)
+    assert "CHEDPP.FR.2026.0004567" in text and "not assigned" not in text and consignment.reference in text
 
 
 @pytest.mark.parametrize(

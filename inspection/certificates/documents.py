@@ -173,8 +173,11 @@ def certificate_context(
         "place": settings.PIF_SIGNING_LOCATION,
         "c": consignment,
         # I.2 (II.2, III.2) is the code TRACES NT assigns; the service does not transmit to it (docs/regulation.md,
-        # section 1): our own number is the competent authority's local reference, I.3
-        "traces_reference": TRACES_NOT_ASSIGNED,
+        # section 1): our own number is the competent authority's local reference, I.3. I.2 prints TRACES NT's
+        # number once staff recorded it (`consignment_traces_reference_set`), and says it is not assigned before.
+        "traces_reference": Bi(consignment.traces_reference, consignment.traces_reference)
+        if consignment.traces_reference
+        else TRACES_NOT_ASSIGNED,
         "ched_type": named(consignment.ched_type),
         # a national entry is not a CHED: its own title, its legal basis, no CHED box numbers
         "national": not consignment.ched_type.is_ched,
