@@ -32,6 +32,8 @@ from inspection.models import (
 )
 from inspection.models.reference import in_language
 
+from .serializers import CHED_TYPE_CODES
+
 
 @dataclass(frozen=True)
 class CodeList:
@@ -180,7 +182,7 @@ class ReferenceListView(ListAPIView):
                 "ched_type",
                 OpenApiTypes.STR,
                 OpenApiParameter.QUERY,
-                enum=["CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP"],
+                enum=CHED_TYPE_CODES,
             ),
         ],
         examples=[

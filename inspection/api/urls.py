@@ -1,12 +1,12 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 
 from .lab import LabResultView
 from .reference import ReferenceListView
+from .root import ApiRouter
 from .tokens import LoginTokenView
 from .views import ConsignmentViewSet
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("consignments", ConsignmentViewSet, basename="consignment")
 
 urlpatterns = [
