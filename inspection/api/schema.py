@@ -64,6 +64,12 @@ class ContractAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            # A filter's label is its parameter's description; as a title too it would name the generated
+            # clients' types in the language of whoever fetched the schema.
+            parameter.get("schema", {}).pop("title", None)
+            if parameter["in"] == "query" and parameter["name"] == "page":
+                parameter["schema"]["minimum"] = 1  # `?page=0` is a 404, like a page beyond the last
         for component in (ERROR, FIELD_ERRORS):
             registry.register_on_missing(component)
         responses = operation["responses"]

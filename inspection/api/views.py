@@ -26,7 +26,7 @@ from inspection.services.ephyto import ephyto_import
 
 from .filters import ConsignmentApiFilter
 from .idempotency import IDEMPOTENCY_KEY, idempotent
-from .parsers import TextXmlBodyParser, XmlBodyParser
+from .parsers import BoundedJSONParser, TextXmlBodyParser, XmlBodyParser
 from .serializers import (
     CommodityLinesImportSerializer,
     ConsignmentListSerializer,
@@ -119,6 +119,15 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     lookup_field = "reference"
     lookup_value_regex = r"[^/]+"
     filterset_class = ConsignmentApiFilter
+
+    def get_parsers(self):
+        # Part I is nested (parties, lines, containers): JSON only, which the schema then says too. (DRF calls
+        # this before it sets `action`, hence the method's own action from the router's map.)
+        request = getattr(self, "request", None)
+        action = getattr(self, "action", None) or self.action_map.get(getattr(request, "method", "").lower())
+        if action in ("create", "update"):
+            return [BoundedJSONParser()]
+        return super().get_parsers()
 
     def get_queryset(self):
         qs = consignments_visible_to(self.request.user)
