@@ -68,6 +68,9 @@ class ContractAutoSchema(AutoSchema):
             # A filter's label is its parameter's description; as a title too it would name the generated
             # clients' types in the language of whoever fetched the schema.
             parameter.get("schema", {}).pop("title", None)
+            if parameter["in"] == "query":
+                # An empty value is as if the parameter were left out (filters, pages: what forms send).
+                parameter["allowEmptyValue"] = True
             if parameter["in"] == "query" and parameter["name"] == "page":
                 parameter["schema"]["minimum"] = 1  # `?page=0` is a 404, like a page beyond the last
         for component in (ERROR, FIELD_ERRORS):

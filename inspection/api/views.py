@@ -55,6 +55,12 @@ PART_ONE_EXAMPLE = {
     "consignor": {"name": "Finca La Esperanza", "address": "Km 4 Carretera Norte, Santo Domingo", "country": "DO"},
     "consignee": {"name": "Antilles Primeurs SARL", "address": "ZI de la Lézarde, 97232 Le Lamentin", "country": "FR"},
     "country_of_origin": "DO",
+    "country_of_dispatch": "DO",
+    "place_of_destination": {
+        "name": "Antilles Primeurs SARL, entrepôt du Lamentin",
+        "address": "ZI de la Lézarde, 97232 Le Lamentin",
+        "country": "MQ",
+    },
     "purpose": "internal_market",
     "arrival": {
         "expected_at": lazy(_in_three_days, str)(),
