@@ -172,6 +172,14 @@ def test_a_client_generated_from_the_schema_submits_lists_uploads_and_reads(live
 
 def _importers_day(base_url: str, key: str) -> None:
     from pif_client import AuthenticatedClient
+
+    # Closed at the end: a kept-alive connection would hold the live server's database connection open past
+    # the session, and PostgreSQL would refuse to drop the test database.
+    with AuthenticatedClient(base_url=base_url, token=key, prefix="Token", raise_on_unexpected_status=True) as client:
+        _importers_calls(client)
+
+
+def _importers_calls(client) -> None:
     from pif_client.api.api import (
         api_v1_consignments_create,
         api_v1_consignments_documents_create,
@@ -190,7 +198,6 @@ def _importers_day(base_url: str, key: str) -> None:
     )
     from pif_client.types import File
 
-    client = AuthenticatedClient(base_url=base_url, token=key, prefix="Token", raise_on_unexpected_status=True)
     root = api_v1_retrieve.sync(client=client)
     assert isinstance(root, ApiRoot) and root.version
 
