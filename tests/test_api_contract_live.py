@@ -15,9 +15,9 @@ Bounded: a fixed seed, `MAX_EXAMPLES` per operation for the importer (fewer, and
 only meet refusals), no shrinking, and a time limit per run (`RUN_TIMEOUT`, a failure when it is spent).
 Measured 2026-12-07 on the shared 2-core machine with a load average of 11 (`time .venv/bin/pytest -s -k
 every_operation tests/test_api_contract_live.py`, SQLite): 464 s, of which 274 s for the importer's 1,762
-cases and 9 to 20 s for each other role. Against `runserver` with the demo data, the same run found 42
-failures before issue 21's fixes (undocumented 404/409/400/422/403, a null `expected_at`, an HTML 404, the
-outdated example) and none after."""
+cases and 9 to 20 s for each other role; 166 s later, with generous rate limits and a lighter load. Against
+`runserver` with the demo data, the same run found 42 failures before issue 21's fixes (undocumented
+404/409/400/422/403, a null `expected_at`, an HTML 404, the outdated example) and none after."""
 
 import io
 import json
