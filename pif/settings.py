@@ -363,7 +363,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "inspection.api.schema.ContractAutoSchema",
     "EXCEPTION_HANDLER": "inspection.api.errors.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # JSON nested deeper than any real payload is a 400, never a RecursionError.
@@ -388,6 +388,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "PIF Martinique API",
     "DESCRIPTION": "Pre-notification of consignments (CHED Part I), progress, documents and lab results.",
+    # The API's version, named by `GET /api/v1/` too; a breaking change bumps its major (CHANGELOG.md).
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

@@ -181,3 +181,62 @@ def test_a_submit_stays_within_its_query_budget(api, django_assert_max_num_queri
     api.post(URL, part_one(as_json=True), format="json")  # first-use lookups (content types, counters)
     with django_assert_max_num_queries(60):  # Part I, its writes, and starting the inspection flow
         assert api.post(URL, part_one(as_json=True), format="json").status_code == 201
+
+
+def test_api_root_names_the_version_and_links():
+    from django.conf import settings
+
+    root = APIClient().get("/api/v1/")
+    assert root.status_code == 200
+    body = root.json()
+    assert body["version"] == settings.SPECTACULAR_SETTINGS["VERSION"] == "1.0.0"
+    assert body["consignments"].endswith("/api/v1/consignments/")
+    assert body["schema"].endswith("/api/schema/")
+
+
+def _schema(api) -> dict:
+    return api.get("/api/schema/", {"format": "json"}).json()
+
+
+def test_the_documented_submit_example_is_accepted_today(api):
+    # Its arrival is computed when the schema is read: it must still be a valid submit whatever the date.
+    operation = _schema(api)["paths"]["/api/v1/consignments/"]["post"]
+    (example,) = operation["requestBody"]["content"]["application/json"]["examples"].values()
+    created = api.post(URL, example["value"], format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["status"] == "submitted"
+
+
+def test_a_draft_without_arrival_lists_with_a_null_expected_at_as_documented(api):
+    api.post(URL, {"ched_type": "CHED-PP", "draft": True}, format="json")
+    row = api.get(URL).json()["results"][0]
+    assert row["expected_at"] is None
+    declared = _schema(api)["components"]["schemas"]["ConsignmentList"]["properties"]["expected_at"]
+    assert declared.get("nullable") is True
+
+
+def test_a_document_id_that_is_not_a_number_is_a_json_404(api):
+    reference = api.post(URL, {"ched_type": "CHED-PP", "draft": True}, format="json").json()["reference"]
+    response = api.get(f"{URL}{reference}/documents/abc/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+
+
+def test_every_operation_declares_its_error_answers(api):
+    for path, item in _schema(api)["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert {"401", "429"} <= set(responses), (method, path)
+            if "{" in path:
+                assert "404" in responses, (method, path)
+            if method in ("post", "put", "delete") and path != "/api/v1/auth/token/":
+                assert {"400", "409"} <= set(responses), (method, path)
+            schema = responses["401"]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}
+
+
+def test_part_one_is_json_only(api):
+    response = api.post(URL, {"ched_type": "CHED-PP", "draft": "true"}, format="multipart")
+    assert response.status_code == 415
+    assert Consignment.objects.count() == 0

@@ -1,8 +1,9 @@
 """Schemathesis fuzzes every operation of the OpenAPI schema through the WSGI app, against the test database,
 on SQLite and PostgreSQL alike (`.ci/run`): no answer may be a 5xx, and every answer whose status the schema
-documents must match that response's schema. (The schema documents the successes only; the bodies of 400s
-and 404s are checked by the contract tests.) Every write is fuzzed: the consignments' (create, edit, submit,
-cancel, clone, documents and their removal, commodity and ePhyto imports) as the importer with an API token,
+documents must match that response's schema (every status is documented, error bodies included:
+tests/test_api_contract_live.py checks all of it against a live server). Every write is fuzzed: the
+consignments' (create, edit, submit, cancel, clone, documents and their removal, commodity and ePhyto
+imports) as the importer with an API token,
 against a draft of theirs holding one document; the lab results as a lab; the token endpoint.
 
 Bounded: four generated examples per operation, no per-example deadline and no shrinking. Most of the time

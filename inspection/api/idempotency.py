@@ -4,11 +4,11 @@ another request is a 422. The key is the client's (1 to 100 characters), kept pe
 
 import hashlib
 import json
+import re
 from functools import wraps
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -19,15 +19,17 @@ from inspection.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = IdempotentRequest._meta.get_field("key").max_length
+# Printable ASCII, no space at either end (a header's value loses them on the way), as the schema says.
+KEY_PATTERN = rf"^[!-~](?:[ -~]{{0,{KEY_MAX_LENGTH - 2}}}[!-~])?$"
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH, "pattern": KEY_PATTERN},
     OpenApiParameter.HEADER,
     description=(
-        "Optional, 1 to 100 characters of your choice (a UUID). Sent again with the same request, the first "
-        "answer comes back (with `Idempotent-Replayed: true`) and nothing is written twice; with another "
-        "request, 422."
+        "Optional, 1 to 100 printable ASCII characters of your choice (a UUID). Sent again with the same request, "
+        "the first answer comes back (with `Idempotent-Replayed: true`) and nothing is written twice; with "
+        "another request, 422."
     ),
 )
 
@@ -76,8 +78,9 @@ def idempotent(view_method):
         if key is None:
             return view_method(view, request, *args, **kwargs)
         key = key.strip()
-        if not key or len(key) > KEY_MAX_LENGTH:
-            raise ValidationError({HEADER: [_("Give 1 to %(max)d characters.") % {"max": KEY_MAX_LENGTH}]})
+        if not re.fullmatch(KEY_PATTERN, key):
+            message = _("Give 1 to %(max)d printable ASCII characters.") % {"max": KEY_MAX_LENGTH}
+            raise ValidationError({HEADER: [message]})
         fingerprint = _fingerprint(request)
         earlier = IdempotentRequest.objects.filter(user=request.user, key=key).first()
         if earlier is not None:

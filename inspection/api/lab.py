@@ -1,6 +1,6 @@
 """`POST /api/v1/lab-results/`: laboratories return results (lab role only)."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,8 @@ from inspection.services.lab import (
     lab_submission_store,
     lab_submission_too_large,
 )
+
+from .schema import ERROR, FIELD_ERRORS
 
 
 class IsLab(permissions.BasePermission):
@@ -58,7 +60,16 @@ class LabResultView(APIView):
 
     @extend_schema(
         request={"application/json": LabResultInSerializer, "multipart/form-data": LabResultInSerializer},
-        responses={201: LabResultOutSerializer, 200: LabResultOutSerializer},
+        responses={
+            201: LabResultOutSerializer,
+            200: LabResultOutSerializer,
+            404: OpenApiResponse(
+                FIELD_ERRORS.ref, description="No such sample, or one sent to another laboratory (under `sample`)."
+            ),
+            413: OpenApiResponse(
+                ERROR.ref, description=f"A body other than a form larger than {LAB_SUBMISSION_MAX_BYTES // 1024} KiB."
+            ),
+        },
         examples=[
             OpenApiExample(
                 "Pesticide residues within limits",

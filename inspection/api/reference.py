@@ -35,6 +35,8 @@ from inspection.models import (
 )
 from inspection.models.reference import in_language
 
+from .serializers import CHED_TYPE_CODES
+
 
 @dataclass(frozen=True)
 class CodeList:
@@ -218,6 +220,22 @@ class CodePagination(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
+    page_size_query_description = "Codes a page, from 1 (100 when left out); more than 500 gives 500."
+
+    def get_page_size(self, request):
+        """DRF's, but a `page_size` that is not a whole number from 1 is a 400, as the schema says, rather than
+        quietly the default."""
+        value = request.query_params.get(self.page_size_query_param)
+        if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
+            raise ValidationError({self.page_size_query_param: [_("Give a whole number from 1.")]})
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
 
 class ReferenceListView(ListAPIView):
@@ -241,7 +259,7 @@ class ReferenceListView(ListAPIView):
                 "ched_type",
                 OpenApiTypes.STR,
                 OpenApiParameter.QUERY,
-                enum=["CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP"],
+                enum=CHED_TYPE_CODES,
             ),
         ],
         examples=[

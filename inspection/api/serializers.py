@@ -1,7 +1,9 @@
-"""The API's shapes. They check types only; the rules live in `inspection.services.part_one`."""
+"""The API's shapes. They check types, sizes and formats only; the rules live in `inspection.services.part_one`."""
 
+from django.core.validators import RegexValidator
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from inspection import part_one_schema
@@ -9,6 +11,8 @@ from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment, F
 from inspection.selectors import consignment_decision, consignment_fees, consignment_part_one
 from inspection.timeline import importer_timeline
 
+# The CHED types the API knows (the `ched-types` code list), the enum of every `ched_type` in the schema.
+CHED_TYPE_CODES = ("CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP")
 # The bound of a PositiveIntegerField column on PostgreSQL: a larger count is a 400, not a database error.
 POSITIVE_INT_MAX = BaseDatabaseOperations.integer_field_ranges["PositiveIntegerField"][1]
 
@@ -52,8 +56,23 @@ AfterBcpSerializer = _serializer("AfterBcpSerializer", part_one_schema.fields("a
 CommodityLineSerializer = _serializer("CommodityLineSerializer", part_one_schema.fields(line=True))
 
 
+# What the rules read as a container number (spaces anywhere, either case), or nothing in a draft; its check
+# digit is checked on submit (`inspection.services.part_one_rules`).
+CONTAINER_NUMBER_INPUT = r"^ *(?:(?:[A-Za-z] *){3}[UJZRujzr] *(?:[0-9] *){7})?$"
+
+
 class ContainerSerializer(serializers.Serializer):
-    number = _text(20, help_text="ISO 6346 container number")
+    number = _text(
+        20,
+        validators=[
+            RegexValidator(
+                CONTAINER_NUMBER_INPUT,
+                _("“%(value)s” is not a container number (ISO 6346: 4 letters and 7 digits, e.g. CSQU3054383)."),
+            )
+        ],
+        help_text="ISO 6346 container number: owner code, category (U, J, Z or R), 6 digits and the check digit, "
+        "e.g. CSQU3054383 (the check digit is checked on submit)",
+    )
     seal = _text(40)
 
 
@@ -79,7 +98,7 @@ PartOneSerializer = type(
         "__doc__": "CHED Part I, as in the public contract (docs/api.md).",
         # NAT-PP: the national plant-health entry of plants from mainland France and the Union, not a CHED
         # (docs/regulation.md, section 3)
-        "ched_type": serializers.ChoiceField(choices=["CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP"]),
+        "ched_type": serializers.ChoiceField(choices=CHED_TYPE_CODES),
         **{
             (f.group or f.key): (NESTED[f.group](required=False) if f.group else _field(f))
             for f in part_one_schema.PART_ONE
@@ -250,7 +269,7 @@ class ConsignmentListSerializer(serializers.ModelSerializer):
     ched_type = serializers.CharField(source="ched_type.code")
     bcp = serializers.CharField(source="bcp.code", allow_null=True, default=None)
     status_label = serializers.CharField(source="get_status_display")
-    expected_at = serializers.DateTimeField(source="expected_arrival")
+    expected_at = serializers.DateTimeField(source="expected_arrival", allow_null=True)  # a draft may have none
     country_of_origin = serializers.CharField()
 
     class Meta:

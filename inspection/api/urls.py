@@ -1,15 +1,15 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 
 from .customs import CustomsChedView, CustomsWebhookView
 from .exports import ExportApplicationViewSet
 from .fees import FeeStatementListView
 from .lab import LabResultView
 from .reference import ReferenceListView
+from .root import ApiRouter
 from .tokens import LoginTokenView
 from .views import ConsignmentViewSet
 
-router = DefaultRouter()
+router = ApiRouter()
 router.register("consignments", ConsignmentViewSet, basename="consignment")
 router.register("exports", ExportApplicationViewSet, basename="export")
 

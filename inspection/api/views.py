@@ -1,13 +1,17 @@
 """REST API v1: thin adapters over the services (the public contract: docs/api.md)."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+import datetime
+
+from django.utils import timezone
+from django.utils.functional import lazy
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from inspection.downloads import document_response
-from inspection.filters import ConsignmentFilter
 from inspection.selectors import consignment_with_part_one, consignments_visible_to
 from inspection.services.amendments import consignment_amend
 from inspection.services.commodity_import import commodity_lines_import
@@ -22,8 +26,9 @@ from inspection.services.customs import consignment_traces_reference_set
 from inspection.services.documents import document_remove, document_upload
 from inspection.services.ephyto import ephyto_import
 
+from .filters import ConsignmentApiFilter
 from .idempotency import IDEMPOTENCY_KEY, idempotent
-from .parsers import TextXmlBodyParser, XmlBodyParser
+from .parsers import BoundedJSONParser, TextXmlBodyParser, XmlBodyParser
 from .serializers import (
     CommodityLinesImportSerializer,
     ConsignmentListSerializer,
@@ -36,15 +41,31 @@ from .serializers import (
     PartOneSerializer,
 )
 
+
+def _in_three_days() -> str:
+    """An arrival three days from today, 08:00 in Martinique: the worked example stays valid whatever the day the
+    schema is read (a submit needs an arrival in the future, and within the BCP's notice)."""
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    return datetime.datetime.combine(
+        day, datetime.time(8), tzinfo=datetime.timezone(datetime.timedelta(hours=-4))
+    ).isoformat()
+
+
 PART_ONE_EXAMPLE = {
     "ched_type": "CHED-PP",
     "bcp": "FRFDF1",
     "consignor": {"name": "Finca La Esperanza", "address": "Km 4 Carretera Norte, Santo Domingo", "country": "DO"},
     "consignee": {"name": "Antilles Primeurs SARL", "address": "ZI de la Lézarde, 97232 Le Lamentin", "country": "FR"},
     "country_of_origin": "DO",
+    "country_of_dispatch": "DO",
+    "place_of_destination": {
+        "name": "Antilles Primeurs SARL, entrepôt du Lamentin",
+        "address": "ZI de la Lézarde, 97232 Le Lamentin",
+        "country": "MQ",
+    },
     "purpose": "internal_market",
     "arrival": {
-        "expected_at": "2026-12-03T08:00:00-04:00",
+        "expected_at": lazy(_in_three_days, str)(),
         "transport_mode": "sea",
         "transport_id": "CMA CGM FORT SAINT PIERRE 0MQ2NS",
         "transport_document": "CMDU DOM 1234567",
@@ -82,6 +103,37 @@ class TracesReferenceSerializer(serializers.Serializer):
     )
 
 
+# A document's id in a path: anything else than a number the database can hold is a 404 in JSON like any other,
+# not the URL resolver's HTML page.
+DOCUMENT_ID_MAX = 2**63 - 1
+DOCUMENT_ID = OpenApiParameter(
+    "document_id", {"type": "integer", "minimum": 1, "maximum": DOCUMENT_ID_MAX}, OpenApiParameter.PATH
+)
+
+
+DOCUMENT_MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/xml")
+
+
+def _document_id(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= DOCUMENT_ID_MAX:
+        raise NotFound()
+    return int(value)
+
+
+# What the schema cannot say of Part I: the rules that depend on other fields, on the reference data in force or
+# on the clock (inspection.services.part_one_rules). A body the schema allows may still be refused for them.
+PART_ONE_RULES = (
+    "The schema gives Part I's types and sizes; a submit (and a draft, for what it holds) is also checked against "
+    "rules it cannot carry, each refused with a 400 naming the field: the boxes required by the CHED type "
+    "(`place_of_destination`, `country_of_dispatch`, `transport_conditions`…) and by the transport mode (sea "
+    "freight needs a container and its seal); codes from the code lists in force today (`GET "
+    "/api/v1/reference/{list}/`: BCPs approved for the type, CN codes of the type, document and package types, "
+    "purposes); countries as ISO 3166-1 alpha-2 codes; a container number's ISO 6346 check digit, each container "
+    "once; an arrival in the future and at least one working day ahead (4 hours at a BCP with short notice for "
+    "the type); a CHED-PP of Union origin is a `NAT-PP`."
+)
+
+
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
@@ -91,7 +143,16 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     lookup_field = "reference"
     lookup_value_regex = r"[^/]+"
-    filterset_class = ConsignmentFilter
+    filterset_class = ConsignmentApiFilter
+
+    def get_parsers(self):
+        # Part I is nested (parties, lines, containers): JSON only, which the schema then says too. (DRF calls
+        # this before it sets `action`, hence the method's own action from the router's map.)
+        request = getattr(self, "request", None)
+        action = getattr(self, "action", None) or self.action_map.get(getattr(request, "method", "").lower())
+        if action in ("create", "update"):
+            return [BoundedJSONParser()]
+        return super().get_parsers()
 
     def get_queryset(self):
         qs = consignments_visible_to(self.request.user)
@@ -148,6 +209,9 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         responses={201: ConsignmentSerializer},
         examples=[OpenApiExample("CHED-PP by sea", value=PART_ONE_EXAMPLE, request_only=True)],
         summary="Pre-notify a consignment (CHED Part I)",
+        description=PART_ONE_RULES
+        + ' With `"draft": true` a missing box is no error yet: the rules apply to what the draft holds, the '
+        "rest on submit.",
     )
     @idempotent
     def create(self, request):
@@ -159,7 +223,10 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return self._detail(consignment, status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=PartOneSerializer, responses={200: ConsignmentSerializer}, summary="Replace a draft's Part I"
+        request=PartOneSerializer,
+        responses={200: ConsignmentSerializer},
+        summary="Replace a draft's Part I",
+        description="Only while the consignment is a draft (409 after); its CHED type stays. " + PART_ONE_RULES,
     )
     def update(self, request, reference=None):
         consignment = self.get_object()
@@ -184,7 +251,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             OpenApiExample(
                 "The ship is two days late",
                 request_only=True,
-                value={"arrival": {"expected_at": "2026-12-05T08:00:00-04:00"}},
+                value={"arrival": {"expected_at": _in_three_days()}},
             )
         ],
     )
@@ -196,7 +263,11 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return self._detail(consignment)
 
     @extend_schema(
-        parameters=[IDEMPOTENCY_KEY], request=None, responses={200: ConsignmentSerializer}, summary="Submit a draft"
+        parameters=[IDEMPOTENCY_KEY],
+        request=None,
+        responses={200: ConsignmentSerializer},
+        summary="Submit a draft",
+        description="A draft only (409 otherwise), and complete: " + PART_ONE_RULES,
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -268,15 +339,23 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(DocumentFileSerializer(document).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        parameters=[DOCUMENT_ID],
         request=None,
-        responses={(200, "application/octet-stream"): bytes},
+        responses={
+            (200, media_type): bytes for media_type in ("application/pdf", "image/jpeg", "image/png", "application/xml")
+        },
         summary="Download an uploaded document (as an attachment)",
+        description=(
+            "The file as it was stored, with its own content type: PDF, JPEG or PNG as uploaded, the XML of an "
+            "imported ePhyto certificate."
+        ),
     )
-    @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>\d+)", url_name="document-file")
+    @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>[^/]+)", url_name="document-file")
     def document_file(self, request, reference=None, document_id=None):
-        return document_response(self.get_object(), int(document_id))
+        return document_response(self.get_object(), _document_id(document_id))
 
     @extend_schema(
+        parameters=[DOCUMENT_ID],
         request=None,
         responses={204: None},
         summary="Remove an accompanying document from a draft",
@@ -287,7 +366,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     @document_file.mapping.delete
     def document_remove(self, request, reference=None, document_id=None):
-        document_remove(actor=request.user, consignment=self.get_object(), document_id=int(document_id))
+        document_remove(actor=request.user, consignment=self.get_object(), document_id=_document_id(document_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
