@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from inspection.models import (
+    AuditEvent,
     Consignment,
     Decision,
     DecisionCode,
@@ -18,7 +19,6 @@ from inspection.models import (
     Measure,
     RefusalReason,
 )
-from inspection.services.certificates import certificate_reissue
 from inspection.services.consignments import consignment_create
 from tests.factories import part_one
 from tests.test_certificates import _pdf, _refused, _text
@@ -113,11 +113,11 @@ def test_part_three_prints_the_follow_up_officer_and_date(importer, officer, ins
     assert f"{timezone.localtime(recorded_at):%d/%m/%Y %H:%M}" in text.split("Partie III")[1]
 
 
-def test_the_issued_ched_has_part_two_and_its_replacement_after_the_follow_up_part_three(
+def test_the_issued_ched_has_part_two_and_the_follow_up_issues_it_again_with_part_three(
     importer, inspector, officer, supervisor
 ):
-    """Walked through the flow: the CHED issued at the decision prints Part II and no Part III; once the
-    follow-up is recorded, the supervisor's replacement prints Part III (the signed CHED is never rewritten)."""
+    """Walked through the flow: the CHED issued at the decision prints Part II and no Part III; recording the
+    follow-up issues the signed CHED again with its Part III (a new number), and the first reads replaced."""
     consignment = _refused(importer, inspector, officer, supervisor)
     first = consignment.certificates.get(kind="ched")
     text = _text(_pdf(first))
@@ -130,11 +130,17 @@ def test_the_issued_ched_has_part_two_and_its_replacement_after_the_follow_up_pa
         InspectionFlow.follow_up,
         {"outcome": "destroyed", "evidence": "Destruction certificate 2026-118, incinerator of Fort-de-France"},
     )
-    new = certificate_reissue(actor=supervisor, certificate=first, reason="Part III recorded")
-
+    first.refresh_from_db()
+    new = consignment.certificates.get(kind="ched", status="valid")
+    assert (first.status, first.replaced_by, first.revocation_reason) == ("replaced", new, "Part III recorded")
+    assert new.number.endswith("-C2") and new.decision_id == first.decision_id
     text = _text(_pdf(new))
     assert "Partie III – Suivi / Part III – Follow-up" in text
     assert "Destruction certificate 2026-118" in text.split("Partie III")[1]
+    issued = AuditEvent.objects.filter(consignment=consignment, action="certificate.issued").order_by("seq")
+    assert [e.data["number"] for e in issued if e.data["kind"] == "ched"] == [first.number, new.number]
+    # the refusal notice is not a CHED: it is not issued again
+    assert consignment.certificates.filter(kind="refusal").count() == 1
 
 
 def test_a_national_entry_prints_its_own_reference_not_a_traces_one(api, importer):

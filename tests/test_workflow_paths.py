@@ -231,13 +231,17 @@ def test_refused_countersigned_and_followed_up(importer, inspector, officer, sup
         {"outcome": "destroyed", "evidence": "Destruction certificate 2026-118, incinerator of Fort-de-France"},
     )
     assert consignment.status == "closed"
-    assert _actions(consignment)[-4:] == [
+    # the follow-up issues the CHED again with its Part III, replacing the one of the decision
+    assert _actions(consignment)[-6:] == [
         "decision.countersigned",
         "certificate.issued",
         "certificate.issued",
         "follow_up.recorded",
+        "certificate.issued",
+        "certificate.replaced",
     ]
-    assert sorted(consignment.certificates.values_list("kind", flat=True)) == ["ched", "refusal"]
+    kinds = consignment.certificates.values_list("kind", "status")
+    assert sorted(kinds) == [("ched", "replaced"), ("ched", "valid"), ("refusal", "valid")]
     assert InspectionProcess.objects.get(artifact_object_id=consignment.pk).status == "DONE"
 
 

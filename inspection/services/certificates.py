@@ -98,6 +98,28 @@ def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     return issued
 
 
+def certificate_part_three_render(*, consignment: Consignment) -> dict | None:
+    """Render the CHED of the decision in force again once Part III (the follow-up) is recorded, inside the
+    follow-up's transaction and before its audit event (rendering is slow: nothing slow after the first
+    audit write). None when no CHED was issued yet: the certificate job, when it runs, prints Part III itself.
+    `certificate_part_three_store` stores it after the follow-up's event."""
+    decision = decision_in_force(consignment)
+    if decision is None:
+        return None
+    earlier = [c for c in _certificates_locked(consignment) if c.kind == Certificate.Kind.CHED]
+    if not any(c.decision_id == decision.pk and c.status == Certificate.Status.VALID for c in earlier):
+        return None
+    return _certificate_render(consignment=consignment, decision=decision, kind=Certificate.Kind.CHED, earlier=earlier)
+
+
+def certificate_part_three_store(draft: dict, *, actor) -> Certificate:
+    """Store the CHED re-issued with Part III: a new number, the one it replaces reads replaced (same as a
+    supervisor's replacement), and the company is told."""
+    new = _certificate_store(draft, actor=actor, reason="Part III recorded")
+    notify_all(consignment=draft["consignment"], events=[(NotificationKind.CERTIFIED, _certified([new]))])
+    return new
+
+
 def _certified(certificates: list[Certificate]) -> dict:
     """What the company's users (who chose to hear of it) are told of the certificates: the links to the
     signed PDFs and to their public checks (with the verification code printed on each)."""

@@ -14,6 +14,7 @@ from inspection.errors import DomainInvalid
 from inspection.models import Consignment, ConsignmentStatus, FollowUp, NotificationKind
 from inspection.roles import Step
 from inspection.selectors import decision_in_force, decisions_calling_for_follow_up
+from inspection.services.certificates import certificate_part_three_render, certificate_part_three_store
 from inspection.services.notifications import notify
 from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
@@ -34,7 +35,8 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
     """What became of the goods (Regulation (EU) 2017/625, arts. 66-72): destroyed, re-dispatched,
     treated, used for other purposes, or, when channelled, arrived at destination; only an outcome of the
     decision's measure (`follow_up_outcomes`). Evidence is required
-    (a destruction certificate, the exit document...). Closes the consignment."""
+    (a destruction certificate, the exit document...). Closes the consignment. The signed CHED is issued again
+    with its Part III (a new number; the one before reads replaced)."""
     require_step(actor, Step.FOLLOW_UP)
     allowed = follow_up_outcomes(consignment)
     if outcome not in allowed:
@@ -51,6 +53,8 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
     follow_up = FollowUp.objects.create(
         consignment=consignment, outcome=outcome, evidence=evidence, inspector=actor, recorded_at=timezone.now()
     )
+    # the signed CHED again, now with its Part III (rendered before the audit event, stored after it)
+    reissue = certificate_part_three_render(consignment=consignment)
     consignment_transition(
         consignment=consignment,
         to=ConsignmentStatus.CLOSED,
@@ -58,6 +62,8 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
         action=AuditAction.FOLLOW_UP_RECORDED,
         data={"outcome": outcome, "evidence": evidence},
     )
+    if reissue is not None:
+        certificate_part_three_store(reissue, actor=actor)
     return follow_up
 
 
