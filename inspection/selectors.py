@@ -150,23 +150,24 @@ def consignment_decision(consignment: Consignment) -> dict | None:
 
 
 def consignment_fees(consignment: Consignment):
-    """The consignment's fee statement, as its importer may see it: once the decision is in force."""
-    from inspection.models import FeeStatement
-
+    """The decision in force with its fee statement, as its importer may see it: once the decision is in force."""
     if consignment.status not in DECIDED:
         return None
-    return FeeStatement.objects.filter(consignment=consignment).select_related("consignment__ched_type").first()
+    return fees_visible_to(None, consignments=Consignment.objects.filter(pk=consignment.pk)).first()
 
 
-def fees_visible_to(user):
-    """The fee statements of the consignments `user` may see (staff: all; an importer: the company's, once
-    decided), newest first."""
-    from inspection.models import FeeStatement
-
-    consignments = consignments_visible_to(user)
-    if not is_staff_user(user):
-        consignments = consignments.filter(status__in=DECIDED)
-    return FeeStatement.objects.filter(consignment__in=consignments).select_related("consignment__ched_type")
+def fees_visible_to(user, *, consignments=None):
+    """The fee statements (decisions not superseded, with their fees) of the consignments `user` may see (staff:
+    all; an importer: the company's, once decided), newest first. `consignments`: instead of the user's."""
+    if consignments is None:
+        consignments = consignments_visible_to(user)
+        if not is_staff_user(user):
+            consignments = consignments.filter(status__in=DECIDED)
+    return (
+        Decision.objects.filter(consignment__in=consignments, superseded=False, fee_total_eur__isnull=False)
+        .select_related("consignment__ched_type")
+        .order_by("-decided_at", "-id")
+    )
 
 
 def consignment_ephyto_unmapped(consignment: Consignment) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from inspection.models import AuditEvent, ChedType, FeeRate, FeeStatement, ReinforcedCheckRule
+from inspection.models import AuditEvent, ChedType, Decision, FeeRate, ReinforcedCheckRule
 from tests.conftest import api_client_for
 from tests.test_workflow_paths import ACCEPT, _do, _documentary_ok, _rates, _refuse, _submit
 from workflows.flows import InspectionFlow
@@ -131,7 +131,7 @@ def test_a_refusal_shows_its_fees_once_countersigned_and_only_to_its_company(
 ):
     consignment = _decided(importer, inspector, officer, "CHED-P", decision=_refuse())
     assert consignment.status == "awaiting_countersign"
-    assert FeeStatement.objects.filter(consignment=consignment).exists()  # drawn with the decision
+    assert Decision.objects.get(consignment=consignment).fee_total_eur == Decimal("55.00")  # drawn with it
     # pending: neither the detail, nor the list, nor the PDF shows it to the company; staff see it
     assert _fees(importer, consignment) is None
     assert api_client_for(importer).get("/api/v1/fees/").json()["count"] == 0

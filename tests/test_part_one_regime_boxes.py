@@ -269,7 +269,7 @@ def test_the_pdf_of_a_ched_d_under_onward_transportation_prints_the_facility(imp
 
 def test_the_demo_fills_the_new_boxes_realistically():
     with override_settings(DEBUG=True):
-        call_command("demo", consignments=12, stdout=open(os.devnull, "w"))
+        call_command("demo", consignments=24, stdout=open(os.devnull, "w"))  # the seeded draw holds CHED-As
     submitted = Consignment.objects.exclude(status="draft")
     animals = submitted.filter(ched_type__code="CHED-A")
     assert animals.exists()

@@ -92,6 +92,23 @@ class CustomsChedView(APIView):
         return Response(CustomsChedSerializer(customs_payload(consignment, decision_in_force(consignment))).data)
 
 
+class CustomsChedDetailView(CustomsChedView):
+    """`GET /api/v1/customs/cheds/{number}/`: the same answer, the number in the path (its own operation)."""
+
+    @extend_schema(
+        operation_id="api_v1_customs_cheds_by_number",
+        summary="Customs: a CHED's decision by its number",
+        description=(
+            "Customs role only. `reference`: our CHED number or TRACES NT's. The same answer as the lookup by "
+            "`?number=`; 404 for an unknown number or a draft."
+        ),
+        responses={200: CustomsChedSerializer},
+        examples=[OpenApiExample("Accepted for the internal market", value=EXAMPLE, response_only=True)],
+    )
+    def get(self, request, reference=None):
+        return super().get(request, reference=reference)
+
+
 class CustomsWebhookSerializer(serializers.Serializer):
     url = serializers.CharField(allow_blank=True, max_length=200, help_text="HTTPS URL; empty to remove the webhook")
 

@@ -12,7 +12,7 @@ class FeeStatementListView(generics.ListAPIView):
     serializer_class = FeeStatementSerializer
 
     def get_queryset(self):
-        return fees_visible_to(self.request.user).order_by("-stated_at", "-id")
+        return fees_visible_to(self.request.user)
 
     @extend_schema(
         summary="The company's fee statements, newest first",

@@ -173,12 +173,12 @@ class FeeStatementSerializer(serializers.Serializer):
 
     reference = serializers.CharField(source="consignment.reference")
     ched_type = serializers.CharField(source="consignment.ched_type.code")
-    category = serializers.ChoiceField(choices=FeeCategory.choices)
-    weight_tonnes = serializers.DecimalField(max_digits=12, decimal_places=3)
-    total_eur = serializers.DecimalField(max_digits=12, decimal_places=2)
+    category = serializers.ChoiceField(source="fee_category", choices=FeeCategory.choices)
+    weight_tonnes = serializers.DecimalField(source="fee_weight_tonnes", max_digits=12, decimal_places=3)
+    total_eur = serializers.DecimalField(source="fee_total_eur", max_digits=12, decimal_places=2)
     currency = serializers.SerializerMethodField()
-    stated_at = serializers.DateTimeField()
-    lines = FeeLineSerializer(many=True)
+    stated_at = serializers.DateTimeField(source="decided_at")
+    lines = FeeLineSerializer(source="fee_lines", many=True)
     url = serializers.SerializerMethodField(help_text="The statement as a PDF (same authentication as the API).")
 
     def get_currency(self, statement) -> str:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .customs import CustomsChedView, CustomsWebhookView
+from .customs import CustomsChedDetailView, CustomsChedView, CustomsWebhookView
 from .exports import ExportApplicationViewSet
 from .fees import FeeStatementListView
 from .lab import LabResultView
@@ -19,7 +19,7 @@ urlpatterns = [
     path("lab-results/", LabResultView.as_view(), name="lab-results"),
     path("reference/<str:list>/", ReferenceListView.as_view(), name="reference-list"),
     path("customs/cheds/", CustomsChedView.as_view(), name="customs-ched-list"),
-    path("customs/cheds/<str:reference>/", CustomsChedView.as_view(), name="customs-ched-detail"),
+    path("customs/cheds/<str:reference>/", CustomsChedDetailView.as_view(), name="customs-ched-detail"),
     path("customs/webhook/", CustomsWebhookView.as_view(), name="customs-webhook"),
     path("", include(router.urls)),
 ]

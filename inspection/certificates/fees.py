@@ -1,6 +1,6 @@
 """The fee statement of a consignment as a PDF (Regulation (EU) 2017/625, art. 79), rendered on request from
-the stored statement (`FeeStatement`), with the certificates' renderer and style: the amounts never change
-once stated, so the PDF does not either."""
+the statement stored on the decision (`Decision.fee_*`), with the certificates' renderer and style: the
+amounts never change once stated, so the PDF does not either."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from inspection.models import FeeCategory, FeeStatement
+from inspection.models import Decision, FeeCategory
 from inspection.selectors import fees_visible_to
 
 from .documents import bi, named
@@ -17,7 +17,7 @@ from .render import render_pdf
 from .views import _user_from_token
 
 
-def fee_statement_html(statement: FeeStatement) -> str:
+def fee_statement_html(statement: Decision) -> str:
     consignment = statement.consignment
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(
@@ -25,10 +25,10 @@ def fee_statement_html(statement: FeeStatement) -> str:
             {
                 "statement": statement,
                 "c": consignment,
-                "lines": statement.lines,
+                "lines": statement.fee_lines,
                 "bcp": named(consignment.bcp),
                 "ched_type": named(consignment.ched_type),
-                "category": bi(FeeCategory(statement.category).label),
+                "category": bi(FeeCategory(statement.fee_category).label),
             },
         )
 

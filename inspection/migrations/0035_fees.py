@@ -195,45 +195,5 @@ class Migration(migrations.Migration):
                 "ordering": ["ched_type", "category", "charges", "up_to_tonnes"],
             },
         ),
-        migrations.CreateModel(
-            name="FeeStatement",
-            fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "category",
-                    models.CharField(
-                        choices=[
-                            ("I.a", "Live animals: bovine, equidae, pigs, sheep, goats, poultry, rabbits, game"),
-                            ("I.b", "Live animals of other species"),
-                            ("II", "Meat"),
-                            ("III", "Fishery products"),
-                            ("IV", "Meat products, poultry meat, game and rabbit meat"),
-                            ("V", "Other products of animal origin for human consumption"),
-                            ("VI", "Animal by-products and feed of animal origin"),
-                            ("VII", "Transit"),
-                            ("cost", "Controls charged at cost"),
-                        ],
-                        max_length=10,
-                        verbose_name="category",
-                    ),
-                ),
-                ("weight_tonnes", models.DecimalField(decimal_places=3, max_digits=12, verbose_name="weight (tonnes)")),
-                ("lines", models.JSONField(default=list, verbose_name="lines")),
-                ("total_eur", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="total (EUR)")),
-                ("stated_at", models.DateTimeField(verbose_name="stated")),
-                (
-                    "consignment",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="fee_statement",
-                        to="inspection.consignment",
-                    ),
-                ),
-            ],
-            options={
-                "verbose_name": "fee statement",
-                "ordering": ["-stated_at", "-id"],
-            },
-        ),
         migrations.RunPython(seed, unseed),
     ]

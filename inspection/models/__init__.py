@@ -44,7 +44,7 @@ from .exports import (
     ExportStatus,
     PhytosanitaryCertificate,
 )
-from .fees import FeeCategory, FeeCheck, FeeRate, FeeStatement
+from .fees import FeeCategory, FeeCheck, FeeRate
 from .heartbeat import Heartbeat
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
@@ -71,7 +71,6 @@ __all__ = [
     "FeeCategory",
     "FeeCheck",
     "FeeRate",
-    "FeeStatement",
     "Certificate",
     "ApiToken",
     "Heartbeat",

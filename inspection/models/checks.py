@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from .consignments import AccompanyingDocument, Consignment
+from .fees import FeeCategory
 from .reference import CodedEntry, DecisionCode, Effective, ForChedTypes, Measure, RefusalReason
 from .storage import private_storage
 
@@ -297,6 +298,14 @@ class Decision(models.Model):
     )
     countersigned_at = models.DateTimeField(_("countersigned"), null=True, blank=True)
     superseded = models.BooleanField(_("superseded"), default=False)
+    # The fee statement of the controls (Regulation (EU) 2017/625, art. 79), drawn with the decision from the
+    # schedule in force (`inspection.services.fees`); none on decisions recorded before fees were drawn.
+    fee_category = models.CharField(_("fee category"), max_length=10, choices=FeeCategory.choices, blank=True)
+    fee_weight_tonnes = models.DecimalField(
+        _("weight charged (tonnes)"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    fee_lines = models.JSONField(_("fee lines"), default=list, blank=True)
+    fee_total_eur = models.DecimalField(_("fees (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -1,6 +1,6 @@
 """Fees for the official controls of a consignment (Regulation (EU) 2017/625, art. 79 and Annex IV, Chapter II;
-docs/regulation.md, section 10): the schedule, reference data with effective dates, and the statement drawn
-for each consignment when the officer decides."""
+docs/regulation.md, section 10): the schedule, reference data with effective dates. The statement of a
+consignment is drawn when the officer decides and stored on the decision (`Decision.fee_*`)."""
 
 from decimal import Decimal
 
@@ -8,7 +8,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .consignments import Consignment
 from .reference import Bilingual, ChedType, Effective
 
 
@@ -68,22 +67,3 @@ class FeeRate(Bilingual, Effective):
     def __str__(self):
         band = f" ≤ {self.up_to_tonnes} t" if self.up_to_tonnes is not None else ""
         return f"{self.ched_type} {self.category} {self.charges}{band}: {self.fixed_eur} + {self.per_tonne_eur}/t"
-
-
-class FeeStatement(models.Model):
-    """What the consignment's official controls cost, drawn from the schedule in force when the officer
-    decides (and drawn again at a later decision). `lines`: [{code, label_fr, label_en, basis, amount}]."""
-
-    consignment = models.OneToOneField(Consignment, on_delete=models.CASCADE, related_name="fee_statement")
-    category = models.CharField(_("category"), max_length=10, choices=FeeCategory.choices)
-    weight_tonnes = models.DecimalField(_("weight (tonnes)"), max_digits=12, decimal_places=3)
-    lines = models.JSONField(_("lines"), default=list)
-    total_eur = models.DecimalField(_("total (EUR)"), max_digits=12, decimal_places=2)
-    stated_at = models.DateTimeField(_("stated"))
-
-    class Meta:
-        ordering = ["-stated_at", "-id"]
-        verbose_name = _("fee statement")
-
-    def __str__(self):
-        return f"{self.consignment}: EUR {self.total_eur}"

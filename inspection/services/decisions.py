@@ -18,7 +18,7 @@ from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid, NotPermitted, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Decision, IntensifiedControl
 from inspection.roles import Step
-from inspection.services.fees import fee_statement_draw
+from inspection.services.fees import fee_statement
 from inspection.services.intensified import HEALTH_REFUSAL_REASONS, intensified_control_count, intensified_control_open
 from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
@@ -115,9 +115,12 @@ def decision_record(
         errors["reasons"] = [_("A refusal reason does not apply to this CHED type.")]
     if errors:
         raise DomainInvalid(errors)
+    # the fees of the controls (Regulation (EU) 2017/625, art. 79), drawn with the decision and stored on it
+    fees = fee_statement(consignment=consignment, decision_code=decision_code.code)
     decision = Decision.objects.create(
         consignment=consignment,
         code=decision_code,
+        **fees,
         measure=measure_row,
         measure_deadline=measure_deadline,
         notes=notes,
@@ -127,8 +130,6 @@ def decision_record(
     )
     if reason_rows:  # a new decision has no reasons yet: add, without reading them first as `set` does
         decision.reasons.add(*reason_rows)
-    # the fees of the controls (Regulation (EU) 2017/625, art. 79), drawn with the decision
-    fees = fee_statement_draw(consignment=consignment, decision=decision)
     consignment_transition(
         consignment=consignment,
         to=S.ACCEPTED if decision_code.acceptable else S.AWAITING_COUNTERSIGN,
@@ -141,7 +142,7 @@ def decision_record(
             "reasons": list(reasons),
             "notes": notes,
             **{field: value for field, value in details.items() if value},
-            "fees_eur": str(fees.total_eur),
+            "fees_eur": str(fees["fee_total_eur"]),
         },
     )
     if decision_code.acceptable:

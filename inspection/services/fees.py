@@ -10,16 +10,18 @@ consignment, Annex IV). Amounts are in euros, rounded to the cent."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from inspection.models import (
+    CommodityLine,
     Consignment,
-    Decision,
+    DocumentaryCheck,
     FeeCategory,
     FeeCheck,
     FeeRate,
-    FeeStatement,
-    Sample,
+    IdentityCheck,
+    PhysicalCheck,
 )
 
 C = FeeCategory
@@ -50,12 +52,13 @@ def _line_category(ched_type: str, cn_code: str) -> str:
     return C.OTHER_ANIMAL_PRODUCTS
 
 
-def consignment_weight_tonnes(consignment: Consignment) -> Decimal:
+def consignment_weight_tonnes(consignment: Consignment, lines: list | None = None) -> Decimal:
     """The weight the rates apply to: the declared total gross weight (box I.34), or the lines' net weights
     when it is not declared (docs/regulation.md, section 10, F2)."""
     kilograms = consignment.total_gross_weight_kg
     if kilograms is None:
-        kilograms = sum((line.net_weight_kg or Decimal(0) for line in consignment.lines.all()), Decimal(0))
+        lines = consignment.lines.all() if lines is None else lines
+        kilograms = sum((line.net_weight_kg or Decimal(0) for line in lines), Decimal(0))
     return (Decimal(kilograms) / TONNE_KG).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
@@ -84,33 +87,53 @@ def _banded(rates: list[FeeRate], tonnes: Decimal) -> FeeRate | None:
     return next((r for r in ordered if r.up_to_tonnes is None or tonnes <= r.up_to_tonnes), None)
 
 
+def _checks_done(consignment: Consignment) -> dict[str, int]:
+    """How many of each check were done, in one query."""
+    done = (
+        Consignment.objects.filter(pk=consignment.pk)
+        .annotate(
+            documentary=Exists(DocumentaryCheck.objects.filter(consignment=OuterRef("pk"))),
+            identity=Exists(IdentityCheck.objects.filter(consignment=OuterRef("pk"))),
+            physical=Exists(PhysicalCheck.objects.filter(consignment=OuterRef("pk"))),
+            sample_count=Count("samples", distinct=True),
+        )
+        .values("documentary", "identity", "physical", "sample_count")
+        .get()
+    )
+    return {
+        FeeCheck.DOCUMENTARY: int(done["documentary"]),
+        FeeCheck.IDENTITY: int(done["identity"]),
+        FeeCheck.PHYSICAL: int(done["physical"]),
+        FeeCheck.LABORATORY: done["sample_count"],
+    }
+
+
 def fee_lines(*, consignment: Consignment, decision_code: str, on) -> tuple[str, Decimal, list[dict]]:
     """The category, the weight and the lines of the consignment's fees under the schedule in force on `on`.
-    Reads only: the caller stores them."""
-    ched_type = consignment.ched_type.code
-    tonnes = consignment_weight_tonnes(consignment)
-    rates = list(FeeRate.objects.in_force(on).filter(ched_type=consignment.ched_type))
+    Reads only (the schedule, the lines, and the checks done when a rate charges them): the caller stores them."""
+    # the lines and the CHED type's code in one read (a submitted CHED has at least one line)
+    commodity_lines = list(
+        CommodityLine.objects.filter(consignment_id=consignment.pk).select_related("consignment__ched_type")
+    )
+    ched_type = commodity_lines[0].consignment.ched_type.code if commodity_lines else consignment.ched_type.code
+    rates = list(FeeRate.objects.in_force(on).filter(ched_type_id=consignment.ched_type_id))
+    tonnes = consignment_weight_tonnes(consignment, commodity_lines)
     if ched_type in AT_COST_TYPES:
-        done = {
-            FeeCheck.DOCUMENTARY: int(hasattr(consignment, "documentary_check")),
-            FeeCheck.IDENTITY: int(hasattr(consignment, "identity_check")),
-            FeeCheck.PHYSICAL: int(hasattr(consignment, "physical_check")),
-            FeeCheck.LABORATORY: Sample.objects.filter(consignment=consignment).count(),
-        }
-        lines = []
         at_cost = [r for r in rates if r.category == C.AT_COST]
+        lines = []
         whole = _banded([r for r in at_cost if r.charges == FeeCheck.CONSIGNMENT], tonnes)
         if whole is not None:
             lines.append(_line(whole, tonnes))
-        for check, count in done.items():
-            rate = _banded([r for r in at_cost if r.charges == check], tonnes)
-            if rate is not None and count:
-                lines.append(_line(rate, tonnes, count))
+        if any(r.charges != FeeCheck.CONSIGNMENT for r in at_cost):
+            for check, count in _checks_done(consignment).items():
+                rate = _banded([r for r in at_cost if r.charges == check], tonnes)
+                if rate is not None and count:
+                    lines.append(_line(rate, tonnes, count))
         return C.AT_COST, tonnes, lines
     if decision_code in TRANSIT_DECISIONS:
         categories = [C.TRANSIT]
     else:
-        categories = list(dict.fromkeys(_line_category(ched_type, line.cn_code) for line in consignment.lines.all()))
+        categories = list(dict.fromkeys(_line_category(ched_type, line.cn_code) for line in commodity_lines))
     best: tuple[str, dict] | None = None
     for category in categories:
         rate = _banded([r for r in rates if r.category == category and r.charges == FeeCheck.CONSIGNMENT], tonnes)
@@ -123,16 +146,11 @@ def fee_lines(*, consignment: Consignment, decision_code: str, on) -> tuple[str,
     return best[0], tonnes, [best[1]]
 
 
-def fee_statement_draw(*, consignment: Consignment, decision: Decision) -> FeeStatement:
-    """Draw (or draw again, at a later decision) the consignment's fee statement. Called by
-    `decision_record`, inside its transaction: the decision's audit event carries the total."""
-    now = timezone.now()
-    category, tonnes, lines = fee_lines(
-        consignment=consignment, decision_code=decision.code.code, on=timezone.localdate(now)
-    )
+def fee_statement(*, consignment: Consignment, decision_code: str) -> dict:
+    """The fee statement of the decision about to be recorded, as the `Decision` fields that hold it
+    (`fee_category`, `fee_weight_tonnes`, `fee_lines`, `fee_total_eur`): `decision_record` stores them with the
+    decision, in the same row and transaction, and its audit event carries the total. Two reads (three when a
+    rate charges per check done)."""
+    category, tonnes, lines = fee_lines(consignment=consignment, decision_code=decision_code, on=timezone.localdate())
     total = sum((Decimal(line["amount"]) for line in lines), Decimal(0)).quantize(CENT)
-    statement, _created = FeeStatement.objects.update_or_create(
-        consignment=consignment,
-        defaults={"category": category, "weight_tonnes": tonnes, "lines": lines, "total_eur": total, "stated_at": now},
-    )
-    return statement
+    return {"fee_category": category, "fee_weight_tonnes": tonnes, "fee_lines": lines, "fee_total_eur": total}
