@@ -54,11 +54,22 @@ REFUSED_BY_RULES = {
     ("POST", "/api/v1/auth/token/"): ["400"],  # a username and password that do not match
     ("POST", "/api/v1/consignments/"): ["400"],  # Part I's rules (PART_ONE_RULES)
     ("PUT", "/api/v1/consignments/{reference}/"): ["400"],  # Part I's rules; the CHED type stays
+    ("PATCH", "/api/v1/consignments/{reference}/"): ["400"],  # Part I's rules, on the merged Part I
+    ("POST", "/api/v1/consignments/{reference}/traces-reference/"): ["400"],  # TRACES NT's series and format
     ("POST", "/api/v1/consignments/{reference}/submit/"): ["400"],  # the draft's completeness
     ("POST", "/api/v1/consignments/{reference}/documents/"): ["400"],  # the file's content
     ("POST", "/api/v1/consignments/{reference}/commodities/import/"): ["400"],  # the file's rows
     ("POST", "/api/v1/consignments/import-ephyto/"): ["400"],  # the certificate's XML
     ("POST", "/api/v1/lab-results/"): ["400"],  # the report's content (a PDF without scripts)
+    ("POST", "/api/v1/exports/"): ["400"],  # the application's rules (docs/api.md, "Exports")
+    ("PUT", "/api/v1/exports/{application}/"): ["400"],  # the same rules
+    ("POST", "/api/v1/exports/{application}/submit/"): ["400"],  # the application's completeness
+    ("POST", "/api/v1/exports/{application}/checks/"): ["400"],  # each requirement confirmed, a reason
+    ("POST", "/api/v1/exports/{application}/refuse/"): ["400"],  # a reason
+    ("POST", "/api/v1/exports/{application}/replace-certificate/"): ["400"],  # what a replacement may correct
+    ("POST", "/api/v1/exports/{application}/withdraw-certificate/"): ["400"],  # a reason
+    ("GET", "/api/v1/customs/cheds/"): ["400"],  # exactly one of `number` and `mrn`; the MRN's check character
+    ("PUT", "/api/v1/customs/webhook/"): ["400"],  # an https address
 }
 # And on every operation that takes an `Idempotency-Key`, whoever wrote it: the generator sends one key with
 # several different requests, which is the documented 422.
@@ -133,9 +144,30 @@ def importer_draft(importer):
     return {"reference": reference, "document_id": document.json()["id"]}
 
 
+@pytest.fixture
+def exporter_draft(exporter):
+    """The exporter's draft application, committed: the operations on an application are sent to it."""
+    from tests.factories import export_application
+
+    created = api_client_for(exporter).post("/api/v1/exports/", export_application(), format="json")
+    assert created.status_code == 201, created.json()
+    return {"application": created.json()["reference"]}
+
+
 @pytest.mark.usefixtures("generous_rate_limits")
 def test_every_operation_answers_every_role_as_documented(
-    live_server, tmp_path, importer_draft, importer, other_importer, inspector, officer, supervisor, lab
+    live_server,
+    tmp_path,
+    importer_draft,
+    exporter_draft,
+    importer,
+    other_importer,
+    inspector,
+    officer,
+    supervisor,
+    lab,
+    exporter,
+    customs,
 ):
     keys = {
         "importer": api_token_create(actor=importer, name="contract")[1],
@@ -144,6 +176,8 @@ def test_every_operation_answers_every_role_as_documented(
         "officer": api_token_login(actor=officer)[1],
         "supervisor": api_token_login(actor=supervisor)[1],
         "lab": api_token_login(actor=lab)[1],
+        "exporter": api_token_login(actor=exporter)[1],
+        "customs": api_token_login(actor=customs)[1],
         "nobody": None,
     }
     failures = {}
@@ -154,7 +188,7 @@ def test_every_operation_answers_every_role_as_documented(
         run = schemathesis_run(
             live_server.url,
             key,
-            parameters=importer_draft,
+            parameters={**importer_draft, **exporter_draft},
             max_examples=MAX_EXAMPLES.get(role, OTHERS_MAX_EXAMPLES),
             workdir=workdir,
             phases=ALL_PHASES if role == "importer" else OTHERS_PHASES,

@@ -65,6 +65,9 @@ def _customs_only(request) -> None:
 class CustomsChedView(APIView):
     """`GET /api/v1/customs/cheds/?number=…` or `?mrn=…`, and `GET /api/v1/customs/cheds/{number}/`."""
 
+    # anyone but customs gets a 404, as does a number or MRN that matches no submitted CHED (the schema says so)
+    contract_statuses = ("404",)
+
     @extend_schema(
         summary="Customs: a CHED's decision by its number or by the MRN of its customs declaration",
         description=(
@@ -116,6 +119,8 @@ class CustomsWebhookSerializer(serializers.Serializer):
 class CustomsWebhookView(APIView):
     """The customs system's webhook: told when a decision is taken (`decision.taken`) or revoked
     (`decision.revoked`), signed like the operators' (`X-PIF-Signature`)."""
+
+    contract_statuses = ("404",)  # anyone but customs gets a 404
 
     @extend_schema(summary="Customs: the webhook in place", responses={200: CustomsWebhookSerializer})
     def get(self, request):

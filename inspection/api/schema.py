@@ -88,7 +88,8 @@ class ContractAutoSchema(AutoSchema):
         codes = ["401", "429"] if open_to_all else ["401", "403", "429"]
         if self.method in UNSAFE or where & {"query", "header"}:
             codes.append("400")
-        if "path" in where or self._is_list_view():
+        # a view may answer 404 without a path parameter: one that hides itself from the roles it is not for
+        if "path" in where or self._is_list_view() or "404" in getattr(self.view, "contract_statuses", ()):
             codes.append("404")
         if self.method in UNSAFE and not open_to_all:
             codes.append("409")
