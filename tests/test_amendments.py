@@ -157,7 +157,9 @@ def test_the_arrival_no_longer_moves_once_the_goods_are_recorded(importer, inspe
 
 
 def test_a_draft_is_edited_not_amended(importer):
-    response = api_client_for(importer).post("/api/v1/consignments/", {"draft": True, "ched_type": "CHED-PP"})
+    response = api_client_for(importer).post(
+        "/api/v1/consignments/", {"draft": True, "ched_type": "CHED-PP"}, format="json"
+    )
     draft = Consignment.objects.get(reference=response.json()["reference"])
     assert _patch(importer, draft, {"consignee": {"name": "X"}}).status_code == 409
 
