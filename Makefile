@@ -33,7 +33,7 @@ serve: setup
 	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	echo ""; \
 	echo "  PIF is starting on http://127.0.0.1:$(PORT)  (health: /healthz, API docs: /api/docs/)"; \
-	echo "  Demo logins, password 'demo': importer, importer2, inspector, officer, supervisor, lab"; \
+	echo "  Demo logins, password 'demo': importer, importer2, inspector, officer, supervisor, lab, exporter, customs"; \
 	echo "  Celery worker + beat log: var/worker.log"; \
 	echo ""; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)

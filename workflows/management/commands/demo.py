@@ -151,7 +151,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Consignment.objects.count()} consignments. Logins (password “{PASSWORD}”): "
-                + ", ".join([*COMPANIES, *STAFF, "customs"])
+                + ", ".join([*COMPANIES, *STAFF, "exporter", "customs"])
                 + customs_note
             )
         )
