@@ -261,9 +261,9 @@ def _decision(decision: Decision | None) -> dict | None:
         "measure": named(decision.measure),
         "deadline": decision.measure_deadline,
         "reasons": [named(reason) for reason in decision.reasons.order_by("code")],
-        "officer": _person(decision.officer),
+        "officer": person_name(decision.officer),
         "decided_at": _local(decision.decided_at),
-        "countersigned_by": _person(decision.countersigned_by) if decision.countersigned_by_id else None,
+        "countersigned_by": person_name(decision.countersigned_by) if decision.countersigned_by_id else None,
         "countersigned_at": _local(decision.countersigned_at),
         "exit_bcp": decision.exit_bcp,
         "destination_country": bi(lambda: decision.destination_country.name) if decision.destination_country else None,
@@ -283,12 +283,13 @@ def _follow_up(follow_up: FollowUp | None) -> dict | None:
         "outcome": bi(follow_up.get_outcome_display),
         "redispatched": follow_up.outcome == FollowUp.Outcome.REDISPATCHED,
         "evidence": follow_up.evidence,
-        "inspector": _person(follow_up.inspector),
+        "inspector": person_name(follow_up.inspector),
         "recorded_at": _local(follow_up.recorded_at),
     }
 
 
-def _person(user) -> str:
+def person_name(user) -> str:
+    """How a certificate names a person: full name, else the username."""
     return user.get_full_name() or user.get_username()
 
 

@@ -65,14 +65,19 @@ def export_audit(*, actor, action: str, application: ExportApplication, **data) 
     audit_record(actor=actor, action=action, consignment=None, data={"export": application.reference, **data})
 
 
-def _transition(*, actor, application: ExportApplication, to: str, action: str, data: dict | None = None) -> None:
+def _move(application: ExportApplication, to: str, *, fields=("submitted_at", "decided_at", "decided_by")) -> None:
+    """The one place an application's status changes: only along `MOVES`."""
     if to not in MOVES.get(application.status, set()):
         raise TransitionNotAllowed(
             _("This application is %(status)s: it cannot move to %(to)s.")
             % {"status": application.get_status_display().lower(), "to": ExportStatus(to).label.lower()}
         )
     application.status = to
-    application.save(update_fields=["status", "updated_at", "submitted_at", "decided_at", "decided_by"])
+    application.save(update_fields=["status", "updated_at", *fields])
+
+
+def _transition(*, actor, application: ExportApplication, to: str, action: str, data: dict | None = None) -> None:
+    _move(application, to)
     export_audit(actor=actor, action=action, application=application, status=to, **(data or {}))
 
 
@@ -426,8 +431,7 @@ def export_check_record(
         requirements=confirmed,
     )
     if application.status == ExportStatus.SUBMITTED:
-        application.status = ExportStatus.CHECKING
-        application.save(update_fields=["status", "updated_at"])
+        _move(application, ExportStatus.CHECKING, fields=())  # the check's own event records it
     export_audit(actor=actor, action=AuditAction.EXPORT_CHECKED, application=application, kind=kind, result=result)
     return check
 

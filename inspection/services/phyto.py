@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
+from inspection.certificates.documents import person_name
 from inspection.certificates.ephyto_xml import ephyto_xml
 from inspection.certificates.phyto import phyto_context, phyto_html
 from inspection.certificates.render import render_pdf
@@ -28,10 +29,6 @@ SIGNING_REASON = "Certificat phytosanitaire (NIMP 12) / Phytosanitary certificat
 
 class PhytoCertificateError(DomainError):
     """A replacement or withdrawal that can't be done, with the reason for the user."""
-
-
-def officer_name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def phyto_pdf(
@@ -63,7 +60,7 @@ def phyto_certificate_issue(*, actor, application: ExportApplication) -> Phytosa
             % {"status": application.get_status_display().lower()}
         )
     export_may_issue(application)
-    certificate = _certificate_make(application=application, officer=officer_name(actor))
+    certificate = _certificate_make(application=application, officer=person_name(actor))
     issue_transition(
         actor=actor,
         application=application,
@@ -168,7 +165,7 @@ def phyto_certificate_replace(
     old.revoked_by = actor
     old.revocation_reason = reason
     old.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
-    new = _certificate_make(application=application, officer=officer_name(actor), replaces=old)
+    new = _certificate_make(application=application, officer=person_name(actor), replaces=old)
     export_audit(
         actor=actor,
         action=AuditAction.PHYTO_REPLACED,
