@@ -119,6 +119,6 @@ class StaffPostAdmin(admin.ModelAdmin):
 class DestinationRequirementAdmin(admin.ModelAdmin):
     """The destination's import requirements (exports), kept by the post with their sources."""
 
-    list_display = ("destination_country", "hs_prefix", "kind", "valid_from", "valid_to", "checked_on")
-    list_filter = ("destination_country", "kind")
-    search_fields = ("hs_prefix", "text_fr", "text_en")
+    list_display = ("code", "destination_country", "hs_prefix", "kind", "read", "valid_from", "valid_to", "checked_on")
+    list_filter = ("destination_country", "kind", "read")
+    search_fields = ("code", "hs_prefix", "text_fr", "text_en", "legal_reference")

@@ -238,7 +238,7 @@ def export_applications_visible_to(user):
 
 def destination_requirements(application) -> list:
     """The destination's requirements in force today for the application's commodities (a requirement with no
-    HS code applies to every commodity)."""
+    HS code applies to every commodity; `DestinationRequirement.covers`)."""
     from inspection.models import DestinationRequirement
 
     if not application.destination_country:
@@ -247,7 +247,7 @@ def destination_requirements(application) -> list:
     found = DestinationRequirement.objects.in_force(timezone.localdate()).filter(
         destination_country=application.destination_country
     )
-    return [r for r in found if not r.hs_prefix or any(code.startswith(r.hs_prefix) for code in hs_codes)]
+    return [r for r in found if any(r.covers(code) for code in hs_codes or [""])]
 
 
 def consignment_amendments(consignment: Consignment) -> list[dict]:

@@ -266,6 +266,7 @@ def destination_requirement(**overrides):
     from inspection.models import DestinationRequirement
 
     values = {
+        "code": f"TEST-{DestinationRequirement.objects.count() + 1}",
         "destination_country": "CA",
         "hs_prefix": "0803",
         "kind": DestinationRequirement.Kind.ADDITIONAL_DECLARATION,
@@ -276,3 +277,12 @@ def destination_requirement(**overrides):
         **overrides,
     }
     return DestinationRequirement.objects.create(**values)
+
+
+def requirements_in_force(reference: str) -> list[int]:
+    """The ids of the destination's requirements (the loaded ones and the tests' own) that the documentary check
+    of an export application must confirm."""
+    from inspection.models import ExportApplication
+    from inspection.selectors import destination_requirements
+
+    return [r.pk for r in destination_requirements(ExportApplication.objects.get(reference=reference))]

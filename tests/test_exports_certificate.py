@@ -17,7 +17,7 @@ from inspection.certificates.signing import signature_validate
 from inspection.models import AuditEvent, PhytosanitaryCertificate
 from inspection.services.consignments import consignment_create
 from tests.conftest import api_client_for
-from tests.factories import export_application, part_one
+from tests.factories import export_application, part_one, requirements_in_force
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,10 @@ def _submitted(exporter, **overrides) -> str:
 
 def _checked(reference: str, inspector, inspection: str = "satisfactory"):
     api = api_client_for(inspector)
-    documentary = api.post(_url(reference, "checks"), {"kind": "documentary", "result": "satisfactory"}, format="json")
+    checklist = {"requirements_met": requirements_in_force(reference)}
+    documentary = api.post(
+        _url(reference, "checks"), {"kind": "documentary", "result": "satisfactory", **checklist}, format="json"
+    )
     assert documentary.status_code == 201, documentary.json()
     notes = "" if inspection == "satisfactory" else "Live Mycosphaerella lesions on 3 of 20 hands"
     inspected = api.post(
@@ -228,8 +231,9 @@ def test_checks_and_issue_are_staff_steps_in_order(exporter, inspector, officer)
 
 def test_a_draft_is_not_checked(exporter, inspector):
     reference = api_client_for(exporter).post(LIST, export_application(), format="json").json()["reference"]
+    checklist = {"requirements_met": requirements_in_force(reference)}
     response = api_client_for(inspector).post(
-        _url(reference, "checks"), {"kind": "documentary", "result": "satisfactory"}, format="json"
+        _url(reference, "checks"), {"kind": "documentary", "result": "satisfactory", **checklist}, format="json"
     )
     assert response.status_code == 409
 
@@ -297,24 +301,30 @@ def test_documentary_check_confirms_the_destinations_requirements(exporter, insp
     destination_requirement(destination_country="US")  # another destination
     destination_requirement(valid_to=datetime.date(2026, 1, 31), valid_from=datetime.date(2026, 1, 1))  # ended
     reference = _submitted(exporter)
+    loaded = [r for r in requirements_in_force(reference) if r != bananas.pk]  # the researched rows for CA bananas
     shown = api_client_for(exporter).get(_url(reference)).json()["requirements"]
-    assert [r["id"] for r in shown] == [bananas.pk] and shown[0]["text"] == "Test declaration on bananas"
+    assert {r["id"] for r in shown} == {bananas.pk, *loaded}
+    assert next(r for r in shown if r["id"] == bananas.pk)["text"] == "Test declaration on bananas"
 
     api = api_client_for(inspector)
-    unconfirmed = api.post(_url(reference, "checks"), {"kind": "documentary", "result": "satisfactory"}, format="json")
-    assert unconfirmed.status_code == 400
-    assert unconfirmed.json()["requirements"] == ["Confirm the destination's requirement: Test declaration on bananas"]
+    partly = api.post(
+        _url(reference, "checks"),
+        {"kind": "documentary", "result": "satisfactory", "requirements_met": loaded},
+        format="json",
+    )
+    assert partly.status_code == 400
+    assert partly.json()["requirements"] == ["Confirm the destination's requirement: Test declaration on bananas"]
     confirmed = api.post(
         _url(reference, "checks"),
-        {"kind": "documentary", "result": "satisfactory", "requirements_met": [bananas.pk]},
+        {"kind": "documentary", "result": "satisfactory", "requirements_met": [bananas.pk, *loaded]},
         format="json",
     )
     assert confirmed.status_code == 201, confirmed.json()
     from inspection.models import ExportCheck
 
-    assert ExportCheck.objects.get().requirements == [
-        {"id": bananas.pk, "kind": "additional_declaration", "text": "Test declaration on bananas"}
-    ]
+    assert {"id": bananas.pk, "kind": "additional_declaration", "text": "Test declaration on bananas"} in (
+        ExportCheck.objects.get().requirements
+    )
 
 
 def test_every_demo_certificate_round_trips(importer):

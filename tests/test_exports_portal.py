@@ -5,7 +5,7 @@ from django.test import Client
 
 from inspection.models import ExportApplication, ExportStatus
 from tests.conftest import api_client_for
-from tests.factories import export_application
+from tests.factories import export_application, requirements_in_force
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,8 @@ def test_the_post_checks_and_issues_from_the_application_page(exporter, inspecto
     inspecting, deciding = _client(inspector), _client(officer)
     assert reference in inspecting.get("/exports/?status=submitted").content.decode()
     assert 'name="kind" value="documentary"' in inspecting.get(page).content.decode()
-    inspecting.post(f"{page}check/", {"kind": "documentary", "result": "satisfactory"})
+    checklist = {"requirements_met": requirements_in_force(reference)}
+    inspecting.post(f"{page}check/", {"kind": "documentary", "result": "satisfactory", **checklist})
     assert 'name="kind" value="inspection"' in inspecting.get(page).content.decode()
     refused = inspecting.post(f"{page}check/", {"kind": "inspection", "result": "not_satisfactory"}, follow=True)
     assert "Say what was not satisfactory." in refused.content.decode()
@@ -112,8 +113,9 @@ def test_the_documentary_check_form_lists_the_destinations_requirements(exporter
     assert f'name="requirements_met" value="{requirement.pk}"' in client.get(page).content.decode()
     missing = client.post(f"{page}check/", {"kind": "documentary", "result": "satisfactory"}, follow=True)
     assert "Confirm the destination&#x27;s requirement" in missing.content.decode()
-    client.post(f"{page}check/", {"kind": "documentary", "result": "satisfactory", "requirements_met": requirement.pk})
-    assert ExportApplication.objects.get().checks.get().requirements[0]["id"] == requirement.pk
+    every = requirements_in_force(reference.json()["reference"])
+    client.post(f"{page}check/", {"kind": "documentary", "result": "satisfactory", "requirements_met": every})
+    assert requirement.pk in [r["id"] for r in ExportApplication.objects.get().checks.get().requirements]
 
 
 def test_exporter_makes_an_api_token_in_the_portal_for_its_system(exporter):

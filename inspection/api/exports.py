@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from inspection.models import AuditEvent, PhytosanitaryCertificate
+from inspection.models import AuditEvent, DestinationRequirement, PhytosanitaryCertificate
 from inspection.selectors import destination_requirements, export_applications_visible_to
 from inspection.services.exports import (
     export_application_create,
@@ -181,10 +181,15 @@ class ExportApplicationListItem(serializers.Serializer):
 
 class _Requirement(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.CharField()
+    code = serializers.CharField()
+    kind = serializers.ChoiceField(choices=DestinationRequirement.Kind.choices)
     text = serializers.CharField()
+    legal_reference = serializers.CharField(help_text="the text and its article or section")
     source = serializers.URLField()
+    checked_on = serializers.DateField(help_text="the day the source was read")
+    read = serializers.BooleanField(help_text="false: an assumption, the text itself was not read")
     valid_from = serializers.DateField()
+    valid_to = serializers.DateField(allow_null=True)
 
 
 class ExportApplicationDetail(ExportApplicationListItem, ExportApplicationInput):
@@ -196,15 +201,28 @@ class ExportApplicationDetail(ExportApplicationListItem, ExportApplicationInput)
         data = ExportApplicationListItem.to_representation(self, instance)
         data.update(export_application_data(instance))
         data["refusal_reason"] = instance.refusal_reason
-        data["requirements"] = [
-            {"id": r.pk, "kind": r.kind, "text": r.text, "source": r.source, "valid_from": r.valid_from.isoformat()}
-            for r in destination_requirements(instance)
-        ]
+        data["requirements"] = [requirement_data(r) for r in destination_requirements(instance)]
         data["timeline"] = [
             {**step, "at": serializers.DateTimeField().to_representation(step["at"]), "outcome": str(step["outcome"])}
             for step in export_timeline(self.context["events"])
         ]
         return data
+
+
+def requirement_data(requirement: DestinationRequirement) -> dict:
+    """A destination requirement for the checklist, with its source and whether it was read."""
+    return {
+        "id": requirement.pk,
+        "code": requirement.code,
+        "kind": requirement.kind,
+        "text": requirement.text,
+        "legal_reference": requirement.legal_reference,
+        "source": requirement.source,
+        "checked_on": requirement.checked_on.isoformat(),
+        "read": requirement.read,
+        "valid_from": requirement.valid_from.isoformat(),
+        "valid_to": requirement.valid_to.isoformat() if requirement.valid_to else None,
+    }
 
 
 def certificate_links(certificate: PhytosanitaryCertificate) -> dict:

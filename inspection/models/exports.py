@@ -198,26 +198,40 @@ class PhytosanitaryCertificate(models.Model):
 
 
 class DestinationRequirement(Effective):
-    """What the importing country's NPPO requires of a commodity (an additional declaration, a treatment, an
-    inspection...), in force between two dates, with its source: the application shows them as a checklist
-    and the documentary check confirms each one. Kept by the post in the admin."""
+    """What the importing country's NPPO requires of a commodity (a phytosanitary certificate, an additional
+    declaration, a treatment, an import permit, an inspection...), or that it requires none, in force between two
+    dates (`valid_from`, `valid_to`: the text's own effective dates), with its source: the address, the text and its
+    article or section (`legal_reference`), the date it was read (`checked_on`) and whether the text itself was read
+    (`read` False: an assumption, docs/regulation.md section 9). The application shows them as a checklist and the
+    documentary check confirms each one. Rows from `inspection/migrations/data/destination_requirements.json`, kept
+    by the post in the admin."""
 
     class Kind(models.TextChoices):
+        CERTIFICATE = "certificate", _("Phytosanitary certificate required")
+        NOT_REQUIRED = "not_required", _("No phytosanitary certificate required")
         ADDITIONAL_DECLARATION = "additional_declaration", _("Additional declaration")
         TREATMENT = "treatment", _("Treatment")
         INSPECTION = "inspection", _("Inspection or testing")
         PERMIT = "permit", _("Import permit")
         OTHER = "other", _("Other")
 
+    code = models.CharField(_("code"), max_length=40, unique=True)
     destination_country = CountryField(_("country of destination"))
     hs_prefix = models.CharField(
-        _("HS code (or its first digits)"), max_length=10, blank=True, help_text=_("Empty: every commodity.")
+        _("HS codes (or their first digits)"),
+        max_length=100,
+        blank=True,
+        help_text=_("Separated by spaces. Empty: every commodity."),
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     text_fr = models.TextField(_("requirement (French)"))
     text_en = models.TextField(_("requirement (English)"))
+    legal_reference = models.CharField(_("legal reference (text, article or section)"), max_length=300, blank=True)
     source = models.URLField(_("source"), max_length=500)
     checked_on = models.DateField(_("source checked on"))
+    read = models.BooleanField(
+        _("text read"), default=True, help_text=_("Unticked: an assumption, the text itself was not read.")
+    )
 
     class Meta:
         ordering = ["destination_country", "hs_prefix", "pk"]
@@ -229,3 +243,8 @@ class DestinationRequirement(Effective):
     @property
     def text(self) -> str:
         return in_language(self.text_fr, self.text_en)
+
+    def covers(self, hs_code: str) -> bool:
+        """Whether the requirement applies to a line of that HS code (no prefix: every commodity)."""
+        prefixes = self.hs_prefix.split()
+        return not prefixes or any(hs_code.startswith(prefix) for prefix in prefixes)

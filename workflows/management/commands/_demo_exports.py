@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, User
 
 from inspection.models import ExportApplication, Membership, Operator
 from inspection.roles import Role
+from inspection.selectors import destination_requirements
 from inspection.services.exports import export_application_create, export_check_record, export_refuse
 from inspection.services.phyto import phyto_certificate_issue
 
@@ -103,7 +104,13 @@ def exports_demo(*, password: str) -> int:
         made.append(application)
         if draft or i % 4 == 3:  # a draft, and one awaiting the post's checks
             continue
-        export_check_record(actor=inspector, application=application, kind="documentary", result="satisfactory")
+        export_check_record(  # the inspector confirms the destination's checklist (docs/regulation.md, section 9)
+            actor=inspector,
+            application=application,
+            kind="documentary",
+            result="satisfactory",
+            requirements_met=[requirement.pk for requirement in destination_requirements(application)],
+        )
         if i == 2:
             export_check_record(
                 actor=inspector,
