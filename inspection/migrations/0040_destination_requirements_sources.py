@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             model_name="destinationrequirement",
             name="legal_reference",
             field=models.CharField(
-                blank=True, max_length=300, verbose_name="legal reference (text, article or section)"
+                blank=True, max_length=500, verbose_name="legal reference (text, article or section)"
             ),
         ),
         migrations.AddField(

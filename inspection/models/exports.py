@@ -226,7 +226,7 @@ class DestinationRequirement(Effective):
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     text_fr = models.TextField(_("requirement (French)"))
     text_en = models.TextField(_("requirement (English)"))
-    legal_reference = models.CharField(_("legal reference (text, article or section)"), max_length=300, blank=True)
+    legal_reference = models.CharField(_("legal reference (text, article or section)"), max_length=500, blank=True)
     source = models.URLField(_("source"), max_length=500)
     checked_on = models.DateField(_("source checked on"))
     read = models.BooleanField(
