@@ -122,3 +122,4 @@ class DestinationRequirementAdmin(admin.ModelAdmin):
     list_display = ("code", "destination_country", "hs_prefix", "kind", "read", "valid_from", "valid_to", "checked_on")
     list_filter = ("destination_country", "kind", "read")
     search_fields = ("code", "hs_prefix", "text_fr", "text_en", "legal_reference")
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}  # a source typed without a scheme

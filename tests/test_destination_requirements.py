@@ -62,8 +62,8 @@ def test_every_researched_row_is_loaded_with_its_source_and_the_day_it_was_read(
         assert requirement.valid_from <= datetime.date(2026, 12, 7) and requirement.valid_to is None
         if not requirement.read:  # an assumption says so in both languages
             assert "hypothèse" in requirement.text_fr.lower() and "assumption" in requirement.text_en.lower()
-    # Martinique's main markets: mainland France, the United States, Canada, and three Caribbean ones
-    assert {r.destination_country.code for r in loaded.values()} >= {"FR", "US", "CA", "TT", "GP", "GF"}
+    # Martinique's main markets: mainland France, the United States, Canada, and four Caribbean ones
+    assert {r.destination_country.code for r in loaded.values()} >= {"FR", "US", "CA", "TT", "DM", "GP", "GF"}
 
 
 def test_bananas_and_pineapples_for_mainland_france_need_no_certificate(exporter):
@@ -103,6 +103,10 @@ def test_several_hs_prefixes_match_each_line_and_no_prefix_matches_every_line(ex
     spices = _apply(exporter, "FR", _line("Cannelle", "09061100", "Cinnamomum verum"))
     assert _codes(spices) == {"FR-2072-DRY-0904"}
     assert _codes(_apply(exporter, "GP", _line("Ignames", "07143000", "Dioscorea alata"))) == {"GP-DOM-1990-IIIB1"}
+    assert _codes(_apply(exporter, "DM", _line("Dachines", "07144000", "Colocasia esculenta"))) == {
+        "DM-PPQS-PERMIT",
+        "DM-PPQS-CERT",
+    }
 
 
 def test_the_portal_shows_each_requirement_with_its_source_and_an_assumption_as_one(exporter):
@@ -149,3 +153,30 @@ def test_a_requirement_ended_in_the_admin_is_no_longer_shown(exporter):
     row.valid_to = datetime.date(2026, 1, 31)  # what the post does in the admin when the CFIA's rule changes
     row.save(update_fields=["valid_to"])
     assert _codes(_apply(exporter, "CA")) == set()
+
+
+def test_the_admin_adds_a_requirement_and_refuses_badly_written_hs_codes(exporter):
+    admin = Client(HTTP_ACCEPT_LANGUAGE="en")
+    admin.force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
+    row = {
+        "code": "LC-POST-1",
+        "destination_country": "LC",
+        "hs_prefix": "071420",
+        "kind": "permit",
+        "text_fr": "Permis d'importation",
+        "text_en": "Import permit",
+        "legal_reference": "Saint Lucia, Plant Protection Act (to read)",
+        "source": "https://example.org/lc",
+        "checked_on": "2026-12-07",
+        "read": "",
+        "valid_from": "2026-01-01",
+    }
+    for typo in ("0714 2", "0714,0803", "ex 0714"):  # a one-digit prefix would match far too much
+        bad = admin.post("/admin/inspection/destinationrequirement/add/", {**row, "hs_prefix": typo})
+        assert bad.status_code == 200 and "HS codes of 2 to 10 digits" in bad.content.decode()
+    assert not DestinationRequirement.objects.filter(code="LC-POST-1").exists()
+    added = admin.post("/admin/inspection/destinationrequirement/add/", row)
+    assert added.status_code == 302
+    assert DestinationRequirement.objects.get(code="LC-POST-1").read is False
+    yams = _apply(exporter, "LC", _line("Patates douces", "07142000", "Ipomoea batatas"))
+    assert _codes(yams) == {"LC-POST-1"} and yams["requirements"][0]["read"] is False

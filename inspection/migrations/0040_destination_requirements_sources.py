@@ -6,6 +6,7 @@ import datetime
 import json
 from pathlib import Path
 
+import django.core.validators
 from django.db import migrations, models
 
 DATA = Path(__file__).parent / "data" / "destination_requirements.json"
@@ -72,6 +73,11 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="Separated by spaces. Empty: every commodity.",
                 max_length=100,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^(\\d{2,10}( \\d{2,10})*)?$", "HS codes of 2 to 10 digits, separated by one space."
+                    )
+                ],
                 verbose_name="HS codes (or their first digits)",
             ),
         ),

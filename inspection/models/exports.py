@@ -2,7 +2,7 @@
 and the certificates issued (a signed PDF and its ePhyto XML)."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -222,6 +222,9 @@ class DestinationRequirement(Effective):
         max_length=100,
         blank=True,
         help_text=_("Separated by spaces. Empty: every commodity."),
+        validators=[
+            RegexValidator(r"^(\d{2,10}( \d{2,10})*)?$", _("HS codes of 2 to 10 digits, separated by one space."))
+        ],
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     text_fr = models.TextField(_("requirement (French)"))
