@@ -180,3 +180,26 @@ def test_the_admin_adds_a_requirement_and_refuses_badly_written_hs_codes(exporte
     assert DestinationRequirement.objects.get(code="LC-POST-1").read is False
     yams = _apply(exporter, "LC", _line("Patates douces", "07142000", "Ipomoea batatas"))
     assert _codes(yams) == {"LC-POST-1"} and yams["requirements"][0]["read"] is False
+
+
+def test_the_requirements_are_a_code_list_for_exporters_systems(exporter):
+    client = api_client_for(exporter)
+    response = client.get("/api/v1/reference/destination-requirements/", {"page_size": 500})
+    assert response.status_code == 200
+    items = {item["code"]: item for item in response.json()["results"]}
+    bananas = items["FR-2072-XIC-0803"]
+    assert bananas["ched_types"] == [] and bananas["name_en"].startswith("Bananas")
+    assert bananas["details"] == {
+        "destination_country": "FR",
+        "hs_prefixes": ["0803"],
+        "kind": "not_required",
+        "legal_reference": bananas["details"]["legal_reference"],
+        "source": "https://github.com/legalize-dev/legalize-eu/blob/main/eu/32019R2072.md",
+        "checked_on": "2026-12-07",
+        "read": True,
+        "valid_from": "2019-12-14",
+        "valid_to": None,
+    }
+    assert items["TT-2019-SPICES"]["details"]["hs_prefixes"][-1] == "091099"
+    none = client.get("/api/v1/reference/destination-requirements/", {"ched_type": "CHED-PP"})
+    assert none.status_code == 200 and none.json()["count"] == 0  # not a CHED matter
