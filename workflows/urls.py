@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 from viewflow.workflow.flow import FlowAppViewset
 
-from .flows import InspectionFlow
+from .flows import ExportFlow, InspectionFlow
 from .task_lists import InboxView, MenuCount, QueueView, inbox_tasks, queue_tasks
 
 
@@ -22,5 +22,8 @@ class InspectionViewset(FlowAppViewset):
 
 site = Site(
     title=_("Border control post"),
-    viewsets=[InspectionViewset(InspectionFlow, icon="local_shipping")],
+    viewsets=[
+        InspectionViewset(InspectionFlow, icon="local_shipping"),
+        InspectionViewset(ExportFlow, icon="flight_takeoff"),
+    ],
 )

@@ -14,14 +14,12 @@ from django.views.decorators.http import require_POST
 from inspection.api.exports import certificate_links
 from inspection.errors import DomainError, DomainInvalid
 from inspection.models import AuditEvent, ExportStatus, PhytosanitaryCertificate, TransportMode
+from inspection.ports import export_step
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import destination_requirements, export_applications_visible_to
-from inspection.services.exports import export_application_create, export_check_record, export_refuse
-from inspection.services.phyto import (
-    phyto_certificate_issue,
-    phyto_certificate_replace,
-    phyto_certificate_withdraw,
-)
+from inspection.services.export_decisions import export_decision_record
+from inspection.services.exports import export_application_create, export_check_record
+from inspection.services.phyto import phyto_certificate_replace, phyto_certificate_withdraw
 from inspection.timeline import export_timeline
 
 
@@ -159,7 +157,8 @@ def export_new(request):
     return render(request, "portal/export_form.html", {"form": form})
 
 
-# --- the post's steps, from the application's page (the API's `checks`, `issue`, `refuse`, ...) ---------------
+# --- the post's steps, from the application's page (the API's `checks`, `issue`, `refuse`, ...): the checks and
+# the decision are steps of the export flow (`inspection.ports.export_step`), replacement and withdrawal not ------
 
 
 def _staff_step(request, application: str, run) -> HttpResponseRedirect:
@@ -178,16 +177,30 @@ def _staff_step(request, application: str, run) -> HttpResponseRedirect:
     return redirect("portal:export-detail", application=found.reference)
 
 
-@login_required
-@require_POST
-def export_check_view(request, application):
+def _flow_step(request, application: str, step: str, service) -> HttpResponseRedirect:
+    """One step of the application's export flow (its open task claimed and completed), `service(found)` being
+    the step's service call."""
     return _staff_step(
         request,
         application,
+        lambda found: export_step(user=request.user, application=found, step=step, record=lambda: service(found)),
+    )
+
+
+@login_required
+@require_POST
+def export_check_view(request, application):
+    kind = request.POST.get("kind", "")
+    if kind not in ("documentary", "inspection"):
+        raise Http404
+    return _flow_step(
+        request,
+        application,
+        kind,
         lambda found: export_check_record(
             actor=request.user,
             application=found,
-            kind=request.POST.get("kind", ""),
+            kind=kind,
             result=request.POST.get("result", ""),
             notes=request.POST.get("notes", "")[:2000],
             requirements_met=request.POST.getlist("requirements_met"),
@@ -198,8 +211,11 @@ def export_check_view(request, application):
 @login_required
 @require_POST
 def export_issue_view(request, application):
-    return _staff_step(
-        request, application, lambda found: phyto_certificate_issue(actor=request.user, application=found)
+    return _flow_step(
+        request,
+        application,
+        "decision",
+        lambda found: export_decision_record(actor=request.user, application=found, issue=True),
     )
 
 
@@ -207,8 +223,11 @@ def export_issue_view(request, application):
 @require_POST
 def export_refuse_view(request, application):
     reason = request.POST.get("reason", "")[:2000]
-    return _staff_step(
-        request, application, lambda found: export_refuse(actor=request.user, application=found, reason=reason)
+    return _flow_step(
+        request,
+        application,
+        "decision",
+        lambda found: export_decision_record(actor=request.user, application=found, issue=False, reason=reason),
     )
 
 
