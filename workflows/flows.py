@@ -364,4 +364,9 @@ class ExportFlow(flow.Flow):
         ).exists()
 
     def is_issue_decided(self, activation) -> bool:
-        return activation.process.application.status != ExportStatus.REFUSED
+        """The officer decided the issue (`export_decision_record`): still checking, with its officer; read
+        again, as the decision's service locked and changed its own copy of the application."""
+        decided = ExportApplication.objects.filter(
+            pk=activation.process.artifact_object_id, status=ExportStatus.CHECKING, decided_by__isnull=False
+        )
+        return decided.exists()
