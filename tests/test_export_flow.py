@@ -245,3 +245,38 @@ def test_a_draft_has_no_flow_until_submitted(exporter):
     submitted = api_client_for(exporter).post(f"{LIST}{application.reference}/submit/")
     assert submitted.status_code == 200
     assert _open_task(application, ExportFlow.documentary_check).status == STATUS.NEW
+
+
+def test_a_failing_certificate_job_is_an_incident_a_supervisor_retries(
+    exporter, inspector, officer, supervisor, monkeypatch
+):
+    from workflows.engine import flow_job_run
+
+    application = _submit(exporter)
+    _do(inspector, application, ExportFlow.documentary_check, SATISFACTORY)
+    _do(inspector, application, ExportFlow.inspection, SATISFACTORY)
+    _do(officer, application, ExportFlow.decide, ISSUE)
+    job = _open_job(application)
+
+    def no_key(**kwargs):
+        raise RuntimeError("No signing key")
+
+    monkeypatch.setattr("inspection.services.phyto.phyto_pdf", no_key)
+    flow_job_run.push_request(retries=flow_job_run.max_retries)  # the last automatic retry
+    try:
+        with pytest.raises(RuntimeError):
+            flow_job_run.run(job.flow_task.activation_class(job).ref())
+    finally:
+        flow_job_run.pop_request()
+    job.refresh_from_db()
+    assert job.status == STATUS.ERROR and not PhytosanitaryCertificate.objects.exists()
+
+    staff = _client(supervisor)
+    page = staff.get("/workflow/incidents/").content.decode()
+    assert f'href="/exports/{application.reference}/"' in page and "No signing key" in page
+    monkeypatch.undo()
+    assert staff.post(f"/workflow/incidents/{job.pk}/retry/", {"reason": "key installed"}).status_code == 302
+    export_certificate_job_run(application.reference)
+    assert PhytosanitaryCertificate.objects.get(application=application).status == "valid"
+    retried = AuditEvent.objects.get(action="job.retried", data__export=application.reference)
+    assert retried.consignment is None and retried.actor == supervisor

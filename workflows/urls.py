@@ -6,7 +6,7 @@ from .flows import ExportFlow, InspectionFlow
 from .task_lists import InboxView, MenuCount, QueueView, inbox_tasks, queue_tasks
 
 
-class InspectionViewset(FlowAppViewset):
+class PostFlowViewset(FlowAppViewset):
     """viewflow's flow application, with our own inbox and queue (`task_lists.py`)."""
 
     inbox_view_class = InboxView
@@ -23,7 +23,7 @@ class InspectionViewset(FlowAppViewset):
 site = Site(
     title=_("Border control post"),
     viewsets=[
-        InspectionViewset(InspectionFlow, icon="local_shipping"),
-        InspectionViewset(ExportFlow, icon="flight_takeoff"),
+        PostFlowViewset(InspectionFlow, icon="local_shipping"),
+        PostFlowViewset(ExportFlow, icon="flight_takeoff"),
     ],
 )
