@@ -280,3 +280,19 @@ def test_a_failing_certificate_job_is_an_incident_a_supervisor_retries(
     assert PhytosanitaryCertificate.objects.get(application=application).status == "valid"
     retried = AuditEvent.objects.get(action="job.retried", data__export=application.reference)
     assert retried.consignment is None and retried.actor == supervisor
+
+
+def test_a_supervisor_reassigns_an_export_task_audited_on_its_application(exporter, inspector, officer, supervisor):
+    application = _submit(exporter)
+    task = _open_task(application, ExportFlow.documentary_check)
+    client = _client(supervisor)
+    url = f"/supervision/tasks/{task.pk}/reassign/"
+    page = client.get(url).content.decode()
+    assert f'href="/exports/{application.reference}/"' in page
+    assert client.post(url, {"to_user": inspector.pk, "reason": "on duty", "reassign": ""}).status_code == 302
+    task.refresh_from_db()
+    assert task.owner == inspector
+    assert client.post(url, {"reason": "back to the queue", "unassign": ""}).status_code == 302
+    events = AuditEvent.objects.filter(action__startswith="task.", data__export=application.reference)
+    assert list(events.order_by("seq").values_list("action", flat=True)) == ["task.reassigned", "task.unassigned"]
+    assert not events.filter(consignment__isnull=False).exists()

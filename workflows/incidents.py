@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from inspection.audit import AuditAction, audit_record
+from inspection.audit import AuditAction, audit_record_about
 from inspection.errors import DomainError
 from inspection.models import Consignment, Notification, WebhookDelivery
 from inspection.roles import Role, user_roles
@@ -47,15 +47,11 @@ def job_retry(*, actor, task: Task, reason: str = "") -> Task:
         if task.status != STATUS.ERROR or not activation.revive.can_proceed():
             raise DomainError(_("This job is no longer failed: there is nothing to retry."))
         revived = activation.revive()
-        artifact = task.process.artifact
-        consignment = artifact if isinstance(artifact, Consignment) else None
-        audit_record(
+        audit_record_about(
             actor=actor,
             action=AuditAction.JOB_RETRIED,
-            consignment=consignment,
+            subject=task.process.artifact,
             data={
-                # an export application's job: its events name the application (`export_audit`)
-                **({} if consignment is not None or artifact is None else {"export": artifact.reference}),
                 "step": task.flow_task.name,
                 "failed_task": task.pk,
                 "new_task": revived.pk,
