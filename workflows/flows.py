@@ -359,9 +359,12 @@ class ExportFlow(flow.Flow):
     # ---- gateways: read what the services recorded
     def is_documentary_check_satisfactory(self, activation) -> bool:
         """Not satisfactory: nothing to inspect, the certifying officer refuses."""
-        return activation.process.application.checks.filter(
-            kind=ExportCheck.Kind.DOCUMENTARY, result=ExportCheck.Result.SATISFACTORY
-        ).exists()
+        satisfactory = ExportCheck.objects.filter(
+            application_id=activation.process.artifact_object_id,
+            kind=ExportCheck.Kind.DOCUMENTARY,
+            result=ExportCheck.Result.SATISFACTORY,
+        )
+        return satisfactory.exists()
 
     def is_issue_decided(self, activation) -> bool:
         """The officer decided the issue (`export_decision_record`): still checking, with its officer; read
