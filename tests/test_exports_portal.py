@@ -82,8 +82,10 @@ def test_the_post_checks_and_issues_from_the_application_page(exporter, inspecto
     inspecting.post(f"{page}check/", {"kind": "inspection", "result": "satisfactory"})
     assert inspecting.post(f"{page}issue/", follow=True).status_code == 200  # refused, shown as a message
     assert ExportApplication.objects.get().status == ExportStatus.CHECKING
+    assert 'action="/exports/' + reference + '/issue/"' in deciding.get(page).content.decode()
     deciding.post(f"{page}issue/", follow=True)
     assert ExportApplication.objects.get().decided_by == officer  # decided: the certificate job makes it
+    assert "/issue/" not in deciding.get(page).content.decode()  # decided once
     export_certificate_job_run(reference)
     assert ExportApplication.objects.get().status == ExportStatus.ISSUED
     assert f"{reference}-P1" in deciding.get(page).content.decode()

@@ -46,12 +46,14 @@ def export_list(request):
 @login_required
 def export_detail(request, application):
     found = get_object_or_404(
-        export_applications_visible_to(request.user).prefetch_related("lines"), reference=application
+        export_applications_visible_to(request.user).prefetch_related("lines", "checks"), reference=application
     )
     events = AuditEvent.objects.filter(consignment=None, data__export=found.reference).order_by("seq")
     certificates = PhytosanitaryCertificate.objects.filter(application=found).order_by("issued_at", "pk")
     roles = user_roles(request.user)
     done = {check.kind for check in found.checks.all()}
+    # after documents that are not satisfactory, the officer refuses: nothing is inspected (the export flow)
+    failed = any(check.result != "satisfactory" for check in found.checks.all())
     return render(
         request,
         "portal/export_detail.html",
@@ -63,9 +65,15 @@ def export_detail(request, application):
                 (kind for kind in ("documentary", "inspection") if kind not in done),
                 None,
             )
-            if Role.INSPECTOR in roles and found.status in (ExportStatus.SUBMITTED, ExportStatus.CHECKING)
+            if Role.INSPECTOR in roles
+            and found.status in (ExportStatus.SUBMITTED, ExportStatus.CHECKING)
+            and not failed
             else None,
-            "can_decide": Role.CERTIFYING_OFFICER in roles and found.status == ExportStatus.CHECKING,
+            # until decided: an issue decided is a certificate being made by a worker
+            "can_decide": Role.CERTIFYING_OFFICER in roles
+            and found.status == ExportStatus.CHECKING
+            and found.decided_by_id is None
+            and (failed or done == {"documentary", "inspection"}),
             "can_amend": bool(roles & {Role.CERTIFYING_OFFICER, Role.SUPERVISOR})
             and found.status == ExportStatus.ISSUED,
             "timeline": export_timeline(events),
