@@ -131,3 +131,14 @@ def audit_record(*, actor, action: AuditAction, consignment=None, data: dict | N
     if event.mac != event_mac(seal, event.event_hash):
         raise RuntimeError("the database computed another mac than the audit chain's")
     return event
+
+
+def audit_record_about(*, actor, action: AuditAction, subject, data: dict) -> AuditEvent:
+    """An event about what a workflow task is about (its process's artifact): a consignment's own event, or
+    an export application's, which names the application in its data as its other events do
+    (`services.exports.export_audit`)."""
+    from .models import Consignment
+
+    if subject is None or isinstance(subject, Consignment):
+        return audit_record(actor=actor, action=action, consignment=subject, data=data)
+    return audit_record(actor=actor, action=action, data={"export": subject.reference, **data})

@@ -17,10 +17,16 @@ def ports_connect(
     start_inspection: Callable[..., Any],
     receive_lab_result: Callable[..., Any],
     arrival_changed: Callable[..., Any],
+    start_export: Callable[..., Any],
+    export_step: Callable[..., Any],
 ) -> None:
     """Called once by the workflow app when Django is ready."""
     _connected.update(
-        start_inspection=start_inspection, receive_lab_result=receive_lab_result, arrival_changed=arrival_changed
+        start_inspection=start_inspection,
+        receive_lab_result=receive_lab_result,
+        arrival_changed=arrival_changed,
+        start_export=start_export,
+        export_step=export_step,
     )
 
 
@@ -49,3 +55,15 @@ def arrival_changed(consignment) -> None:
     """The consignment's arrival moved (a confirmed ETA) or happened (recorded at the post), in the caller's
     transaction: the inspection's deadlines that count from the arrival follow it."""
     _port("arrival_changed")(consignment)
+
+
+def start_export(application) -> None:
+    """Start the post's work on an export application just submitted, in the caller's transaction."""
+    _port("start_export")(application)
+
+
+def export_step(*, user, application, step: str, record: Callable[[], Any]) -> None:
+    """Perform one step of an export application's flow as `user` (`step`: "documentary", "inspection" or
+    "decision"), `record()` being the step's service call: the open task of that step is claimed and completed
+    with it, as its task form would (the staff API and the application's page go through the flow too)."""
+    _port("export_step")(user=user, application=application, step=step, record=record)

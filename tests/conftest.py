@@ -145,6 +145,24 @@ def exporter(db):
     return exporter_factory("eric")
 
 
+def export_certificate_job_run(reference: str) -> None:
+    """Run the export flow's certificate job of an application, as the worker would once the officer's
+    decision is committed."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from inspection.models import ExportApplication
+    from workflows.engine import flow_job_run
+    from workflows.flows import ExportFlow
+
+    job = Task.objects.get(
+        process__artifact_object_id=ExportApplication.objects.get(reference=reference).pk,
+        flow_task=ExportFlow.issue_certificate,
+        status=STATUS.SCHEDULED,
+    )
+    assert flow_job_run.run(job.flow_task.activation_class(job).ref()) == "done"
+
+
 @pytest.fixture
 def other_exporter(db):
     from tests.factories import exporter_factory

@@ -1,10 +1,11 @@
-"""The exporter's portal pages: the list, a new application (one line), its page; another company's is a 404."""
+"""The exporter's portal pages: the list, a new application (one line), its page; another company's is a 404.
+The post's buttons on the page are steps of the export flow (their tasks claimed and completed)."""
 
 import pytest
 from django.test import Client
 
 from inspection.models import ExportApplication, ExportStatus
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, export_certificate_job_run
 from tests.factories import export_application, requirements_in_force
 
 pytestmark = pytest.mark.django_db
@@ -82,9 +83,13 @@ def test_the_post_checks_and_issues_from_the_application_page(exporter, inspecto
     inspecting.post(f"{page}check/", {"kind": "inspection", "result": "satisfactory"})
     assert inspecting.post(f"{page}issue/", follow=True).status_code == 200  # refused, shown as a message
     assert ExportApplication.objects.get().status == ExportStatus.CHECKING
-    issued = deciding.post(f"{page}issue/", follow=True)
+    assert 'action="/exports/' + reference + '/issue/"' in deciding.get(page).content.decode()
+    deciding.post(f"{page}issue/", follow=True)
+    assert ExportApplication.objects.get().decided_by == officer  # decided: the certificate job makes it
+    assert "/issue/" not in deciding.get(page).content.decode()  # decided once
+    export_certificate_job_run(reference)
     assert ExportApplication.objects.get().status == ExportStatus.ISSUED
-    assert f"{reference}-P1" in issued.content.decode()
+    assert f"{reference}-P1" in deciding.get(page).content.decode()
     withdrawn = deciding.post(f"{page}withdraw/", {"reason": "not shipped"}, follow=True)
     assert withdrawn.status_code == 200
     assert ExportApplication.objects.get().certificates.get().status == "revoked"

@@ -11,6 +11,7 @@ class WorkflowsConfig(AppConfig):
     def ready(self):
         from inspection.ports import ports_connect
 
+        from .export_steps import export_flow_start, export_step_complete
         from .flows import InspectionFlow
         from .lab import lab_result_receive
         from .roles import grant_role_permissions
@@ -18,9 +19,11 @@ class WorkflowsConfig(AppConfig):
 
         post_migrate.connect(grant_role_permissions, sender=self, dispatch_uid="workflows.grant_role_permissions")
         # what the domain asks of the workflow (it never imports it): start an inspection, pass on a lab result,
-        # move the deadlines that count from the arrival
+        # move the deadlines that count from the arrival; start an export application's flow, perform its steps
         ports_connect(
             start_inspection=lambda consignment: InspectionFlow.submit.run(consignment=consignment),
             receive_lab_result=lab_result_receive,
             arrival_changed=arrival_deadlines_rearm,
+            start_export=export_flow_start,
+            export_step=export_step_complete,
         )

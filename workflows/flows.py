@@ -1,7 +1,9 @@
-"""The inspection of a consignment, from submitted Part I to decision and follow-up (the README's steps 1-8).
+"""The flows of the post, each read top to bottom as its BPMN diagram (`/workflow/<flow>/chart/`):
+- `InspectionFlow`, the inspection of a consignment, from submitted Part I to decision and follow-up (the
+  README's steps 1-8);
+- `ExportFlow`, an export application, from submitted to the phytosanitary certificate issued or refused.
 
-Read it top to bottom as the BPMN diagram (`/workflow/inspection/chart/`). Every step calls one service of
-`inspection.services`; the gateways only read what those services recorded."""
+Every step calls one service of `inspection.services`; the gateways only read what those services recorded."""
 
 import datetime
 
@@ -11,16 +13,17 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.status import STATUS
 
-from inspection.models import Consignment, ConsignmentStatus, Sample
+from inspection.models import Consignment, ConsignmentStatus, ExportApplication, ExportCheck, ExportStatus, Sample
 from inspection.roles import Step
 from inspection.selectors import follow_up_needed
 from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
+from inspection.services.export_decisions import export_certificate_issue
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
 
-from . import views
+from . import export_views, views
 from .engine import CeleryJob, ForEach
-from .models import InspectionProcess
+from .models import ExportProcess, InspectionProcess
 from .roles import StepTask
 from .steps import task_cancel
 from .timers import documentary_check_deadline
@@ -33,6 +36,7 @@ class InspectionFlow(flow.Flow):
     """One consignment's checks at the border control post."""
 
     process_class = InspectionProcess
+    summary_prefetch = ("process__artifact__bcp",)  # what a task list row shows of it (`SUMMARY`)
     lock_impl = lock.select_for_update_lock
     process_title = _("Inspection")
     process_description = _("Checks and decision on a consignment presented at the BCP.")
@@ -280,3 +284,92 @@ def _sample_of(task) -> Sample:
     while "sample" not in (task.data or {}):
         task = task.previous.get()
     return Sample.objects.select_related("consignment").get(pk=task.data["sample"])
+
+
+# What a task list shows of an export task: the application it is about.
+EXPORT_SUMMARY = (
+    "{{ process.artifact.reference }} · {{ process.artifact.consignee_name }} · "
+    "{{ process.artifact.destination_country.name }}"
+)
+
+
+class ExportFlow(flow.Flow):
+    """One application for a phytosanitary certificate (ISPM 12, export or re-export of goods that came in under
+    a CHED-PP): the post checks the consignment, a certifying officer issues the certificate or refuses it."""
+
+    process_class = ExportProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Export certificate")
+    process_description = _("Checks of an export consignment and its phytosanitary certificate (ISPM 12).")
+    process_summary_template = EXPORT_SUMMARY
+    summary_prefetch = ("process__artifact",)
+
+    # exporter (portal or API): the application is submitted
+    submit = (
+        flow.StartHandle(this.start_export).Annotation(title=_("Application submitted")).Next(this.documentary_check)
+    )
+
+    # inspector
+    documentary_check = (
+        StepTask(export_views.ExportDocumentaryCheckView.as_view())
+        .Annotation(title=_("Documentary check (export)"), summary_template=EXPORT_SUMMARY)
+        .Permission(Step.DOCUMENTARY_CHECK)
+        .Next(this.documents_ok)
+    )
+    documents_ok = (
+        flow.If(this.is_documentary_check_satisfactory)
+        .Annotation(title=_("Documents and the destination's requirements satisfactory?"))
+        .Then(this.inspection)
+        .Else(this.decide)
+    )
+    inspection = (
+        StepTask(export_views.ExportInspectionView.as_view())
+        .Annotation(title=_("Inspection of the export consignment"), summary_template=EXPORT_SUMMARY)
+        .Permission(Step.PHYSICAL_CHECK)
+        .Next(this.decide)
+    )
+
+    # certifying officer
+    decide = (
+        StepTask(export_views.ExportDecisionView.as_view())
+        .Annotation(title=_("Issue or refuse the certificate"), summary_template=EXPORT_SUMMARY)
+        .Permission(Step.DECISION)
+        .Next(this.to_issue)
+    )
+    to_issue = (
+        flow.If(this.is_issue_decided)
+        .Annotation(title=_("Certificate to issue?"))
+        .Then(this.issue_certificate)
+        .Else(this.refused)
+    )
+    refused = flow.End()
+
+    # system: the ISPM 12 PDF (export or re-export model) and its ePhyto XML, signed by a worker
+    issue_certificate = CeleryJob(this.issue).Annotation(title=_("Issue the phytosanitary certificate")).Next(this.end)
+    end = flow.End()
+
+    # ---- steps: each calls one service
+    def start_export(self, activation, application: ExportApplication):
+        activation.process.artifact = application
+        return activation.process
+
+    def issue(self, activation):
+        export_certificate_issue(application=activation.process.application)
+
+    # ---- gateways: read what the services recorded
+    def is_documentary_check_satisfactory(self, activation) -> bool:
+        """Not satisfactory: nothing to inspect, the certifying officer refuses."""
+        satisfactory = ExportCheck.objects.filter(
+            application_id=activation.process.artifact_object_id,
+            kind=ExportCheck.Kind.DOCUMENTARY,
+            result=ExportCheck.Result.SATISFACTORY,
+        )
+        return satisfactory.exists()
+
+    def is_issue_decided(self, activation) -> bool:
+        """The officer decided the issue (`export_decision_record`): still checking, with its officer; read
+        again, as the decision's service locked and changed its own copy of the application."""
+        decided = ExportApplication.objects.filter(
+            pk=activation.process.artifact_object_id, status=ExportStatus.CHECKING, decided_by__isnull=False
+        )
+        return decided.exists()

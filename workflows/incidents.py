@@ -10,15 +10,16 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from inspection.audit import AuditAction, audit_record
+from inspection.audit import AuditAction, audit_record_about
 from inspection.errors import DomainError
-from inspection.models import Notification, WebhookDelivery
+from inspection.models import Consignment, Notification, WebhookDelivery
 from inspection.roles import Role, user_roles
 from inspection.services.deliveries import DELIVERY_MODELS, deliveries_given_up, delivery_retry
 from inspection.services.permissions import require_role
@@ -46,11 +47,10 @@ def job_retry(*, actor, task: Task, reason: str = "") -> Task:
         if task.status != STATUS.ERROR or not activation.revive.can_proceed():
             raise DomainError(_("This job is no longer failed: there is nothing to retry."))
         revived = activation.revive()
-        consignment = task.process.artifact
-        audit_record(
+        audit_record_about(
             actor=actor,
             action=AuditAction.JOB_RETRIED,
-            consignment=consignment,
+            subject=task.process.artifact,
             data={
                 "step": task.flow_task.name,
                 "failed_task": task.pk,
@@ -62,6 +62,15 @@ def job_retry(*, actor, task: Task, reason: str = "") -> Task:
     return revived
 
 
+def _subject(task) -> tuple[str, str] | None:
+    """The reference and page of what a job is about: a consignment, or an export application."""
+    artifact = task.process.artifact
+    if artifact is None:
+        return None
+    name = "portal:consignment-detail" if isinstance(artifact, Consignment) else "portal:export-detail"
+    return artifact.reference, reverse(name, args=[artifact.reference])
+
+
 class RetryForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("What was fixed"), max_length=500, required=False)
 
@@ -71,8 +80,11 @@ def incident_list(request):
     if Role.SUPERVISOR not in user_roles(request.user):
         raise Http404
     page = Paginator(incidents(), 25).get_page(request.GET.get("page"))
-    rows = [(task, (task.data or {}).get("_exception", {}).get("title", "")) for task in page.object_list]
+    rows = [
+        (task, (task.data or {}).get("_exception", {}).get("title", ""), _subject(task)) for task in page.object_list
+    ]
     stuck = stuck_jobs().select_related("process").prefetch_related("process__artifact").order_by("created")[:50]
+    stuck = [(task, _subject(task)) for task in stuck]
     return render(
         request,
         "workflows/incidents.html",

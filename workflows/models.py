@@ -23,6 +23,21 @@ class InspectionProcess(Process):
         return self.artifact
 
 
+class ExportProcess(Process):
+    """The post's work on one export application (`workflows.flows.ExportFlow`): the application is the process
+    artifact, and every record (checks, decision, certificates) hangs off the application. Its steps carry the
+    inspection's step permissions (`can_check`, `can_decide`): the same roles perform them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("export certificate")
+        verbose_name_plural = _("export certificates")
+
+    @property
+    def application(self):
+        return self.artifact
+
+
 class SimulationRun(models.Model):
     """A capacity simulation asked for on the supervisors' page (`workflows.simulation.runs`), run by a worker.
     Its report files live in the private storage under `simulations/<id>/`."""

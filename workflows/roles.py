@@ -15,7 +15,9 @@ ROLE_STEP_PERMISSION = {
     Role.CERTIFYING_OFFICER: "can_decide",
     Role.SUPERVISOR: "can_supervise",
 }
-FLOW_VIEW, FLOW_MANAGE = "view_inspectionprocess", "manage_inspectionprocess"  # see the flow; cancel, undo
+# see the flows (inspection, export); cancel, undo
+FLOW_VIEW = ["view_inspectionprocess", "view_exportprocess"]
+FLOW_MANAGE = ["manage_inspectionprocess", "manage_exportprocess"]
 
 
 def step_permission(step: Step) -> str:
@@ -24,7 +26,7 @@ def step_permission(step: Step) -> str:
 
 
 ROLE_PERMISSIONS = {
-    role: [FLOW_VIEW, codename, *([FLOW_MANAGE] if role == Role.SUPERVISOR else [])]
+    role: [*FLOW_VIEW, codename, *(FLOW_MANAGE if role == Role.SUPERVISOR else [])]
     for role, codename in ROLE_STEP_PERMISSION.items()
 }
 

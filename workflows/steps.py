@@ -14,9 +14,11 @@ from inspection.models import Consignment
 from .engine import task_locked
 
 
-def open_task(consignment: Consignment, node) -> Task | None:
+def open_task(artifact, node) -> Task | None:
+    """The open task of `node` (a node of one flow) in the process of `artifact` (a consignment, an export
+    application)."""
     return Task.objects.filter(
-        process__artifact_object_id=consignment.pk, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED]
+        process__artifact_object_id=artifact.pk, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED]
     ).first()
 
 

@@ -119,8 +119,8 @@ class SeekListMixin:
         return ["-created", "-pk"]
 
     def get_queryset(self):
-        # each row shows its consignment (`SUMMARY` in flows.py): fetch them all at once, not one per row
-        queryset = super().get_queryset().select_related("process").prefetch_related("process__artifact__bcp")
+        # each row shows what it is about (the flow's summary template): fetch them all at once, not one per row
+        queryset = super().get_queryset().select_related("process").prefetch_related(*self.flow_class.summary_prefetch)
         return queryset.order_by("-created", "-pk")
 
     def paginate_queryset(self, queryset, page_size):

@@ -1,5 +1,6 @@
 """The inspector's home on the tablet: today's and tomorrow's arrivals at their post with what each needs,
-their own tasks and the queue, sorted by arrival; one tap claims a task and opens its form.
+their own tasks and the queue, sorted by arrival, then the export applications' tasks (oldest first); one tap
+claims a task and opens its form.
 
 The page costs the same whatever the number of open tasks: the arrivals are those of two days at one post,
 and the lists show their first `LIST_SIZE` rows (the full, paged lists are the workflow's inbox and queue)."""
@@ -20,11 +21,11 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.status import STATUS
 
 from inspection.errors import DomainError, DomainInvalid
-from inspection.models import Bcp, Consignment, ConsignmentStatus, StaffPost
+from inspection.models import Bcp, Consignment, ConsignmentStatus, ExportApplication, StaffPost
 from inspection.roles import is_staff_user
 from inspection.services.consignments import OPEN_FOR_ARRIVED, consignment_arrival_record
 
-from .flows import InspectionFlow
+from .flows import ExportFlow, InspectionFlow
 from .task_lists import _human_nodes, inbox_tasks, queue_tasks
 
 LIST_SIZE = 30
@@ -110,10 +111,22 @@ def today(request):
     def listing(tasks):
         return [(consignments.get(t.process.artifact_object_id), _task_action(t, user)) for t in tasks]
 
+    export_mine, export_queue = (
+        list(tasks(ExportFlow, user).select_related("process").order_by("created", "pk")[:LIST_SIZE])
+        for tasks in (inbox_tasks, queue_tasks)
+    )
+    applications = ExportApplication.objects.in_bulk(
+        {t.process.artifact_object_id for t in (*export_mine, *export_queue)}
+    )
+
+    def export_listing(tasks):
+        return [(applications.get(t.process.artifact_object_id), _task_action(t, user)) for t in tasks]
+
     # the forms the user can still send: drafts.js drops this tablet's drafts of any other (done or taken)
     open_forms = [
         t.flow_task.reverse("execute", args=[t.process_id, t.pk])
-        for t in inbox_tasks(flow, user).only("pk", "process_id", "flow_task")
+        for each_flow in (flow, ExportFlow)
+        for t in inbox_tasks(each_flow, user).only("pk", "process_id", "flow_task")
     ]
     tomorrow = day + datetime.timedelta(days=1)
     return render(
@@ -130,6 +143,8 @@ def today(request):
             ],
             "mine": listing(mine),
             "queue": listing(queue),
+            "export_mine": export_listing(export_mine),
+            "export_queue": export_listing(export_queue),
             "list_size": LIST_SIZE,
             "open_forms": open_forms,
             "open_for_arrived": OPEN_FOR_ARRIVED,

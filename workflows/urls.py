@@ -2,11 +2,11 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Site
 from viewflow.workflow.flow import FlowAppViewset
 
-from .flows import InspectionFlow
+from .flows import ExportFlow, InspectionFlow
 from .task_lists import InboxView, MenuCount, QueueView, inbox_tasks, queue_tasks
 
 
-class InspectionViewset(FlowAppViewset):
+class PostFlowViewset(FlowAppViewset):
     """viewflow's flow application, with our own inbox and queue (`task_lists.py`)."""
 
     inbox_view_class = InboxView
@@ -22,5 +22,8 @@ class InspectionViewset(FlowAppViewset):
 
 site = Site(
     title=_("Border control post"),
-    viewsets=[InspectionViewset(InspectionFlow, icon="local_shipping")],
+    viewsets=[
+        PostFlowViewset(InspectionFlow, icon="local_shipping"),
+        PostFlowViewset(ExportFlow, icon="flight_takeoff"),
+    ],
 )

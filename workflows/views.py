@@ -33,11 +33,13 @@ class TaskFormView(mixins.TaskViewTemplateNames, generic.FormView):
         return self.request.activation.process.consignment
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+        return {**super().get_context_data(**kwargs), **self.summary_context()}
+
+    def summary_context(self) -> dict:
+        """What the page shows beside the form of what the task is about."""
         # with all its summary shows (by id: the process's `consignment` would be one more read)
-        context["consignment"] = consignment_summary(self.request.activation.process.artifact_object_id)
-        context["amendments"] = consignment_amendments(context["consignment"])
-        return context
+        consignment = consignment_summary(self.request.activation.process.artifact_object_id)
+        return {"consignment": consignment, "amendments": consignment_amendments(consignment)}
 
     def record(self, form):
         raise NotImplementedError
@@ -59,7 +61,10 @@ class TaskFormView(mixins.TaskViewTemplateNames, generic.FormView):
         messages.success(
             self.request,
             self.success_message
-            % {"task": self.request.activation.flow_task.task_title, "reference": self.consignment.reference},
+            % {
+                "task": self.request.activation.flow_task.task_title,
+                "reference": self.request.activation.process.artifact.reference,
+            },
         )
         return HttpResponseRedirect(success_url)
 

@@ -10,16 +10,17 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inspection.models import AuditEvent, DestinationRequirement, PhytosanitaryCertificate
+from inspection.ports import export_step
 from inspection.selectors import destination_requirements, export_applications_visible_to
+from inspection.services.export_decisions import export_decision_record
 from inspection.services.exports import (
     export_application_create,
     export_application_data,
     export_application_submit,
     export_application_update,
     export_check_record,
-    export_refuse,
 )
-from inspection.services.phyto import phyto_certificate_issue, phyto_certificate_replace, phyto_certificate_withdraw
+from inspection.services.phyto import phyto_certificate_replace, phyto_certificate_withdraw
 from inspection.timeline import export_timeline
 
 from .idempotency import IDEMPOTENCY_KEY, idempotent
@@ -304,36 +305,55 @@ class ExportApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         found = export_application_submit(actor=request.user, application=self.get_object())
         return self._detail(found)
 
-    # --- the post: checks and decision (inspectors, certifying officers) -------------------------------
+    # --- the post: checks and decision (inspectors, certifying officers), each a step of the export flow ----
+    # (`inspection.ports.export_step`: the step's open task is claimed and completed, as its task form would)
 
     @extend_schema(
         request=ExportCheckInput,
         responses={201: ExportApplicationDetail},
         summary="Staff: record the documentary check or the inspection",
+        description="The step's task in the export flow is claimed and completed: 409 when it is not open (done, "
+        "or the documentary check not yet recorded before an inspection).",
     )
     @action(detail=True, methods=["post"])
     def checks(self, request, application=None):
         found = self.get_object()
-        body = request.data if isinstance(request.data, dict) else {}
-        export_check_record(
-            actor=request.user,
+        body = ExportCheckInput(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
+        check = body.validated_data
+        export_step(
+            user=request.user,
             application=found,
-            kind=str(body.get("kind", "")),
-            result=str(body.get("result", "")),
-            notes=str(body.get("notes", "") or ""),
-            requirements_met=body.get("requirements_met"),
+            step=check["kind"],
+            record=lambda: export_check_record(
+                actor=request.user,
+                application=found,
+                kind=check["kind"],
+                result=check["result"],
+                notes=check.get("notes", ""),
+                requirements_met=check.get("requirements_met"),
+            ),
         )
         return self._detail(found, status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=None, responses={201: ExportApplicationDetail}, summary="Certifying officer: issue the certificate"
+        request=None,
+        responses={202: ExportApplicationDetail},
+        summary="Certifying officer: issue the certificate",
+        description="Decides the issue (the export flow's decision task); the signed certificate follows within "
+        "seconds, made by a worker: the application then reads `issued`, with its certificate.",
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def issue(self, request, application=None):
         found = self.get_object()
-        phyto_certificate_issue(actor=request.user, application=found)
-        return self._detail(found, status.HTTP_201_CREATED)
+        export_step(
+            user=request.user,
+            application=found,
+            step="decision",
+            record=lambda: export_decision_record(actor=request.user, application=found, issue=True),
+        )
+        return self._detail(found, status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         request=ExportRefuseInput,
@@ -345,7 +365,13 @@ class ExportApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def refuse(self, request, application=None):
         found = self.get_object()
         body = request.data if isinstance(request.data, dict) else {}
-        export_refuse(actor=request.user, application=found, reason=str(body.get("reason", "") or ""))
+        reason = str(body.get("reason", "") or "")
+        export_step(
+            user=request.user,
+            application=found,
+            step="decision",
+            record=lambda: export_decision_record(actor=request.user, application=found, issue=False, reason=reason),
+        )
         return self._detail(found)
 
     @extend_schema(

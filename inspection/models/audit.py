@@ -79,6 +79,7 @@ class AuditAction(models.TextChoices):
     EXPORT_SUBMITTED = "export.submitted", _("Export application submitted")
     EXPORT_CHECKED = "export.checked", _("Export consignment checked")
     EXPORT_REFUSED = "export.refused", _("Phytosanitary certificate refused")
+    EXPORT_ISSUE_DECIDED = "export.issue_decided", _("Issue of the phytosanitary certificate decided")
     PHYTO_ISSUED = "phyto.issued", _("Phytosanitary certificate issued")
     PHYTO_REPLACED = "phyto.replaced", _("Phytosanitary certificate replaced")
     PHYTO_WITHDRAWN = "phyto.withdrawn", _("Phytosanitary certificate withdrawn")

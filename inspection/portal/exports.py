@@ -14,14 +14,12 @@ from django.views.decorators.http import require_POST
 from inspection.api.exports import certificate_links
 from inspection.errors import DomainError, DomainInvalid
 from inspection.models import AuditEvent, ExportStatus, PhytosanitaryCertificate, TransportMode
+from inspection.ports import export_step
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import destination_requirements, export_applications_visible_to
-from inspection.services.exports import export_application_create, export_check_record, export_refuse
-from inspection.services.phyto import (
-    phyto_certificate_issue,
-    phyto_certificate_replace,
-    phyto_certificate_withdraw,
-)
+from inspection.services.export_decisions import export_decision_record
+from inspection.services.exports import export_application_create, export_check_record
+from inspection.services.phyto import phyto_certificate_replace, phyto_certificate_withdraw
 from inspection.timeline import export_timeline
 
 
@@ -48,12 +46,14 @@ def export_list(request):
 @login_required
 def export_detail(request, application):
     found = get_object_or_404(
-        export_applications_visible_to(request.user).prefetch_related("lines"), reference=application
+        export_applications_visible_to(request.user).prefetch_related("lines", "checks"), reference=application
     )
     events = AuditEvent.objects.filter(consignment=None, data__export=found.reference).order_by("seq")
     certificates = PhytosanitaryCertificate.objects.filter(application=found).order_by("issued_at", "pk")
     roles = user_roles(request.user)
     done = {check.kind for check in found.checks.all()}
+    # after documents that are not satisfactory, the officer refuses: nothing is inspected (the export flow)
+    failed = any(check.result != "satisfactory" for check in found.checks.all())
     return render(
         request,
         "portal/export_detail.html",
@@ -65,9 +65,15 @@ def export_detail(request, application):
                 (kind for kind in ("documentary", "inspection") if kind not in done),
                 None,
             )
-            if Role.INSPECTOR in roles and found.status in (ExportStatus.SUBMITTED, ExportStatus.CHECKING)
+            if Role.INSPECTOR in roles
+            and found.status in (ExportStatus.SUBMITTED, ExportStatus.CHECKING)
+            and not failed
             else None,
-            "can_decide": Role.CERTIFYING_OFFICER in roles and found.status == ExportStatus.CHECKING,
+            # until decided: an issue decided is a certificate being made by a worker
+            "can_decide": Role.CERTIFYING_OFFICER in roles
+            and found.status == ExportStatus.CHECKING
+            and found.decided_by_id is None
+            and (failed or done == {"documentary", "inspection"}),
             "can_amend": bool(roles & {Role.CERTIFYING_OFFICER, Role.SUPERVISOR})
             and found.status == ExportStatus.ISSUED,
             "timeline": export_timeline(events),
@@ -159,7 +165,8 @@ def export_new(request):
     return render(request, "portal/export_form.html", {"form": form})
 
 
-# --- the post's steps, from the application's page (the API's `checks`, `issue`, `refuse`, ...) ---------------
+# --- the post's steps, from the application's page (the API's `checks`, `issue`, `refuse`, ...): the checks and
+# the decision are steps of the export flow (`inspection.ports.export_step`), replacement and withdrawal not ------
 
 
 def _staff_step(request, application: str, run) -> HttpResponseRedirect:
@@ -178,16 +185,30 @@ def _staff_step(request, application: str, run) -> HttpResponseRedirect:
     return redirect("portal:export-detail", application=found.reference)
 
 
-@login_required
-@require_POST
-def export_check_view(request, application):
+def _flow_step(request, application: str, step: str, service) -> HttpResponseRedirect:
+    """One step of the application's export flow (its open task claimed and completed), `service(found)` being
+    the step's service call."""
     return _staff_step(
         request,
         application,
+        lambda found: export_step(user=request.user, application=found, step=step, record=lambda: service(found)),
+    )
+
+
+@login_required
+@require_POST
+def export_check_view(request, application):
+    kind = request.POST.get("kind", "")
+    if kind not in ("documentary", "inspection"):
+        raise Http404
+    return _flow_step(
+        request,
+        application,
+        kind,
         lambda found: export_check_record(
             actor=request.user,
             application=found,
-            kind=request.POST.get("kind", ""),
+            kind=kind,
             result=request.POST.get("result", ""),
             notes=request.POST.get("notes", "")[:2000],
             requirements_met=request.POST.getlist("requirements_met"),
@@ -198,8 +219,11 @@ def export_check_view(request, application):
 @login_required
 @require_POST
 def export_issue_view(request, application):
-    return _staff_step(
-        request, application, lambda found: phyto_certificate_issue(actor=request.user, application=found)
+    return _flow_step(
+        request,
+        application,
+        "decision",
+        lambda found: export_decision_record(actor=request.user, application=found, issue=True),
     )
 
 
@@ -207,8 +231,11 @@ def export_issue_view(request, application):
 @require_POST
 def export_refuse_view(request, application):
     reason = request.POST.get("reason", "")[:2000]
-    return _staff_step(
-        request, application, lambda found: export_refuse(actor=request.user, application=found, reason=reason)
+    return _flow_step(
+        request,
+        application,
+        "decision",
+        lambda found: export_decision_record(actor=request.user, application=found, issue=False, reason=reason),
     )
 
 

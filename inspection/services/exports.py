@@ -27,6 +27,7 @@ from inspection.models import (
     PackageType,
     TransportMode,
 )
+from inspection.ports import start_export
 from inspection.roles import Role, user_roles
 from inspection.selectors import destination_requirements
 from inspection.services.permissions import require_role
@@ -377,6 +378,7 @@ def export_application_submit(*, actor, application: ExportApplication) -> Expor
 def _submit(*, actor, application: ExportApplication) -> None:
     application.submitted_at = timezone.now()
     _transition(actor=actor, application=application, to=ExportStatus.SUBMITTED, action=AuditAction.EXPORT_SUBMITTED)
+    start_export(application)  # the post's work on it (the export flow), in the same transaction
 
 
 # --- the post's checks and decision -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from inspection.audit import AuditAction, audit_record
+from inspection.audit import AuditAction, audit_record_about
 from inspection.errors import DomainError, NotPermitted
 from inspection.roles import Role, may_perform, user_roles
 
@@ -46,10 +46,10 @@ def task_reassign(*, actor, task_id: int, to_user, reason: str) -> Task:
             activation.reassign(to_user)
         else:
             activation.assign(to_user)
-        audit_record(
+        audit_record_about(
             actor=actor,
             action=AuditAction.TASK_REASSIGNED,
-            consignment=task.process.artifact,
+            subject=task.process.artifact,
             data={
                 "task": task.pk,
                 "step": task.flow_task.name,
@@ -71,10 +71,10 @@ def task_unassign(*, actor, task_id: int, reason: str) -> Task:
             raise DomainError(_("This task is not assigned to anyone."))
         previous = task.owner.get_username()
         activation.unassign()
-        audit_record(
+        audit_record_about(
             actor=actor,
             action=AuditAction.TASK_UNASSIGNED,
-            consignment=task.process.artifact,
+            subject=task.process.artifact,
             data={"task": task.pk, "step": task.flow_task.name, "from": previous, "reason": reason},
         )
     return task

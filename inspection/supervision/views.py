@@ -248,5 +248,12 @@ def task_reassign_view(request, task_pk):
         except DomainError as exc:
             form.add_error(None, exc.message)
     status = 400 if request.method == "POST" else 200
-    context = {"task": task, "form": form, "consignment": task.process.artifact}
+    artifact = task.process.artifact  # a consignment, or an export application
+    is_consignment = isinstance(artifact, Consignment)
+    context = {
+        "task": task,
+        "form": form,
+        "consignment": artifact if is_consignment else None,
+        "application": None if is_consignment else artifact,
+    }
     return render(request, "supervision/task_reassign.html", context, status=status)

@@ -1,14 +1,26 @@
 """The exports part of `manage.py demo`: the demo exporter (`exporter`, password "demo") of a banana and
-pineapple exporting company, and its applications driven through the real services: certificates issued,
-one refused, one awaiting checks, one draft. Safe to run twice (skipped when the company has applications)."""
+pineapple exporting company, and its applications driven through the real export flow (`workflows.flows.
+ExportFlow`), each step claimed and completed as its task form does: certificates issued (one of them then
+replaced), one refused, a re-export of pineapples that came in under the company's CHED-PP, one awaiting the
+post's checks, one draft. Safe to run twice (skipped when the company has applications)."""
+
+import datetime
 
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from inspection.models import ExportApplication, Membership, Operator
 from inspection.roles import Role
 from inspection.selectors import destination_requirements
-from inspection.services.exports import export_application_create, export_check_record, export_refuse
-from inspection.services.phyto import phyto_certificate_issue
+from inspection.services.consignments import consignment_create
+from inspection.services.export_decisions import export_decision_record
+from inspection.services.exports import export_application_create, export_check_record
+from inspection.services.phyto import phyto_certificate_replace
+from workflows.engine import flow_job_run
+from workflows.export_steps import export_step_complete
+from workflows.flows import ExportFlow
+
+from ._demo_flow import drive
 
 EXPORTER = ("Banamart SAS", "Habitation Lareinty, 97232 Le Lamentin, Martinique", "FR0972321234500")
 
@@ -104,23 +116,131 @@ def exports_demo(*, password: str) -> int:
         made.append(application)
         if draft or i % 4 == 3:  # a draft, and one awaiting the post's checks
             continue
-        export_check_record(  # the inspector confirms the destination's checklist (docs/regulation.md, section 9)
+        _check(application, inspector, "documentary", "satisfactory")
+        if i == 2:
+            _check(
+                application,
+                inspector,
+                "inspection",
+                "not_satisfactory",
+                "Live scale insects (Aspidiella hartii) on 4 tubers of 40",
+            )
+            _decide(application, officer, issue=False, reason="Quarantine pest found at inspection.")
+            continue
+        _check(application, inspector, "inspection", "satisfactory")
+        _decide(application, officer, issue=True)
+        if i == 0:  # the consignee changed after issue: ISPM 12 §1.3.1, a replacement certificate
+            phyto_certificate_replace(
+                actor=officer,
+                application=application,
+                reason="Changement de destinataire / change of consignee",
+                changes={"consignee_name": "Tropical Imports Ltd", "consignee_address": "12 Harbour Rd, Halifax NS"},
+            )
+    made.append(_reexport(user, operator, inspector, officer))
+    return len(made)
+
+
+def _check(application, inspector, kind: str, result: str, notes: str = "") -> None:
+    export_step_complete(
+        user=inspector,
+        application=application,
+        step=kind,
+        record=lambda: export_check_record(
             actor=inspector,
             application=application,
-            kind="documentary",
-            result="satisfactory",
-            requirements_met=[requirement.pk for requirement in destination_requirements(application)],
+            kind=kind,
+            result=result,
+            notes=notes,
+            # the inspector confirms the destination's checklist (docs/regulation.md, section 9)
+            requirements_met=[r.pk for r in destination_requirements(application)] if kind == "documentary" else [],
+        ),
+    )
+
+
+def _decide(application, officer, *, issue: bool, reason: str = "") -> None:
+    """The officer's decision; an issue is then made by the certificate job, run here as the worker would (the
+    worker receives the same job too, and skips it as already done)."""
+    export_step_complete(
+        user=officer,
+        application=application,
+        step="decision",
+        record=lambda: export_decision_record(actor=officer, application=application, issue=issue, reason=reason),
+    )
+    if issue:
+        job = ExportFlow.task_class.objects.get(
+            process__artifact_object_id=application.pk, flow_task=ExportFlow.issue_certificate
         )
-        if i == 2:
-            export_check_record(
-                actor=inspector,
-                application=application,
-                kind="inspection",
-                result="not_satisfactory",
-                notes="Live scale insects (Aspidiella hartii) on 4 tubers of 40",
-            )
-            export_refuse(actor=officer, application=application, reason="Quarantine pest found at inspection.")
-            continue
-        export_check_record(actor=inspector, application=application, kind="inspection", result="satisfactory")
-        phyto_certificate_issue(actor=officer, application=application)
-    return len(made)
+        flow_job_run.run(job.flow_task.activation_class(job).ref())
+
+
+def _reexport(exporter, operator, inspector, officer) -> ExportApplication:
+    """Pineapples from the Dominican Republic, imported by the company under a CHED-PP (accepted at the port),
+    re-exported to Saint Lucia: the ISPM 12 re-export certificate."""
+    importer, created = User.objects.get_or_create(
+        username="banamart-imports", defaults={"first_name": "Service", "last_name": "Import Banamart"}
+    )
+    if created:
+        importer.set_unusable_password()  # files the company's CHEDs in the demo; nobody logs in as it
+        importer.save()
+    importer.groups.add(*Group.objects.filter(name=Role.IMPORTER))
+    Membership.objects.update_or_create(user=importer, defaults={"operator": operator})
+    ched = consignment_create(actor=importer, part_one=_ched_pp(operator), draft=False)
+    drive(ched, "accepted", {"inspector": inspector, "officer": officer, "supervisor": officer})
+    market = ("LC", "Island Fresh Ltd", "Castries, Saint Lucia", "Castries", "LCCAS", "sea", "L'EXPRESS DES ÎLES")
+    line = ("Ananas frais (réexportation)", "08043000", "Ananas comosus", "ANHCO", "2000.000", 200, "CT")
+    body = {
+        **_application((*market, line)),
+        "kind": "reexport",
+        "reexport": {
+            "original_certificate": "DO-2026-004512",
+            "original_country": "DO",
+            "ched_reference": ched.reference,
+        },
+    }
+    body["lines"][0]["country_of_origin"] = "DO"
+    body["lines"][0]["place_of_production"] = "Finca La Esperanza, Monte Plata (DO)"
+    application = export_application_create(actor=exporter, application=body, draft=False)
+    _check(application, inspector, "documentary", "satisfactory")
+    _check(application, inspector, "inspection", "satisfactory")
+    _decide(application, officer, issue=True)
+    return application
+
+
+def _ched_pp(operator) -> dict:
+    """The CHED-PP the re-exported pineapples came in with (Part I as the company's system filed it)."""
+    arrival = timezone.localtime() + datetime.timedelta(days=3)
+    arrival = arrival.replace(hour=7, minute=0, second=0, microsecond=0)
+    return {
+        "ched_type": "CHED-PP",
+        "bcp": "FRFDF1",
+        "consignor": {"name": "Frutas del Cibao SRL", "address": "Av. Duarte 120, Santiago", "country": "DO"},
+        "consignee": {"name": operator.name, "address": operator.address, "country": "FR"},
+        "country_of_origin": "DO",
+        "country_of_dispatch": "DO",
+        "purpose": "internal_market",
+        "arrival": {
+            "expected_at": arrival,
+            "transport_mode": "sea",
+            "transport_id": "CMA CGM FORT DESAIX 612N",
+            "transport_document": "BL7304512",
+        },
+        "containers": [{"number": "CSQU3054383", "seal": "FX734512"}],
+        "commodities": [
+            {
+                "cn_code": "08043000",
+                "description": "Ananas frais",
+                "species": "Ananas comosus",
+                "eppo_code": "ANHCO",
+                "net_weight_kg": "2000.000",
+                "packages": 200,
+                "package_type": "CT",
+            }
+        ],
+        "accompanying_documents": [{"type": "PHYTOSANITARY_CERTIFICATE", "reference": "DO-2026-004512"}],
+        "place_of_destination": {
+            "name": operator.name,
+            "address": operator.address,
+            "country": "MQ",
+            "approval_number": "",
+        },
+    }
