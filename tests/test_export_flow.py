@@ -11,7 +11,7 @@ from viewflow.workflow.status import STATUS
 from inspection.models import AuditEvent, ExportApplication, ExportStatus, Membership, PhytosanitaryCertificate
 from inspection.services.consignments import consignment_create
 from tests.conftest import api_client_for, export_certificate_job_run
-from tests.factories import destination_requirement, export_application, part_one
+from tests.factories import destination_requirement, export_application, part_one, requirements_in_force
 from workflows.flows import ExportFlow
 
 pytestmark = pytest.mark.django_db
@@ -71,11 +71,16 @@ SATISFACTORY = {"result": "satisfactory", "notes": ""}
 ISSUE = {"decision": "issue", "reason": ""}
 
 
+def _documents_satisfactory(application) -> dict:
+    """A satisfactory documentary check confirms each of the destination's requirements in force."""
+    return {**SATISFACTORY, "requirements_met": requirements_in_force(application.reference)}
+
+
 def test_issued_after_documentary_check_and_inspection(exporter, inspector, officer):
     application = _submit(exporter)
     assert _open_task(application, ExportFlow.documentary_check).status == STATUS.NEW
 
-    _do(inspector, application, ExportFlow.documentary_check, SATISFACTORY)
+    _do(inspector, application, ExportFlow.documentary_check, _documents_satisfactory(application))
     assert application.status == ExportStatus.CHECKING
     _do(
         inspector, application, ExportFlow.inspection, {"result": "satisfactory", "notes": "No pest found on 600 hands"}
@@ -136,7 +141,7 @@ def test_documents_not_satisfactory_go_straight_to_a_refusal(exporter, inspector
 
 def test_pest_found_at_inspection_is_refused(exporter, inspector, officer):
     application = _submit(exporter)
-    _do(inspector, application, ExportFlow.documentary_check, SATISFACTORY)
+    _do(inspector, application, ExportFlow.documentary_check, _documents_satisfactory(application))
     unsaid = _client(inspector)
     task = _open_task(application, ExportFlow.inspection)
     unsaid.post(task.reverse("assign"))
@@ -156,7 +161,7 @@ def test_reexport_of_goods_that_came_in_under_a_ched_pp(exporter, importer, insp
     ched = consignment_create(actor=importer, part_one=part_one(), draft=True)
     reexport = {"original_certificate": "DO-2026-000123", "original_country": "DO", "ched_reference": ched.reference}
     application = _submit(exporter, kind="reexport", reexport=reexport)
-    _do(inspector, application, ExportFlow.documentary_check, SATISFACTORY)
+    _do(inspector, application, ExportFlow.documentary_check, _documents_satisfactory(application))
     _do(inspector, application, ExportFlow.inspection, SATISFACTORY)
     _do(officer, application, ExportFlow.decide, ISSUE)
     export_certificate_job_run(application.reference)
@@ -175,9 +180,11 @@ def test_the_documentary_check_confirms_each_requirement_of_the_destination(expo
     missing = client.post(task.reverse("execute"), SATISFACTORY)
     assert missing.status_code == 200 and "Confirm the destination" in missing.content.decode()
     assert not application.checks.exists()
-    done = client.post(task.reverse("execute"), {**SATISFACTORY, "requirements_met": [str(requirement.pk)]})
+    in_force = requirements_in_force(application.reference)  # the loaded rows for the destination, and this one
+    assert requirement.pk in in_force
+    done = client.post(task.reverse("execute"), {**SATISFACTORY, "requirements_met": [str(pk) for pk in in_force]})
     assert done.status_code == 302
-    assert application.checks.get().requirements[0]["id"] == requirement.pk
+    assert requirement.pk in [r["id"] for r in application.checks.get().requirements]
 
 
 def test_each_step_is_for_its_role_only(exporter, inspector, officer, supervisor):
@@ -187,7 +194,7 @@ def test_each_step_is_for_its_role_only(exporter, inspector, officer, supervisor
         assert _client(user).post(documentary.reverse("assign")).status_code == 403
     # the exporter sees nothing of the staff UI
     assert _client(exporter).get("/workflow/export/queue/").status_code in (302, 403)
-    _do(inspector, application, ExportFlow.documentary_check, SATISFACTORY)
+    _do(inspector, application, ExportFlow.documentary_check, _documents_satisfactory(application))
     _do(inspector, application, ExportFlow.inspection, SATISFACTORY)
     decide = _open_task(application, ExportFlow.decide)
     refused = _client(inspector).post(decide.reverse("assign"))
@@ -220,7 +227,7 @@ def test_staff_find_export_tasks_in_their_queue_and_on_the_day_page(exporter, in
     assert application.reference in queue
     today = _client(inspector).get("/workflow/today/").content.decode()
     assert application.reference in today and "Claim and open" in today
-    _do(inspector, application, ExportFlow.documentary_check, SATISFACTORY)
+    _do(inspector, application, ExportFlow.documentary_check, _documents_satisfactory(application))
     _do(inspector, application, ExportFlow.inspection, SATISFACTORY)
     officer_queue = _client(officer).get("/workflow/export/queue/").content.decode()
     assert application.reference in officer_queue
@@ -253,7 +260,7 @@ def test_a_failing_certificate_job_is_an_incident_a_supervisor_retries(
     from workflows.engine import flow_job_run
 
     application = _submit(exporter)
-    _do(inspector, application, ExportFlow.documentary_check, SATISFACTORY)
+    _do(inspector, application, ExportFlow.documentary_check, _documents_satisfactory(application))
     _do(inspector, application, ExportFlow.inspection, SATISFACTORY)
     _do(officer, application, ExportFlow.decide, ISSUE)
     job = _open_job(application)
