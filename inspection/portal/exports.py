@@ -17,6 +17,7 @@ from inspection.models import AuditEvent, ExportStatus, PhytosanitaryCertificate
 from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import destination_requirements, export_applications_visible_to
 from inspection.services.exports import export_application_create, export_check_record, export_refuse
+from inspection.services.hub import hub_prefetch
 from inspection.services.phyto import (
     phyto_certificate_issue,
     phyto_certificate_replace,
@@ -33,7 +34,9 @@ def _may_see_exports(user) -> bool:
 def export_list(request):
     if not _may_see_exports(request.user):
         raise Http404
-    qs = export_applications_visible_to(request.user).prefetch_related("certificates")
+    qs = export_applications_visible_to(request.user).prefetch_related(
+        "certificates", hub_prefetch("certificates__hub_deliveries")
+    )
     if request.GET.get("status") in ExportStatus.values:  # the post's work: ?status=submitted, ?status=checking
         qs = qs.filter(status=request.GET["status"])
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
@@ -51,7 +54,11 @@ def export_detail(request, application):
         export_applications_visible_to(request.user).prefetch_related("lines"), reference=application
     )
     events = AuditEvent.objects.filter(consignment=None, data__export=found.reference).order_by("seq")
-    certificates = PhytosanitaryCertificate.objects.filter(application=found).order_by("issued_at", "pk")
+    certificates = (
+        PhytosanitaryCertificate.objects.filter(application=found)
+        .order_by("issued_at", "pk")
+        .prefetch_related(hub_prefetch())
+    )
     roles = user_roles(request.user)
     done = {check.kind for check in found.checks.all()}
     return render(
