@@ -11,9 +11,9 @@ import pytest
 import requests
 from django.test import Client
 from django.utils import timezone
-from requests.structures import CaseInsensitiveDict
 
 from inspection.exchange import hub
+from inspection.exchange.local import DoubleRoute
 from inspection.models import AuditEvent, HubDelivery, HubDoubleEnvelope, HubStatus
 from inspection.tasks import deliveries_resend, hub_deliveries_poll
 from tests.conftest import api_client_for
@@ -25,48 +25,20 @@ LIST = "/api/v1/exports/"
 SEND = "inspection.tasks.hub_delivery_send"
 
 
-class HubNetwork(requests.adapters.BaseAdapter):
+class HubNetwork(DoubleRoute):
     """The network between us and the hub, replaced by Django's test client: each request zeep makes reaches
-    the double's view as a real SOAP POST. `down` makes it unreachable; `nppo` stands for the TLS client
-    certificate of the calling NPPO (the double reads it from `X-Hub-Double-NPPO`)."""
+    the double's view as a real SOAP POST. `down` makes it unreachable."""
 
     def __init__(self, nppo: str = ""):
-        super().__init__()
-        self.down, self.nppo, self.client, self.calls = False, nppo, Client(), []
+        super().__init__(nppo)
+        self.down, self.calls = False, []
 
     def send(self, request, **kwargs):
         if self.down:
             raise requests.ConnectionError("Failed to establish a new connection: [Errno 111] Connection refused")
-        url = urlsplit(request.url)
-        headers = {
-            "HTTP_" + name.upper().replace("-", "_"): value
-            for name, value in request.headers.items()
-            if name.lower() not in ("content-type", "content-length")
-        }
-        if self.nppo:
-            headers["HTTP_X_HUB_DOUBLE_NPPO"] = self.nppo
-        answer = self.client.generic(
-            request.method,
-            url.path + (f"?{url.query}" if url.query else ""),
-            data=request.body or b"",
-            content_type=request.headers.get("Content-Type", ""),
-            **headers,
-        )
-        self.calls.append((request.headers.get("SOAPAction", ""), answer.status_code))
-        response = requests.Response()
-        response.status_code, response._content = answer.status_code, answer.content
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response.url, response.request, response.encoding = request.url, request, "utf-8"
+        response = super().send(request, **kwargs)
+        self.calls.append((request.headers.get("SOAPAction", ""), response.status_code))
         return response
-
-    def close(self):
-        pass
-
-    def session(self) -> requests.Session:
-        session = requests.Session()
-        session.mount("http://", self)
-        session.mount("https://", self)
-        return session
 
 
 @pytest.fixture
@@ -370,10 +342,11 @@ def test_the_double_validates_envelopes_as_the_hub_does(network, overrides, faul
     assert not HubDoubleEnvelope.objects.exists()
 
 
-def test_the_double_answers_soap_faults_and_its_wsdl(network):
+def test_the_double_answers_soap_faults_and_its_wsdl(network, settings):
     client = Client()
     wsdl = client.get("/hub-double/?wsdl")
     assert wsdl.status_code == 200 and b'location="http://testserver/hub-double/"' in wsdl.content
+    assert hub.hub_url() == settings.SITE_URL.rstrip("/") + "/hub-double/"  # where zeep sent all of the above
     garbage = client.post("/hub-double/", b"<not xml", content_type="text/xml")
     assert (
         garbage.status_code == 500
@@ -406,3 +379,21 @@ def test_the_double_answers_soap_faults_and_its_wsdl(network):
     assert hub.hub_tracking(delivery_number="nope")["HUBTrackingInfo"] == "EnvelopeNotExists"
     with pytest.raises(hub.HubFault, match="No envelope nope for FR"):
         hub.hub_acknowledge(delivery_number="nope")
+
+
+def test_the_demo_delivers_its_certificates_to_the_double_and_most_are_acknowledged(db):
+    from inspection.roles import Role
+    from tests.factories import UserFactory
+    from workflows.management.commands._demo_exports import exports_demo
+
+    UserFactory(username="inspector", roles=[Role.INSPECTOR])
+    UserFactory(username="officer", roles=[Role.INSPECTOR, Role.CERTIFYING_OFFICER])
+    exports_demo(password="demo")
+    rows = list(HubDelivery.objects.select_related("certificate"))
+    assert rows and all(row.sent_at and row.hub_delivery_number for row in rows)
+    assert {row.to_country: row.status for row in rows} == {
+        "CA": "acknowledged",
+        "US": "acknowledged",
+        "LC": "delivered",  # Saint Lucia has not answered yet
+    }
+    assert HubDoubleEnvelope.objects.count() == len(rows)

@@ -4,6 +4,7 @@
 given up as an incident like an email or a webhook post (`inspection.services.deliveries`); then beat polls the
 hub until the importing country acknowledges it or it fails. docs/decisions/0015-ippc-hub-delivery.md."""
 
+import requests
 from django.conf import settings
 from django.db.models import F, Prefetch
 from django.utils import timezone
@@ -66,7 +67,7 @@ def hub_delivery_enqueue(*, certificate: PhytosanitaryCertificate, kind: str) ->
     return delivery
 
 
-def hub_delivery_deliver(*, delivery_id: int) -> bool:
+def hub_delivery_deliver(*, delivery_id: int, session: requests.Session | None = None) -> bool:
     """Send one envelope (`DeliverEnvelope`): claim it (`delivery_claim`), send, and record the hub's delivery
     number; a failure to reach the hub is retried with backoff by beat's sweeper, a refusal by the hub (a
     fault: the same envelope would be refused again) is given up at once, an incident for the supervisors.
@@ -82,6 +83,7 @@ def hub_delivery_deliver(*, delivery_id: int) -> bool:
             certificate_status=row.certificate_status,
             number=row.certificate.number,
             content=row.content,
+            session=session,
         )
         if not header.get("hubDeliveryNumber"):
             raise hub.HubUnreachable("the hub answered without a hubDeliveryNumber")
@@ -109,7 +111,7 @@ def hub_delivery_deliver(*, delivery_id: int) -> bool:
     return True
 
 
-def hub_deliveries_poll(*, limit: int = 200) -> int:
+def hub_deliveries_poll(*, limit: int = 200, session: requests.Session | None = None) -> int:
     """Beat: ask the hub where each envelope it took stands (`GetEnvelopeTrackingInfo`), the least recently
     asked first, until the importing country acknowledged it (acknowledged) or it failed (failed, with the
     hub's error text). Stops at the first unreachable hub: the next run asks again. Returns how many moved."""
@@ -121,7 +123,7 @@ def hub_deliveries_poll(*, limit: int = 200) -> int:
     )
     for row in rows:
         try:
-            header = hub.hub_tracking(delivery_number=row.hub_delivery_number)
+            header = hub.hub_tracking(delivery_number=row.hub_delivery_number, session=session)
         except hub.HubUnreachable:
             break
         except hub.HubFault as exc:

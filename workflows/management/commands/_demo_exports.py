@@ -1,12 +1,17 @@
 """The exports part of `manage.py demo`: the demo exporter (`exporter`, password "demo") of a banana and
 pineapple exporting company, and its applications driven through the real services: certificates issued,
-one refused, one awaiting checks, one draft. Safe to run twice (skipped when the company has applications)."""
+one refused, one awaiting checks, one draft; the certificates delivered to the local IPPC hub double and most of
+them acknowledged by the importing countries. Safe to run twice (skipped when the company has applications)."""
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 
-from inspection.models import ExportApplication, Membership, Operator
+from inspection.exchange import hub
+from inspection.exchange.local import DoubleRoute
+from inspection.models import ExportApplication, HubDelivery, Membership, Operator
 from inspection.roles import Role
 from inspection.services.exports import export_application_create, export_check_record, export_refuse
+from inspection.services.hub import hub_deliveries_poll, hub_delivery_deliver
 from inspection.services.phyto import phyto_certificate_issue
 
 EXPORTER = ("Banamart SAS", "Habitation Lareinty, 97232 Le Lamentin, Martinique", "FR0972321234500")
@@ -116,4 +121,21 @@ def exports_demo(*, password: str) -> int:
             continue
         export_check_record(actor=inspector, application=application, kind="inspection", result="satisfactory")
         phyto_certificate_issue(actor=officer, application=application)
+    hub_demo()
     return len(made)
+
+
+def hub_demo() -> None:
+    """Deliver the demo's envelopes to the local hub double now (the worker is not up yet: its own send will
+    find them sent), then answer them as the importing NPPOs would: all acknowledged but Saint Lucia's, left
+    waiting, and beat's poll run once. Nothing when the double is off (a real hub configured)."""
+    if not settings.PIF_IPPC_HUB_DOUBLE or settings.PIF_IPPC_HUB_URL:
+        return
+    ours = DoubleRoute().session()
+    for pk in HubDelivery.objects.filter(sent_at__isnull=True).values_list("pk", flat=True):
+        hub_delivery_deliver(delivery_id=pk, session=ours)
+    for country in {market[0] for market in MARKETS} - {"LC"}:
+        theirs = DoubleRoute(country).session()
+        for header in hub.hub_import_headers(session=theirs):
+            hub.hub_acknowledge(delivery_number=header["hubDeliveryNumber"], session=theirs)
+    hub_deliveries_poll(session=ours)
