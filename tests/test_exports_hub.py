@@ -397,3 +397,6 @@ def test_the_demo_delivers_its_certificates_to_the_double_and_most_are_acknowled
         "LC": "delivered",  # Saint Lucia has not answered yet
     }
     assert HubDoubleEnvelope.objects.count() == len(rows)
+    metrics = Client().get("/metrics").content.decode()
+    assert 'pif_hub_deliveries{status="acknowledged"} 4.0' in metrics
+    assert 'pif_hub_deliveries{status="delivered"} 1.0' in metrics
