@@ -197,6 +197,7 @@ def test_an_unreachable_hub_backs_off_then_is_an_incident_a_supervisor_sends_aga
     network.down = False
     with django_capture_on_commit_callbacks(execute=True):
         assert staff.post(retry_url, {"reason": "Hub maintenance over"}).status_code == 302
+    assert _certificate_hub(exporter, body["reference"])["status"] == "pending"  # on its way again
     assert broker.work() == [True]
     row.refresh_from_db()
     assert row.status == HubStatus.DELIVERED and row.sent_at and HubDoubleEnvelope.objects.count() == 1
@@ -204,6 +205,26 @@ def test_an_unreachable_hub_backs_off_then_is_an_incident_a_supervisor_sends_aga
     assert event.actor == supervisor and event.consignment_id is None
     assert event.data["delivery"] == "hub" and event.data["reason"] == "Hub maintenance over"
     assert staff.post(retry_url, {}, follow=True).status_code == 200  # nothing left to retry
+
+
+def test_polling_stops_at_an_unreachable_hub_and_leaves_old_envelopes_alone(
+    exporter, inspector, officer, broker, network, canada, django_capture_on_commit_callbacks
+):
+    _issue(exporter, inspector, officer, django_capture_on_commit_callbacks)
+    broker.work()
+    row = HubDelivery.objects.get()
+    hub.hub_acknowledge(delivery_number=row.hub_delivery_number, session=canada)
+    network.down = True
+    assert hub_deliveries_poll.run() == 0  # the next run asks again
+    row.refresh_from_db()
+    assert row.status == HubStatus.DELIVERED and row.polled_at is None
+    network.down = False
+    HubDelivery.objects.update(sent_at=timezone.now() - datetime.timedelta(days=31))
+    calls = len(network.calls)
+    assert hub_deliveries_poll.run() == 0 and len(network.calls) == calls  # not asked after POLL_DAYS
+    HubDelivery.objects.update(sent_at=timezone.now())
+    assert hub_deliveries_poll.run() == 1
+    assert HubDelivery.objects.get().status == HubStatus.ACKNOWLEDGED
 
 
 def test_an_envelope_the_hub_refuses_is_given_up_at_once(

@@ -4,6 +4,8 @@
 given up as an incident like an email or a webhook post (`inspection.services.deliveries`); then beat polls the
 hub until the importing country acknowledges it or it fails. docs/decisions/0015-ippc-hub-delivery.md."""
 
+from datetime import timedelta
+
 import requests
 from django.conf import settings
 from django.db.models import F, Prefetch
@@ -15,6 +17,8 @@ from inspection.models import HubDelivery, HubStatus, PhytosanitaryCertificate
 from inspection.outbox import task_send_on_commit
 from inspection.services.deliveries import delivery_claim, delivery_failed
 
+# How long beat keeps asking after an envelope the importing country has not answered
+POLL_DAYS = 30
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:21"
 SPS = "urn:un:unece:uncefact:data:standard:SPSCertificate:17"
 # The hub's tracking info, as our status
@@ -114,10 +118,13 @@ def hub_delivery_deliver(*, delivery_id: int, session: requests.Session | None =
 def hub_deliveries_poll(*, limit: int = 200, session: requests.Session | None = None) -> int:
     """Beat: ask the hub where each envelope it took stands (`GetEnvelopeTrackingInfo`), the least recently
     asked first, until the importing country acknowledged it (acknowledged) or it failed (failed, with the
-    hub's error text). Stops at the first unreachable hub: the next run asks again. Returns how many moved."""
+    hub's error text), for `POLL_DAYS` after it was sent (past them the page still reads delivered: the
+    importing country is asked outside the system). Stops at the first unreachable hub: the next run asks
+    again. Returns how many moved."""
     moved = 0
+    since = timezone.now() - timedelta(days=POLL_DAYS)
     rows = (
-        HubDelivery.objects.filter(status=HubStatus.DELIVERED, sent_at__isnull=False)
+        HubDelivery.objects.filter(status=HubStatus.DELIVERED, sent_at__gte=since)
         .exclude(hub_delivery_number="")
         .order_by(F("polled_at").asc(nulls_first=True), "pk")[:limit]
     )
@@ -154,7 +161,12 @@ def hub_state(certificate: PhytosanitaryCertificate) -> dict | None:
         return None
     row = max(rows, key=lambda r: r.pk)
     given_up = row.sent_at is None and row.attempts >= settings.PIF_DELIVERY_ATTEMPTS
-    status = HubStatus.FAILED if given_up else HubStatus(row.status)
+    if given_up:
+        status = HubStatus.FAILED
+    elif row.sent_at is None:  # on its way again (a supervisor's retry), whatever the last attempt said
+        status = HubStatus.PENDING
+    else:
+        status = HubStatus(row.status)
     return {
         "status": status.value,
         "status_label": str(status.label),
