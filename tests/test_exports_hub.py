@@ -421,3 +421,14 @@ def test_the_demo_delivers_its_certificates_to_the_double_and_most_are_acknowled
     metrics = Client().get("/metrics").content.decode()
     assert 'pif_hub_deliveries{status="acknowledged"} 4.0' in metrics
     assert 'pif_hub_deliveries{status="delivered"} 1.0' in metrics
+
+
+def test_pointing_at_the_real_hub_takes_its_url_and_the_nppos_client_certificate(settings):
+    settings.PIF_IPPC_HUB_URL = "https://hub.ephytoexchange.org/hub/DeliveryService"
+    settings.PIF_IPPC_HUB_CLIENT_CERT, settings.PIF_IPPC_HUB_CLIENT_KEY = "/etc/pif/nppo.pem", "/etc/pif/nppo.key"
+    settings.PIF_IPPC_HUB_CA_BUNDLE = "/etc/pif/hub-ca.pem"
+    session = hub.hub_session()
+    assert session.cert == ("/etc/pif/nppo.pem", "/etc/pif/nppo.key") and session.verify == "/etc/pif/hub-ca.pem"
+    assert hub.hub_url() == settings.PIF_IPPC_HUB_URL
+    service = hub._service(session)
+    assert service._binding_options["address"] == settings.PIF_IPPC_HUB_URL
