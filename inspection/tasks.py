@@ -7,6 +7,8 @@ from inspection.services.deliveries import deliveries_resend as deliveries_resen
 from inspection.services.files import files_unrecorded_delete
 from inspection.services.follow_up import follow_up_reminders_send
 from inspection.services.heartbeat import heartbeat_worker_seen
+from inspection.services.hub import hub_deliveries_poll as hub_deliveries_poll_service
+from inspection.services.hub import hub_delivery_deliver
 from inspection.services.idempotency import idempotent_requests_purge as idempotent_requests_purge_service
 from inspection.services.lab import lab_submissions_purge
 from inspection.services.notifications import notification_deliver
@@ -26,8 +28,19 @@ def webhook_send(delivery_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def hub_delivery_send(delivery_id: int) -> bool:
+    return hub_delivery_deliver(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def hub_deliveries_poll() -> int:
+    """Every PIF_IPPC_HUB_POLL_SECONDS (beat): the hub's tracking info of the envelopes it took."""
+    return hub_deliveries_poll_service()
+
+
+@shared_task(acks_late=True)
 def deliveries_resend() -> int:
-    """Every minute (beat): send the emails and webhook posts still pending past their first send."""
+    """Every minute (beat): send the emails, webhook posts and hub envelopes still pending past their first send."""
     return deliveries_resend_service()
 
 

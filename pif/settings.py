@@ -272,6 +272,23 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
+# The IPPC ePhyto hub (inspection/exchange/hub.py): where its SOAP service is (empty: the local double at
+# SITE_URL/hub-double/), our NPPO's country code (the envelopes' From), the NPPO's TLS client certificate and key
+# (PEM files; the real hub knows who calls by them), the CA bundle to check the hub's certificate (empty: the
+# system's), the seconds to wait for an answer and between two polls of the envelopes' tracking info. The
+# double answers at /hub-double/ when PIF_IPPC_HUB_DOUBLE is on (the default under DEBUG and in tests).
+PIF_IPPC_HUB_URL = env.str("PIF_IPPC_HUB_URL", default="")
+PIF_IPPC_HUB_NPPO = env.str("PIF_IPPC_HUB_NPPO", default="FR").upper()
+PIF_IPPC_HUB_CLIENT_CERT = env.str("PIF_IPPC_HUB_CLIENT_CERT", default="")
+PIF_IPPC_HUB_CLIENT_KEY = env.str("PIF_IPPC_HUB_CLIENT_KEY", default="")
+PIF_IPPC_HUB_CA_BUNDLE = env.str("PIF_IPPC_HUB_CA_BUNDLE", default="")
+PIF_IPPC_HUB_TIMEOUT = env.float("PIF_IPPC_HUB_TIMEOUT", default=30.0)
+PIF_IPPC_HUB_POLL_SECONDS = env.float("PIF_IPPC_HUB_POLL_SECONDS", default=300.0)
+PIF_IPPC_HUB_DOUBLE = env.bool("PIF_IPPC_HUB_DOUBLE", default=DEBUG)
+if len(PIF_IPPC_HUB_NPPO) != 2:
+    raise ImproperlyConfigured("PIF_IPPC_HUB_NPPO is the NPPO's ISO 3166 two-letter country code.")
+if PIF_IPPC_HUB_URL and not PIF_IPPC_HUB_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PIF_IPPC_HUB_URL must be an http(s) URL.")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 PIF_TIMER_INTERVAL = env.float("PIF_TIMER_INTERVAL", default=60.0)
@@ -321,6 +338,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The outbox: emails and webhook posts whose first send failed or never reached the broker.
     "deliveries-resend": {"task": "inspection.tasks.deliveries_resend", "schedule": 60.0},
+    # The ePhyto hub's tracking info of the envelopes it took: acknowledged by the importing country, or failed.
+    "hub-poll": {"task": "inspection.tasks.hub_deliveries_poll", "schedule": PIF_IPPC_HUB_POLL_SECONDS},
     # Files no row records (left by a process that died mid-transaction), and old idempotency keys.
     "files-sweep": {"task": "inspection.tasks.files_sweep", "schedule": crontab(hour=1, minute=15)},
     "idempotency-purge": {"task": "inspection.tasks.idempotent_requests_purge", "schedule": crontab(hour=1, minute=30)},

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from inspection.exchange.double import hub_double
 from inspection.health import healthz
 from inspection.observability.metrics import metrics
 from inspection.portal.manifest import web_manifest
@@ -16,6 +17,7 @@ from workflows.urls import site
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
+    path("hub-double/", hub_double, name="hub-double"),  # 404 unless PIF_IPPC_HUB_DOUBLE
     path("manifest.webmanifest", web_manifest, name="web-manifest"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),

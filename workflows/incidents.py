@@ -1,5 +1,6 @@
 """Incidents: flow jobs (the certificate job) that kept failing after their retries, or whose workers kept
-dying while they ran them, and emails and webhook posts given up after `PIF_DELIVERY_ATTEMPTS` attempts.
+dying while they ran them, and emails, webhook posts and ePhyto hub envelopes given up after
+`PIF_DELIVERY_ATTEMPTS` attempts.
 Supervisors see them with the error, and retry them once the cause is fixed (a signing key installed, a disk
 freed, the SMTP server back); the page also lists the jobs running late that beat is sending again."""
 
@@ -19,7 +20,7 @@ from viewflow.workflow.status import STATUS
 
 from inspection.audit import AuditAction, audit_record_about
 from inspection.errors import DomainError
-from inspection.models import Consignment, Notification, WebhookDelivery
+from inspection.models import Consignment, HubDelivery, Notification, WebhookDelivery
 from inspection.roles import Role, user_roles
 from inspection.services.deliveries import DELIVERY_MODELS, deliveries_given_up, delivery_retry
 from inspection.services.permissions import require_role
@@ -93,14 +94,24 @@ def incident_list(request):
 
 
 def _deliveries_failed(limit: int = 50) -> list[tuple[str, object]]:
-    """(kind, row) of the given-up emails and webhook posts, the oldest first, `limit` of each."""
+    """(kind, row) of the given-up emails, webhook posts and hub envelopes, the oldest first, `limit` of each."""
     emails = deliveries_given_up(Notification).select_related("consignment", "recipient").order_by("pk")[:limit]
     posts = (
         deliveries_given_up(WebhookDelivery)
         .select_related("consignment", "operator", "subscription")
         .order_by("pk")[:limit]
     )
-    return [("notification", row) for row in emails] + [("webhook", row) for row in posts]
+    envelopes = (
+        deliveries_given_up(HubDelivery)
+        .defer("content")
+        .select_related("certificate__application")
+        .order_by("pk")[:limit]
+    )
+    return (
+        [("notification", row) for row in emails]
+        + [("webhook", row) for row in posts]
+        + [("hub", row) for row in envelopes]
+    )
 
 
 @login_required

@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from inspection.models import AuditEvent, DestinationRequirement, PhytosanitaryCertificate
+from inspection.models import AuditEvent, DestinationRequirement, HubStatus, PhytosanitaryCertificate
 from inspection.ports import export_step
 from inspection.selectors import destination_requirements, export_applications_visible_to
 from inspection.services.export_decisions import export_decision_record
@@ -20,6 +20,7 @@ from inspection.services.exports import (
     export_application_update,
     export_check_record,
 )
+from inspection.services.hub import hub_prefetch, hub_state
 from inspection.services.phyto import phyto_certificate_replace, phyto_certificate_withdraw
 from inspection.timeline import export_timeline
 
@@ -135,6 +136,17 @@ class CertificateReplaceInput(serializers.Serializer):
     )
 
 
+class _Hub(serializers.Serializer):
+    status = serializers.ChoiceField(choices=HubStatus.choices)
+    status_label = serializers.CharField()
+    event = serializers.ChoiceField(choices=["issued", "replaced", "withdrawn"], help_text="what the envelope told")
+    to = serializers.CharField(help_text="the importing country's NPPO (ISO 3166 code)")
+    delivery_number = serializers.CharField(help_text="the hub's delivery number; empty until the hub took it")
+    tracking = serializers.CharField(help_text="the hub's tracking info (PendingDelivery, Delivered, ...)")
+    error = serializers.CharField(help_text="why it failed, as the hub or the importing country said")
+    updated_at = serializers.DateTimeField()
+
+
 class _Certificate(serializers.Serializer):
     number = serializers.CharField()
     kind = serializers.CharField()
@@ -144,6 +156,7 @@ class _Certificate(serializers.Serializer):
     sha256 = serializers.CharField()
     verify_url = serializers.URLField()
     issued_at = serializers.DateTimeField()
+    hub = _Hub(allow_null=True, help_text="its delivery through the IPPC ePhyto hub; null when none is owed")
 
 
 class _Step(serializers.Serializer):
@@ -239,7 +252,15 @@ def certificate_links(certificate: PhytosanitaryCertificate) -> dict:
         "sha256": certificate.sha256,
         "verify_url": verify_url(certificate.number, certificate.verify_key),
         "issued_at": serializers.DateTimeField().to_representation(certificate.issued_at),
+        "hub": _hub_representation(certificate),
     }
+
+
+def _hub_representation(certificate: PhytosanitaryCertificate) -> dict | None:
+    state = hub_state(certificate)
+    if state is not None:
+        state["updated_at"] = serializers.DateTimeField().to_representation(state["updated_at"])
+    return state
 
 
 class ExportApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -253,7 +274,10 @@ class ExportApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def get_queryset(self):
         return export_applications_visible_to(self.request.user).prefetch_related(
-            Prefetch("certificates", queryset=PhytosanitaryCertificate.objects.order_by("issued_at", "pk")),
+            Prefetch(
+                "certificates",
+                queryset=PhytosanitaryCertificate.objects.order_by("issued_at", "pk").prefetch_related(hub_prefetch()),
+            ),
             "lines",
         )
 

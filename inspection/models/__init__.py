@@ -46,6 +46,7 @@ from .exports import (
 )
 from .fees import FeeCategory, FeeCheck, FeeRate
 from .heartbeat import Heartbeat
+from .hub import HubDelivery, HubDoubleEnvelope, HubStatus
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
 from .notifications import Notification, NotificationKind, WebhookDelivery
@@ -115,6 +116,9 @@ __all__ = [
     "Measure",
     "Membership",
     "StaffPost",
+    "HubDelivery",
+    "HubDoubleEnvelope",
+    "HubStatus",
     "Notification",
     "NotificationKind",
     "WebhookDelivery",

@@ -71,6 +71,7 @@ class PostCollector:
             AuditEvent,
             Consignment,
             Heartbeat,
+            HubDelivery,
             Notification,
             WebhookDelivery,
         )
@@ -92,6 +93,12 @@ class PostCollector:
             "pif_webhook_deliveries_pending",
             "Webhook events owed and not yet delivered",
             [(None, WebhookDelivery.objects.filter(sent_at__isnull=True).count())],
+        )
+        yield _gauge(
+            "pif_hub_deliveries",
+            "Envelopes for the IPPC ePhyto hub by status (pending: not yet taken by the hub)",
+            HubDelivery.objects.values_list("status").annotate(n=Count("pk")).order_by(),
+            "status",
         )
         last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
         yield _gauge("pif_audit_chain_length", "Events in the audit chain", [(None, last or 0)])

@@ -19,6 +19,7 @@ from inspection.roles import Role, is_staff_user, user_roles
 from inspection.selectors import destination_requirements, export_applications_visible_to
 from inspection.services.export_decisions import export_decision_record
 from inspection.services.exports import export_application_create, export_check_record
+from inspection.services.hub import hub_prefetch
 from inspection.services.phyto import phyto_certificate_replace, phyto_certificate_withdraw
 from inspection.timeline import export_timeline
 
@@ -31,7 +32,9 @@ def _may_see_exports(user) -> bool:
 def export_list(request):
     if not _may_see_exports(request.user):
         raise Http404
-    qs = export_applications_visible_to(request.user).prefetch_related("certificates")
+    qs = export_applications_visible_to(request.user).prefetch_related(
+        "certificates", hub_prefetch("certificates__hub_deliveries")
+    )
     if request.GET.get("status") in ExportStatus.values:  # the post's work: ?status=submitted, ?status=checking
         qs = qs.filter(status=request.GET["status"])
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
@@ -49,7 +52,11 @@ def export_detail(request, application):
         export_applications_visible_to(request.user).prefetch_related("lines", "checks"), reference=application
     )
     events = AuditEvent.objects.filter(consignment=None, data__export=found.reference).order_by("seq")
-    certificates = PhytosanitaryCertificate.objects.filter(application=found).order_by("issued_at", "pk")
+    certificates = (
+        PhytosanitaryCertificate.objects.filter(application=found)
+        .order_by("issued_at", "pk")
+        .prefetch_related(hub_prefetch())
+    )
     roles = user_roles(request.user)
     done = {check.kind for check in found.checks.all()}
     # after documents that are not satisfactory, the officer refuses: nothing is inspected (the export flow)

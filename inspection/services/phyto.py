@@ -22,6 +22,7 @@ from inspection.models.certificates import certificate_verify_key
 from inspection.roles import Role
 from inspection.services.exports import export_audit, export_may_issue, issue_transition
 from inspection.services.files import file_store
+from inspection.services.hub import hub_delivery_enqueue
 from inspection.services.permissions import require_role
 
 SIGNING_REASON = "Certificat phytosanitaire (NIMP 12) / Phytosanitary certificate (ISPM 12)"
@@ -72,6 +73,7 @@ def phyto_certificate_issue(*, actor, application: ExportApplication) -> Phytosa
             "signer": certificate.signer,
         },
     )
+    hub_delivery_enqueue(certificate=certificate, kind="issued")
     return certificate
 
 
@@ -177,6 +179,8 @@ def phyto_certificate_replace(
         reason=reason,
         changes=changes,
     )
+    hub_delivery_enqueue(certificate=old, kind="replaced")
+    hub_delivery_enqueue(certificate=new, kind="issued")
     return new
 
 
@@ -197,4 +201,5 @@ def phyto_certificate_withdraw(*, actor, application: ExportApplication, reason:
         number=certificate.number,
         reason=reason,
     )
+    hub_delivery_enqueue(certificate=certificate, kind="withdrawn")
     return certificate

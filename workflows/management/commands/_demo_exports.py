@@ -2,19 +2,24 @@
 pineapple exporting company, and its applications driven through the real export flow (`workflows.flows.
 ExportFlow`), each step claimed and completed as its task form does: certificates issued (one of them then
 replaced), one refused, a re-export of pineapples that came in under the company's CHED-PP, one awaiting the
-post's checks, one draft. Safe to run twice (skipped when the company has applications)."""
+post's checks, one draft; the certificates delivered to the local IPPC hub double and most of them acknowledged
+by the importing countries. Safe to run twice (skipped when the company has applications)."""
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from inspection.models import ExportApplication, Membership, Operator
+from inspection.exchange import hub
+from inspection.exchange.local import DoubleRoute
+from inspection.models import ExportApplication, HubDelivery, Membership, Operator
 from inspection.roles import Role
 from inspection.selectors import destination_requirements
 from inspection.services.consignments import consignment_create
 from inspection.services.export_decisions import export_decision_record
 from inspection.services.exports import export_application_create, export_check_record
+from inspection.services.hub import hub_deliveries_poll, hub_delivery_deliver
 from inspection.services.phyto import phyto_certificate_replace
 from workflows.engine import flow_job_run
 from workflows.export_steps import export_step_complete
@@ -137,6 +142,7 @@ def exports_demo(*, password: str) -> int:
                 changes={"consignee_name": "Tropical Imports Ltd", "consignee_address": "12 Harbour Rd, Halifax NS"},
             )
     made.append(_reexport(user, operator, inspector, officer))
+    hub_demo()
     return len(made)
 
 
@@ -244,3 +250,19 @@ def _ched_pp(operator) -> dict:
             "approval_number": "",
         },
     }
+
+
+def hub_demo() -> None:
+    """Deliver the demo's envelopes to the local hub double now (the worker is not up yet: its own send will
+    find them sent), then answer them as the importing NPPOs would: all acknowledged but Saint Lucia's, left
+    waiting, and beat's poll run once. Nothing when the double is off (a real hub configured)."""
+    if not settings.PIF_IPPC_HUB_DOUBLE or settings.PIF_IPPC_HUB_URL:
+        return
+    ours = DoubleRoute().session()
+    for pk in HubDelivery.objects.filter(sent_at__isnull=True).values_list("pk", flat=True):
+        hub_delivery_deliver(delivery_id=pk, session=ours)
+    for country in {market[0] for market in MARKETS} - {"LC"}:
+        theirs = DoubleRoute(country).session()
+        for header in hub.hub_import_headers(session=theirs):
+            hub.hub_acknowledge(delivery_number=header["hubDeliveryNumber"], session=theirs)
+    hub_deliveries_poll(session=ours)
