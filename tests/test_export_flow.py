@@ -303,3 +303,35 @@ def test_a_supervisor_reassigns_an_export_task_audited_on_its_application(export
     events = AuditEvent.objects.filter(action__startswith="task.", data__export=application.reference)
     assert list(events.order_by("seq").values_list("action", flat=True)) == ["task.reassigned", "task.unassigned"]
     assert not events.filter(consignment__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    ("roles", "claims"),
+    [
+        (["inspector"], {"documentary_check", "inspection"}),
+        (["certifying_officer"], {"decide"}),
+        (["supervisor"], set()),
+        (["exporter"], set()),
+        (["importer"], set()),
+    ],
+    ids=lambda value: "+".join(value) if isinstance(value, list) else "",
+)
+def test_each_role_may_claim_exactly_its_export_steps(exporter, roles, claims):
+    """The export tasks follow the one role map (docs/decisions/0008): the inspection's steps, the same roles."""
+    from tests.factories import UserFactory
+    from workflows.task_lists import queue_tasks
+
+    user = UserFactory(username="someone", roles=roles)
+    application = _submit(exporter)
+    tasks = {
+        node.name: Task.objects.create(
+            process=_process(application),
+            flow_task=node,
+            flow_task_type="HUMAN",
+            owner_permission=node._owner_permission,
+            status=STATUS.NEW,
+        )
+        for node in (ExportFlow.inspection, ExportFlow.decide)
+    } | {"documentary_check": _open_task(application, ExportFlow.documentary_check)}
+    assert {name for name, task in tasks.items() if task.flow_task.can_assign(user, task)} == claims
+    assert {task.flow_task.name for task in queue_tasks(ExportFlow, user)} == claims
