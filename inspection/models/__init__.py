@@ -49,6 +49,7 @@ from .heartbeat import Heartbeat
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
 from .notifications import Notification, NotificationKind, WebhookDelivery
+from .onward import ArrivalConfirmation, ControlPoint
 from .operators import Membership, Operator, StaffPost
 from .reference import (
     Bcp,
@@ -67,6 +68,8 @@ from .reference import (
 from .tokens import ApiToken
 
 __all__ = [
+    "ArrivalConfirmation",
+    "ControlPoint",
     "PlantHealthRequirement",
     "FeeCategory",
     "FeeCheck",
