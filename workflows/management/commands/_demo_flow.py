@@ -160,12 +160,7 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
         ),
     )
     if stage == "closed":
-        # The follow-up comes after the certificate job: run it here as the worker would (the worker then
-        # receives the same job too, and skips it as already done).
-        job = InspectionFlow.task_class.objects.get(
-            process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.issue_certificate
-        )
-        flow_job_run.run(job.flow_task.activation_class(job).ref())
+        _certificate_job_run(consignment)
         _step(
             consignment,
             InspectionFlow.follow_up,
@@ -188,12 +183,8 @@ def _sent_on(consignment: Consignment) -> dict:
 
 
 def _arrival_confirmed(consignment: Consignment, inspector) -> None:
-    """The certificate job as the worker would run it (the worker skips it then as done), and the control
-    point's authority confirms the arrival the same day, seals intact: Part III."""
-    job = InspectionFlow.task_class.objects.get(
-        process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.issue_certificate
-    )
-    flow_job_run.run(job.flow_task.activation_class(job).ref())
+    """The control point's authority confirms the arrival the same day, seals intact: Part III."""
+    _certificate_job_run(consignment)
     _step(
         consignment,
         InspectionFlow.confirm_arrival,
@@ -207,6 +198,15 @@ def _arrival_confirmed(consignment: Consignment, inspector) -> None:
             notes="Registre d'entrée de l'établissement / establishment's arrival register",
         ),
     )
+
+
+def _certificate_job_run(consignment: Consignment) -> None:
+    """The follow-up comes after the certificate job: run it here as the worker would (the worker then
+    receives the same job too, and skips it as already done)."""
+    job = InspectionFlow.task_class.objects.get(
+        process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.issue_certificate
+    )
+    flow_job_run.run(job.flow_task.activation_class(job).ref())
 
 
 def _analysis_for(consignment: Consignment) -> str | None:
