@@ -142,8 +142,15 @@ def test_the_receiving_side_confirms_the_arrival_which_is_part_three(importer, o
     assert "confirmed_by" not in body["decision"]["arrival"]
     issued = [c for c in body["certificates"] if c["status"] == "valid" and c["kind"] == "ched"]
     text = _pdf_text(importer, issued[-1]["url"])
-    assert "Partie III" in text and "MQ-EST-001" in text and f"{today:%d/%m/%Y}" in text
+    assert "Partie III" in text and f"{today:%d/%m/%Y}" in text and "seals intact" in text
+    assert "scellés intacts" in text and "(à confirmer) (MQ-EST-001)" in text  # III.5: by the place's authority
     assert api_client_for(other_importer).get(f"/api/v1/consignments/{consignment.reference}/").status_code == 404
+    portal = Client(HTTP_ACCEPT_LANGUAGE="en")
+    portal.force_login(importer)
+    page = portal.get(f"/consignments/{consignment.reference}/").content.decode()
+    assert f"(MQ-EST-001) — arrival confirmed on {today:%d/%m/%Y}" in page
+    portal.force_login(other_importer)
+    assert portal.get(f"/consignments/{consignment.reference}/").status_code == 404
 
 
 def test_goods_that_did_not_arrive_say_what_is_known(importer, inspector, officer):

@@ -5,7 +5,7 @@ which is the consignment's Part III (`arrival_confirm`). docs/regulation.md, sec
 import datetime
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from inspection.applicability import for_ched_type
@@ -133,16 +133,8 @@ def arrival_confirm(
         confirmed_at=timezone.now(),
     )
     point = decision.arrival_point
-    if arrived:
-        seals = _("seals intact") if seals_intact else _("seals NOT intact")
-        evidence = _("Arrived at %(place)s (%(code)s) on %(date)s, %(seals)s.") % {
-            "place": point.name,
-            "code": point.code,
-            "date": arrived_on.strftime("%d/%m/%Y"),
-            "seals": seals,
-        }
-    else:
-        evidence = _("Did not arrive at %(place)s (%(code)s).") % {"place": point.name, "code": point.code}
+    # in both languages, as the certificate that prints it (Part III)
+    evidence = " / ".join(_evidence(point, arrived_on, seals_intact, language) for language in ("fr", "en"))
     if notes.strip():
         evidence = f"{evidence} {notes.strip()}"
     part_three_close(
@@ -155,3 +147,15 @@ def arrival_confirm(
         seals_intact=seals_intact,
     )
     return confirmation
+
+
+def _evidence(point: ControlPoint, arrived_on: datetime.date | None, seals_intact: bool | None, language: str) -> str:
+    with translation.override(language):
+        if arrived_on is None:
+            return _("Did not arrive at %(place)s (%(code)s).") % {"place": point.name, "code": point.code}
+        return _("Arrived at %(place)s (%(code)s) on %(date)s, %(seals)s.") % {
+            "place": point.name,
+            "code": point.code,
+            "date": arrived_on.strftime("%d/%m/%Y"),
+            "seals": _("seals intact") if seals_intact else _("seals NOT intact"),
+        }
