@@ -7,12 +7,14 @@ import io
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfReader
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from inspection.models import ArrivalConfirmation, AuditEvent, Decision, FollowUp
+from inspection.errors import DomainInvalid
+from inspection.models import ArrivalConfirmation, AuditEvent, ControlPoint, Decision, FollowUp
+from inspection.services.decisions import decision_record
 from tests.conftest import api_client_for
 from tests.test_decision_rules import _awaiting_decision, _claimed, _offers
 from tests.test_workflow_paths import ACCEPT, _do, _run_certificate_job
@@ -203,3 +205,32 @@ def test_a_missing_confirmation_escalates_to_the_supervisors(importer, inspector
     assert client.post(late.reverse("execute"), answer).status_code == 302
     event = AuditEvent.objects.filter(consignment=consignment, action="escalation.acknowledged").get()
     assert event.data["kind"] == "arrival_confirmation_late"
+
+
+def test_the_service_refuses_a_place_out_of_force_or_for_another_type(importer, inspector, officer):
+    consignment = _awaiting_decision(importer, inspector, "CHED-P")
+    ControlPoint.objects.filter(code="MQ-EST-001").update(valid_to=timezone.localdate() - datetime.timedelta(days=1))
+    with pytest.raises(DomainInvalid) as refused, translation.override("en"):
+        decision_record(
+            actor=officer, consignment=consignment, code="acceptable_if_channelled", arrival_point="MQ-EST-001"
+        )
+    assert refused.value.errors == {
+        "arrival_point": ["No control point, establishment or warehouse “MQ-EST-001” is in force."]
+    }
+    ControlPoint.objects.filter(code="MQ-EST-001").update(valid_to=None)
+    ControlPoint.objects.get(code="MQ-EST-001").ched_types.set([])  # none: every type
+    ControlPoint.objects.get(code="MQ-WH-001").ched_types.set([])
+    point = ControlPoint.objects.create(
+        code="MQ-EST-002", kind="establishment", name_fr="Abattoir", name_en="Slaughterhouse", address="Le Lamentin"
+    )
+    point.ched_types.set(ControlPoint.objects.get(code="MQ-CP-001").ched_types.all())  # plants, food: not CHED-P
+    with pytest.raises(DomainInvalid) as refused, translation.override("en"):
+        decision_record(
+            actor=officer, consignment=consignment, code="acceptable_if_channelled", arrival_point="MQ-EST-002"
+        )
+    assert refused.value.errors == {"arrival_point": ["“MQ-EST-002” may not receive this CHED type."]}
+    assert not Decision.objects.filter(consignment=consignment).exists()
+    decision = decision_record(
+        actor=officer, consignment=consignment, code="acceptable_if_channelled", arrival_point="MQ-EST-001"
+    )
+    assert decision.destination.endswith("(MQ-EST-001)")  # printed in box II.18
