@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from inspection.dashboard import open_tasks
 from inspection.errors import DomainInvalid
 from inspection.models import ArrivalConfirmation, AuditEvent, ControlPoint, Decision, FollowUp
 from inspection.services.decisions import decision_record
@@ -193,6 +194,8 @@ def test_a_missing_confirmation_escalates_to_the_supervisors(importer, inspector
     Task.objects.filter(pk=timer.pk).update(scheduled=timezone.now() - datetime.timedelta(minutes=1))
     assert workflow_timers_fire() >= 1
     late = _tasks(consignment, InspectionFlow.arrival_late, status=STATUS.NEW).get()
+    with translation.override("en"):  # the supervisors' dashboard counts it among the late steps
+        assert ("Arrival at the control point not confirmed", 1) in open_tasks()["late"]
     assert _tasks(consignment, InspectionFlow.confirm_arrival, status=STATUS.NEW).exists()  # still awaited
 
     inspectors = Client()

@@ -61,9 +61,12 @@ def arrival_point_resolve(*, decision_code: str, ched_type_id: int, code: str) -
         )
     if not for_ched_type(ControlPoint.objects.filter(pk=point.pk), ched_type_id).exists():
         raise DomainInvalid({"arrival_point": [_("“%(code)s” may not receive this CHED type.") % {"code": point.code}]})
+    # printed on the certificate, which is rendered in the post's language whoever decided
+    with translation.override(settings.LANGUAGE_CODE):
+        place = f"{point.name}, {point.address}"
     if field == "control_point":
-        return point, {field: f"{point.name}, {point.address}", "control_point_code": point.code}
-    return point, {field: f"{point.name}, {point.address} ({point.code})"}
+        return point, {field: place[:300], "control_point_code": point.code}
+    return point, {field: f"{place[:280]} ({point.code})"}
 
 
 def arrival_expected(consignment: Consignment) -> bool:
