@@ -129,7 +129,7 @@ class ArrivalPointSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ControlPoint.Kind.choices)
 
 
-class ArrivalSerializer(serializers.Serializer):
+class ArrivalConfirmationSerializer(serializers.Serializer):
     arrived = serializers.BooleanField()
     arrived_on = serializers.DateField(allow_null=True)
     seals_intact = serializers.BooleanField(allow_null=True)
@@ -158,7 +158,7 @@ class DecisionSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Channelled, transfer, onward transportation, specific warehouse: where the goods must arrive.",
     )
-    arrival = ArrivalSerializer(
+    arrival = ArrivalConfirmationSerializer(
         allow_null=True,
         help_text="The arrival confirmed (or not) by the receiving side, Part III; null until then.",
     )
