@@ -88,6 +88,14 @@ class FeeRateAdmin(admin.ModelAdmin):
     list_filter = ("ched_type", "category", "charges")
 
 
+@admin.register(models.ControlPoint)
+class ControlPointAdmin(EffectiveAdmin):
+    list_display = (*CODED, "kind", "confirmed")
+    list_filter = ("kind", "confirmed", "ched_types", "valid_from", "valid_to")
+    search_fields = ("code", "name_fr", "name_en", "address")
+    filter_horizontal = ("ched_types",)
+
+
 @admin.register(models.Holiday)
 class HolidayAdmin(admin.ModelAdmin):
     list_display = ("date", "name_fr", "name_en")

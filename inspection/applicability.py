@@ -31,6 +31,7 @@ DECISION_DETAILS = (
     "control_point_code",
     "next_bcp",
     "onward_facility",
+    "arrival_point",
 )
 
 # The acceptable decisions whose goods travel on under control, and the Part III outcomes that close them: a
@@ -42,6 +43,8 @@ ARRIVAL_OUTCOMES = {
     "acceptable_if_channelled": (FollowUp.Outcome.ARRIVED,),
     "acceptable_for_transfer": (FollowUp.Outcome.ARRIVED, FollowUp.Outcome.NOT_ARRIVED),
     "acceptable_for_onward_transportation": (FollowUp.Outcome.ARRIVED, FollowUp.Outcome.NOT_ARRIVED),
+    # the approved warehouse checks the goods' identity on arrival, recorded in Part III (2019/2124 art. 26(c))
+    "acceptable_for_specific_warehouse": (FollowUp.Outcome.ARRIVED, FollowUp.Outcome.NOT_ARRIVED),
 }
 
 

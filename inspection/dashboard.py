@@ -18,7 +18,7 @@ from viewflow.workflow.status import STATUS
 
 from inspection.models import CheckPlan, CommodityLine, Consignment, Decision, LabResult
 
-LATE_STEPS = {"late_lab_result", "late_released_result", "follow_up_late", "documentary_check_late"}
+LATE_STEPS = {"late_lab_result", "late_released_result", "follow_up_late", "documentary_check_late", "arrival_late"}
 AGE_BUCKETS = [(timedelta(days=1), "< 1 d"), (timedelta(days=3), "1–3 d"), (None, "> 3 d")]
 
 

@@ -33,6 +33,7 @@ class Step(models.TextChoices):
     COUNTERSIGN = "countersign", _("Countersign the refusal")
     ESCALATION = "escalation", _("Escalation")  # a late lab result, a late documentary check or follow-up
     FOLLOW_UP = "follow_up", _("Follow-up (Part III)")
+    ARRIVAL_CONFIRMATION = "arrival_confirmation", _("Arrival confirmed at the control point")
 
 
 # Who performs each step: the one map that the flow's task permissions, the task lists' "claim" and the
@@ -46,6 +47,9 @@ STEP_ROLES: dict[Step, Role] = {
     Step.COUNTERSIGN: Role.SUPERVISOR,
     Step.ESCALATION: Role.SUPERVISOR,
     Step.FOLLOW_UP: Role.INSPECTOR,
+    # the receiving side's authority; in this single-post service, the post's inspectors (assumed,
+    # docs/regulation.md section 12)
+    Step.ARRIVAL_CONFIRMATION: Role.INSPECTOR,
 }
 
 

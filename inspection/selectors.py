@@ -8,6 +8,7 @@ from django.utils import timezone
 from inspection import part_one_schema
 from inspection.applicability import ARRIVAL_OUTCOMES
 from inspection.models import (
+    ArrivalConfirmation,
     AuditAction,
     CommodityLine,
     Consignment,
@@ -124,12 +125,13 @@ def consignment_decision(consignment: Consignment) -> dict | None:
         return None
     decision = (
         consignment.decisions.filter(superseded=False)
-        .select_related("code", "measure")
+        .select_related("code", "measure", "arrival_point")
         .prefetch_related("reasons")
         .last()
     )
     if decision is None:
         return None
+    point = decision.arrival_point
     return {
         "code": decision.code.code,
         "label": decision.code.name,
@@ -146,6 +148,24 @@ def consignment_decision(consignment: Consignment) -> dict | None:
         "control_point_code": decision.control_point_code,
         "next_bcp": decision.next_bcp,
         "onward_facility": decision.onward_facility,
+        "arrival_point": (
+            {"code": point.code, "name": point.name, "address": point.address, "kind": point.kind} if point else None
+        ),
+        "arrival": arrival_confirmed(consignment) if point else None,
+    }
+
+
+def arrival_confirmed(consignment: Consignment) -> dict | None:
+    """The receiving side's confirmation of the goods' arrival at the decision's control point (Part III), as
+    the company may see it: not who confirmed."""
+    confirmation = ArrivalConfirmation.objects.filter(consignment=consignment).first()
+    if confirmation is None:
+        return None
+    return {
+        "arrived": confirmation.arrived,
+        "arrived_on": confirmation.arrived_on,
+        "seals_intact": confirmation.seals_intact,
+        "confirmed_at": confirmation.confirmed_at,
     }
 
 

@@ -200,6 +200,10 @@ PIF_WEBHOOK_ALLOW_HTTP = env.bool("PIF_WEBHOOK_ALLOW_HTTP", default=False)
 PIF_WEBHOOK_ALLOW_PRIVATE = env.bool("PIF_WEBHOOK_ALLOW_PRIVATE", default=False)
 # Days before a measure's deadline when the company is reminded of its follow-up.
 PIF_FOLLOW_UP_REMINDER_DAYS = env.int("PIF_FOLLOW_UP_REMINDER_DAYS", default=3)
+# Days from the decision within which the receiving side confirms the goods arrived at the control point,
+# establishment or warehouse, else the supervisors are told (Delegated Regulations (EU) 2019/1666 art. 3(4),
+# 2019/2124 art. 7: 15 days)
+PIF_ARRIVAL_CONFIRMATION_DAYS = env.int("PIF_ARRIVAL_CONFIRMATION_DAYS", default=15)
 # Lab posts that no result came of (refused) are kept this many days as evidence, then purged daily.
 PIF_LAB_SUBMISSION_RETENTION_DAYS = env.int("PIF_LAB_SUBMISSION_RETENTION_DAYS", default=90)
 if PIF_LAB_SUBMISSION_RETENTION_DAYS < 1:

@@ -134,7 +134,7 @@ def test_transit_needs_the_exit_bcp_and_the_third_country_of_destination(importe
     page = response.content.decode()
     assert "needs this field: the exit BCP." in page
     assert "needs this field: the third country of destination." in page
-    response = client.post(task.reverse("execute"), {**ACCEPT, "warehouse": "Entrepôt sous douane MQ-12"})
+    response = client.post(task.reverse("execute"), {**ACCEPT, "arrival_point": "MQ-WH-001"})
     assert response.status_code == 200
     assert "This decision does not take this field." in response.content.decode()
     assert not Decision.objects.filter(consignment=consignment).exists()
@@ -205,18 +205,16 @@ def test_a_destruction_is_not_closed_by_an_arrival(importer, inspector, officer,
 
 def test_channelled_goods_are_closed_by_their_arrival_only(importer, inspector, officer):
     consignment = _awaiting_decision(importer, inspector, "CHED-P")
-    channelled = {**ACCEPT, "code": "acceptable_if_channelled", "destination": "Abattoir du Lamentin, FR972001"}
+    channelled = {**ACCEPT, "code": "acceptable_if_channelled", "arrival_point": "MQ-EST-001"}
     _do(officer, consignment, InspectionFlow.decide, channelled)
     _run_certificate_job(consignment)
-    client, task = _claimed(inspector, consignment, InspectionFlow.follow_up)
-    response = client.post(task.reverse("execute"), {"outcome": "destroyed", "evidence": "none"})
-    assert response.status_code == 200
-    assert "Select a valid choice" in response.content.decode()
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(DomainError) as refused, translation.override("en"):
         follow_up_record(actor=inspector, consignment=consignment, outcome="destroyed", evidence="none")
     assert "does not close this decision" in str(refused.value.errors["outcome"])
-    done = {"outcome": "arrived", "evidence": f"Arrival confirmed {timezone.localdate():%d/%m}"}
+    client, task = _claimed(inspector, consignment, InspectionFlow.confirm_arrival)
+    done = {"arrived": "1", "arrived_on": timezone.localdate().isoformat(), "seals_intact": "1"}
     assert client.post(task.reverse("execute"), done).status_code == 302
+    assert FollowUp.objects.get(consignment=consignment).outcome == "arrived"
 
 
 @pytest.mark.parametrize(
@@ -225,9 +223,9 @@ def test_channelled_goods_are_closed_by_their_arrival_only(importer, inspector, 
         (
             "CHED-PP",
             "acceptable_for_transfer",
-            {"control_point": "Point de contrôle du MIN de Rungis", "control_point_code": "FRRUN4-CP1"},
+            {"arrival_point": "MQ-CP-001"},
         ),
-        ("CHED-D", "acceptable_for_onward_transportation", {"onward_facility": "Entrepôt agréé du Lamentin"}),
+        ("CHED-D", "acceptable_for_onward_transportation", {"arrival_point": "MQ-OTF-001"}),
         ("CHED-A", "acceptable_for_onward_travel", {"next_bcp": "FRPTP4 Pointe-à-Pitre port"}),
     ],
 )
@@ -249,9 +247,10 @@ def test_transfer_onward_travel_and_onward_transportation_need_their_details(
     assert client.post(task.reverse("execute"), {**ACCEPT, "code": code, **details}).status_code == 302
     decision = Decision.objects.get(consignment=consignment)
     assert decision.code.code == code
-    assert {field: getattr(decision, field) for field in details} == details
     seen = api_client_for(importer).get(f"/api/v1/consignments/{consignment.reference}/").json()["decision"]
-    assert {field: seen[field] for field in details} == details
+    for field, value in details.items():  # the place: a code of the reference data
+        assert (decision.arrival_point.code if field == "arrival_point" else getattr(decision, field)) == value
+        assert (seen[field]["code"] if field == "arrival_point" else seen[field]) == value
 
 
 @pytest.mark.parametrize(
@@ -278,12 +277,11 @@ def test_the_new_decisions_only_for_their_ched_types(importer, inspector, office
 def test_the_service_refuses_a_transfer_without_its_control_point(importer, inspector, officer):
     consignment = _awaiting_decision(importer, inspector, "CHED-D")
     with pytest.raises(DomainError) as refused, translation.override("en"):
-        decision_record(
-            actor=officer, consignment=consignment, code="acceptable_for_transfer", control_point="CP Rungis"
-        )
+        decision_record(actor=officer, consignment=consignment, code="acceptable_for_transfer")
     assert refused.value.errors == {
-        "control_point_code": [
-            "The decision “Acceptable for transfer to a control point” needs this field: the control point's code."
+        "arrival_point": [
+            "The decision “Acceptable for transfer to a control point” needs this field: "
+            "the control point, establishment or warehouse (code)."
         ]
     }
     with pytest.raises(DomainError) as refused, translation.override("en"):  # a detail of another decision
@@ -291,7 +289,7 @@ def test_the_service_refuses_a_transfer_without_its_control_point(importer, insp
             actor=officer,
             consignment=consignment,
             code="acceptable_for_onward_transportation",
-            onward_facility="Entrepôt du Lamentin",
+            arrival_point="MQ-OTF-001",
             next_bcp="FRPTP4",
         )
     assert "This decision does not take this field." in str(refused.value.errors["next_bcp"])
@@ -302,20 +300,16 @@ def test_the_service_refuses_a_transfer_without_its_control_point(importer, insp
 def test_an_onward_transportation_is_followed_up_by_its_arrival_yes_or_no(importer, inspector, officer, outcome):
     """2019/1715 Part III: for CHED-PP and CHED-D under onward transportation or transfer, arrived yes/no."""
     consignment = _awaiting_decision(importer, inspector, "CHED-PP")
-    decision = {**ACCEPT, "code": "acceptable_for_onward_transportation", "onward_facility": "Entrepôt du Lamentin"}
+    decision = {**ACCEPT, "code": "acceptable_for_onward_transportation", "arrival_point": "MQ-OTF-001"}
     _do(officer, consignment, InspectionFlow.decide, decision)
     _run_certificate_job(consignment)
-    client, task = _claimed(inspector, consignment, InspectionFlow.follow_up)
-    page = client.get(task.reverse("execute")).content.decode()
-    assert _offers(page, "arrived") and _offers(page, "not_arrived") and not _offers(page, "destroyed")
-    response = client.post(task.reverse("execute"), {"outcome": "destroyed", "evidence": "PV 1"})
-    assert response.status_code == 200
-    assert not FollowUp.objects.filter(consignment=consignment).exists()
-
-    assert (
-        client.post(task.reverse("execute"), {"outcome": outcome, "evidence": "Confirmation 2026-77"}).status_code
-        == 302
+    client, task = _claimed(inspector, consignment, InspectionFlow.confirm_arrival)
+    answer = (
+        {"arrived": "1", "arrived_on": timezone.localdate().isoformat(), "seals_intact": "1"}
+        if outcome == "arrived"
+        else {"arrived": "0", "notes": "Not at the facility on 2026-12-07"}
     )
+    assert client.post(task.reverse("execute"), answer).status_code == 302
     assert FollowUp.objects.get(consignment=consignment).outcome == outcome
 
 

@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from inspection import tasks
-from inspection.models import Consignment, Heartbeat
+from inspection.models import ArrivalConfirmation, Consignment, Heartbeat
 from inspection.services.heartbeat import HEARTBEAT_TASK, heartbeat_beat_sent, heartbeat_worker_seen
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,9 @@ def test_demo_creates_users_and_consignments_and_is_safe_twice():
     # pushed through the real flow, and left at every step
     statuses = set(Consignment.objects.values_list("status", flat=True))
     assert {"draft", "submitted", "accepted", "awaiting_decision", "awaiting_countersign", "closed"} <= statuses
+    # goods sent on under control, their arrival confirmed at the control point (Part III)
+    confirmed = ArrivalConfirmation.objects.select_related("consignment").first()
+    assert confirmed is not None and confirmed.arrived and confirmed.consignment.status == "closed"
 
 
 def test_demo_refuses_when_debug_is_off():

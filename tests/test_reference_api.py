@@ -37,7 +37,7 @@ def test_decisions_say_what_they_require(importer):
     client = api_client_for(importer)
     decisions = _codes(client, "decisions", ched_type="CHED-P")
     assert decisions["acceptable_for_transit"]["details"]["requires"] == ["exit_bcp", "destination_country"]
-    assert decisions["acceptable_for_specific_warehouse"]["details"]["requires"] == ["warehouse"]
+    assert decisions["acceptable_for_specific_warehouse"]["details"]["requires"] == ["arrival_point"]
     assert "acceptable_for_transit" not in _codes(client, "decisions", ched_type="CHED-D")
 
 

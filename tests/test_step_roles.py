@@ -25,7 +25,7 @@ from workflows.task_lists import queue_tasks
 pytestmark = pytest.mark.django_db
 
 # Who may claim what, written out by hand: the map must give exactly this.
-INSPECTOR_STEPS = {"documentary_check", "identity_check", "physical_check", "follow_up"}
+INSPECTOR_STEPS = {"documentary_check", "identity_check", "physical_check", "follow_up", "confirm_arrival"}
 OFFICER_STEPS = {"decide"}
 SUPERVISOR_STEPS = {
     "countersign",
@@ -33,6 +33,7 @@ SUPERVISOR_STEPS = {
     "late_released_result",
     "follow_up_late",
     "documentary_check_late",
+    "arrival_late",
 }
 CLAIMS = [
     ([Role.INSPECTOR], INSPECTOR_STEPS),

@@ -403,10 +403,10 @@ def test_recall_of_channelled_goods_cancels_their_follow_up(importer, inspector,
         officer,
         consignment,
         InspectionFlow.decide,
-        {**ACCEPT, "code": "acceptable_if_channelled", "destination": "Abattoir du Lamentin, FR972001"},
+        {**ACCEPT, "code": "acceptable_if_channelled", "arrival_point": "MQ-EST-001"},
     )
     _run_certificate_job(consignment)
-    follow_up = _open_task(consignment, InspectionFlow.follow_up)
+    follow_up = _open_task(consignment, InspectionFlow.confirm_arrival)  # the arrival confirmed is its follow-up
 
     number = consignment.samples.get().number
     api_client_for(lab).post(

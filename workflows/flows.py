@@ -20,6 +20,7 @@ from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
 from inspection.services.export_decisions import export_certificate_issue
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
+from inspection.services.onward import arrival_confirmation_due, arrival_expected
 
 from . import export_views, views
 from .engine import CeleryJob, ForEach
@@ -177,10 +178,26 @@ class InspectionFlow(flow.Flow):
     # system
     issue_certificate = CeleryJob(this.issue).Annotation(title=_("Issue certificate")).Next(this.needs_follow_up)
     needs_follow_up = (
-        flow.If(this.is_follow_up_needed)
-        .Annotation(title=_("Refused or channelled?"))
-        .Then(this.follow_up)
-        .Else(this.end)
+        flow.Switch()
+        .Annotation(title=_("Sent on to a control point? Refused or channelled?"))
+        .Case(this.confirm_arrival, this.is_arrival_expected)
+        .Case(this.follow_up, this.is_follow_up_needed)
+        .Default(this.end)
+    )
+
+    # the receiving side: the authority of the control point, establishment or warehouse (Part III)
+    confirm_arrival = (
+        StepTask(views.ArrivalConfirmationView.as_view())
+        .Annotation(title=_("Arrival confirmed at the control point"), summary_template=SUMMARY)
+        .Permission(Step.ARRIVAL_CONFIRMATION)
+        .OnTimeout(this.arrival_confirmation_due, this.arrival_late, interrupting=False)
+        .Next(this.end)
+    )
+    arrival_late = (
+        StepTask(views.LateArrivalView.as_view())
+        .Annotation(title=_("Arrival at the control point not confirmed"), summary_template=SUMMARY)
+        .Permission(Step.ESCALATION)
+        .Next(this.escalation_closed)
     )
 
     # inspector
@@ -208,7 +225,7 @@ class InspectionFlow(flow.Flow):
         consignment_recall(sample=_sample_of(activation.task))
         # a follow-up of the superseded decision (channelled goods) has nothing left to follow
         open_follow_ups = activation.process.task_set.filter(
-            flow_task=self.follow_up, status__in=[STATUS.NEW, STATUS.ASSIGNED]
+            flow_task__in=[self.follow_up, self.confirm_arrival], status__in=[STATUS.NEW, STATUS.ASSIGNED]
         )
         for task in open_follow_ups:
             task_cancel(task)
@@ -255,6 +272,10 @@ class InspectionFlow(flow.Flow):
     def is_follow_up_needed(self, activation) -> bool:
         return follow_up_needed(activation.process.consignment)
 
+    def is_arrival_expected(self, activation) -> bool:
+        """Goods sent on to a named place: its arrival confirmed is their Part III (no follow-up besides)."""
+        return arrival_expected(activation.process.consignment)
+
     # ---- deadlines (fired by celery beat through `workflows.tasks.workflow_timers_fire`)
     def documentary_check_due(self, activation) -> datetime.datetime:
         """One hour before arrival, the documentary check should have started (moved with the arrival:
@@ -268,6 +289,10 @@ class InspectionFlow(flow.Flow):
             return timezone.now() + datetime.timedelta(days=30)
         day_after = datetime.datetime.combine(decision.measure_deadline + datetime.timedelta(days=1), datetime.time())
         return timezone.make_aware(day_after)
+
+    def arrival_confirmation_due(self, activation) -> datetime.datetime:
+        """15 days from the decision (`PIF_ARRIVAL_CONFIRMATION_DAYS`), then the supervisors investigate."""
+        return arrival_confirmation_due(activation.process.consignment)
 
     def lab_result_due(self, activation) -> datetime.datetime:
         return _sample_of(activation.task).result_due_at

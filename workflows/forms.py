@@ -8,8 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_countries import countries
 
-from inspection.applicability import acceptance_blockers, decision_codes_for, measures_for, refusal_reasons_for
-from inspection.models import Analysis, CheckResult, FollowUp, Laboratory, Sample
+from inspection.applicability import (
+    acceptance_blockers,
+    decision_codes_for,
+    for_ched_type,
+    measures_for,
+    refusal_reasons_for,
+)
+from inspection.models import Analysis, CheckResult, ControlPoint, FollowUp, Laboratory, Sample
 from inspection.services.photos import PHOTOS_PER_CHECK_MAX
 
 from .pickers import SearchableCheckboxes
@@ -129,13 +135,9 @@ class DecisionForm(TaskForm):
     destination_country = forms.ChoiceField(
         label=_("Third country of destination (transit, transhipment)"), required=False
     )
-    destination = forms.CharField(
-        label=_("Destination: establishment or control point (channelled)"), required=False, max_length=300
-    )
-    warehouse = forms.CharField(label=_("Approved warehouse (specific warehouse)"), required=False, max_length=300)
-    control_point = forms.CharField(label=_("Control point (transfer)"), required=False, max_length=300)
-    control_point_code = forms.CharField(
-        label=_("Control point code in IMSOC (transfer)"), required=False, max_length=40
+    arrival_point = forms.ChoiceField(
+        label=_("Control point, establishment or warehouse (channelled, transfer, onward transportation, warehouse)"),
+        required=False,
     )
     next_bcp = forms.CharField(
         label=_("Next BCP on the same vessel or aircraft (onward travel)"), required=False, max_length=100
@@ -159,6 +161,11 @@ class DecisionForm(TaskForm):
             codes = codes.filter(acceptable=False)
         self.fields["code"].choices = _named(codes)
         self.fields["destination_country"].choices = [("", "—"), *countries]
+        points = for_ched_type(ControlPoint.objects.in_force(today), ched_type)
+        self.fields["arrival_point"].choices = [
+            ("", "—"),
+            *((p.code, f"{p.code} – {p.name} ({p.get_kind_display()})") for p in points),
+        ]
         self.fields["measure"].choices = [("", "—"), *_named(measures_for(ched_type, today))]
         self.fields["reasons"].choices = _named(refusal_reasons_for(ched_type, today))
 
@@ -199,3 +206,35 @@ class FollowUpForm(TaskForm):
         super().__init__(*args, **kwargs)
         if outcomes:
             self.fields["outcome"].choices = [c for c in FollowUp.Outcome.choices if c[0] in outcomes]
+
+
+class ArrivalConfirmationForm(TaskForm):
+    """The receiving side's Part III: the goods arrived (when, seals intact or not), or did not."""
+
+    arrived = forms.TypedChoiceField(
+        label=_("The goods"),
+        choices=[("1", _("Arrived")), ("0", _("Did not arrive"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    arrived_on = forms.DateField(
+        label=_("Date of arrival"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    seals_intact = forms.TypedChoiceField(
+        label=_("Seals"),
+        choices=[("", "—"), ("1", _("Intact")), ("0", _("Not intact"))],
+        coerce=lambda v: v == "1",
+        empty_value=None,
+        required=False,
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, decision=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        point = decision.arrival_point if decision is not None else None
+        if point is not None:
+            self.fields["arrived"].help_text = _("At %(place)s, %(address)s (%(code)s).") % {
+                "place": point.name,
+                "address": point.address,
+                "code": point.code,
+            }

@@ -17,6 +17,7 @@ from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.escalations import escalation_acknowledge
 from inspection.services.follow_up import follow_up_outcomes, follow_up_record
 from inspection.services.lab import sample_waive
+from inspection.services.onward import arrival_confirm
 from inspection.services.sampling import physical_check_record
 
 from . import forms
@@ -172,11 +173,26 @@ class LateDocumentaryCheckView(TaskFormView):
 
 class LateFollowUpView(TaskFormView):
     form_class = forms.EscalationForm
+    kind = "follow_up_late"
 
     def record(self, form):
-        escalation_acknowledge(
-            actor=self.request.user, consignment=self.consignment, kind="follow_up_late", **form.entered()
-        )
+        escalation_acknowledge(actor=self.request.user, consignment=self.consignment, kind=self.kind, **form.entered())
+
+
+class LateArrivalView(LateFollowUpView):
+    """Arrival not confirmed in time: the supervisors investigate (2019/2124 art. 7, 2019/1666 art. 3(4))."""
+
+    kind = "arrival_confirmation_late"
+
+
+class ArrivalConfirmationView(TaskFormView):
+    form_class = forms.ArrivalConfirmationForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "decision": decision_in_force(self.consignment)}
+
+    def record(self, form):
+        arrival_confirm(actor=self.request.user, consignment=self.consignment, **form.entered())
 
 
 class FollowUpView(TaskFormView):

@@ -24,6 +24,7 @@ from inspection.models import (
     BcpApproval,
     ChedType,
     Commodity,
+    ControlPoint,
     DecisionCode,
     DestinationRequirement,
     DocumentType,
@@ -179,6 +180,14 @@ LISTS: dict[str, CodeList] = {
         Analysis, result_due_days=lambda row: row.result_due_days, cn_prefixes=lambda row: row.cn_prefixes.split()
     ),
     "laboratories": _every_type(Laboratory),
+    # where channelled, transfer, onward transportation and specific warehouse decisions send goods (`kind`)
+    "control-points": _applicable(
+        ControlPoint,
+        kind=lambda row: row.kind,
+        address=lambda row: row.address,
+        goods=lambda row: row.goods,
+        confirmed=lambda row: row.confirmed,
+    ),
     # Martinique's plant-health import regime (docs/regulation.md, section 3): by CN prefix and origin
     "plant-health": CodeList(
         rows=lambda day: PlantHealthRequirement.objects.in_force(day),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from inspection import part_one_schema
-from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment, FeeCategory, FeeCheck
+from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment, ControlPoint, FeeCategory, FeeCheck
 from inspection.selectors import consignment_decision, consignment_fees, consignment_part_one
 from inspection.timeline import importer_timeline
 
@@ -122,6 +122,20 @@ class TimelineEntrySerializer(serializers.Serializer):
     outcome = serializers.CharField()
 
 
+class ArrivalPointSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Its code in `GET /api/v1/reference/control-points/`.")
+    name = serializers.CharField()
+    address = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ControlPoint.Kind.choices)
+
+
+class ArrivalConfirmationSerializer(serializers.Serializer):
+    arrived = serializers.BooleanField()
+    arrived_on = serializers.DateField(allow_null=True)
+    seals_intact = serializers.BooleanField(allow_null=True)
+    confirmed_at = serializers.DateTimeField()
+
+
 class DecisionSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
@@ -139,6 +153,14 @@ class DecisionSerializer(serializers.Serializer):
     next_bcp = serializers.CharField(help_text="Onward travel (CHED-A): the next BCP on the same vessel or aircraft.")
     onward_facility = serializers.CharField(
         help_text="Onward transportation (CHED-PP, CHED-D): the onward transportation facility."
+    )
+    arrival_point = ArrivalPointSerializer(
+        allow_null=True,
+        help_text="Channelled, transfer, onward transportation, specific warehouse: where the goods must arrive.",
+    )
+    arrival = ArrivalConfirmationSerializer(
+        allow_null=True,
+        help_text="The arrival confirmed (or not) by the receiving side, Part III; null until then.",
     )
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from inspection import part_one_schema
-from inspection.models import Certificate, Consignment, Decision, FollowUp, Sample
+from inspection.models import ArrivalConfirmation, Certificate, Consignment, Decision, FollowUp, Sample
 
 from .boxes import BOXES, DECISION_BOXES, NATIONAL_MODELS, PURPOSE_BOXES, REGIME_BOXES
 
@@ -281,11 +281,18 @@ def _follow_up(follow_up: FollowUp | None) -> dict | None:
         return None
     return {
         "outcome": bi(follow_up.get_outcome_display),
+        # the arrival confirmed by the receiving side: Part III completed by the place's authority (2019/1666)
+        "by": _arrival_place(follow_up.consignment),
         "redispatched": follow_up.outcome == FollowUp.Outcome.REDISPATCHED,
         "evidence": follow_up.evidence,
         "inspector": person_name(follow_up.inspector),
         "recorded_at": _local(follow_up.recorded_at),
     }
+
+
+def _arrival_place(consignment: Consignment) -> str:
+    confirmation = ArrivalConfirmation.objects.filter(consignment=consignment).select_related("control_point").first()
+    return f"{confirmation.control_point.name} ({confirmation.control_point.code})" if confirmation else ""
 
 
 def person_name(user) -> str:

@@ -50,6 +50,7 @@ from .hub import HubDelivery, HubDoubleEnvelope, HubStatus
 from .idempotency import IdempotentRequest
 from .intensified import IntensifiedControl, IntensifiedControlResult
 from .notifications import Notification, NotificationKind, WebhookDelivery
+from .onward import ArrivalConfirmation, ControlPoint
 from .operators import Membership, Operator, StaffPost
 from .reference import (
     Bcp,
@@ -68,6 +69,8 @@ from .reference import (
 from .tokens import ApiToken
 
 __all__ = [
+    "ArrivalConfirmation",
+    "ControlPoint",
     "PlantHealthRequirement",
     "FeeCategory",
     "FeeCheck",

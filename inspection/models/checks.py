@@ -290,6 +290,16 @@ class Decision(models.Model):
         _("next BCP on the same vessel or aircraft (onward travel)"), max_length=100, blank=True
     )
     onward_facility = models.CharField(_("onward transportation facility"), max_length=300, blank=True)
+    # where the goods must arrive under control (channelled, transfer, onward transportation, specific
+    # warehouse): the receiving side confirms it (`inspection.services.onward`)
+    arrival_point = models.ForeignKey(
+        "inspection.ControlPoint",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("control point, establishment or warehouse of arrival"),
+    )
     notes = models.TextField(_("notes"), blank=True)
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided"))

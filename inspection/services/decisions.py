@@ -20,6 +20,7 @@ from inspection.models import Consignment, ConsignmentStatus, Decision, Intensif
 from inspection.roles import Step
 from inspection.services.fees import fee_statement
 from inspection.services.intensified import HEALTH_REFUSAL_REASONS, intensified_control_count, intensified_control_open
+from inspection.services.onward import arrival_point_resolve
 from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
 
@@ -35,6 +36,7 @@ DETAIL_LABELS = {
     "control_point_code": _lazy("the control point's code"),
     "next_bcp": _lazy("the next BCP on the same vessel or aircraft"),
     "onward_facility": _lazy("the onward transportation facility"),
+    "arrival_point": _lazy("the control point, establishment or warehouse (code)"),
 }
 
 
@@ -56,6 +58,7 @@ def decision_record(
     control_point_code: str = "",
     next_bcp: str = "",
     onward_facility: str = "",
+    arrival_point: str = "",
 ) -> Decision:
     """The certifying officer's decision (Regulation (EU) 2017/625, arts. 55 and 66). A consignment that is
     not acceptable needs a measure (destruction, re-dispatch, ...), a deadline in the future and at least
@@ -66,7 +69,10 @@ def decision_record(
     and third country of destination, Delegated Regulation (EU) 2019/2124; channelled: the destination;
     specific warehouse: the approved warehouse; transfer to a control point: the control point and its code;
     onward travel: the next BCP on the same vessel or aircraft; onward transportation: the onward
-    transportation facility, Implementing Regulation (EU) 2019/1715, Annex II, boxes II.9, II.10). An acceptable
+    transportation facility, Implementing Regulation (EU) 2019/1715, Annex II, boxes II.9, II.10). Channelled,
+    transfer, onward transportation and specific warehouse name the place from the reference data
+    (`arrival_point`, a code: `inspection.services.onward.arrival_point_resolve`), whose authority then confirms
+    the arrival. An acceptable
     decision counts as a favourable result for the intensified controls that covered the consignment
     (`intensified_control_count`). See docs/regulation.md."""
     require_step(actor, Step.DECISION)
@@ -80,6 +86,7 @@ def decision_record(
         "control_point_code": control_point_code.strip(),
         "next_bcp": next_bcp.strip(),
         "onward_facility": onward_facility.strip(),
+        "arrival_point": arrival_point.strip(),
     }
     ched_type_id = consignment.ched_type_id
     decision_code = decision_codes_for(ched_type_id, today).filter(code=code).first()
@@ -115,6 +122,10 @@ def decision_record(
         errors["reasons"] = [_("A refusal reason does not apply to this CHED type.")]
     if errors:
         raise DomainInvalid(errors)
+    point, named = arrival_point_resolve(
+        decision_code=decision_code.code, ched_type_id=ched_type_id, code=details.pop("arrival_point")
+    )
+    details.update(named)
     # the fees of the controls (Regulation (EU) 2017/625, art. 79), drawn with the decision and stored on it
     fees = fee_statement(consignment=consignment, decision_code=decision_code.code)
     decision = Decision.objects.create(
@@ -125,6 +136,7 @@ def decision_record(
         measure_deadline=measure_deadline,
         notes=notes,
         **details,
+        arrival_point=point,
         officer=actor,
         decided_at=timezone.now(),
     )
@@ -142,6 +154,7 @@ def decision_record(
             "reasons": list(reasons),
             "notes": notes,
             **{field: value for field, value in details.items() if value},
+            **({"arrival_point": point.code} if point else {}),
             "fees_eur": str(fees["fee_total_eur"]),
         },
     )

@@ -50,17 +50,23 @@ def follow_up_record(*, actor, consignment: Consignment, outcome: str, evidence:
         )
     if not evidence.strip():
         raise DomainInvalid({"evidence": [_("Describe the evidence (document, reference, date).")]})
+    return part_three_close(actor=actor, consignment=consignment, outcome=outcome, evidence=evidence)
+
+
+def part_three_close(*, actor, consignment: Consignment, outcome: str, evidence: str, **audit) -> FollowUp:
+    """Part III recorded (the follow-up, or the arrival confirmed by the receiving side: one fact, one row)
+    and the consignment closed, in the caller's transaction; `audit` joins the event's data. The signed CHED
+    is issued again with its Part III (rendered before the audit event, stored after it)."""
     follow_up = FollowUp.objects.create(
         consignment=consignment, outcome=outcome, evidence=evidence, inspector=actor, recorded_at=timezone.now()
     )
-    # the signed CHED again, now with its Part III (rendered before the audit event, stored after it)
     reissue = certificate_part_three_render(consignment=consignment)
     consignment_transition(
         consignment=consignment,
         to=ConsignmentStatus.CLOSED,
         actor=actor,
         action=AuditAction.FOLLOW_UP_RECORDED,
-        data={"outcome": outcome, "evidence": evidence},
+        data={"outcome": outcome, "evidence": evidence, **audit},
     )
     if reissue is not None:
         certificate_part_three_store(reissue, actor=actor)

@@ -71,6 +71,7 @@ CONDITIONS = {
     "is_refusal": lambda g: g.refused,
     "is_countersigned": lambda g: True,  # a refusal the supervisor sends back is not modelled
     "is_follow_up_needed": lambda g: g.refused or g.channelled,
+    "is_arrival_expected": lambda g: g.channelled and not g.refused,  # asked first: their Part III is the arrival
     "is_recall": lambda g: False,  # an unfavourable result after release is not modelled
 }
 # The flow's ForEach data sources: how many tokens each makes.

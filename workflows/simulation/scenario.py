@@ -18,6 +18,7 @@ DEFAULT_SERVICE_MINUTES = {
     Step.COUNTERSIGN: 10,
     Step.ESCALATION: 15,
     Step.FOLLOW_UP: 30,
+    Step.ARRIVAL_CONFIRMATION: 20,
 }
 # What the flow's gateways ask of a consignment, as shares (0 to 1) drawn per consignment.
 DEFAULT_SHARES = {

@@ -13,6 +13,7 @@ from inspection.services.checks import documentary_check_record, identity_check_
 from inspection.services.consignments import consignment_arrival_confirm, consignment_arrival_record
 from inspection.services.decisions import decision_countersign, decision_record
 from inspection.services.follow_up import follow_up_record
+from inspection.services.onward import arrival_confirm
 from inspection.services.sampling import physical_check_record
 from workflows.engine import flow_job_run
 from workflows.flows import InspectionFlow
@@ -27,7 +28,7 @@ STAGES = [
     "lab",
     "refused",
     "countersign",
-    "accepted",
+    "channelled",
     "lab_late",
     "closed",
 ]
@@ -135,10 +136,15 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
                     "notes": "Certificat non valide",
                 }
                 if refuse
+                else _sent_on(consignment)
+                if stage == "channelled"
                 else {"code": "acceptable_for_internal_market"}
             ),
         ),
     )
+    if stage == "channelled":
+        _arrival_confirmed(consignment, users["inspector"])
+        return
     if stage in ("accepted", "countersign"):
         return
     decision = consignment.decisions.filter(superseded=False).last()
@@ -154,12 +160,7 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
         ),
     )
     if stage == "closed":
-        # The follow-up comes after the certificate job: run it here as the worker would (the worker then
-        # receives the same job too, and skips it as already done).
-        job = InspectionFlow.task_class.objects.get(
-            process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.issue_certificate
-        )
-        flow_job_run.run(job.flow_task.activation_class(job).ref())
+        _certificate_job_run(consignment)
         _step(
             consignment,
             InspectionFlow.follow_up,
@@ -171,6 +172,41 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
                 evidence="Procès-verbal de destruction 2026-014 / destruction report",
             ),
         )
+
+
+def _sent_on(consignment: Consignment) -> dict:
+    """Goods sent on under control to a place of the reference data: channelled to the establishment of
+    destination (animals and their products), else transferred to the control point (2019/1666, 2019/2123)."""
+    if consignment.ched_type.code in ("CHED-A", "CHED-P"):
+        return {"code": "acceptable_if_channelled", "arrival_point": "MQ-EST-001"}
+    return {"code": "acceptable_for_transfer", "arrival_point": "MQ-CP-001"}
+
+
+def _arrival_confirmed(consignment: Consignment, inspector) -> None:
+    """The control point's authority confirms the arrival the same day, seals intact: Part III."""
+    _certificate_job_run(consignment)
+    _step(
+        consignment,
+        InspectionFlow.confirm_arrival,
+        inspector,
+        lambda: arrival_confirm(
+            actor=inspector,
+            consignment=consignment,
+            arrived=True,
+            arrived_on=timezone.localdate(),
+            seals_intact=True,
+            notes="Registre d'entrée de l'établissement / establishment's arrival register",
+        ),
+    )
+
+
+def _certificate_job_run(consignment: Consignment) -> None:
+    """The follow-up comes after the certificate job: run it here as the worker would (the worker then
+    receives the same job too, and skips it as already done)."""
+    job = InspectionFlow.task_class.objects.get(
+        process__artifact_object_id=consignment.pk, flow_task=InspectionFlow.issue_certificate
+    )
+    flow_job_run.run(job.flow_task.activation_class(job).ref())
 
 
 def _analysis_for(consignment: Consignment) -> str | None:
