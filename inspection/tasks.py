@@ -10,6 +10,7 @@ from inspection.services.heartbeat import heartbeat_worker_seen
 from inspection.services.idempotency import idempotent_requests_purge as idempotent_requests_purge_service
 from inspection.services.lab import lab_submissions_purge
 from inspection.services.notifications import notification_deliver
+from inspection.services.traces import traces_exchange_deliver
 from inspection.services.webhooks import webhook_deliver
 
 
@@ -26,8 +27,13 @@ def webhook_send(delivery_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def traces_exchange_send(exchange_id: int) -> bool:
+    return traces_exchange_deliver(exchange_id=exchange_id)
+
+
+@shared_task(acks_late=True)
 def deliveries_resend() -> int:
-    """Every minute (beat): send the emails and webhook posts still pending past their first send."""
+    """Every minute (beat): send the emails, webhook posts and TRACES exchanges still pending past their first send."""
     return deliveries_resend_service()
 
 

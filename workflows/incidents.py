@@ -18,7 +18,7 @@ from viewflow.workflow.status import STATUS
 
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError
-from inspection.models import Notification, WebhookDelivery
+from inspection.models import Notification, TracesExchange, WebhookDelivery
 from inspection.roles import Role, user_roles
 from inspection.services.deliveries import DELIVERY_MODELS, deliveries_given_up, delivery_retry
 from inspection.services.permissions import require_role
@@ -88,7 +88,12 @@ def _deliveries_failed(limit: int = 50) -> list[tuple[str, object]]:
         .select_related("consignment", "operator", "subscription")
         .order_by("pk")[:limit]
     )
-    return [("notification", row) for row in emails] + [("webhook", row) for row in posts]
+    exchanges = deliveries_given_up(TracesExchange).select_related("consignment").order_by("pk")[:limit]
+    return (
+        [("notification", row) for row in emails]
+        + [("webhook", row) for row in posts]
+        + [("traces", row) for row in exchanges]
+    )
 
 
 @login_required

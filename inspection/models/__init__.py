@@ -65,6 +65,7 @@ from .reference import (
     RefusalReason,
 )
 from .tokens import ApiToken
+from .traces import TracesDoubleMessage, TracesEvent, TracesExchange
 
 __all__ = [
     "PlantHealthRequirement",
@@ -136,4 +137,7 @@ __all__ = [
     "ExportSequence",
     "ExportStatus",
     "PhytosanitaryCertificate",
+    "TracesDoubleMessage",
+    "TracesEvent",
+    "TracesExchange",
 ]
