@@ -45,6 +45,9 @@ from .serializers import (
     PartOneSerializer,
 )
 
+# An XML document as the body, or as a multipart `file` (the imports of ePhyto and SPS XML).
+XML_UPLOAD_PARSERS = [XmlBodyParser, TextXmlBodyParser, MultiPartParser]
+
 
 def _in_three_days() -> str:
     """An arrival three days from today, 08:00 in Martinique: the worked example stays valid whatever the day the
@@ -405,13 +408,11 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         methods=["post"],
         url_path="import-ephyto",
         url_name="import-ephyto",
-        parser_classes=[XmlBodyParser, TextXmlBodyParser, MultiPartParser],
+        parser_classes=XML_UPLOAD_PARSERS,
     )
     @idempotent
     def import_ephyto(self, request):
-        consignment, unmapped = ephyto_import(actor=request.user, file=request.data.get("file"))
-        fresh = self.get_queryset().get(pk=consignment.pk)
-        return Response({**ConsignmentSerializer(fresh).data, "unmapped": unmapped}, status=status.HTTP_201_CREATED)
+        return self._imported(*ephyto_import(actor=request.user, file=request.data.get("file")))
 
     @extend_schema(
         request=None,
@@ -455,14 +456,17 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         methods=["post"],
         url_path="import-sps",
         url_name="import-sps",
-        parser_classes=[XmlBodyParser, TextXmlBodyParser, MultiPartParser],
+        parser_classes=XML_UPLOAD_PARSERS,
     )
     @idempotent
     def import_sps(self, request):
         file = request.data.get("file")
         if file is not None and (getattr(file, "size", 0) or 0) > SPS_XML_MAX_BYTES:
             return Response({"detail": sps_xml_too_large()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        consignment, unmapped = consignment_sps_import(actor=request.user, file=file)
+        return self._imported(*consignment_sps_import(actor=request.user, file=file))
+
+    def _imported(self, consignment, unmapped: list[str]) -> Response:
+        """201 with the draft an import made and what it could not map."""
         fresh = self.get_queryset().get(pk=consignment.pk)
         return Response({**ConsignmentSerializer(fresh).data, "unmapped": unmapped}, status=status.HTTP_201_CREATED)
 

@@ -6,6 +6,8 @@ the transport `PIF_TRACES_TRANSPORT` names (`inspection.traces`), like the email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .notifications import OutboxRow
+
 
 class TracesEvent(models.TextChoices):
     SUBMITTED = "submitted", _("CHED submitted")
@@ -14,18 +16,13 @@ class TracesEvent(models.TextChoices):
     REVOKED = "recalled", _("Decision revoked (recall)")
 
 
-class TracesExchange(models.Model):
+class TracesExchange(OutboxRow):
     """One message owed to TRACES NT: the CHED's SPS XML as it stood when `kind` happened. Pending while
     `sent_at` is empty; `traces_reference` is TRACES NT's CHED number as its answer gave it."""
 
     consignment = models.ForeignKey("inspection.Consignment", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=TracesEvent.choices)
     xml = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
     traces_reference = models.CharField(max_length=30, blank=True)
 
     class Meta:
