@@ -465,7 +465,7 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return Response({"detail": sps_xml_too_large()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         return self._imported(*consignment_sps_import(actor=request.user, file=file))
 
-    def _imported(self, consignment, unmapped: list[str]) -> Response:
+    def _imported(self, consignment, unmapped) -> Response:
         """201 with the draft an import made and what it could not map."""
         fresh = self.get_queryset().get(pk=consignment.pk)
         return Response({**ConsignmentSerializer(fresh).data, "unmapped": unmapped}, status=status.HTTP_201_CREATED)

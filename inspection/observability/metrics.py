@@ -72,6 +72,7 @@ class PostCollector:
             Consignment,
             Heartbeat,
             Notification,
+            TracesExchange,
             WebhookDelivery,
         )
 
@@ -92,6 +93,11 @@ class PostCollector:
             "pif_webhook_deliveries_pending",
             "Webhook events owed and not yet delivered",
             [(None, WebhookDelivery.objects.filter(sent_at__isnull=True).count())],
+        )
+        yield _gauge(
+            "pif_traces_exchanges_pending",
+            "Messages owed to TRACES NT and not yet sent",
+            [(None, TracesExchange.objects.filter(sent_at__isnull=True).count())],
         )
         last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
         yield _gauge("pif_audit_chain_length", "Events in the audit chain", [(None, last or 0)])
