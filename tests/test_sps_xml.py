@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from defusedxml.ElementTree import fromstring
+from django.test import Client
 from django.utils import timezone
 
 from inspection.certificates.sps import child, children, text
@@ -221,3 +222,13 @@ def test_a_late_arrival_still_imports_as_a_draft(importer):
     xml = xml.replace(timezone.localtime(source.expected_arrival).isoformat(), past)
     response = api_client_for(importer).generic("POST", IMPORT, xml.encode(), content_type="application/xml")
     assert response.status_code == 201, response.content
+
+
+def test_the_consignment_page_links_its_sps_xml_which_the_session_downloads(importer):
+    source = consignment_create(actor=importer, part_one=part_one())
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(importer)
+    page = browser.get(f"/consignments/{source.reference}/").content.decode()
+    assert _url(source) in page and "SPS XML (TRACES NT)" in page
+    response = browser.get(_url(source))
+    assert response.status_code == 200 and source.reference.encode() in response.content
