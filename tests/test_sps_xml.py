@@ -59,6 +59,9 @@ def _every_box(ched_type: str) -> dict:
     }
     part = part_one(ched_type, **extra)
     part["consignor"]["address"] = "Av. Duarte 120\nSantiago de los Caballeros"
+    part["consignee"]["address"] = "\n".join(
+        ["Antilles Primeurs SARL", "Bât. C", "ZI de la Lézarde", "Lot 12", "BP 401", "97232 Le Lamentin", "Martinique"]
+    )  # more than five lines
     part["accompanying_documents"].append({"type": "COMMERCIAL_INVOICE", "reference": "INV-2026-77"})
     part["commodities"][0]["eppo_code"] = "MNGIN" if ched_type == "CHED-PP" else ""
     if ched_type == "CHED-P":
@@ -66,7 +69,21 @@ def _every_box(ched_type: str) -> dict:
     return part
 
 
+def _transit() -> dict:
+    """Goods crossing Martinique to Dominica: boxes I.22 and I.27, no place of destination."""
+    part = _every_box("CHED-PP")
+    part.update(
+        purpose="transit",
+        transit={"third_country": "DM", "exit_bcp": ""},
+        after_bcp={"transport_mode": "sea", "transport_id": "CMA CGM DOMINICA 77"},
+        customs_procedure="transit",
+        place_of_destination={"name": "", "address": "", "country": "", "approval_number": ""},
+    )
+    return part
+
+
 PARTS = {
+    "CHED-PP in transit": _transit,
     "CHED-A": lambda: _every_box("CHED-A"),
     "CHED-P": lambda: _every_box("CHED-P"),
     "CHED-PP": lambda: _every_box("CHED-PP"),
@@ -75,9 +92,10 @@ PARTS = {
 }
 
 
-@pytest.mark.parametrize("ched_type", sorted(PARTS))
-def test_every_ched_type_goes_to_sps_xml_and_back_with_the_same_part_one(importer, ched_type):
-    source = consignment_create(actor=importer, part_one=PARTS[ched_type]())
+@pytest.mark.parametrize("case", sorted(PARTS))
+def test_every_ched_type_goes_to_sps_xml_and_back_with_the_same_part_one(importer, case):
+    source = consignment_create(actor=importer, part_one=PARTS[case]())
+    ched_type = source.ched_type.code
     api = api_client_for(importer)
 
     exported = api.get(_url(source))

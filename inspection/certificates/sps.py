@@ -54,6 +54,8 @@ def party(parent: Element, name: str, *, party_name: str, address: str, country:
     ram(element, "Name", party_name)
     specified = ram(element, "SpecifiedSPSAddress")
     lines = [line.strip() for line in address.replace("\r", "").split("\n") if line.strip()] or [""]
+    if len(lines) > len(ADDRESS_LINES):  # the schema has five lines: the last holds the rest
+        lines = [*lines[:4], "\n".join(lines[4:])]
     for label, line in zip(ADDRESS_LINES, lines, strict=False):
         ram(specified, label, line)
     if country:
