@@ -90,6 +90,15 @@ def consignment_part_one(consignment: Consignment) -> dict:
     return part
 
 
+def consignment_sps_xml(consignment: Consignment) -> bytes:
+    """The CHED as UN/CEFACT SPS XML (`certificates/ched_xml.py`): Part I and, once decided, the decision in
+    force (a refusal once countersigned, as the importer sees it)."""
+    from inspection.certificates.ched_xml import ched_xml
+
+    decision = decision_in_force(consignment) if consignment.status in DECIDED else None
+    return ched_xml(consignment, part_one=consignment_part_one(consignment), decision=decision)
+
+
 DECIDED = {ConsignmentStatus.ACCEPTED, ConsignmentStatus.REFUSED, ConsignmentStatus.CLOSED}
 
 

@@ -12,6 +12,7 @@ from inspection.services.hub import hub_delivery_deliver
 from inspection.services.idempotency import idempotent_requests_purge as idempotent_requests_purge_service
 from inspection.services.lab import lab_submissions_purge
 from inspection.services.notifications import notification_deliver
+from inspection.services.traces import traces_exchange_deliver
 from inspection.services.webhooks import webhook_deliver
 
 
@@ -39,8 +40,14 @@ def hub_deliveries_poll() -> int:
 
 
 @shared_task(acks_late=True)
+def traces_exchange_send(exchange_id: int) -> bool:
+    return traces_exchange_deliver(exchange_id=exchange_id)
+
+
+@shared_task(acks_late=True)
 def deliveries_resend() -> int:
-    """Every minute (beat): send the emails, webhook posts and hub envelopes still pending past their first send."""
+    """Every minute (beat): send the emails, webhook posts, hub envelopes and TRACES exchanges still pending past
+    their first send."""
     return deliveries_resend_service()
 
 

@@ -472,4 +472,8 @@ if not re.fullmatch(r"[A-Z0-9]{2,4}", PIF_REFERENCE_SERIES) or PIF_REFERENCE_SER
         "PIF_REFERENCE_SERIES must be 2 to 4 capital letters or digits, and not a member state's code (TRACES NT's "
         "series): e.g. MQ."
     )
+# How CHEDs reach TRACES NT (docs/decisions/0016-traces-exchange.md): the dotted path of a transport class;
+# the default is the local double (it stores what it receives and answers a TRACES-like CHED number); empty: no
+# exchange is written at all.
+PIF_TRACES_TRANSPORT = env.str("PIF_TRACES_TRANSPORT", default="inspection.traces.LocalTracesDouble")
 PIF_HEALTHZ_BROKER_TIMEOUT = env.float("PIF_HEALTHZ_BROKER_TIMEOUT", default=2.0)

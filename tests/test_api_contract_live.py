@@ -60,6 +60,7 @@ REFUSED_BY_RULES = {
     ("POST", "/api/v1/consignments/{reference}/documents/"): ["400"],  # the file's content
     ("POST", "/api/v1/consignments/{reference}/commodities/import/"): ["400"],  # the file's rows
     ("POST", "/api/v1/consignments/import-ephyto/"): ["400"],  # the certificate's XML
+    ("POST", "/api/v1/consignments/import-sps/"): ["400"],  # the CHED's XML
     ("POST", "/api/v1/lab-results/"): ["400"],  # the report's content (a PDF without scripts)
     ("POST", "/api/v1/exports/"): ["400"],  # the application's rules (docs/api.md, "Exports")
     ("PUT", "/api/v1/exports/{application}/"): ["400"],  # the same rules

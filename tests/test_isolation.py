@@ -41,6 +41,7 @@ MATRIX = {
     "supervision:trail-verify": ["post"],
     "customs-ched-detail": ["get"],
     "consignment-traces-reference": ["post"],
+    "consignment-sps-xml": ["get"],
 }
 
 
@@ -182,8 +183,9 @@ def test_company_pages_need_an_importer_login(lab, name):
     assert getattr(client, method)(url).status_code == 404
 
 
-def test_import_ephyto_needs_an_importer(lab):
-    url = reverse("consignment-import-ephyto")
+@pytest.mark.parametrize("name", ["consignment-import-ephyto", "consignment-import-sps"])
+def test_imports_need_an_importer(lab, name):
+    url = reverse(name)
     assert api_client_for(None).post(url, b"<x/>", content_type="application/xml").status_code in (401, 403)
     assert api_client_for(lab).post(url, b"<x/>", content_type="application/xml").status_code == 403
     assert not Consignment.objects.exists()

@@ -26,7 +26,13 @@ def test_metrics_answer_the_machine_itself_in_prometheus_format(importer):
     text = response.content.decode()
     assert 'pif_http_requests_total{method="GET",status="200",view="consignment-list"}' in text
     assert "pif_http_request_duration_seconds_bucket" in text
-    for name in ("pif_audit_chain_length", "pif_notifications_pending", "pif_broker_up", "pif_consignments"):
+    for name in (
+        "pif_audit_chain_length",
+        "pif_notifications_pending",
+        "pif_traces_exchanges_pending",
+        "pif_broker_up",
+        "pif_consignments",
+    ):
         assert f"# TYPE {name} gauge" in text, name
 
 

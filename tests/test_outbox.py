@@ -30,6 +30,13 @@ class SmtpDown(BaseEmailBackend):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
 
+@pytest.fixture(autouse=True)
+def _no_traces_exchange(settings):
+    """These tests count emails and webhook posts; the TRACES exchange's rows have their own tests
+    (tests/test_traces_exchange.py)."""
+    settings.PIF_TRACES_TRANSPORT = ""
+
+
 def _past_grace(minutes: int = 5):
     """As if the rows had been written `minutes` ago (past the grace left to their first send)."""
     ago = timezone.now() - datetime.timedelta(minutes=minutes)

@@ -20,7 +20,7 @@ from viewflow.workflow.status import STATUS
 
 from inspection.audit import AuditAction, audit_record_about
 from inspection.errors import DomainError
-from inspection.models import Consignment, HubDelivery, Notification, WebhookDelivery
+from inspection.models import Consignment, HubDelivery, Notification, TracesExchange, WebhookDelivery
 from inspection.roles import Role, user_roles
 from inspection.services.deliveries import DELIVERY_MODELS, deliveries_given_up, delivery_retry
 from inspection.services.permissions import require_role
@@ -94,13 +94,15 @@ def incident_list(request):
 
 
 def _deliveries_failed(limit: int = 50) -> list[tuple[str, object]]:
-    """(kind, row) of the given-up emails, webhook posts and hub envelopes, the oldest first, `limit` of each."""
+    """(kind, row) of the given-up emails, webhook posts, hub envelopes and TRACES exchanges, the oldest first,
+    `limit` of each."""
     emails = deliveries_given_up(Notification).select_related("consignment", "recipient").order_by("pk")[:limit]
     posts = (
         deliveries_given_up(WebhookDelivery)
         .select_related("consignment", "operator", "subscription")
         .order_by("pk")[:limit]
     )
+    exchanges = deliveries_given_up(TracesExchange).select_related("consignment").order_by("pk")[:limit]
     envelopes = (
         deliveries_given_up(HubDelivery)
         .defer("content")
@@ -111,6 +113,7 @@ def _deliveries_failed(limit: int = 50) -> list[tuple[str, object]]:
         [("notification", row) for row in emails]
         + [("webhook", row) for row in posts]
         + [("hub", row) for row in envelopes]
+        + [("traces", row) for row in exchanges]
     )
 
 

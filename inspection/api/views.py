@@ -2,9 +2,11 @@
 
 import datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import lazy
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -12,7 +14,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from inspection.downloads import document_response
-from inspection.selectors import consignment_with_part_one, consignments_visible_to
+from inspection.selectors import consignment_sps_xml, consignment_with_part_one, consignments_visible_to
 from inspection.services.amendments import consignment_amend
 from inspection.services.commodity_import import commodity_lines_import
 from inspection.services.consignments import (
@@ -25,10 +27,12 @@ from inspection.services.consignments import (
 from inspection.services.customs import consignment_traces_reference_set
 from inspection.services.documents import document_remove, document_upload
 from inspection.services.ephyto import ephyto_import
+from inspection.services.sps_import import SPS_XML_MAX_BYTES, consignment_sps_import, sps_xml_too_large
 
 from .filters import ConsignmentApiFilter
 from .idempotency import IDEMPOTENCY_KEY, idempotent
 from .parsers import BoundedJSONParser, TextXmlBodyParser, XmlBodyParser
+from .schema import ERROR
 from .serializers import (
     CommodityLinesImportSerializer,
     ConsignmentListSerializer,
@@ -40,6 +44,9 @@ from .serializers import (
     PartOneCreateSerializer,
     PartOneSerializer,
 )
+
+# An XML document as the body, or as a multipart `file` (the imports of ePhyto and SPS XML).
+XML_UPLOAD_PARSERS = [XmlBodyParser, TextXmlBodyParser, MultiPartParser]
 
 
 def _in_three_days() -> str:
@@ -401,11 +408,65 @@ class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         methods=["post"],
         url_path="import-ephyto",
         url_name="import-ephyto",
-        parser_classes=[XmlBodyParser, TextXmlBodyParser, MultiPartParser],
+        parser_classes=XML_UPLOAD_PARSERS,
     )
     @idempotent
     def import_ephyto(self, request):
-        consignment, unmapped = ephyto_import(actor=request.user, file=request.data.get("file"))
+        return self._imported(*ephyto_import(actor=request.user, file=request.data.get("file")))
+
+    @extend_schema(
+        request=None,
+        responses={(200, "application/xml"): OpenApiTypes.BINARY},
+        summary="The CHED as UN/CEFACT SPS XML (the standard of TRACES NT and ePhyto)",
+        description=(
+            "An SPSCertificate: the whole Part I (parties, BCP, transport, containers, commodity lines with their CN "
+            "and EPPO codes, documents; every other box as an `IncludedSPSNote` whose subject is `PIF:` and the "
+            "box's path in Part I) and, once decided, the decision in force and its signatory. "
+            "`POST /api/v1/consignments/import-sps/` reads it back. The mapping: "
+            "docs/decisions/0016-traces-exchange.md."
+        ),
+    )
+    @action(detail=True, methods=["get"], url_path="sps-xml", url_name="sps-xml")
+    def sps_xml(self, request, reference=None):
+        consignment = self.get_object()
+        response = HttpResponse(consignment_sps_xml(consignment), content_type="application/xml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{consignment.reference}.xml"'
+        return response
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request={
+            "application/xml": {"type": "string", "format": "binary"},
+            "multipart/form-data": EphytoUploadSerializer,
+        },
+        responses={
+            201: EphytoImportSerializer,
+            413: OpenApiResponse(ERROR.ref, description=f"A body larger than {SPS_XML_MAX_BYTES // 1024} KiB."),
+        },
+        summary="Import a CHED's SPS XML as a draft of the same type",
+        description=(
+            "The body is a CHED as `GET /api/v1/consignments/{reference}/sps-xml/` writes it (or a multipart `file`): "
+            "a new draft of the caller's company, of the same CHED type and with the same Part I; Part II is not "
+            "imported. `unmapped` lists what could not be mapped. Not a CHED, XML with a DTD, entities or external "
+            "references, or badly formed: 400, nothing stored."
+        ),
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import-sps",
+        url_name="import-sps",
+        parser_classes=XML_UPLOAD_PARSERS,
+    )
+    @idempotent
+    def import_sps(self, request):
+        file = request.data.get("file")
+        if file is not None and (getattr(file, "size", 0) or 0) > SPS_XML_MAX_BYTES:
+            return Response({"detail": sps_xml_too_large()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return self._imported(*consignment_sps_import(actor=request.user, file=file))
+
+    def _imported(self, consignment, unmapped) -> Response:
+        """201 with the draft an import made and what it could not map."""
         fresh = self.get_queryset().get(pk=consignment.pk)
         return Response({**ConsignmentSerializer(fresh).data, "unmapped": unmapped}, status=status.HTTP_201_CREATED)
 

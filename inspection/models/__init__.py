@@ -67,6 +67,7 @@ from .reference import (
     RefusalReason,
 )
 from .tokens import ApiToken
+from .traces import TracesDoubleMessage, TracesEvent, TracesExchange
 
 __all__ = [
     "ArrivalConfirmation",
@@ -143,4 +144,7 @@ __all__ = [
     "ExportSequence",
     "ExportStatus",
     "PhytosanitaryCertificate",
+    "TracesDoubleMessage",
+    "TracesEvent",
+    "TracesExchange",
 ]

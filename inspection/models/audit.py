@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     # the pre-notification
     CONSIGNMENT_CREATED = "consignment.created", _("Pre-notification created")
     CONSIGNMENT_EPHYTO_IMPORTED = "consignment.ephyto_imported", _("ePhyto certificate imported")
+    CONSIGNMENT_SPS_IMPORTED = "consignment.sps_imported", _("CHED imported from its SPS XML")
     CONSIGNMENT_CLONED = "consignment.cloned", _("Pre-notification copied")
     CONSIGNMENT_DRAFT_UPDATED = "consignment.draft_updated", _("Draft updated")
     DOCUMENT_UPLOADED = "document.uploaded", _("Document added")

@@ -19,7 +19,22 @@ def all_notification_kinds() -> list[str]:
     return list(NotificationKind.values)
 
 
-class Notification(models.Model):
+class OutboxRow(models.Model):
+    """The state of a row of the outbox (`inspection.services.deliveries`): pending while `sent_at` is empty,
+    its attempts, when the sweeper may try again, the last failure."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # when beat's sweeper may try again (after a failure; or when the sender holding it is taken for dead)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Notification(OutboxRow):
     """An email owed to a user about a consignment. Created with the change that causes it, sent by a
     Celery task after commit, or by beat's sweeper (`inspection.services.deliveries`): the outbox. `sent_at`
     shows what is still pending; `attempts` reaching `PIF_DELIVERY_ATTEMPTS` makes it an incident."""
@@ -30,12 +45,6 @@ class Notification(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     context = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # when beat's sweeper may try again (after a failure; or when the sender holding it is taken for dead)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -47,7 +56,7 @@ class Notification(models.Model):
         return f"{self.kind} → {self.recipient}"
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(OutboxRow):
     """A signed POST owed to an operator's webhook URL, or to the customs system's (`subscription`); like
     `Notification`, created in the transaction of the change and delivered (once, retried with backoff) by a
     Celery task after commit. Exactly one of `operator` and `subscription` is set."""
@@ -61,11 +70,6 @@ class WebhookDelivery(models.Model):
     consignment = models.ForeignKey("inspection.Consignment", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     payload = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]

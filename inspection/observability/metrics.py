@@ -73,6 +73,7 @@ class PostCollector:
             Heartbeat,
             HubDelivery,
             Notification,
+            TracesExchange,
             WebhookDelivery,
         )
 
@@ -99,6 +100,11 @@ class PostCollector:
             "Envelopes for the IPPC ePhyto hub by status (pending: not yet taken by the hub)",
             HubDelivery.objects.values_list("status").annotate(n=Count("pk")).order_by(),
             "status",
+        )
+        yield _gauge(
+            "pif_traces_exchanges_pending",
+            "Messages owed to TRACES NT and not yet sent",
+            [(None, TracesExchange.objects.filter(sent_at__isnull=True).count())],
         )
         last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
         yield _gauge("pif_audit_chain_length", "Events in the audit chain", [(None, last or 0)])

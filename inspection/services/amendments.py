@@ -17,12 +17,13 @@ from inspection import part_one_schema
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
-from inspection.models import BcpApproval, Consignment, ConsignmentStatus, DocumentaryCheck
+from inspection.models import BcpApproval, Consignment, ConsignmentStatus, DocumentaryCheck, TracesEvent
 from inspection.ports import arrival_changed
 from inspection.roles import Role, user_roles
 from inspection.selectors import consignment_part_one
 from inspection.services.part_one import PartOneCheck, part_one_write
 from inspection.services.prenotification import prenotification_deadline
+from inspection.services.traces import traces_exchange_queue
 
 S = ConsignmentStatus
 # Until the decision the arrival may move (and only while the goods are not recorded at the post).
@@ -182,6 +183,7 @@ def consignment_amend(*, actor, consignment: Consignment, changes: dict) -> Cons
     if not data["changes"]:
         return locked
     audit_record(actor=actor, action=AuditAction.CONSIGNMENT_AMENDED, consignment=locked, data=data)
+    traces_exchange_queue(consignment=locked, kinds=[TracesEvent.AMENDED])
     if ARRIVAL in diff:
         arrival_changed(locked)
     return locked
@@ -212,5 +214,6 @@ def _arrival_move(*, actor, consignment: Consignment, arrival, now) -> Consignme
             "prenotification_in_time": _prenotification_in_time(consignment, arrival),
         },
     )
+    traces_exchange_queue(consignment=consignment, kinds=[TracesEvent.AMENDED])
     arrival_changed(consignment)  # the documentary check's deadline counts from the arrival
     return consignment

@@ -1,6 +1,6 @@
-"""Deliveries: the outbox rows of emails (`Notification`), webhook posts (`WebhookDelivery`) and envelopes for the
-IPPC ePhyto hub (`HubDelivery`), written in the transaction of the change that owes them, sent after commit, sent
-again by beat's sweeper until sent or given up.
+"""Deliveries: the outbox rows of emails (`Notification`), webhook posts (`WebhookDelivery`), envelopes for the
+IPPC ePhyto hub (`HubDelivery`) and messages to TRACES NT (`TracesExchange`), written in the transaction of the
+change that owes them, sent after commit, sent again by beat's sweeper until sent or given up.
 
 A row is pending while `sent_at` is empty. A send claims it by a conditional update (one winner however many
 messages arrive: the first send, the sweeper's, a redelivery) that counts the attempt and holds the row for
@@ -18,16 +18,32 @@ from django.utils.translation import gettext as _
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import DomainError
-from inspection.models import HubDelivery, Notification, WebhookDelivery
+from inspection.models import HubDelivery, Notification, TracesExchange, WebhookDelivery
 from inspection.outbox import task_send, task_send_on_commit
 from inspection.roles import Role
 from inspection.services.permissions import require_role
 
 # Longer than a send can take (EMAIL_TIMEOUT, PIF_WEBHOOK_TIMEOUT): past it, the sender is taken for dead.
 SEND_LEASE = timedelta(minutes=5)
-DELIVERY_MODELS = {"notification": Notification, "webhook": WebhookDelivery, "hub": HubDelivery}
-# The task (in inspection.tasks) that sends a row of each kind
-SEND_TASKS = {"notification": "notification_send", "webhook": "webhook_send", "hub": "hub_delivery_send"}
+DELIVERY_MODELS = {
+    "notification": Notification,
+    "webhook": WebhookDelivery,
+    "hub": HubDelivery,
+    "traces": TracesExchange,
+}
+# The Celery task (in `inspection.tasks`) that sends a row of each kind.
+DELIVERY_TASKS = {
+    "notification": "notification_send",
+    "webhook": "webhook_send",
+    "hub": "hub_delivery_send",
+    "traces": "traces_exchange_send",
+}
+
+
+def _task(kind: str):
+    from inspection import tasks
+
+    return getattr(tasks, DELIVERY_TASKS[kind])
 
 
 def delivery_claim(model, pk: int) -> bool:
@@ -79,13 +95,10 @@ def deliveries_resend(*, limit: int = 500) -> int:
     """Beat's sweeper: hand the due rows to the broker again (at most `limit` of each kind per run). A row sent
     twice is sent once (`delivery_claim`). Stops at the first broker failure: the next run tries again.
     Returns how many were handed over."""
-    from inspection import tasks
-
     sent = 0
     for kind, model in DELIVERY_MODELS.items():
-        task = getattr(tasks, SEND_TASKS[kind])
         for pk in deliveries_due(model).order_by("pk").values_list("pk", flat=True)[:limit]:
-            if not task_send(task, pk):
+            if not task_send(_task(kind), pk):
                 return sent
             sent += 1
     return sent
@@ -93,8 +106,9 @@ def deliveries_resend(*, limit: int = 500) -> int:
 
 @atomic_service
 def delivery_retry(*, actor, kind: str, pk: int, reason: str = ""):
-    """A supervisor sends a given-up email, webhook post or hub envelope again, once the cause is fixed (the
-    SMTP server, the company's URL, the hub): its attempts start again from zero. Audited."""
+    """A supervisor sends a given-up email, webhook post, hub envelope or TRACES exchange again, once the cause is
+    fixed (the SMTP server, the company's URL, the hub, the connection to TRACES NT): its attempts start again from
+    zero. Audited."""
     require_role(actor, Role.SUPERVISOR)
     model = DELIVERY_MODELS[kind]
     row = deliveries_given_up(model).select_for_update().filter(pk=pk).first()
@@ -116,7 +130,5 @@ def delivery_retry(*, actor, kind: str, pk: int, reason: str = ""):
             "reason": reason,
         },
     )
-    from inspection import tasks
-
-    task_send_on_commit(getattr(tasks, SEND_TASKS[kind]), row.pk)
+    task_send_on_commit(_task(kind), row.pk)
     return row

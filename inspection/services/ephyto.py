@@ -18,6 +18,12 @@ from django_countries import countries
 from inspection import part_one_schema
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
+from inspection.certificates.sps import TRANSPORT_MODES
+from inspection.certificates.sps import child as _child
+from inspection.certificates.sps import children as _children
+from inspection.certificates.sps import local as _local
+from inspection.certificates.sps import text as _text
+from inspection.certificates.sps import texts_by_language as _texts_by_language
 from inspection.errors import UploadRefused
 from inspection.models import Bcp, Commodity, Consignment, DocumentType, PackageType, TransportMode
 from inspection.services.consignments import _operator_of, consignment_create
@@ -25,40 +31,8 @@ from inspection.services.documents import _document_store, _safe_filename, docum
 
 PHYTOSANITARY_CERTIFICATE = "851"  # UN/CEFACT document type code; 657 is a re-export certificate
 REEXPORT_CERTIFICATE = "657"
-# UN/ECE Recommendation 19 transport mode codes
-TRANSPORT_MODES = {"1": TransportMode.SEA, "4": TransportMode.AIR, "3": TransportMode.ROAD}
 MAX_ATTACHMENTS = 10
 WEIGHT_UNITS = {"KGM": Decimal(1), "TNE": Decimal(1000), "GRM": Decimal("0.001")}
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _children(element: Element | None, name: str) -> list[Element]:
-    return [child for child in element if _local(child.tag) == name] if element is not None else []
-
-
-def _child(element: Element | None, *path: str) -> Element | None:
-    for name in path:
-        found = _children(element, name)
-        element = found[0] if found else None
-    return element
-
-
-def _text(element: Element | None, *path: str) -> str:
-    found = _child(element, *path) if path else element
-    return re.sub(r"\s+", " ", found.text or "").strip() if found is not None else ""
-
-
-def _texts_by_language(element: Element | None, name: str) -> str:
-    """The text in French, else English, else the first given."""
-    found = [e for e in _children(element, name) if _text(e)]
-    for language in ("fr", "en"):
-        for e in found:
-            if e.get("languageID") == language:
-                return _text(e)
-    return _text(found[0]) if found else ""
 
 
 @dataclass
@@ -69,26 +43,29 @@ class EphytoMapping:
     attachments: list[dict] = field(default_factory=list)
 
 
-def ephyto_parse(data: bytes) -> Element:
-    """The XML tree, or `UploadRefused`: no DTD, no entity, no external reference is ever resolved."""
+def sps_parse(data: bytes, *, what: str) -> Element:
+    """The XML tree of an SPSCertificate, or `UploadRefused`: no DTD, no entity, no external reference is ever
+    resolved. `what` names the document expected, in the refusals ("an ePhyto certificate", "a CHED")."""
     try:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
         raise UploadRefused(
             {
                 "file": [
-                    _(
-                        "This XML declares a DTD or entities, which are refused for safety. "
-                        "Send the certificate as exchanged through the ePhyto hub."
-                    )
+                    _("This XML declares a DTD or entities, which are refused for safety. Send %(what)s as exchanged.")
+                    % {"what": what}
                 ]
             }
         ) from None
     except (ParseError, ValueError):
         raise UploadRefused({"file": [_("This file is not well-formed XML.")]}) from None
     if _local(root.tag) != "SPSCertificate":
-        raise UploadRefused({"file": [_("This XML is not an ePhyto certificate (SPSCertificate).")]})
+        raise UploadRefused({"file": [_("This XML is not %(what)s (UN/CEFACT SPSCertificate).") % {"what": what}]})
     return root
+
+
+def ephyto_parse(data: bytes) -> Element:
+    return sps_parse(data, what=_("an ePhyto certificate"))
 
 
 def ephyto_map(root: Element) -> EphytoMapping:
