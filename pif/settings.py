@@ -473,7 +473,8 @@ if not re.fullmatch(r"[A-Z0-9]{2,4}", PIF_REFERENCE_SERIES) or PIF_REFERENCE_SER
         "series): e.g. MQ."
     )
 # How CHEDs reach TRACES NT (docs/decisions/0016-traces-exchange.md): the dotted path of a transport class;
-# the default is the local double (it stores what it receives and answers a TRACES-like CHED number); empty: no
-# exchange is written at all.
-PIF_TRACES_TRANSPORT = env.str("PIF_TRACES_TRANSPORT", default="inspection.traces.LocalTracesDouble")
+# under DEBUG (the demo) and in the tests the default is the local double (it stores what it receives and answers a
+# TRACES-like CHED number); otherwise, and when empty, no exchange is written at all: a production post must not
+# record numbers that TRACES NT never gave, so it names a real transport or records TRACES NT's number by hand.
+PIF_TRACES_TRANSPORT = env.str("PIF_TRACES_TRANSPORT", default="inspection.traces.LocalTracesDouble" if DEBUG else "")
 PIF_HEALTHZ_BROKER_TIMEOUT = env.float("PIF_HEALTHZ_BROKER_TIMEOUT", default=2.0)
