@@ -134,7 +134,7 @@ def test_failing_emails_back_off_then_show_as_incidents_a_supervisor_sends_again
     assert staff.post(retry_url, {"reason": "x"}).status_code == 404
     staff.force_login(supervisor)
     page = staff.get("/workflow/incidents/").content.decode()
-    assert "Emails and webhook posts not delivered" in page
+    assert "Messages not delivered: emails, webhook posts, hub envelopes, TRACES exchanges" in page
     assert consignment.reference in page and importer.email in page and "Connection unexpectedly closed" in page
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
