@@ -4,6 +4,8 @@ tests and the demo, what the local hub double received (`HubDoubleEnvelope`)."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .notifications import OutboxRow
+
 
 class HubStatus(models.TextChoices):
     """Where an envelope stands, from our side: waiting to leave, taken by the hub (its tracking info
@@ -16,7 +18,7 @@ class HubStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class HubDelivery(models.Model):
+class HubDelivery(OutboxRow):
     """One envelope owed to the IPPC ePhyto hub: the ePhyto XML of a certificate just issued, replaced or
     withdrawn, with its header (From/To NPPO, certificate type and status, number). Written in the transaction
     of the change, sent after commit by a Celery task (`inspection.services.hub`), swept again by beat, and
@@ -42,12 +44,6 @@ class HubDelivery(models.Model):
     hub_error = models.TextField(_("hub error"), blank=True)
     polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    # the outbox (inspection.services.deliveries)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]
