@@ -17,11 +17,17 @@ def ports_connect(
     start_inspection: Callable[..., Any],
     receive_lab_result: Callable[..., Any],
     arrival_changed: Callable[..., Any],
+    inspection_stop: Callable[..., Any] | None = None,
+    start_decision: Callable[..., Any] | None = None,
 ) -> None:
     """Called once by the workflow app when Django is ready."""
     _connected.update(
         start_inspection=start_inspection, receive_lab_result=receive_lab_result, arrival_changed=arrival_changed
     )
+    if inspection_stop is not None:
+        _connected["inspection_stop"] = inspection_stop
+    if start_decision is not None:
+        _connected["start_decision"] = start_decision
 
 
 def _port(name: str) -> Callable[..., Any]:
@@ -49,3 +55,15 @@ def arrival_changed(consignment) -> None:
     """The consignment's arrival moved (a confirmed ETA) or happened (recorded at the post), in the caller's
     transaction: the inspection's deadlines that count from the arrival follow it."""
     _port("arrival_changed")(consignment)
+
+
+def inspection_stop(consignment) -> None:
+    """The consignment's inspection ends without a decision (its CHED was replaced or split), in the caller's
+    transaction: every open task and timer of it is cancelled."""
+    _port("inspection_stop")(consignment)
+
+
+def start_decision(consignment) -> None:
+    """Start the inspection of one part of a split consignment at its decision (its checks are its parent's),
+    in the caller's transaction."""
+    _port("start_decision")(consignment)

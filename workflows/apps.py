@@ -14,6 +14,7 @@ class WorkflowsConfig(AppConfig):
         from .flows import InspectionFlow
         from .lab import lab_result_receive
         from .roles import grant_role_permissions
+        from .steps import inspection_stop
         from .timers import arrival_deadlines_rearm
 
         post_migrate.connect(grant_role_permissions, sender=self, dispatch_uid="workflows.grant_role_permissions")
@@ -23,4 +24,6 @@ class WorkflowsConfig(AppConfig):
             start_inspection=lambda consignment: InspectionFlow.submit.run(consignment=consignment),
             receive_lab_result=lab_result_receive,
             arrival_changed=arrival_deadlines_rearm,
+            inspection_stop=inspection_stop,
+            start_decision=lambda consignment: InspectionFlow.split_part.run(consignment=consignment),
         )

@@ -40,6 +40,7 @@ from .serializers import (
     PartOneCreateSerializer,
     PartOneSerializer,
 )
+from .successors import SuccessorActions
 
 
 def _in_three_days() -> str:
@@ -138,7 +139,7 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ConsignmentViewSet(SuccessorActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Consignments (CHEDs). Importers see their own company's only; another company's is a 404."""
 
     lookup_field = "reference"
