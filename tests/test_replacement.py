@@ -140,7 +140,7 @@ def test_an_importer_sees_the_link_in_the_portal(importer, inspector):
     new_reference = _replace(importer, old).json()["reference"]
     client = Client()
     client.force_login(importer)
-    page = client.get(f"/portal/consignments/{old.reference}/").content.decode()
+    page = client.get(f"/consignments/{old.reference}/").content.decode()
     assert new_reference in page
-    page = client.get(f"/portal/consignments/{new_reference}/").content.decode()
+    page = client.get(f"/consignments/{new_reference}/").content.decode()
     assert old.reference in page
