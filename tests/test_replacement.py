@@ -144,3 +144,32 @@ def test_an_importer_sees_the_link_in_the_portal(importer, inspector):
     assert new_reference in page
     page = client.get(f"/consignments/{new_reference}/").content.decode()
     assert old.reference in page
+
+
+def test_the_importer_replaces_through_the_portal_form(importer, inspector):
+    from tests.test_amendments import _portal_submit
+    from tests.test_portal import _form
+
+    _rates("08045000", 100, 0)
+    client, old = _portal_submit(importer)
+    _do(inspector, old, InspectionFlow.documentary_check, _documentary_ok(old))
+    assert f"/consignments/{old.reference}/replace/" in client.get(f"/consignments/{old.reference}/").content.decode()
+    page = client.get(f"/consignments/{old.reference}/replace/").content.decode()
+    assert "Submit the replacement CHED" in page
+    form = _form(transport_id="CMA CGM FORT SAINTE MARIE 613N", replace="1")
+    del form["submit"]
+    response = client.post(f"/consignments/{old.reference}/replace/", form)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    new = old.subsequent.get()
+    assert response["Location"].endswith(f"/consignments/{new.reference}/")
+    assert new.transport_id == "CMA CGM FORT SAINTE MARIE 613N" and new.status == "submitted"
+
+
+def test_the_portal_offers_no_replacement_before_the_checks_nor_to_another_company(importer, other_importer):
+    consignment = _submit(importer)
+    client = Client()
+    client.force_login(importer)
+    assert "/replace/" not in client.get(f"/consignments/{consignment.reference}/").content.decode()
+    assert client.get(f"/consignments/{consignment.reference}/replace/").status_code == 404
+    client.force_login(other_importer)
+    assert client.get(f"/consignments/{consignment.reference}/replace/").status_code == 404

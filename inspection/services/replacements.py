@@ -56,6 +56,16 @@ def _replaceable(consignment: Consignment) -> None:
         )
 
 
+def replacement_allowed(actor, consignment: Consignment) -> bool:
+    """Whether `actor` may replace `consignment` now (the portal offers it then); the service checks again."""
+    try:
+        _may_replace(actor, consignment)
+        _replaceable(consignment)
+    except (NotPermitted, TransitionNotAllowed):
+        return False
+    return True
+
+
 @atomic_service
 def consignment_replace(*, actor, consignment: Consignment, part_one: dict) -> Consignment:
     """Replace a CHED whose checks have started (and that is not yet decided) with a new CHED carrying the
