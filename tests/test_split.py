@@ -221,3 +221,19 @@ def test_the_split_is_shown_on_the_portal_and_the_staff_task_page(importer, insp
     client.post(task.reverse("assign"))
     page = client.get(task.reverse("execute")).content.decode()
     assert parent.reference in page
+
+
+def test_the_demo_shows_a_split_and_a_replaced_ched(settings):
+    import os
+
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("demo", consignments=10, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("demo", consignments=10, stdout=open(os.devnull, "w"))  # noqa: SIM115  (safe twice)
+    [split] = Consignment.objects.filter(status="split")
+    accepted, destroyed = split.subsequent.order_by("pk")
+    assert accepted.status == "accepted" and destroyed.status == "closed"
+    assert destroyed.follow_up.outcome == "destroyed"
+    [replaced] = Consignment.objects.filter(status="replaced")
+    assert replaced.subsequent.get().status == "submitted"

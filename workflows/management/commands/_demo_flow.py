@@ -118,6 +118,12 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
     consignment.refresh_from_db()
     if consignment.status != ConsignmentStatus.AWAITING_DECISION:
         return
+    decide(consignment, users, refuse=refuse, until=stage)
+
+
+def decide(consignment: Consignment, users: dict, *, refuse: bool, until: str) -> None:
+    """The officer's decision on a consignment awaiting it, then, `until` the stage says so, the supervisor's
+    countersignature of a refusal (`refused`) and the follow-up of the destruction (`closed`)."""
     deadline = timezone.localdate() + datetime.timedelta(days=15)
     _step(
         consignment,
@@ -139,7 +145,7 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
             ),
         ),
     )
-    if stage in ("accepted", "countersign"):
+    if until in ("accepted", "countersign"):
         return
     decision = consignment.decisions.filter(superseded=False).last()
     _step(
@@ -153,7 +159,7 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
             comment="Contresigné",
         ),
     )
-    if stage == "closed":
+    if until == "closed":
         # The follow-up comes after the certificate job: run it here as the worker would (the worker then
         # receives the same job too, and skips it as already done).
         job = InspectionFlow.task_class.objects.get(
