@@ -237,3 +237,53 @@ def test_the_demo_shows_a_split_and_a_replaced_ched(settings):
     assert destroyed.follow_up.outcome == "destroyed"
     [replaced] = Consignment.objects.filter(status="replaced")
     assert replaced.subsequent.get().status == "submitted"
+
+
+def test_the_officer_splits_in_two_from_the_staff_page(importer, inspector, officer):
+    parent = _awaiting_decision(importer, inspector, lines=(MANGOES, AVOCADOS))
+    client = Client()
+    client.force_login(officer)
+    task = Task.objects.get(process__artifact_object_id=parent.pk, flow_task=InspectionFlow.decide, status=STATUS.NEW)
+    client.post(task.reverse("assign"))
+    assert f"/consignments/{parent.reference}/split/" in client.get(task.reverse("execute")).content.decode()
+    page = client.get(f"/consignments/{parent.reference}/split/")
+    assert page.status_code == 200
+    # the avocados whole and 250 kg (25 cartons) of the mangoes go to the second part
+    form = {
+        "line_1_net_weight_kg": "250",
+        "line_1_packages": "25",
+        "line_2_net_weight_kg": "1000",
+        "line_2_packages": "100",
+    }
+    response = client.post(f"/consignments/{parent.reference}/split/", form)
+    assert response.status_code == 302
+    first, second = (Consignment.objects.get(reference=f"{parent.reference}.{n}") for n in (1, 2))
+    assert list(first.lines.values_list("cn_code", "net_weight_kg", "packages")) == [("08045000", 750, 75)]
+    assert list(second.lines.values_list("cn_code", "net_weight_kg", "packages")) == [
+        ("08045000", 250, 25),
+        ("08044000", 1000, 100),
+    ]
+
+
+def test_the_staff_split_page_shows_why_a_split_is_refused(importer, inspector, officer):
+    parent = _awaiting_decision(importer, inspector)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(officer)
+    response = client.post(
+        f"/consignments/{parent.reference}/split/", {"line_1_net_weight_kg": "abc", "line_1_packages": "5"}, follow=True
+    )
+    assert "Give a number." in response.content.decode()
+    response = client.post(
+        f"/consignments/{parent.reference}/split/", {"line_1_net_weight_kg": "2000", "line_1_packages": "50"}
+    )
+    assert response.status_code == 200 and "Give a quantity above zero." in response.content.decode()
+    parent.refresh_from_db()
+    assert parent.status == "awaiting_decision"
+
+
+def test_the_staff_split_page_is_for_certifying_officers(importer, other_importer, inspector):
+    parent = _awaiting_decision(importer, inspector)
+    for user in (importer, inspector, other_importer):
+        client = Client()
+        client.force_login(user)
+        assert client.get(f"/consignments/{parent.reference}/split/").status_code == 404

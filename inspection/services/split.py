@@ -85,7 +85,11 @@ def split_plan(consignment: Consignment, parts: list[dict]) -> list[list[dict]]:
             line = dict(source)
             for field in QUANTITIES:
                 declared = _quantity(source.get(field), field)
-                given = _quantity(item.get(field), field)
+                try:
+                    given = _quantity(item.get(field), field)
+                except (ArithmeticError, TypeError, ValueError):
+                    errors[f"{path}.{field}"] = [_("Give a number.")]
+                    continue
                 if given is None:
                     given = declared
                 elif declared is None:
