@@ -276,7 +276,9 @@ def consignment_lineage(consignment: Consignment) -> dict:
     from inspection.models import Succession
 
     previous = consignment.previous.reference if consignment.previous_id else None
-    subsequent = list(consignment.subsequent.order_by("pk").values_list("reference", "succession"))
+    # only a replaced or split CHED is followed by others: no query for the others
+    followed = consignment.status in (ConsignmentStatus.REPLACED, ConsignmentStatus.SPLIT)
+    subsequent = consignment.subsequent.order_by("pk").values_list("reference", "succession") if followed else []
     return {
         "replaces": previous if consignment.succession == Succession.REPLACEMENT else None,
         "split_from": previous if consignment.succession == Succession.SPLIT_PART else None,

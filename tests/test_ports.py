@@ -44,7 +44,13 @@ def test_no_module_of_the_domain_imports_the_workflow():
 def test_the_workflow_connects_the_ports_at_start_up():
     assert ports._connected["receive_lab_result"] is lab_result_receive
     assert ports._connected["arrival_changed"] is arrival_deadlines_rearm
-    assert set(ports._connected) == {"start_inspection", "receive_lab_result", "arrival_changed"}
+    assert set(ports._connected) == {
+        "start_inspection",
+        "receive_lab_result",
+        "arrival_changed",
+        "inspection_stop",
+        "start_decision",
+    }
 
 
 def test_a_port_left_unconnected_says_so(monkeypatch):
