@@ -41,6 +41,10 @@ MATRIX = {
     "supervision:trail-verify": ["post"],
     "customs-ched-detail": ["get"],
     "consignment-traces-reference": ["post"],
+    "consignment-replace": ["post"],
+    "consignment-split": ["post"],
+    "portal:consignment-replace": ["get", "post"],
+    "portal:consignment-split": ["get", "post"],
 }
 
 

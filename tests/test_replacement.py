@@ -173,3 +173,24 @@ def test_the_portal_offers_no_replacement_before_the_checks_nor_to_another_compa
     assert client.get(f"/consignments/{consignment.reference}/replace/").status_code == 404
     client.force_login(other_importer)
     assert client.get(f"/consignments/{consignment.reference}/replace/").status_code == 404
+
+
+@pytest.mark.parametrize("detained", [True, False])
+def test_a_ched_with_a_sample_at_the_lab_is_replaced_cleanly(importer, inspector, lab, detained):
+    from tests.test_workflow_paths import _sampled
+
+    old = _sampled(importer, inspector, detained=detained)
+    assert old.status == ("awaiting_lab" if detained else "awaiting_decision")
+    response = _replace(importer, old)
+    assert response.status_code == 201, response.json()
+    assert not _open_tasks(old).exists()
+    assert InspectionProcess.objects.get(artifact_object_id=old.pk).status == "CANCELED"
+    # the laboratory's result for the replaced CHED's sample is still recorded (the sample was taken), and
+    # changes nothing of the replaced CHED
+    sample = old.samples.get()
+    answer = api_client_for(lab).post(
+        "/api/v1/lab-results/", {"sample": sample.number, "conclusion": "satisfactory"}, format="json"
+    )
+    assert answer.status_code in (200, 201, 409), answer.json()
+    old.refresh_from_db()
+    assert old.status == "replaced"
