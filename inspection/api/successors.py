@@ -26,12 +26,13 @@ class SplitLineSerializer(serializers.Serializer):
     number_of_animals = serializers.IntegerField(min_value=1, max_value=MAX_NUMBER_OF_ANIMALS, required=False)
 
 
+# ListField, not `many=True`: drf-spectacular then gives the schema its minItems and maxItems
 class SplitPartSerializer(serializers.Serializer):
-    lines = SplitLineSerializer(many=True, min_length=1, max_length=MAX_LINES)
+    lines = serializers.ListField(child=SplitLineSerializer(), min_length=1, max_length=MAX_LINES)
 
 
 class SplitSerializer(serializers.Serializer):
-    parts = SplitPartSerializer(many=True, min_length=2, max_length=MAX_PARTS)
+    parts = serializers.ListField(child=SplitPartSerializer(), min_length=2, max_length=MAX_PARTS)
 
 
 class SuccessorActions:
