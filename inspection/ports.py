@@ -19,6 +19,8 @@ def ports_connect(
     arrival_changed: Callable[..., Any],
     start_export: Callable[..., Any],
     export_step: Callable[..., Any],
+    inspection_stop: Callable[..., Any] | None = None,
+    start_decision: Callable[..., Any] | None = None,
 ) -> None:
     """Called once by the workflow app when Django is ready."""
     _connected.update(
@@ -28,6 +30,10 @@ def ports_connect(
         start_export=start_export,
         export_step=export_step,
     )
+    if inspection_stop is not None:
+        _connected["inspection_stop"] = inspection_stop
+    if start_decision is not None:
+        _connected["start_decision"] = start_decision
 
 
 def _port(name: str) -> Callable[..., Any]:
@@ -67,3 +73,13 @@ def export_step(*, user, application, step: str, record: Callable[[], Any]) -> N
     "decision"), `record()` being the step's service call: the open task of that step is claimed and completed
     with it, as its task form would (the staff API and the application's page go through the flow too)."""
     _port("export_step")(user=user, application=application, step=step, record=record)
+def inspection_stop(consignment) -> None:
+    """The consignment's inspection ends without a decision (its CHED was replaced or split), in the caller's
+    transaction: every open task and timer of it is cancelled."""
+    _port("inspection_stop")(consignment)
+
+
+def start_decision(consignment) -> None:
+    """Start the inspection of one part of a split consignment at its decision (its checks are its parent's),
+    in the caller's transaction."""
+    _port("start_decision")(consignment)

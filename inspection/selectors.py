@@ -296,3 +296,21 @@ def consignment_amendments(consignment: Consignment) -> list[dict]:
         }
         for event in events
     ]
+
+
+def consignment_lineage(consignment: Consignment) -> dict:
+    """The CHEDs a CHED follows from or is followed by (2019/1715 Annex II, boxes II.1 and II.24): the one it
+    replaces or was split from, the one that replaced it, and its parts. Numbers only; every one of them is the
+    same company's (a replacement and the parts keep the operator)."""
+    from inspection.models import Succession
+
+    previous = consignment.previous.reference if consignment.previous_id else None
+    # only a replaced or split CHED is followed by others: no query for the others
+    followed = consignment.status in (ConsignmentStatus.REPLACED, ConsignmentStatus.SPLIT)
+    subsequent = consignment.subsequent.order_by("pk").values_list("reference", "succession") if followed else []
+    return {
+        "replaces": previous if consignment.succession == Succession.REPLACEMENT else None,
+        "split_from": previous if consignment.succession == Succession.SPLIT_PART else None,
+        "replaced_by": next((ref for ref, kind in subsequent if kind == Succession.REPLACEMENT), None),
+        "parts": [ref for ref, kind in subsequent if kind == Succession.SPLIT_PART],
+    }

@@ -13,6 +13,10 @@ IMPORTER_STEPS = {
     A.CONSIGNMENT_CANCELLED: "cancelled",
     A.CONSIGNMENT_AMENDED: "amended",
     A.ARRIVAL_MOVED: "arrival_moved",
+    A.CONSIGNMENT_REPLACEMENT: "replacement",
+    A.CONSIGNMENT_REPLACED: "replaced",
+    A.CONSIGNMENT_SPLIT: "split",
+    A.CONSIGNMENT_SPLIT_PART: "split_part",
     A.DOCUMENTARY_CHECK_RECORDED: "documentary_check",
     A.IDENTITY_CHECK_RECORDED: "identity_check",
     A.PHYSICAL_CHECK_RECORDED: "physical_check",
@@ -21,6 +25,14 @@ IMPORTER_STEPS = {
     A.DECISION_COUNTERSIGNED: "refusal_confirmed",
     A.CERTIFICATE_ISSUED: "certificate",
     A.FOLLOW_UP_RECORDED: "follow_up",
+}
+
+# Where the audit data of a replacement or a split names the other CHED(s).
+SUCCESSION_OUTCOMES = {
+    A.CONSIGNMENT_REPLACEMENT: "replaces",
+    A.CONSIGNMENT_REPLACED: "replaced_by",
+    A.CONSIGNMENT_SPLIT: "parts",
+    A.CONSIGNMENT_SPLIT_PART: "split_from",
 }
 
 
@@ -32,6 +44,9 @@ def _outcome(event) -> str:
         return str(LabResult.Conclusion(data["conclusion"]).label)
     if event.action in (A.CONSIGNMENT_AMENDED, A.ARRIVAL_MOVED):
         return ", ".join(data.get("changes", {}))
+    if event.action in SUCCESSION_OUTCOMES:  # the other CHED's number
+        value = data.get(SUCCESSION_OUTCOMES[event.action], "")
+        return ", ".join(value) if isinstance(value, dict) else value
     if event.action == A.PHYSICAL_CHECK_RECORDED and data.get("samples"):
         return str(_("samples taken"))
     return ""

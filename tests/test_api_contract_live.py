@@ -57,6 +57,8 @@ REFUSED_BY_RULES = {
     ("PATCH", "/api/v1/consignments/{reference}/"): ["400"],  # Part I's rules, on the merged Part I
     ("POST", "/api/v1/consignments/{reference}/traces-reference/"): ["400"],  # TRACES NT's series and format
     ("POST", "/api/v1/consignments/{reference}/submit/"): ["400"],  # the draft's completeness
+    ("POST", "/api/v1/consignments/{reference}/replace/"): ["400"],  # Part I's rules; the CHED type and BCP stay
+    ("POST", "/api/v1/consignments/{reference}/split/"): ["400"],  # the lines exist, the parts add up to them
     ("POST", "/api/v1/consignments/{reference}/documents/"): ["400"],  # the file's content
     ("POST", "/api/v1/consignments/{reference}/commodities/import/"): ["400"],  # the file's rows
     ("POST", "/api/v1/consignments/import-ephyto/"): ["400"],  # the certificate's XML

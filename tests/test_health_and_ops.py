@@ -93,8 +93,9 @@ def test_demo_creates_users_and_consignments_and_is_safe_twice():
         call_command("demo", consignments=10, stdout=open(os.devnull, "w"))
         count = Consignment.objects.count()
         call_command("demo", consignments=10, stdout=open(os.devnull, "w"))
-    # 10 per demo company, and one national plant-health entry (NAT-PP) accepted through the flow
-    assert count == 21 and Consignment.objects.count() == 21
+    # 10 per demo company, one national plant-health entry (NAT-PP) accepted through the flow, the two parts of a
+    # split consignment and a replacement CHED
+    assert count == 24 and Consignment.objects.count() == 24
     national = Consignment.objects.get(ched_type__code="NAT-PP")
     assert national.status == "accepted" and national.reference.startswith("NATPP.")
     for username in ("importer", "importer2", "inspector", "officer", "supervisor", "lab"):

@@ -42,6 +42,10 @@ MATRIX = {
     "customs-ched-detail": ["get"],
     "consignment-traces-reference": ["post"],
     "consignment-sps-xml": ["get"],
+    "consignment-replace": ["post"],
+    "consignment-split": ["post"],
+    "portal:consignment-replace": ["get", "post"],
+    "portal:consignment-split": ["get", "post"],
 }
 
 

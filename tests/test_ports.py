@@ -50,6 +50,8 @@ def test_the_workflow_connects_the_ports_at_start_up():
         "arrival_changed",
         "start_export",
         "export_step",
+        "inspection_stop",
+        "start_decision",
     }
 
 

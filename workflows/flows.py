@@ -45,6 +45,10 @@ class InspectionFlow(flow.Flow):
 
     # importer (portal or API): Part I is submitted, the inspection starts
     submit = flow.StartHandle(this.start_inspection).Annotation(title=_("Part I submitted")).Next(this.plan_checks)
+    # certifying officer: one part of a split consignment, checked as its parent was, comes to its own decision
+    split_part = (
+        flow.StartHandle(this.start_inspection).Annotation(title=_("Part of a split consignment")).Next(this.decide)
+    )
 
     # system
     plan_checks = flow.Function(this.plan).Annotation(title=_("Plan checks")).Next(this.documentary_check)

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
+from viewflow.workflow.status import PROCESS, STATUS
 
 from inspection.atomic import one_transaction
 from inspection.errors import NotPermitted
@@ -28,6 +28,17 @@ def task_cancel(task: Task) -> None:
     for timer in task.leading.filter(status=STATUS.SCHEDULED):
         timer.flow_task.activation_class(timer).cancel()
     task.flow_task.activation_class(task).cancel()
+
+
+def inspection_stop(consignment: Consignment) -> None:
+    """End a consignment's inspection without a decision (its CHED was replaced or split): viewflow's own
+    process cancel, under the flow lock, cancels every open task and timer and marks the process cancelled."""
+    from .models import InspectionProcess
+
+    for process in InspectionProcess.objects.filter(artifact_object_id=consignment.pk).exclude(
+        status__in=[PROCESS.DONE, PROCESS.CANCELED]
+    ):
+        process.flow_class.instance.cancel(process)
 
 
 def task_complete_as(*, user, task: Task, record, consignment: Consignment | None = None) -> None:

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from inspection import part_one_schema
 from inspection.models import MAX_NUMBER_OF_ANIMALS, Certificate, Consignment, ControlPoint, FeeCategory, FeeCheck
-from inspection.selectors import consignment_decision, consignment_fees, consignment_part_one
+from inspection.selectors import consignment_decision, consignment_fees, consignment_lineage, consignment_part_one
 from inspection.timeline import importer_timeline
 
 # The CHED types the API knows (the `ched-types` code list), the enum of every `ched_type` in the schema.
@@ -250,6 +250,14 @@ class ConsignmentSerializer(PartOneSerializer):
     certificates = CertificateLinkSerializer(many=True, read_only=True)
     fees = FeeStatementSerializer(read_only=True, allow_null=True, help_text="Once the decision is in force.")
     files = DocumentFileSerializer(many=True, read_only=True, help_text="Uploaded accompanying documents")
+    replaces = serializers.CharField(read_only=True, allow_null=True, help_text="The CHED this one replaces (box II.1)")
+    replaced_by = serializers.CharField(read_only=True, allow_null=True, help_text="The CHED that replaced this one")
+    split_from = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The consignment this one is a part of (box II.1)"
+    )
+    parts = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The parts this consignment was split into (II.24)"
+    )
 
     def _absolute(self, path: str) -> str:
         request = self.context.get("request")
@@ -283,6 +291,7 @@ class ConsignmentSerializer(PartOneSerializer):
                 ],
                 "files": [d for d in instance.documents.all() if d.has_file],
                 "fees": consignment_fees(instance),
+                **consignment_lineage(instance),
             }
         )
 

@@ -44,6 +44,7 @@ from .serializers import (
     PartOneCreateSerializer,
     PartOneSerializer,
 )
+from .successors import SuccessorActions
 
 # An XML document as the body, or as a multipart `file` (the imports of ePhyto and SPS XML).
 XML_UPLOAD_PARSERS = [XmlBodyParser, TextXmlBodyParser, MultiPartParser]
@@ -145,7 +146,7 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-class ConsignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ConsignmentViewSet(SuccessorActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Consignments (CHEDs). Importers see their own company's only; another company's is a 404."""
 
     lookup_field = "reference"

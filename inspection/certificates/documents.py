@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from inspection import part_one_schema
-from inspection.models import ArrivalConfirmation, Certificate, Consignment, Decision, FollowUp, Sample
+from inspection.models import ArrivalConfirmation, Certificate, Consignment, Decision, FollowUp, Sample, Succession
 
 from .boxes import BOXES, DECISION_BOXES, NATIONAL_MODELS, PURPOSE_BOXES, REGIME_BOXES
 
@@ -126,6 +126,7 @@ PRINTED_RELATIONS = (
     "bcp",
     "purpose",
     "operator",
+    "previous",
     "check_plan",
     "documentary_check",
     "identity_check",
@@ -146,16 +147,16 @@ def certificate_context(
     preview: bool = False,
 ) -> dict:
     """Everything a certificate template prints. `decision` is None in a staff preview before the decision."""
+    # the part of a split consignment was checked as the consignment was (II.1 names it): its II.3-II.6 are those
+    checked = consignment.previous if consignment.succession == Succession.SPLIT_PART else consignment
     samples = list(
-        Sample.objects.filter(consignment=consignment)
-        .select_related("analysis", "laboratory", "result")
-        .order_by("number")
+        Sample.objects.filter(consignment=checked).select_related("analysis", "laboratory", "result").order_by("number")
     )
     # A reverse one-to-one that does not exist raises an AttributeError subclass: getattr's default applies.
-    plan = getattr(consignment, "check_plan", None)
-    documentary = getattr(consignment, "documentary_check", None)
-    identity = getattr(consignment, "identity_check", None)
-    physical = getattr(consignment, "physical_check", None)
+    plan = getattr(checked, "check_plan", None)
+    documentary = getattr(checked, "documentary_check", None)
+    identity = getattr(checked, "identity_check", None)
+    physical = getattr(checked, "physical_check", None)
     follow_up = getattr(consignment, "follow_up", None)
     ched_type = NATIONAL_MODELS.get(consignment.ched_type.code, consignment.ched_type.code)
     lines = list(consignment.lines.select_related("package_type").order_by("pk"))

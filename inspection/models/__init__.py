@@ -30,6 +30,7 @@ from .consignments import (
     CustomsStatus,
     JourneyLog,
     ReferenceSequence,
+    Succession,
     TransportConditions,
     TransportMode,
 )
@@ -110,6 +111,7 @@ __all__ = [
     "MAX_NUMBER_OF_ANIMALS",
     "Consignment",
     "ConsignmentStatus",
+    "Succession",
     "Container",
     "CustomsProcedure",
     "CustomsStatus",

@@ -34,6 +34,8 @@ class AuditAction(models.TextChoices):
     CONSIGNMENT_CANCELLED = "consignment.cancelled", _("Pre-notification cancelled")
     CONSIGNMENT_AMENDED = "consignment.amended", _("Part I amended")
     ARRIVAL_MOVED = "arrival.moved", _("Expected arrival moved by the importer")
+    CONSIGNMENT_REPLACED = "consignment.replaced", _("Replaced by a new CHED")
+    CONSIGNMENT_REPLACEMENT = "consignment.replacement", _("Replacement CHED submitted")
     # the checks
     CHECKS_PLANNED = "checks.planned", _("Checks planned")
     TRACES_REFERENCE_RECORDED = "traces_reference.recorded", _("TRACES NT number recorded")
@@ -47,6 +49,8 @@ class AuditAction(models.TextChoices):
     LAB_RESULT_RECORDED = "lab_result.recorded", _("Laboratory result")
     LAB_RESULT_LATE = "lab_result.late", _("Laboratory result late")
     # the decision and after
+    CONSIGNMENT_SPLIT = "consignment.split", _("Consignment split")
+    CONSIGNMENT_SPLIT_PART = "consignment.split_part", _("Part of a split consignment")
     DECISION_RECORDED = "decision.recorded", _("Decision")
     DECISION_COUNTERSIGNED = "decision.countersigned", _("Refusal countersigned")
     DECISION_SENT_BACK = "decision.sent_back", _("Refusal sent back")

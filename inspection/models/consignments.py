@@ -23,6 +23,16 @@ class ConsignmentStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
     CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
+    REPLACED = "replaced", _("Replaced")
+    SPLIT = "split", _("Split")
+
+
+class Succession(models.TextChoices):
+    """How a CHED came from a previous one (2019/1715 Annex II, box II.1 "Previous CHED"): it replaces it, or it
+    is one part of it after a split at the BCP (box II.24 "Subsequent CHED" of the previous one)."""
+
+    REPLACEMENT = "replacement", _("Replacement")
+    SPLIT_PART = "split_part", _("Part of a split consignment")
 
 
 class TransportMode(models.TextChoices):
@@ -153,6 +163,18 @@ class Consignment(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    # box II.1: the CHED this one replaces or was split from (`services/replacements.py`, `services/split.py`)
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subsequent",
+        verbose_name=_("previous CHED"),
+    )
+    succession = models.CharField(
+        _("how it follows the previous CHED"), max_length=12, choices=Succession.choices, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -34,4 +34,8 @@ def importer_next_step(consignment: Consignment, decision: dict | None) -> str:
                 "date": date_format(decision["measure_deadline"], "SHORT_DATE_FORMAT")
             }
         return _("The refusal notice is under Certificates.")
+    if status == S.REPLACED:
+        return _("This CHED was replaced: follow the replacement CHED.")
+    if status == S.SPLIT:
+        return _("The post split this consignment: each part has its own CHED and decision.")
     return _("Nothing left to do.")

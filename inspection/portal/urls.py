@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account, documents, exports, views
+from . import account, documents, exports, replacements, split, views
 
 app_name = "portal"
 urlpatterns = [
@@ -27,6 +27,8 @@ urlpatterns = [
     ),
     path("consignments/<str:reference>/", views.consignment_detail, name="consignment-detail"),
     path("consignments/<str:reference>/edit/", views.consignment_edit, name="consignment-edit"),
+    path("consignments/<str:reference>/split/", split.consignment_split_view, name="consignment-split"),
+    path("consignments/<str:reference>/replace/", replacements.consignment_replace_view, name="consignment-replace"),
     path("consignments/<str:reference>/cancel/", views.consignment_cancel_view, name="consignment-cancel"),
     path("consignments/<str:reference>/clone/", views.consignment_clone_view, name="consignment-clone"),
     path(

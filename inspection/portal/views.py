@@ -37,6 +37,7 @@ from inspection.services.consignments import (
 )
 from inspection.services.documents import OPEN_STATUSES, documents_removable
 from inspection.services.part_one import part_one_checklist
+from inspection.services.replacements import replacement_allowed
 from inspection.timeline import importer_timeline
 
 from .access import is_importer, visible_consignment
@@ -213,6 +214,7 @@ def consignment_detail(request, reference):
             "can_edit": consignment.is_draft and is_importer(request.user),
             "can_amend": consignment.status in ARRIVAL_MOVABLE and is_importer(request.user),
             "can_clone": is_importer(request.user),
+            "can_replace": replacement_allowed(request.user, consignment),
             "upload_form": DocumentUploadForm() if _can_upload(request.user, consignment) else None,
             "can_remove_documents": is_importer(request.user) and documents_removable(consignment),
             "upload_limit": filesizeformat(settings.PIF_UPLOAD_MAX_BYTES),

@@ -9,15 +9,19 @@ from inspection.models import Consignment, ConsignmentStatus
 S = ConsignmentStatus
 ALLOWED_MOVES: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.CANCELLED},
-    S.SUBMITTED: {S.CHECKING, S.AWAITING_DECISION},
-    S.CHECKING: {S.AWAITING_LAB, S.AWAITING_DECISION},
-    S.AWAITING_LAB: {S.AWAITING_DECISION},
-    S.AWAITING_DECISION: {S.ACCEPTED, S.AWAITING_COUNTERSIGN},
+    # replaced by a new CHED once the checks started (`services/replacements.py`); split by the certifying
+    # officer once every check is done (`services/split.py`)
+    S.SUBMITTED: {S.CHECKING, S.AWAITING_DECISION, S.REPLACED},
+    S.CHECKING: {S.AWAITING_LAB, S.AWAITING_DECISION, S.REPLACED},
+    S.AWAITING_LAB: {S.AWAITING_DECISION, S.REPLACED},
+    S.AWAITING_DECISION: {S.ACCEPTED, S.AWAITING_COUNTERSIGN, S.REPLACED, S.SPLIT},
     S.AWAITING_COUNTERSIGN: {S.REFUSED, S.AWAITING_DECISION},
     S.ACCEPTED: {S.CLOSED, S.AWAITING_DECISION},  # recall after an unsatisfactory result
     S.REFUSED: {S.CLOSED},
     S.CLOSED: set(),
     S.CANCELLED: set(),
+    S.REPLACED: set(),
+    S.SPLIT: set(),
 }
 
 

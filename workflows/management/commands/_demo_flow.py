@@ -119,6 +119,12 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
     consignment.refresh_from_db()
     if consignment.status != ConsignmentStatus.AWAITING_DECISION:
         return
+    decide(consignment, users, refuse=refuse, until=stage)
+
+
+def decide(consignment: Consignment, users: dict, *, refuse: bool, until: str) -> None:
+    """The officer's decision on a consignment awaiting it, then, `until` the stage says so, the supervisor's
+    countersignature of a refusal (`refused`) and the follow-up of the destruction (`closed`)."""
     deadline = timezone.localdate() + datetime.timedelta(days=15)
     _step(
         consignment,
@@ -137,15 +143,15 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
                 }
                 if refuse
                 else _sent_on(consignment)
-                if stage == "channelled"
+                if until == "channelled"
                 else {"code": "acceptable_for_internal_market"}
             ),
         ),
     )
-    if stage == "channelled":
+    if until == "channelled":
         _arrival_confirmed(consignment, users["inspector"])
         return
-    if stage in ("accepted", "countersign"):
+    if until in ("accepted", "countersign"):
         return
     decision = consignment.decisions.filter(superseded=False).last()
     _step(
@@ -159,7 +165,7 @@ def drive(consignment: Consignment, stage: str, users: dict) -> None:
             comment="Contresigné",
         ),
     )
-    if stage == "closed":
+    if until == "closed":
         _certificate_job_run(consignment)
         _step(
             consignment,

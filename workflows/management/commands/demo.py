@@ -24,6 +24,7 @@ from inspection.services.part_one import container_check_digit
 
 from ._demo_exports import exports_demo
 from ._demo_flow import STAGES, drive
+from ._demo_successors import replacement_demo, split_demo
 
 PASSWORD = "demo"  # noqa: S105  (demo only; docs/api.md)
 COMPANIES = {
@@ -145,6 +146,8 @@ class Command(BaseCommand):
                 drive(consignment, STAGES[created % len(STAGES)], staff)
                 created += 1
         self._national_entry(rng, importers[0], staff)
+        # a split consignment (part accepted, part destroyed) and a replaced CHED
+        successors_note = split_demo(importers[0], staff) + replacement_demo(importers[0])
         exports = exports_demo(password=PASSWORD)  # the exporter and its phytosanitary certificates
         self.stdout.write(f"Export applications made: {exports} (login “exporter”).")
         customs_note = self._customs_demo(importers)
@@ -153,6 +156,7 @@ class Command(BaseCommand):
                 f"Demo ready: {Consignment.objects.count()} consignments. Logins (password “{PASSWORD}”): "
                 + ", ".join([*COMPANIES, *STAFF, "exporter", "customs"])
                 + customs_note
+                + successors_note
             )
         )
 

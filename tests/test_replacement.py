@@ -1,0 +1,196 @@
+"""A replacement CHED: once the checks have started, a corrected Part I is a new CHED that supersedes the old one
+(both linked, the old one "replaced" with its inspection stopped, the new one checked again). Over HTTP, as the
+importer's system and a certifying officer do it."""
+
+import pytest
+from django.test import Client
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from inspection.models import AuditEvent, Consignment
+from tests.conftest import api_client_for
+from tests.factories import part_one
+from tests.test_workflow_paths import ACCEPT, _do, _documentary_ok, _rates, _submit
+from workflows.flows import InspectionFlow
+from workflows.models import InspectionProcess
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _urls():
+    import pif.urls  # noqa: F401
+
+
+def _replace(user, consignment, body=None, **overrides):
+    body = body if body is not None else part_one(as_json=True, **overrides)
+    return api_client_for(user).post(f"/api/v1/consignments/{consignment.reference}/replace/", body, format="json")
+
+
+def _under_checks(importer, inspector, *, identity=0):
+    """A CHED whose documentary check is done and whose identity check waits (or, with no identity check,
+    awaiting its decision)."""
+    _rates("08045000", identity, 0)
+    consignment = _submit(importer)
+    _do(inspector, consignment, InspectionFlow.documentary_check, _documentary_ok(consignment))
+    return consignment
+
+
+def _open_tasks(consignment):
+    return Task.objects.filter(process__artifact_object_id=consignment.pk).exclude(
+        status__in=[STATUS.DONE, STATUS.CANCELED]
+    )
+
+
+def test_importer_replaces_a_ched_under_checks_and_both_are_linked(importer, inspector):
+    old = _under_checks(importer, inspector, identity=100)
+    assert old.status == "checking"
+    body = part_one(as_json=True, containers=[{"number": "MSCU1234566", "seal": "FX999"}])
+    response = _replace(importer, old, body)
+    assert response.status_code == 201, response.json()
+    new = Consignment.objects.get(reference=response.json()["reference"])
+    assert new.reference != old.reference
+    assert response.json()["replaces"] == old.reference
+    assert response.json()["status"] == "submitted"
+    assert response.json()["containers"] == [{"number": "MSCU1234566", "seal": "FX999"}]
+
+    old.refresh_from_db()
+    assert old.status == "replaced"
+    detail = api_client_for(importer).get(f"/api/v1/consignments/{old.reference}/").json()
+    assert detail["replaced_by"] == new.reference and detail["status_label"] == "Replaced"
+    # the old inspection is stopped cleanly: no task left open, its process cancelled
+    assert not _open_tasks(old).exists()
+    assert InspectionProcess.objects.get(artifact_object_id=old.pk).status == "CANCELED"
+    # the new one goes through the checks itself
+    assert _open_tasks(new).filter(flow_task=InspectionFlow.documentary_check).exists()
+    event = AuditEvent.objects.get(consignment=new, action="consignment.replacement")
+    assert event.data["replaces"] == old.reference
+    assert event.data["changes"]["containers.0.number"] == ["CSQU3054383", "MSCU1234566"]
+    assert AuditEvent.objects.get(consignment=old, action="consignment.replaced").data["replaced_by"] == new.reference
+
+
+def test_the_replacement_goes_to_its_own_decision(importer, inspector, officer):
+    old = _under_checks(importer, inspector)
+    assert old.status == "awaiting_decision"
+    new = Consignment.objects.get(reference=_replace(importer, old).json()["reference"])
+    _do(inspector, new, InspectionFlow.documentary_check, _documentary_ok(new))
+    _do(officer, new, InspectionFlow.decide, ACCEPT)
+    assert new.status == "accepted"
+
+
+def test_a_certifying_officer_may_replace_other_staff_may_not(importer, inspector, officer, supervisor):
+    old = _under_checks(importer, inspector, identity=100)
+    assert _replace(inspector, old).status_code == 403
+    assert _replace(supervisor, old).status_code == 403
+    response = _replace(officer, old)
+    assert response.status_code == 201, response.json()
+    assert Consignment.objects.get(reference=response.json()["reference"]).operator_id == old.operator_id
+
+
+def test_another_companys_ched_is_a_404_and_nothing_changes(importer, other_importer, inspector):
+    old = _under_checks(importer, inspector, identity=100)
+    assert _replace(other_importer, old).status_code == 404
+    old.refresh_from_db()
+    assert old.status == "checking" and not old.subsequent.exists()
+
+
+def test_before_the_checks_start_the_answer_is_amend_instead(importer):
+    consignment = _submit(importer)
+    response = _replace(importer, consignment)
+    assert response.status_code == 409
+    assert "amend" in response.json()["detail"]
+
+
+def test_a_decided_or_already_replaced_ched_cannot_be_replaced(importer, inspector, officer):
+    decided = _under_checks(importer, inspector)
+    _do(officer, decided, InspectionFlow.decide, ACCEPT)
+    assert _replace(importer, decided).status_code == 409
+
+    old = _under_checks(importer, inspector, identity=100)
+    assert _replace(importer, old).status_code == 201
+    again = _replace(importer, old)
+    assert again.status_code == 409 and "replaced" in again.json()["detail"]
+    assert old.subsequent.count() == 1
+
+
+@pytest.mark.parametrize(("override", "field"), [({"bcp": "FRFDF4"}, "bcp"), ({"ched_type": "CHED-D"}, "ched_type")])
+def test_the_ched_type_and_bcp_stay(importer, inspector, override, field):
+    old = _under_checks(importer, inspector, identity=100)
+    body = part_one("CHED-D", as_json=True) if field == "ched_type" else part_one(as_json=True, **override)
+    response = _replace(importer, old, body)
+    assert response.status_code == 400 and field in response.json()
+    old.refresh_from_db()
+    assert old.status == "checking"
+
+
+def test_an_invalid_part_one_is_a_400_and_nothing_is_stored(importer, inspector):
+    old = _under_checks(importer, inspector, identity=100)
+    count = Consignment.objects.count()
+    response = _replace(importer, old, part_one(as_json=True, containers=[{"number": "CSQU3054384", "seal": "X"}]))
+    assert response.status_code == 400 and "containers" in response.json()
+    assert _replace(importer, old, {"ched_type": "CHED-PP"}).status_code == 400
+    assert _replace(importer, old, ["not", "an", "object"]).status_code == 400
+    assert Consignment.objects.count() == count
+    old.refresh_from_db()
+    assert old.status == "checking" and _open_tasks(old).exists()
+
+
+def test_an_importer_sees_the_link_in_the_portal(importer, inspector):
+    old = _under_checks(importer, inspector, identity=100)
+    new_reference = _replace(importer, old).json()["reference"]
+    client = Client()
+    client.force_login(importer)
+    page = client.get(f"/consignments/{old.reference}/").content.decode()
+    assert new_reference in page
+    page = client.get(f"/consignments/{new_reference}/").content.decode()
+    assert old.reference in page
+
+
+def test_the_importer_replaces_through_the_portal_form(importer, inspector):
+    from tests.test_amendments import _portal_submit
+    from tests.test_portal import _form
+
+    _rates("08045000", 100, 0)
+    client, old = _portal_submit(importer)
+    _do(inspector, old, InspectionFlow.documentary_check, _documentary_ok(old))
+    assert f"/consignments/{old.reference}/replace/" in client.get(f"/consignments/{old.reference}/").content.decode()
+    page = client.get(f"/consignments/{old.reference}/replace/").content.decode()
+    assert "Submit the replacement CHED" in page
+    form = _form(transport_id="CMA CGM FORT SAINTE MARIE 613N", replace="1")
+    del form["submit"]
+    response = client.post(f"/consignments/{old.reference}/replace/", form)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    new = old.subsequent.get()
+    assert response["Location"].endswith(f"/consignments/{new.reference}/")
+    assert new.transport_id == "CMA CGM FORT SAINTE MARIE 613N" and new.status == "submitted"
+
+
+def test_the_portal_offers_no_replacement_before_the_checks_nor_to_another_company(importer, other_importer):
+    consignment = _submit(importer)
+    client = Client()
+    client.force_login(importer)
+    assert "/replace/" not in client.get(f"/consignments/{consignment.reference}/").content.decode()
+    assert client.get(f"/consignments/{consignment.reference}/replace/").status_code == 404
+    client.force_login(other_importer)
+    assert client.get(f"/consignments/{consignment.reference}/replace/").status_code == 404
+
+
+@pytest.mark.parametrize("detained", [True, False])
+def test_a_ched_with_a_sample_at_the_lab_is_replaced_cleanly(importer, inspector, lab, detained):
+    from tests.test_workflow_paths import _sampled
+
+    old = _sampled(importer, inspector, detained=detained)
+    assert old.status == ("awaiting_lab" if detained else "awaiting_decision")
+    response = _replace(importer, old)
+    assert response.status_code == 201, response.json()
+    assert not _open_tasks(old).exists()
+    assert InspectionProcess.objects.get(artifact_object_id=old.pk).status == "CANCELED"
+    # the laboratory's result for the replaced CHED's sample is still recorded (the sample was taken), and
+    # changes nothing of the replaced CHED
+    sample = old.samples.get()
+    answer = api_client_for(lab).post(
+        "/api/v1/lab-results/", {"sample": sample.number, "conclusion": "satisfactory"}, format="json"
+    )
+    assert answer.status_code in (200, 201, 409), answer.json()
+    old.refresh_from_db()
+    assert old.status == "replaced"
