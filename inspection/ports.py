@@ -73,6 +73,8 @@ def export_step(*, user, application, step: str, record: Callable[[], Any]) -> N
     "decision"), `record()` being the step's service call: the open task of that step is claimed and completed
     with it, as its task form would (the staff API and the application's page go through the flow too)."""
     _port("export_step")(user=user, application=application, step=step, record=record)
+
+
 def inspection_stop(consignment) -> None:
     """The consignment's inspection ends without a decision (its CHED was replaced or split), in the caller's
     transaction: every open task and timer of it is cancelled."""
