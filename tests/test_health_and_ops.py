@@ -94,8 +94,8 @@ def test_demo_creates_users_and_consignments_and_is_safe_twice():
         count = Consignment.objects.count()
         call_command("demo", consignments=10, stdout=open(os.devnull, "w"))
     # 10 per demo company, one national plant-health entry (NAT-PP) accepted through the flow, the two parts of a
-    # split consignment and a replacement CHED
-    assert count == 24 and Consignment.objects.count() == 24
+    # split consignment, a replacement CHED, and the CHED-PP under which the exporter's re-exported goods came in
+    assert count == 25 and Consignment.objects.count() == 25
     national = Consignment.objects.get(ched_type__code="NAT-PP")
     assert national.status == "accepted" and national.reference.startswith("NATPP.")
     for username in ("importer", "importer2", "inspector", "officer", "supervisor", "lab"):
