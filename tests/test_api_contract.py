@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
-from inspection.models import AuditEvent, Consignment, Notification
+from inspection.models import AuditEvent, Consignment, Notification, TracesExchange
 from tests.conftest import api_client_for
 from tests.factories import part_one
 
@@ -145,7 +145,9 @@ def test_submit_records_audit_and_notifies_after_commit(api, importer, django_ca
     ]
     notification = Notification.objects.get(consignment=consignment)
     assert notification.recipient == importer and notification.sent_at is None
-    assert len(callbacks) == 1  # the send is enqueued only once the transaction commits
+    exchange = TracesExchange.objects.get(consignment=consignment)  # what TRACES NT must know, in the same outbox
+    assert exchange.kind == "submitted" and exchange.sent_at is None
+    assert len(callbacks) == 2  # the two sends are enqueued only once the transaction commits
 
     from inspection.tasks import notification_send
 
@@ -179,7 +181,8 @@ def test_openapi_schema_and_docs(api):
 
 def test_a_submit_stays_within_its_query_budget(api, django_assert_max_num_queries):
     api.post(URL, part_one(as_json=True), format="json")  # first-use lookups (content types, counters)
-    with django_assert_max_num_queries(60):  # Part I, its writes, and starting the inspection flow
+    # Part I, its writes, starting the inspection flow, and the TRACES exchange (the CHED's SPS XML, 6 reads)
+    with django_assert_max_num_queries(66):
         assert api.post(URL, part_one(as_json=True), format="json").status_code == 201
 
 
