@@ -10,7 +10,8 @@ class InspectionConfig(AppConfig):
     def ready(self):
         from celery.signals import before_task_publish, worker_process_init
 
-        from .certificates import checks  # noqa: F401  (registers the system checks)
+        from . import checks as _checks  # noqa: F401  (registers the system checks)
+        from .certificates import checks  # noqa: F401
         from .observability import request_id  # noqa: F401  (carries the request id into Celery tasks)
 
         worker_process_init.connect(_warm_certificate_renderer, weak=False)

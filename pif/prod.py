@@ -57,7 +57,7 @@ def settings_problems(environ=None) -> list[str]:
             problems.append(f"{name} is not set: {why}")
         return value
 
-    if environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
+    if _on(environ, "DEBUG"):
         problems.append("DEBUG is on: production runs with DEBUG=false (or DEBUG unset).")
     secret = required("SECRET_KEY", "50 or more random characters, the same on every web host.")
     if secret and (len(secret) < 50 or secret.startswith(("dev-only", "django-insecure"))):
@@ -87,7 +87,22 @@ def settings_problems(environ=None) -> list[str]:
         path = required(name, "the PEM file that signs the certificates (the BCP's own, from its PKI).")
         if path and not Path(path).is_file():
             problems.append(f"{name} names {path}, which is not a readable file.")
+    if not _on(environ, "PIF_ALLOW_TEST_DOUBLES"):  # as the system checks pif.E001 and pif.E002
+        if _on(environ, "PIF_IPPC_HUB_DOUBLE"):
+            problems.append(
+                "PIF_IPPC_HUB_DOUBLE is on: the local hub double would hand any exporter's certificates to anyone "
+                "who names an NPPO in a header; unset it and set PIF_IPPC_HUB_URL."
+            )
+        if environ.get("PIF_TRACES_TRANSPORT", "").strip().endswith("LocalTracesDouble"):
+            problems.append(
+                "PIF_TRACES_TRANSPORT names the local TRACES double, which records CHED numbers TRACES NT never "
+                "gave: name a real transport or leave it empty."
+            )
     return problems
+
+
+def _on(environ, name: str) -> bool:
+    return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on", "ok", "y"}  # django-environ's true
 
 
 def _load_dot_env() -> None:

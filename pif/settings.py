@@ -477,4 +477,8 @@ if not re.fullmatch(r"[A-Z0-9]{2,4}", PIF_REFERENCE_SERIES) or PIF_REFERENCE_SER
 # TRACES-like CHED number); otherwise, and when empty, no exchange is written at all: a production post must not
 # record numbers that TRACES NT never gave, so it names a real transport or records TRACES NT's number by hand.
 PIF_TRACES_TRANSPORT = env.str("PIF_TRACES_TRANSPORT", default="inspection.traces.LocalTracesDouble" if DEBUG else "")
+# The local doubles of the IPPC hub and TRACES NT (PIF_IPPC_HUB_DOUBLE, PIF_TRACES_TRANSPORT's LocalTracesDouble)
+# are refused with DEBUG off (system checks pif.E001, pif.E002; `python -m pif.prod`) unless this says they are
+# meant: the tests set it.
+PIF_ALLOW_TEST_DOUBLES = env.bool("PIF_ALLOW_TEST_DOUBLES", default=False)
 PIF_HEALTHZ_BROKER_TIMEOUT = env.float("PIF_HEALTHZ_BROKER_TIMEOUT", default=2.0)

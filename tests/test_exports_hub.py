@@ -210,6 +210,7 @@ def test_an_unreachable_hub_backs_off_then_is_an_incident_a_supervisor_sends_aga
     assert row.status == HubStatus.DELIVERED and row.sent_at and HubDoubleEnvelope.objects.count() == 1
     event = AuditEvent.objects.get(action="delivery.retried")
     assert event.actor == supervisor and event.consignment_id is None
+    assert event.data["export"] == body["reference"]  # the application's event, as its other events
     assert event.data["delivery"] == "hub" and event.data["reason"] == "Hub maintenance over"
     assert staff.post(retry_url, {}, follow=True).status_code == 200  # nothing left to retry
 

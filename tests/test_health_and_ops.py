@@ -8,6 +8,7 @@ import sys
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core import checks
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
@@ -135,6 +136,46 @@ def test_production_settings_pass_check_deploy():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+DOUBLES = {"PIF_IPPC_HUB_DOUBLE": True, "PIF_TRACES_TRANSPORT": "inspection.traces.LocalTracesDouble"}
+
+
+def _double_errors() -> list[str]:
+    return sorted(e.id for e in checks.run_checks(tags=[checks.Tags.security]) if e.id.startswith("pif.E"))
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"DEBUG": False, "PIF_ALLOW_TEST_DOUBLES": False, **DOUBLES}, ["pif.E001", "pif.E002"]),
+        ({"DEBUG": False, "PIF_ALLOW_TEST_DOUBLES": False, **DOUBLES, "PIF_TRACES_TRANSPORT": ""}, ["pif.E001"]),
+        ({"DEBUG": False, "PIF_ALLOW_TEST_DOUBLES": False, **DOUBLES, "PIF_IPPC_HUB_DOUBLE": False}, ["pif.E002"]),
+        (
+            {"DEBUG": False, "PIF_ALLOW_TEST_DOUBLES": False, "PIF_IPPC_HUB_DOUBLE": False, "PIF_TRACES_TRANSPORT": ""},
+            [],
+        ),
+        ({"DEBUG": True, "PIF_ALLOW_TEST_DOUBLES": False, **DOUBLES}, []),
+        ({"DEBUG": False, "PIF_ALLOW_TEST_DOUBLES": True, **DOUBLES}, []),
+    ],
+)
+def test_the_test_doubles_are_refused_outside_debug_unless_allowed(overrides, expected):
+    with override_settings(**overrides):
+        assert _double_errors() == expected
+
+
+def test_manage_py_refuses_the_hub_double_in_production():
+    env = {k: v for k, v in os.environ.items() if k != "PIF_ALLOW_TEST_DOUBLES"}
+    env.update(DEBUG="false", PIF_IPPC_HUB_DOUBLE="true", PIF_TRACES_TRANSPORT="")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "pif.E001" in result.stderr and "pif.E002" not in result.stderr
 
 
 def test_production_refuses_to_start_without_secret_key():

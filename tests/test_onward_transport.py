@@ -13,9 +13,10 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from inspection.dashboard import open_tasks
-from inspection.errors import DomainInvalid
-from inspection.models import ArrivalConfirmation, AuditEvent, ControlPoint, Decision, FollowUp
+from inspection.errors import DomainInvalid, TransitionNotAllowed
+from inspection.models import ArrivalConfirmation, AuditEvent, Consignment, ControlPoint, Decision, FollowUp
 from inspection.services.decisions import decision_record
+from inspection.services.onward import arrival_confirm
 from tests.conftest import api_client_for
 from tests.test_decision_rules import _awaiting_decision, _claimed, _offers
 from tests.test_workflow_paths import ACCEPT, _do, _run_certificate_job
@@ -166,6 +167,22 @@ def test_goods_that_did_not_arrive_say_what_is_known(importer, inspector, office
     answer = {"arrived": "0", "notes": "Not in the establishment's register on 7/12"}
     assert client.post(task.reverse("execute"), answer).status_code == 302
     assert FollowUp.objects.get(consignment=consignment).outcome == "not_arrived"
+
+
+def test_a_second_confirmation_at_the_same_time_is_refused_not_a_500(importer, inspector, officer):
+    """Two confirmations that both read the consignment before either wrote: the second one, on its stale
+    copy, finds the first one's under the row lock and is refused (a 409 through the API's handler)."""
+    consignment = _channelled(importer, inspector, officer)
+    first, second = Consignment.objects.get(pk=consignment.pk), Consignment.objects.get(pk=consignment.pk)
+    arrived = {"arrived": True, "arrived_on": timezone.localdate(), "seals_intact": True}
+    arrival_confirm(actor=inspector, consignment=first, **arrived)
+    assert second.status == "accepted"  # stale
+    with pytest.raises(TransitionNotAllowed):
+        arrival_confirm(actor=inspector, consignment=second, **arrived)
+    assert ArrivalConfirmation.objects.filter(consignment=consignment).count() == 1
+    assert FollowUp.objects.filter(consignment=consignment).count() == 1
+    second.refresh_from_db()
+    assert second.status == "closed"
 
 
 def test_only_an_inspector_confirms_the_arrival(importer, inspector, officer, supervisor):

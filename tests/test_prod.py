@@ -56,12 +56,21 @@ def test_complete_settings_pass(complete):
         ({"EMAIL_URL": ""}, "EMAIL_URL is not set"),
         ({"PIF_SIGNING_KEY": "/nowhere/key.pem"}, "PIF_SIGNING_KEY names /nowhere/key.pem, which is not a readable"),
         ({"DEBUG": "true"}, "DEBUG is on"),
+        ({"PIF_IPPC_HUB_DOUBLE": "true"}, "PIF_IPPC_HUB_DOUBLE is on"),
+        ({"PIF_TRACES_TRANSPORT": "inspection.traces.LocalTracesDouble"}, "PIF_TRACES_TRANSPORT names the local"),
     ],
 )
 def test_each_missing_or_unfit_setting_is_named(complete, change, expected):
     problems = settings_problems({**complete, **change})
     assert len(problems) == 1
     assert problems[0].startswith(expected)
+
+
+def test_the_test_doubles_start_only_where_they_are_meant(complete):
+    doubles = {"PIF_IPPC_HUB_DOUBLE": "on", "PIF_TRACES_TRANSPORT": "inspection.traces.LocalTracesDouble"}
+    assert len(settings_problems({**complete, **doubles})) == 2
+    assert settings_problems({**complete, **doubles, "PIF_ALLOW_TEST_DOUBLES": "true"}) == []
+    assert settings_problems({**complete, "PIF_IPPC_HUB_DOUBLE": "false", "PIF_TRACES_TRANSPORT": ""}) == []
 
 
 def test_the_command_refuses_to_start_and_says_why(tmp_path):

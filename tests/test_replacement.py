@@ -3,15 +3,16 @@
 importer's system and a certifying officer do it."""
 
 import pytest
+from django.db import connection
 from django.test import Client
-from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import PROCESS, STATUS
 
-from inspection.models import AuditEvent, Consignment
+from inspection.models import AuditEvent, Consignment, ExportApplication
 from tests.conftest import api_client_for
-from tests.factories import part_one
+from tests.factories import export_application, part_one
 from tests.test_workflow_paths import ACCEPT, _do, _documentary_ok, _rates, _submit
-from workflows.flows import InspectionFlow
+from workflows.flows import ExportFlow, InspectionFlow
 from workflows.models import InspectionProcess
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def _under_checks(importer, inspector, *, identity=0):
 
 
 def _open_tasks(consignment):
-    return Task.objects.filter(process__artifact_object_id=consignment.pk).exclude(
+    return Task.objects.filter(process__flow_class=InspectionFlow, process__artifact_object_id=consignment.pk).exclude(
         status__in=[STATUS.DONE, STATUS.CANCELED]
     )
 
@@ -60,7 +61,7 @@ def test_importer_replaces_a_ched_under_checks_and_both_are_linked(importer, ins
     assert detail["replaced_by"] == new.reference and detail["status_label"] == "Replaced"
     # the old inspection is stopped cleanly: no task left open, its process cancelled
     assert not _open_tasks(old).exists()
-    assert InspectionProcess.objects.get(artifact_object_id=old.pk).status == "CANCELED"
+    assert InspectionProcess.objects.get(flow_class=InspectionFlow, artifact_object_id=old.pk).status == "CANCELED"
     # the new one goes through the checks itself
     assert _open_tasks(new).filter(flow_task=InspectionFlow.documentary_check).exists()
     event = AuditEvent.objects.get(consignment=new, action="consignment.replacement")
@@ -184,7 +185,7 @@ def test_a_ched_with_a_sample_at_the_lab_is_replaced_cleanly(importer, inspector
     response = _replace(importer, old)
     assert response.status_code == 201, response.json()
     assert not _open_tasks(old).exists()
-    assert InspectionProcess.objects.get(artifact_object_id=old.pk).status == "CANCELED"
+    assert InspectionProcess.objects.get(flow_class=InspectionFlow, artifact_object_id=old.pk).status == "CANCELED"
     # the laboratory's result for the replaced CHED's sample is still recorded (the sample was taken), and
     # changes nothing of the replaced CHED
     sample = old.samples.get()
@@ -194,3 +195,40 @@ def test_a_ched_with_a_sample_at_the_lab_is_replaced_cleanly(importer, inspector
     assert answer.status_code in (200, 201, 409), answer.json()
     old.refresh_from_db()
     assert old.status == "replaced"
+
+
+def _next_pk(model, pk: int) -> None:
+    """Make the next row of `model` take the primary key `pk` (SQLite's or PostgreSQL's sequence)."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, pk - 1])
+        else:
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [table, pk])
+
+
+def test_replacing_a_ched_leaves_the_export_with_the_same_pk_alone(importer, inspector, exporter):
+    """The processes of both flows share one table: stopping the replaced CHED's inspection must not cancel
+    the export flow of the application that happens to have the consignment's primary key."""
+    old = _under_checks(importer, inspector, identity=100)
+    _next_pk(ExportApplication, old.pk)
+    response = api_client_for(exporter).post(
+        "/api/v1/exports/", {**export_application(), "draft": False}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    application = ExportApplication.objects.get(reference=response.json()["reference"])
+    assert application.pk == old.pk
+    export = Process.objects.get(flow_class=ExportFlow, artifact_object_id=application.pk)
+    export_tasks = set(export.task_set.filter(status__in=[STATUS.NEW, STATUS.ASSIGNED]).values_list("pk", flat=True))
+    assert export_tasks
+
+    assert _replace(importer, old).status_code == 201
+    assert Process.objects.get(flow_class=InspectionFlow, artifact_object_id=old.pk).status == PROCESS.CANCELED
+    export.refresh_from_db()
+    assert export.status == PROCESS.NEW
+    assert set(export.task_set.filter(status__in=[STATUS.NEW, STATUS.ASSIGNED]).values_list("pk", flat=True)) == (
+        export_tasks
+    )
+    application.refresh_from_db()
+    assert application.status == "submitted"

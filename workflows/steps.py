@@ -3,6 +3,7 @@ service call, exactly as its view does, under the flow lock."""
 
 from types import SimpleNamespace
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -33,11 +34,15 @@ def task_cancel(task: Task) -> None:
 def inspection_stop(consignment: Consignment) -> None:
     """End a consignment's inspection without a decision (its CHED was replaced or split): viewflow's own
     process cancel, under the flow lock, cancels every open task and timer and marks the process cancelled."""
-    from .models import InspectionProcess
+    from .flows import InspectionFlow  # the flow imports this module
 
-    for process in InspectionProcess.objects.filter(artifact_object_id=consignment.pk).exclude(
-        status__in=[PROCESS.DONE, PROCESS.CANCELED]
-    ):
+    # a proxy's manager does not filter by flow: an export application may share the consignment's pk
+    processes = InspectionFlow.process_class.objects.filter(
+        flow_class=InspectionFlow,
+        artifact_content_type=ContentType.objects.get_for_model(Consignment),
+        artifact_object_id=consignment.pk,
+    )
+    for process in processes.exclude(status__in=[PROCESS.DONE, PROCESS.CANCELED]):
         process.flow_class.instance.cancel(process)
 
 

@@ -23,6 +23,7 @@ def arrival_deadlines_rearm(consignment: Consignment) -> int:
     from .flows import InspectionFlow  # the flow imports this module for its deadline
 
     return InspectionFlow.task_class._default_manager.filter(
+        process__flow_class=InspectionFlow,  # an export application may share the consignment's pk
         process__artifact_object_id=consignment.pk,
         flow_task_type="TIMER",
         status=STATUS.SCHEDULED,

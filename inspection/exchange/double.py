@@ -20,6 +20,8 @@ from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_countries import countries
 
+from inspection.certificates.sps import RAM
+from inspection.certificates.sps import RSM as SPS
 from inspection.models import HubDoubleEnvelope
 
 from . import hub
@@ -28,8 +30,6 @@ SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 TNS = "http://ephyto.ippc.int/"
 ENT = "http://ephyto.ippc.int/HUB.Entities"
-SPS = "urn:un:unece:uncefact:data:standard:SPSCertificate:17"
-RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:21"
 MAX_BODY = 5 * 1024 * 1024
 # What the double accepts in an envelope's header (ISPM 12's two models; issued, replaced, withdrawn)
 CERTIFICATE_TYPES = {851, 657}

@@ -22,7 +22,7 @@ def number_existing(apps, schema_editor):
 
 def seed(apps, schema_editor):
     requirement = apps.get_model("inspection", "DestinationRequirement")
-    for row in json.loads(DATA.read_text()):
+    for row in json.loads(DATA.read_text(encoding="utf-8")):
         values = {
             **row,
             "checked_on": datetime.date.fromisoformat(row["checked_on"]),

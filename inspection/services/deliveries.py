@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
-from inspection.audit import AuditAction, audit_record
+from inspection.audit import AuditAction, audit_record_about
 from inspection.errors import DomainError
 from inspection.models import HubDelivery, Notification, TracesExchange, WebhookDelivery
 from inspection.outbox import task_send, task_send_on_commit
@@ -117,10 +117,12 @@ def delivery_retry(*, actor, kind: str, pk: int, reason: str = ""):
     attempts, error = row.attempts, row.last_error
     row.attempts, row.next_attempt_at = 0, timezone.now()
     row.save(update_fields=["attempts", "next_attempt_at"])
-    audit_record(
+    # a hub envelope is an export application's (its event names the application), the others a consignment's
+    subject = row.certificate.application if isinstance(row, HubDelivery) else row.consignment
+    audit_record_about(
         actor=actor,
         action=AuditAction.DELIVERY_RETRIED,
-        consignment=getattr(row, "consignment", None),  # a hub envelope is an export's
+        subject=subject,
         data={
             "delivery": kind,
             "id": row.pk,

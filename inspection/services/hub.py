@@ -12,6 +12,8 @@ from django.db.models import F, Prefetch
 from django.utils import timezone
 from lxml import etree
 
+from inspection.certificates.sps import RAM
+from inspection.certificates.sps import RSM as SPS
 from inspection.exchange import hub
 from inspection.models import HubDelivery, HubStatus, PhytosanitaryCertificate
 from inspection.outbox import task_send_on_commit
@@ -19,8 +21,6 @@ from inspection.services.deliveries import delivery_claim, delivery_failed
 
 # How long beat keeps asking after an envelope the importing country has not answered
 POLL_DAYS = 30
-RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:21"
-SPS = "urn:un:unece:uncefact:data:standard:SPSCertificate:17"
 # The hub's tracking info, as our status
 TRACKING_STATUS = {
     hub.PENDING: HubStatus.DELIVERED,
