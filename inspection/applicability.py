@@ -19,6 +19,7 @@ from inspection.models import (
     PhysicalCheck,
     RefusalReason,
     Sample,
+    Succession,
 )
 
 # The `Decision` fields a decision code may require (`DecisionCode.requires`).
@@ -94,15 +95,30 @@ def outcomes_for(*, code: str, measure: Measure | None) -> list[str]:
     return list(measure.outcomes) if measure is not None else []
 
 
+def checked_as(consignment: Consignment) -> list[int]:
+    """The consignments whose checks and samples are this one's: itself and, for a part of a split consignment,
+    the consignment it was split from (and up, while that is itself a part). A part has no checks of its own:
+    it was checked as the consignment was (Implementing Regulation (EU) 2019/1715, Annex II, box II.1), so what
+    forbids accepting that consignment forbids accepting each of its parts. One query per level above."""
+    pks = [consignment.pk]
+    succession, previous = consignment.succession, consignment.previous_id
+    while succession == Succession.SPLIT_PART and previous is not None and previous not in pks:
+        pks.append(previous)
+        succession, previous = Consignment.objects.filter(pk=previous).values_list("succession", "previous_id").get()
+    return pks
+
+
 def acceptance_blockers(consignment: Consignment) -> tuple[list[str], str | None]:
-    """What forbids accepting the consignment, in one query: the checks (`documentary`, `identity`,
-    `physical`) whose result was not satisfactory, and the number of a sample whose result was not."""
+    """What forbids accepting the consignment: the checks (`documentary`, `identity`, `physical`) whose result
+    was not satisfactory, and the number of a sample whose result was not, of the consignment and of what it
+    was split from (`checked_as`). One query, and one per split above."""
     failed = {
         "documentary": DocumentaryCheck,
         "identity": IdentityCheck,
         "physical": PhysicalCheck,
     }
-    failed_sample = Sample.objects.filter(consignment=OuterRef("pk"), result__isnull=False).exclude(
+    checked = checked_as(consignment)
+    failed_sample = Sample.objects.filter(consignment__in=checked, result__isnull=False).exclude(
         result__conclusion="satisfactory"
     )
     row = (
@@ -110,7 +126,7 @@ def acceptance_blockers(consignment: Consignment) -> tuple[list[str], str | None
         .values(
             sample=Subquery(failed_sample.order_by("pk").values("number")[:1]),
             **{
-                step: Exists(model.objects.filter(consignment=OuterRef("pk"), result=CheckResult.NOT_SATISFACTORY))
+                step: Exists(model.objects.filter(consignment__in=checked, result=CheckResult.NOT_SATISFACTORY))
                 for step, model in failed.items()
             },
         )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 
-from inspection.models import Consignment, IntensifiedControl, ReinforcedCheckRule
+from inspection.models import CheckPlan, Consignment, IntensifiedControl, ReinforcedCheckRule, Succession
 
 # A line that matches no catalogue entry gets every check: unknown goods are no reason to check less.
 UNKNOWN_COMMODITY_RATE = 100
@@ -170,17 +170,42 @@ def is_selected(draw: float, rate: int) -> bool:
     return draw * 100 < rate
 
 
+def drawn_as(consignment: Consignment) -> tuple[str, list[int]]:
+    """The reference the checks of `consignment` are drawn under, and the CHEDs before it (nearest first): a
+    replacement (or a part of a split consignment) is drawn as the first CHED of its line, so that replacing a
+    CHED never redraws its selection. One query per CHED before it."""
+    reference, before = consignment.reference, []
+    succession, previous = consignment.succession, consignment.previous_id
+    while succession in (Succession.REPLACEMENT, Succession.SPLIT_PART) and previous and previous not in before:
+        before.append(previous)
+        reference, succession, previous = (
+            Consignment.objects.filter(pk=previous).values_list("reference", "succession", "previous_id").get()
+        )
+    return reference, before
+
+
 def check_selection(consignment: Consignment, *, on: datetime.date) -> CheckSelection:
     """Which of the identity and physical checks `consignment` gets, with the rule, rates and draws that decided
     it (Regulations (EU) 2019/2129, 2019/2130 and 2019/1793). A physical check brings the identity check with
-    it, whatever the identity draw. A national entry (not a CHED) names its legal basis first: its rates are the
-    catalogue's, under the national regime (docs/regulation.md, Assumptions)."""
+    it, whatever the identity draw. A replacement is drawn as the CHED it replaces and keeps every check
+    selected on it (`drawn_as`): a corrected Part I adds checks, never removes one. A national entry (not a
+    CHED) names its legal basis first: its rates are the catalogue's, under the national regime
+    (docs/regulation.md, Assumptions)."""
     rule, identity_rate, physical_rate = check_rates(consignment, on=on)
     if not consignment.ched_type.is_ched:
         rule = f"{consignment.ched_type.legal_basis}; {rule}"
-    identity_draw, physical_draw = (risk_draw(reference=consignment.reference, kind=kind) for kind in DRAW_KINDS)
+    reference, before = drawn_as(consignment)
+    if reference != consignment.reference:
+        rule = f"{rule}; drawn as {reference}"
+    identity_draw, physical_draw = (risk_draw(reference=reference, kind=kind) for kind in DRAW_KINDS)
     physical_selected = is_selected(physical_draw, physical_rate)
     identity_selected = is_selected(identity_draw, identity_rate)
+    # a check selected on a CHED before this one stays selected, whatever the corrected Part I's rates
+    for plan in CheckPlan.objects.filter(consignment__in=before).select_related("consignment") if before else ():
+        if plan.physical_selected and not physical_selected:
+            physical_selected, rule = True, f"{rule}; physical check selected on {plan.consignment.reference}"
+        if plan.identity_selected and not identity_selected:
+            identity_selected, rule = True, f"{rule}; identity check selected on {plan.consignment.reference}"
     if physical_selected and not identity_selected:
         # goods are examined once they are known to be the goods declared (docs/regulation.md, "Order and time")
         identity_selected = True

@@ -15,8 +15,12 @@ from inspection.models import (
     ConsignmentStatus,
     Decision,
     IntensifiedControl,
+    Sample,
 )
 from inspection.roles import Role, is_staff_user, user_roles
+
+# A sample whose laboratory result is still to come: awaited, or late and still awaited.
+RESULT_PENDING = (Sample.Status.AWAITING, Sample.Status.LATE)
 
 
 def consignments_visible_to(user) -> QuerySet[Consignment]:
@@ -27,6 +31,11 @@ def consignments_visible_to(user) -> QuerySet[Consignment]:
     if Role.IMPORTER in user_roles(user) and hasattr(user, "membership"):
         return qs.filter(operator_id=user.membership.operator_id)
     return qs.none()
+
+
+def sample_result_pending(consignment: Consignment) -> bool:
+    """Whether a sample of the consignment still awaits its laboratory result (late or not). One query."""
+    return consignment.samples.filter(status__in=RESULT_PENDING).exists()
 
 
 def consignments_for_list(qs: QuerySet[Consignment]) -> QuerySet[Consignment]:

@@ -177,24 +177,41 @@ def test_the_portal_offers_no_replacement_before_the_checks_nor_to_another_compa
 
 
 @pytest.mark.parametrize("detained", [True, False])
-def test_a_ched_with_a_sample_at_the_lab_is_replaced_cleanly(importer, inspector, lab, detained):
+def test_a_ched_with_a_sample_at_the_lab_is_not_replaced_until_its_result(importer, inspector, lab, detained):
+    from inspection.models import Sample
     from tests.test_workflow_paths import _sampled
 
     old = _sampled(importer, inspector, detained=detained)
     assert old.status == ("awaiting_lab" if detained else "awaiting_decision")
     response = _replace(importer, old)
-    assert response.status_code == 201, response.json()
-    assert not _open_tasks(old).exists()
-    assert InspectionProcess.objects.get(flow_class=InspectionFlow, artifact_object_id=old.pk).status == "CANCELED"
-    # the laboratory's result for the replaced CHED's sample is still recorded (the sample was taken), and
-    # changes nothing of the replaced CHED
-    sample = old.samples.get()
-    answer = api_client_for(lab).post(
-        "/api/v1/lab-results/", {"sample": sample.number, "conclusion": "satisfactory"}, format="json"
-    )
-    assert answer.status_code in (200, 201, 409), answer.json()
+    assert response.status_code == 409
+    assert "awaits its laboratory result" in response.json()["detail"]
+    Sample.objects.filter(consignment=old).update(status=Sample.Status.LATE)  # late, still awaited
+    assert _replace(importer, old).status_code == 409
     old.refresh_from_db()
-    assert old.status == "replaced"
+    assert old.status == ("awaiting_lab" if detained else "awaiting_decision") and not old.subsequent.exists()
+    assert _open_tasks(old).exists()
+
+
+def test_a_replacement_keeps_the_checks_selected_on_the_ched_it_replaces(importer, inspector):
+    from inspection.models import CheckPlan
+
+    _rates("08045000", 0, 100)
+    old = _submit(importer)
+    _do(inspector, old, InspectionFlow.documentary_check, _documentary_ok(old))
+    assert old.check_plan.physical_selected and old.status == "checking"
+    _rates("08045000", 0, 0)  # whatever the rates now, the draw and the selection stay
+    new = Consignment.objects.get(reference=_replace(importer, old).json()["reference"])
+    plan = CheckPlan.objects.get(consignment=new)
+    assert plan.physical_selected and plan.identity_selected
+    assert plan.physical_draw == old.check_plan.physical_draw
+    assert plan.identity_draw == old.check_plan.identity_draw
+    assert f"physical check selected on {old.reference}" in plan.rule
+    # and a replacement of the replacement is drawn as the first CHED
+    _do(inspector, new, InspectionFlow.documentary_check, _documentary_ok(new))
+    third = Consignment.objects.get(reference=_replace(importer, new).json()["reference"])
+    assert CheckPlan.objects.get(consignment=third).physical_draw == old.check_plan.physical_draw
+    assert CheckPlan.objects.get(consignment=third).physical_selected
 
 
 def _next_pk(model, pk: int) -> None:

@@ -287,3 +287,97 @@ def test_the_staff_split_page_is_for_certifying_officers(importer, other_importe
         client = Client()
         client.force_login(user)
         assert client.get(f"/consignments/{parent.reference}/split/").status_code == 404
+
+
+def test_a_part_is_not_accepted_when_the_split_consignments_checks_forbid_it(importer, inspector, officer):
+    from inspection.errors import DomainInvalid
+    from inspection.services.decisions import decision_record
+
+    _rates("08045000", 0, 0)
+    parent = _submit(importer, commodities=[dict(MANGOES)])
+    failed = {**_documentary_ok(parent), "result": "not_satisfactory", "reason": "Phytosanitary certificate forged"}
+    _do(inspector, parent, InspectionFlow.documentary_check, failed)
+    assert parent.status == "awaiting_decision"
+    response = _split(officer, parent, HALVES)
+    assert response.status_code == 201, response.json()
+    part = Consignment.objects.get(reference=f"{parent.reference}.1")
+    with pytest.raises(DomainInvalid) as refused:
+        decision_record(actor=officer, consignment=part, code=ACCEPT["code"])
+    assert "documentary check was not satisfactory" in str(refused.value.errors["code"])
+    # the officer's task page offers only a refusal, and an acceptance posted anyway is refused
+    client = Client()
+    client.force_login(officer)
+    task = Task.objects.get(process__artifact_object_id=part.pk, flow_task=InspectionFlow.decide, status=STATUS.NEW)
+    client.post(task.reverse("assign"))
+    assert client.post(task.reverse("execute"), ACCEPT).status_code == 200
+    part.refresh_from_db()
+    assert part.status == "awaiting_decision" and not part.decisions.exists()
+
+
+def test_a_sample_result_late_or_awaited_holds_the_split(importer, inspector, officer):
+    from inspection.models import Sample
+    from tests.test_workflow_paths import _released_pending
+
+    parent = _released_pending(importer, inspector)
+    assert _split(officer, parent, HALVES).status_code == 409
+    Sample.objects.filter(consignment=parent).update(status=Sample.Status.LATE)
+    response = _split(officer, parent, HALVES)
+    assert response.status_code == 409 and "awaits its laboratory result" in response.json()["detail"]
+    parent.refresh_from_db()
+    assert parent.status == "awaiting_decision" and not parent.subsequent.exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("NaN", "Give a number."),
+        ("Infinity", "Give a number."),
+        ("1e999999999", "Give at most 999999999.999."),
+        ("1000000000", "Give at most 999999999.999."),
+        ("0.0001", "Give the weight to the gram (3 decimals at most)."),
+    ],
+)
+def test_the_staff_split_page_refuses_a_weight_that_is_no_finite_number(importer, inspector, officer, typed, message):
+    parent = _awaiting_decision(importer, inspector)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(officer)
+    form = {"line_1_net_weight_kg": typed, "line_1_packages": "50"}
+    response = client.post(f"/consignments/{parent.reference}/split/", form)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    parent.refresh_from_db()
+    assert parent.status == "awaiting_decision" and not parent.subsequent.exists()
+
+
+@pytest.mark.parametrize("packages", ["2.5", "1e99", "NaN"])
+def test_a_count_is_a_whole_number_within_its_column(importer, inspector, officer, packages):
+    from inspection.errors import DomainInvalid
+    from inspection.services.split import consignment_split
+
+    parent = _awaiting_decision(importer, inspector)
+    parts = [{"lines": [{"line": 1, "net_weight_kg": "500", "packages": packages}]}, {"lines": [{"line": 1}]}]
+    with pytest.raises(DomainInvalid) as refused:
+        consignment_split(actor=officer, consignment=parent, parts=parts)
+    assert "parts.0.lines.0.packages" in refused.value.errors
+
+
+def test_split_in_two_keeps_the_rest_in_decimal(importer, inspector):
+    from decimal import Decimal
+
+    from inspection.services.split import split_in_two
+
+    parent = _awaiting_decision(importer, inspector, lines=(MANGOES, AVOCADOS))
+    parts = split_in_two(parent, {1: {"net_weight_kg": "0.1", "packages": "1"}, 2: {"net_weight_kg": "1000"}})
+    assert parts == [
+        {"lines": [{"line": 1, "net_weight_kg": Decimal("999.900"), "packages": 99}, {"line": 2, "net_weight_kg": 0}]},
+        {"lines": [{"line": 1, "net_weight_kg": "0.1", "packages": "1"}, {"line": 2, "net_weight_kg": "1000"}]},
+    ]
+
+
+def test_a_part_is_not_split_again(importer, inspector, officer):
+    parent = _awaiting_decision(importer, inspector)
+    assert _split(officer, parent, HALVES).status_code == 201
+    part = Consignment.objects.get(reference=f"{parent.reference}.1")
+    response = _split(officer, part, [{"lines": [{"line": 1, "net_weight_kg": "350", "packages": 35}]}] * 2)
+    assert response.status_code == 409 and "a part is not split again" in response.json()["detail"]
+    assert not part.subsequent.exists()

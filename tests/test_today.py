@@ -171,3 +171,18 @@ def test_a_finished_task_opened_again_says_so(importer, inspector):
     response = client.get(task.reverse("execute"))
     assert response.status_code == 403
     assert "This task is already done." in response.content.decode()
+
+
+def test_a_replaced_or_split_ched_is_no_longer_an_arrival(importer, inspector):
+    StaffPost.objects.create(user=inspector, bcp=Bcp.objects.get(code="FRFDF1"))
+    _rates("08045000", 0, 0)
+    replaced = _arriving(importer, days=0, hour=9)
+    split = _arriving(importer, days=0, hour=10)
+    expected = _arriving(importer, days=0, hour=11)
+    Consignment.objects.filter(pk=replaced.pk).update(status="replaced")
+    Consignment.objects.filter(pk=split.pk).update(status="split")
+    client, html = _page(inspector)
+    arrivals = html.split('id="arrivals-today"')[1].split('id="arrivals-tomorrow"')[0]
+    assert expected.reference in arrivals
+    assert replaced.reference not in arrivals and split.reference not in arrivals
+    assert client.post(f"/workflow/arrivals/{split.pk}/arrived/").status_code == 404

@@ -29,7 +29,13 @@ from .flows import ExportFlow, InspectionFlow
 from .task_lists import _human_nodes, inbox_tasks, queue_tasks
 
 LIST_SIZE = 30
-NOT_EXPECTED = [ConsignmentStatus.DRAFT, ConsignmentStatus.CANCELLED]
+# a replaced or split CHED is no longer expected: its replacement or its parts are
+NOT_EXPECTED = [
+    ConsignmentStatus.DRAFT,
+    ConsignmentStatus.CANCELLED,
+    ConsignmentStatus.REPLACED,
+    ConsignmentStatus.SPLIT,
+]
 
 
 @dataclass

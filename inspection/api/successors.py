@@ -45,7 +45,8 @@ class SuccessorActions:
         summary="Replace a CHED under checks with a corrected Part I",
         description=(
             "Once the BCP has started its checks (before, amend it with PATCH: 409 here) and before its decision "
-            "(409 after, and for a CHED already replaced or split). The whole corrected Part I, under the submit's "
+            "(409 after, for a CHED already replaced or split, and while a sample awaits its laboratory result, late "
+            "or not). The whole corrected Part I, under the submit's "
             "rules but the arrival's (the goods may be at the post); `ched_type` and `bcp` stay as they were (400). "
             "The answer is the new CHED (201): a number of its own, `replaces` naming the old one, submitted, its "
             "checks to be done again. The old one reads `replaced`, with `replaced_by`. By the operator's users or "
@@ -67,8 +68,9 @@ class SuccessorActions:
         responses={201: ConsignmentSerializer},
         summary="Certifying officer: split a consignment into parts with decisions of their own",
         description=(
-            "Once every check is done and before the decision (`awaiting_decision`, no sample awaiting its result; "
-            "409 otherwise). Each part names Part I's commodity lines it takes (numbered from 1), with its share "
+            "Once every check is done and before the decision (`awaiting_decision`, no sample awaiting its result, "
+            "late or not; 409 otherwise, and for a part of a split consignment, which is not split again). Each "
+            "part names Part I's commodity lines it takes (numbered from 1), with its share "
             "of each quantity (`net_weight_kg`, `packages`, `number_of_animals`) or the whole line when left out. "
             "Over the parts, each line's quantities add up to exactly the line's: more or less is a 400. The parts "
             "are CHEDs numbered after the consignment (`CHEDPP.MQ.2026.0000123.1`, `.2`...), each awaiting its own "

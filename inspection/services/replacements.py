@@ -15,7 +15,7 @@ from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Notification, Succession
 from inspection.ports import inspection_stop, start_inspection
 from inspection.roles import STEP_ROLES, Role, Step, user_roles
-from inspection.selectors import consignment_part_one
+from inspection.selectors import consignment_part_one, sample_result_pending
 from inspection.services.amendments import checks_started, part_one_changes
 from inspection.services.notifications import notify
 from inspection.services.part_one import PartOneCheck, part_one_write
@@ -53,6 +53,12 @@ def _replaceable(consignment: Consignment) -> None:
         raise TransitionNotAllowed(
             _("%(ref)s is %(status)s: only a CHED under checks, before its decision, can be replaced.")
             % {"ref": consignment.reference, "status": consignment.get_status_display().lower()}
+        )
+    # the result must reach the CHED it was taken on: replaced, that CHED's decision would never follow it
+    if sample_result_pending(consignment):
+        raise TransitionNotAllowed(
+            _("A sample of %(ref)s still awaits its laboratory result: replace it once every result is in.")
+            % {"ref": consignment.reference}
         )
 
 

@@ -9,16 +9,18 @@ was not read: ours are the parent's number and `.1`, `.2`... (docs/regulation.md
 
 from decimal import Decimal
 
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid, PartOneInvalid, TransitionNotAllowed
-from inspection.models import Consignment, ConsignmentStatus, Sample, Succession
+from inspection.models import MAX_NUMBER_OF_ANIMALS, Consignment, ConsignmentStatus, Succession
+from inspection.part_one_schema import MAX_WEIGHT_KG
 from inspection.ports import inspection_stop, start_decision
 from inspection.roles import Step
-from inspection.selectors import consignment_part_one
+from inspection.selectors import consignment_part_one, sample_result_pending
 from inspection.services.part_one import PartOneCheck, part_one_write
 from inspection.services.permissions import require_step
 from inspection.services.transitions import consignment_transition
@@ -27,10 +29,20 @@ S = ConsignmentStatus
 MAX_PARTS = 99
 # What a line's quantity is in, and what of it each part takes (I.31): summed over the parts, exactly the line's.
 QUANTITIES = ("net_weight_kg", "packages", "number_of_animals")
+# The most a quantity may be: what its column holds (a weight of 12 digits, 3 of them decimals).
+MAXIMUM = {
+    "net_weight_kg": MAX_WEIGHT_KG,
+    "packages": BaseDatabaseOperations.integer_field_ranges["PositiveIntegerField"][1],
+    "number_of_animals": MAX_NUMBER_OF_ANIMALS,
+}
+GRAM = Decimal("0.001")
+REFERENCE_MAX_LENGTH = Consignment._meta.get_field("reference").max_length
 
 
-def _splittable(consignment: Consignment) -> None:
-    """Every check done and no decision yet: the officer splits on what the checks found."""
+def _splittable(consignment: Consignment, parts: int) -> None:
+    """Every check done, every laboratory result in and no decision yet: the officer splits on what the checks
+    found. A part is not split again: its number would be the split consignment's with two suffixes, and its
+    checks are another CHED's."""
     if consignment.status != S.AWAITING_DECISION:
         raise TransitionNotAllowed(
             _(
@@ -39,17 +51,69 @@ def _splittable(consignment: Consignment) -> None:
             )
             % {"ref": consignment.reference, "status": consignment.get_status_display().lower()}
         )
-    if consignment.samples.filter(status=Sample.Status.AWAITING).exists():
+    if sample_result_pending(consignment):
         raise TransitionNotAllowed(
             _("A sample of %(ref)s still awaits its laboratory result: split it once every result is in.")
             % {"ref": consignment.reference}
         )
+    if consignment.succession == Succession.SPLIT_PART:
+        raise TransitionNotAllowed(
+            _("%(ref)s is itself a part of a split consignment: a part is not split again.")
+            % {"ref": consignment.reference}
+        )
+    if len(f"{consignment.reference}.{parts}") > REFERENCE_MAX_LENGTH:
+        raise TransitionNotAllowed(
+            _("The parts of %(ref)s would have numbers of more than %(max)s characters: it cannot be split.")
+            % {"ref": consignment.reference, "max": REFERENCE_MAX_LENGTH}
+        )
 
 
-def _quantity(value, field: str):
+def _quantity(value, field: str) -> Decimal | int | None:
+    """A quantity given as a number or its text: a weight in kg to the gram, or a whole count; at most what
+    its column holds (`MAXIMUM`); None when not given. A `ValueError` saying what is wrong otherwise (not a
+    number, infinite, too large, too precise)."""
     if value is None:
         return None
-    return Decimal(str(value)) if field == "net_weight_kg" else int(value)
+    if isinstance(value, bool):
+        raise ValueError(_("Give a number."))
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(_("Give a number.")) from None
+    if not number.is_finite():
+        raise ValueError(_("Give a number."))
+    if number > MAXIMUM[field]:
+        raise ValueError(_("Give at most %(max)s.") % {"max": MAXIMUM[field]})
+    if field == "net_weight_kg":
+        if number != number.quantize(GRAM):
+            raise ValueError(_("Give the weight to the gram (3 decimals at most)."))
+        return number
+    if number != number.to_integral_value():
+        raise ValueError(_("Give a whole number."))
+    return int(number)
+
+
+def split_in_two(consignment: Consignment, taken: dict[int, dict]) -> list[dict]:
+    """The `parts` of a split in two (the staff's split page): the second part takes what `taken` gives of each
+    line (`{line number from 1: {quantity field: number or text}}`), the first keeps the rest, in Decimal; a
+    line taken whole goes to the second part only, a line not named stays whole in the first. What is wrong in
+    `taken` is left for `split_plan` to name."""
+    first, second = [], []
+    for n, line in enumerate(consignment_part_one(consignment)["commodities"], start=1):
+        given = {field: value for field, value in (taken.get(n) or {}).items() if value not in (None, "")}
+        if not given:
+            first.append({"line": n})
+            continue
+        second.append({"line": n, **given})
+        declared = {field: _quantity(line[field], field) for field in QUANTITIES if line.get(field) is not None}
+        try:
+            parsed = {field: _quantity(value, field) for field, value in given.items()}
+        except ValueError:
+            first.append({"line": n})  # the second part's quantity is refused by `split_plan`
+            continue
+        if any(parsed.get(field) != value for field, value in declared.items()):
+            first.append({"line": n, **{f: value - parsed[f] for f, value in declared.items() if f in parsed}})
+    return [{"lines": first}, {"lines": second}]
 
 
 def split_plan(consignment: Consignment, parts: list[dict]) -> list[list[dict]]:
@@ -87,8 +151,8 @@ def split_plan(consignment: Consignment, parts: list[dict]) -> list[list[dict]]:
                 declared = _quantity(source.get(field), field)
                 try:
                     given = _quantity(item.get(field), field)
-                except (ArithmeticError, TypeError, ValueError):
-                    errors[f"{path}.{field}"] = [_("Give a number.")]
+                except ValueError as exc:
+                    errors[f"{path}.{field}"] = [str(exc)]
                     continue
                 if given is None:
                     given = declared
@@ -143,7 +207,7 @@ def consignment_split(*, actor, consignment: Consignment, parts: list[dict]) -> 
     consignment and on each part."""
     require_step(actor, Step.DECISION)
     parent = Consignment.objects.select_for_update().get(pk=consignment.pk)
-    _splittable(parent)
+    _splittable(parent, len(parts) if isinstance(parts, list) else 0)
     planned = split_plan(parent, parts)
     declared = consignment_part_one(parent)
     whole_net = sum((Decimal(str(line.get("net_weight_kg") or 0)) for line in declared["commodities"]), Decimal(0))
