@@ -14,6 +14,7 @@ from django.utils import timezone
 from inspection.models import AuditEvent, Consignment, TracesDoubleMessage, TracesExchange
 from inspection.services.amendments import consignment_amend
 from inspection.services.consignments import consignment_create
+from inspection.services.customs import consignment_traces_reference_set
 from inspection.services.traces import traces_exchange_queue
 from inspection.tasks import deliveries_resend, traces_exchange_send
 from inspection.traces import TracesMessage, TracesReceipt
@@ -232,3 +233,39 @@ def test_an_answer_naming_another_cheds_number_is_kept_on_the_exchange_not_recor
     assert exchange.sent_at is not None and exchange.traces_reference == "CHEDPP.FR.2026.0000001"
     assert "Another CHED already has" in exchange.last_error
     assert Consignment.objects.get(pk=second.pk).traces_reference == ""
+
+
+class TracesAnswersWhileStaffRecord:
+    """A TRACES NT that answers its own number after staff, while the message travelled, recorded another."""
+
+    staff = None
+
+    def send(self, message: TracesMessage) -> TracesReceipt:
+        consignment_traces_reference_set(
+            actor=self.staff,
+            consignment=Consignment.objects.get(reference=message.local_reference),
+            traces_reference="CHEDPP.FR.2026.0000777",
+        )
+        return TracesReceipt(traces_reference="CHEDPP.FR.2026.0000001")
+
+
+def test_an_answer_never_overwrites_the_number_staff_recorded_meanwhile(importer, inspector, settings, monkeypatch):
+    settings.PIF_TRACES_TRANSPORT = "tests.test_traces_exchange.TracesAnswersWhileStaffRecord"
+    monkeypatch.setattr(TracesAnswersWhileStaffRecord, "staff", inspector)
+    consignment = consignment_create(actor=importer, part_one=part_one())
+    exchange = TracesExchange.objects.get(consignment=consignment)
+    assert traces_exchange_send.run(exchange.pk) is True
+    exchange.refresh_from_db()
+    assert exchange.sent_at is not None and exchange.traces_reference == "CHEDPP.FR.2026.0000001"
+    assert Consignment.objects.get(pk=consignment.pk).traces_reference == "CHEDPP.FR.2026.0000777"
+    assert "CHEDPP.FR.2026.0000001" in exchange.last_error and "CHEDPP.FR.2026.0000777" in exchange.last_error
+    recorded = AuditEvent.objects.filter(consignment=consignment, action="traces_reference.recorded")
+    assert [event.actor for event in recorded] == [inspector]
+
+
+def test_recording_a_traces_number_is_the_staff_service_only():
+    """No public service writes a TRACES number without checking who asks: the exchange records through the
+    staff's rules, privately."""
+    from inspection.services import customs
+
+    assert not hasattr(customs, "traces_reference_record")
