@@ -43,6 +43,15 @@ def traces_exchange_queue(*, consignment: Consignment, kinds: list[str]) -> list
     return exchanges
 
 
+def traces_split_queue(*, consignment: Consignment, parts: list[Consignment]) -> list[TracesExchange]:
+    """In the transaction of a split: the split CHED's `split` (its XML reads "split") and each part's
+    `submitted` (a part is a CHED of its own that TRACES NT has not heard of: no `notify` submits it)."""
+    exchanges = traces_exchange_queue(consignment=consignment, kinds=[TracesEvent.SPLIT])
+    for part in parts:
+        exchanges += traces_exchange_queue(consignment=part, kinds=[TracesEvent.SUBMITTED])
+    return exchanges
+
+
 def traces_exchange_deliver(*, exchange_id: int) -> bool:
     """Send one exchange: claim it (`delivery_claim`), send it through the transport, mark it sent and record
     the CHED number TRACES NT answered; or record the failure and when to try again. False when there was
