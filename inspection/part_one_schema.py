@@ -17,6 +17,7 @@ services; they are `SECTIONS` here so that every reader knows their box.
 import dataclasses
 from decimal import Decimal
 
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils.translation import gettext_lazy
 
 from inspection.certificates.boxes import BOXES, CHED_TYPES, NATIONAL_MODELS
@@ -32,6 +33,8 @@ LEAVING_UNDER_CONTROL = frozenset({"transit", "transhipment", "transfer", "re_en
 CHED_A = frozenset({"CHED-A"})
 # The largest weight a decimal(12, 3) column holds, and then some margin below it: a typing error, not a cargo.
 MAX_WEIGHT_KG = Decimal("999999999.999")
+# The bound of a PositiveIntegerField column on PostgreSQL: a larger count is a 400, not a database error.
+POSITIVE_INT_MAX = BaseDatabaseOperations.integer_field_ranges["PositiveIntegerField"][1]
 
 
 @dataclasses.dataclass(frozen=True)

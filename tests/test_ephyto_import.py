@@ -192,3 +192,22 @@ def test_a_script_bearing_attachment_is_listed_not_kept(api):
         item.startswith("Referenced document PC-UG-1234513467 (PDF of Authority) not imported: PDFs containing scripts")
         for item in body["unmapped"]
     )
+
+
+@pytest.mark.parametrize(
+    ("element", "value", "listed"),
+    [
+        ('NetWeightMeasure unitCode="KGM"', "NaN", "net weight"),
+        ('NetWeightMeasure unitCode="KGM"', "Infinity", "net weight"),
+        ('NetWeightMeasure unitCode="KGM"', "1e30", "net weight"),
+        ("ItemQuantity", "Infinity", "packages is not a whole number"),
+    ],
+)
+def test_a_number_no_ched_holds_is_listed_not_a_500(api, element, value, listed):
+    tag = element.split()[0]
+    start = SAMPLE.index(f"<ns1:{element}>".encode())
+    end = SAMPLE.index(f"</ns1:{tag}>".encode(), start)
+    xml = SAMPLE[:start] + f"<ns1:{element}>{value}".encode() + SAMPLE[end:]
+    response = _post(api, xml)
+    assert response.status_code == 201, response.content
+    assert any(listed in message for message in response.json()["unmapped"])

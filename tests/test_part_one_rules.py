@@ -2,10 +2,13 @@
 
 import copy
 import datetime
+from decimal import Decimal
 
 import pytest
 
+from inspection.errors import PartOneInvalid
 from inspection.models import AuditEvent, Consignment, ReferenceSequence
+from inspection.services.consignments import consignment_create
 from tests.conftest import api_client_for
 from tests.factories import arrival_in, part_one
 
@@ -302,3 +305,46 @@ def test_a_re_entry_of_union_goods_takes_a_ched(importer):
     part = part_one("CHED-P", as_json=True, country_of_origin="BR", purpose="re_entry")
     response = api_client_for(importer).post("/api/v1/consignments/", part, format="json")
     assert response.status_code == 400 and "purpose" in response.json()
+
+
+# A draft skips the submit's rules, never its column's bounds: stored, the value could not be read back.
+HOSTILE_LINE_VALUES = [
+    ("net_weight_kg", Decimal("1e20"), "too large"),
+    ("net_weight_kg", Decimal("-1e20"), "too large"),
+    ("net_weight_kg", Decimal("NaN"), "must be a number"),
+    ("net_weight_kg", Decimal("-Infinity"), "must be a number"),
+    ("packages", 10**30, "between 0 and 2147483647"),
+    ("packages", -1, "between 0 and 2147483647"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), HOSTILE_LINE_VALUES)
+def test_a_draft_line_holds_only_what_its_column_reads_back(importer, key, value, message):
+    part = part_one()
+    part["commodities"][0][key] = value
+    with pytest.raises(PartOneInvalid) as refused:
+        consignment_create(actor=importer, part_one=part, draft=True)
+    assert message in " ".join(refused.value.errors[f"commodities.0.{key}"])
+    assert not Consignment.objects.exists()
+
+
+def test_a_draft_gross_weight_that_is_no_number_is_refused(importer):
+    with pytest.raises(PartOneInvalid) as refused:
+        consignment_create(
+            actor=importer, part_one=part_one("CHED-P", total_gross_weight_kg=Decimal("NaN")), draft=True
+        )
+    assert "must be a number" in " ".join(refused.value.errors["total_gross_weight_kg"])
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("net_weight_kg", "1e20"), ("net_weight_kg", "NaN"), ("net_weight_kg", "-1e20"), ("packages", 10**30)],
+)
+def test_a_draft_with_a_hostile_quantity_over_the_api_is_a_400(importer, key, value):
+    payload = part_one(as_json=True)
+    payload["draft"] = True
+    payload["commodities"][0][key] = value
+    response = api_client_for(importer).post(URL, payload, format="json")
+    assert response.status_code == 400, response.content
+    assert key in response.json()["commodities"]["0"]
+    assert not Consignment.objects.exists()

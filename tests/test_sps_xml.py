@@ -3,6 +3,7 @@ and, once decided, its decision; the XML imports back as a draft of the same typ
 importer of another company learns nothing; hostile or foreign XML is refused with a 4xx and nothing stored."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -250,3 +251,48 @@ def test_the_consignment_page_links_its_sps_xml_which_the_session_downloads(impo
     assert _url(source) in page and "SPS XML (TRACES NT)" in page
     response = browser.get(_url(source))
     assert response.status_code == 200 and source.reference.encode() in response.content
+
+
+@pytest.mark.parametrize(
+    ("element", "value", "named"),
+    [
+        ("NetWeightMeasure", "NaN", "NetWeightMeasure of line 1"),
+        ("NetWeightMeasure", "sNaN", "NetWeightMeasure of line 1"),
+        ("NetWeightMeasure", "-Infinity", "NetWeightMeasure of line 1"),
+        ("NetWeightMeasure", "1e20", "NetWeightMeasure of line 1"),
+        ("NetWeightMeasure", "-1e20", "NetWeightMeasure of line 1"),
+        ("ItemQuantity", "9" * 30, "ItemQuantity of line 1"),
+        ("ItemQuantity", "-4", "ItemQuantity of line 1"),
+        ("Content", "NaN", "PIF:total_gross_weight_kg"),
+        ("Content", "1e20", "PIF:total_gross_weight_kg"),
+    ],
+)
+def test_a_number_no_ched_holds_is_a_400_naming_its_element_and_nothing_is_stored(importer, element, value, named):
+    """NaN, infinities and numbers beyond their column are refused: stored, the draft could not be read back."""
+    source = consignment_create(actor=importer, part_one=part_one("CHED-P", total_gross_weight_kg=Decimal("1400")))
+    xml = api_client_for(importer).get(_url(source)).content.decode()
+    pattern = (
+        r"(<ram:Subject>PIF:total_gross_weight_kg</ram:Subject>\s*<ram:Content>)[^<]*(</ram:Content>)"
+        if element == "Content"
+        else rf"(<ram:{element}[^>]*>)[^<]*(</ram:{element}>)"
+    )
+    xml, replaced = re.subn(pattern, rf"\g<1>{value}\g<2>", xml)
+    assert replaced == 1
+    before = Consignment.objects.count()
+    response = api_client_for(importer).generic("POST", IMPORT, xml.encode(), content_type="application/xml")
+    assert response.status_code == 400, response.content
+    assert named in " ".join(response.json()["file"])
+    assert Consignment.objects.count() == before
+
+
+def test_the_largest_numbers_a_ched_holds_import_and_read_back(importer):
+    source = consignment_create(actor=importer, part_one=part_one())
+    xml = api_client_for(importer).get(_url(source)).content.decode()
+    xml = re.sub(r"(<ram:NetWeightMeasure[^>]*>)[^<]*<", r"\g<1>999999999.999<", xml)
+    xml = re.sub(r"(<ram:ItemQuantity>)[^<]*<", r"\g<1>2147483647<", xml)
+    response = api_client_for(importer).generic("POST", IMPORT, xml.encode(), content_type="application/xml")
+    assert response.status_code == 201, response.content
+    draft = Consignment.objects.get(reference=response.json()["reference"])
+    line = consignment_part_one(draft)["commodities"][0]
+    assert (line["net_weight_kg"], line["packages"]) == (Decimal("999999999.999"), 2147483647)
+    assert api_client_for(importer).get(f"/api/v1/consignments/{draft.reference}/").status_code == 200

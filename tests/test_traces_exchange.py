@@ -5,6 +5,7 @@ TRACES NT number. A failing transport backs off, is given up to a supervisor, wh
 at commit leaves the row to beat's sweeper. Only the outside is replaced: the broker and worker, TRACES NT."""
 
 import datetime
+import re
 
 import pytest
 from django.db import transaction
@@ -14,11 +15,14 @@ from django.utils import timezone
 from inspection.models import AuditEvent, Consignment, TracesDoubleMessage, TracesExchange
 from inspection.services.amendments import consignment_amend
 from inspection.services.consignments import consignment_create
+from inspection.services.customs import consignment_traces_reference_set
 from inspection.services.traces import traces_exchange_queue
 from inspection.tasks import deliveries_resend, traces_exchange_send
 from inspection.traces import TracesMessage, TracesReceipt
 from tests.conftest import api_client_for
 from tests.factories import part_one
+from tests.test_replacement import _replace, _under_checks
+from tests.test_split import HALVES, _awaiting_decision, _split
 from tests.test_workflow_paths import ACCEPT, _do, _documentary_ok, _rates
 from workflows.flows import InspectionFlow
 
@@ -232,3 +236,92 @@ def test_an_answer_naming_another_cheds_number_is_kept_on_the_exchange_not_recor
     assert exchange.sent_at is not None and exchange.traces_reference == "CHEDPP.FR.2026.0000001"
     assert "Another CHED already has" in exchange.last_error
     assert Consignment.objects.get(pk=second.pk).traces_reference == ""
+
+
+class TracesAnswersWhileStaffRecord:
+    """A TRACES NT that answers its own number after staff, while the message travelled, recorded another."""
+
+    staff = None
+
+    def send(self, message: TracesMessage) -> TracesReceipt:
+        consignment_traces_reference_set(
+            actor=self.staff,
+            consignment=Consignment.objects.get(reference=message.local_reference),
+            traces_reference="CHEDPP.FR.2026.0000777",
+        )
+        return TracesReceipt(traces_reference="CHEDPP.FR.2026.0000001")
+
+
+def test_an_answer_never_overwrites_the_number_staff_recorded_meanwhile(importer, inspector, settings, monkeypatch):
+    settings.PIF_TRACES_TRANSPORT = "tests.test_traces_exchange.TracesAnswersWhileStaffRecord"
+    monkeypatch.setattr(TracesAnswersWhileStaffRecord, "staff", inspector)
+    consignment = consignment_create(actor=importer, part_one=part_one())
+    exchange = TracesExchange.objects.get(consignment=consignment)
+    assert traces_exchange_send.run(exchange.pk) is True
+    exchange.refresh_from_db()
+    assert exchange.sent_at is not None and exchange.traces_reference == "CHEDPP.FR.2026.0000001"
+    assert Consignment.objects.get(pk=consignment.pk).traces_reference == "CHEDPP.FR.2026.0000777"
+    assert "CHEDPP.FR.2026.0000001" in exchange.last_error and "CHEDPP.FR.2026.0000777" in exchange.last_error
+    recorded = AuditEvent.objects.filter(consignment=consignment, action="traces_reference.recorded")
+    assert [event.actor for event in recorded] == [inspector]
+
+
+def test_recording_a_traces_number_is_the_staff_service_only():
+    """No public service writes a TRACES number without checking who asks: the exchange records through the
+    staff's rules, privately."""
+    from inspection.services import customs
+
+    assert not hasattr(customs, "traces_reference_record")
+
+
+def _kinds(consignment) -> list[str]:
+    return list(TracesExchange.objects.filter(consignment=consignment).order_by("pk").values_list("kind", flat=True))
+
+
+def _send_all() -> None:
+    for pk in TracesExchange.objects.filter(sent_at__isnull=True).values_list("pk", flat=True):
+        assert traces_exchange_send.run(pk) is True
+
+
+def test_a_replacement_tells_traces_the_old_ched_is_replaced_and_submits_the_new_once(importer, inspector):
+    old = _under_checks(importer, inspector)
+    _send_all()
+    response = _replace(importer, old)
+    assert response.status_code == 201, response.content
+    new = Consignment.objects.get(reference=response.json()["reference"])
+
+    assert _kinds(old) == ["submitted", "replaced"]
+    assert _kinds(new) == ["submitted"]  # `notify`'s, not a second one
+    replaced = TracesExchange.objects.get(consignment=old, kind="replaced")
+    assert re.search(r"StatusCode[^>]*>replaced<", replaced.xml)
+    _send_all()
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert new.traces_reference and new.traces_reference != old.traces_reference
+    assert {m.local_reference for m in TracesDoubleMessage.objects.filter(kind="replaced")} == {old.reference}
+
+
+def test_a_split_tells_traces_the_ched_is_split_and_submits_each_part(importer, inspector, officer):
+    parent = _awaiting_decision(importer, inspector)
+    _send_all()
+    response = _split(officer, parent, HALVES)
+    assert response.status_code == 201, response.content
+    parts = [Consignment.objects.get(reference=reference) for reference in response.json()["parts"]]
+
+    assert _kinds(parent) == ["submitted", "split"]
+    split = TracesExchange.objects.get(consignment=parent, kind="split")
+    assert re.search(r"StatusCode[^>]*>split<", split.xml)
+    for part in parts:
+        assert _kinds(part) == ["submitted"]
+        assert part.reference in TracesExchange.objects.get(consignment=part).xml
+    _send_all()
+    numbers = {Consignment.objects.get(pk=part.pk).traces_reference for part in parts}
+    assert len(numbers) == 2 and "" not in numbers
+
+
+def test_a_refused_split_or_replacement_tells_traces_nothing(importer, inspector, officer):
+    consignment = _awaiting_decision(importer, inspector)
+    assert _split(officer, consignment, HALVES[:1]).status_code == 400
+    assert _replace(importer, consignment, country_of_origin="ZZ").status_code == 400
+    assert _kinds(consignment) == ["submitted"]
+    assert TracesExchange.objects.count() == 1

@@ -1,7 +1,6 @@
 """The API's shapes. They check types, sizes and formats only; the rules live in `inspection.services.part_one`."""
 
 from django.core.validators import RegexValidator
-from django.db.backends.base.operations import BaseDatabaseOperations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -13,8 +12,7 @@ from inspection.timeline import importer_timeline
 
 # The CHED types the API knows (the `ched-types` code list), the enum of every `ched_type` in the schema.
 CHED_TYPE_CODES = ("CHED-A", "CHED-P", "CHED-PP", "CHED-D", "NAT-PP")
-# The bound of a PositiveIntegerField column on PostgreSQL: a larger count is a 400, not a database error.
-POSITIVE_INT_MAX = BaseDatabaseOperations.integer_field_ranges["PositiveIntegerField"][1]
+POSITIVE_INT_MAX = part_one_schema.POSITIVE_INT_MAX
 
 
 def _text(max_length=200, **kw):

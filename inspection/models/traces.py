@@ -14,6 +14,8 @@ class TracesEvent(models.TextChoices):
     AMENDED = "amended", _("Part I amended")
     DECIDED = "decided", _("Decision taken")
     REVOKED = "recalled", _("Decision revoked (recall)")
+    REPLACED = "replaced", _("CHED replaced")
+    SPLIT = "split", _("Consignment split")
 
 
 class TracesExchange(OutboxRow):

@@ -197,13 +197,13 @@ def consignment_traces_reference_set(*, actor, consignment: Consignment, traces_
     ""). It must be a TRACES number (a member state's series, not ours) of the same CHED type, and no other CHED
     may have it. Audited with the old and the new number."""
     require_role(actor, Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR)
-    return traces_reference_record(actor=actor, consignment=consignment, traces_reference=traces_reference)
+    return _traces_reference_record(actor=actor, consignment=consignment, traces_reference=traces_reference)
 
 
-@atomic_service
-def traces_reference_record(*, actor, consignment: Consignment, traces_reference: str) -> Consignment:
-    """`consignment_traces_reference_set`'s rules and record, for the staff (who checked the role) and for the
-    TRACES exchange (`actor` None: the number TRACES NT answered, `services/traces.py`)."""
+def _traces_reference_record(*, actor, consignment: Consignment, traces_reference: str) -> Consignment:
+    """`consignment_traces_reference_set`'s rules and record, private to the services: for the staff (whose role
+    their service checked) and for the TRACES exchange (`actor` None: the number TRACES NT answered, which
+    `services/traces.py` records only on a CHED that has none). Call it inside a transaction."""
     locked = Consignment.objects.select_for_update().select_related("ched_type").get(pk=consignment.pk)
     value = (traces_reference or "").strip().upper()
     if value:

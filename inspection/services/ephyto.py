@@ -278,7 +278,13 @@ def _line(line: Element, n: int, origins: list[str], regions: list[str], unmappe
             value = Decimal(_text(weight))
         except InvalidOperation:
             value = None
-        if factor is None or value is None or value < 0:
+        # NaN, infinity or beyond the column: listed like any unreadable weight (stored, it could not be read)
+        if (
+            factor is None
+            or value is None
+            or not value.is_finite()
+            or not 0 <= value * factor <= part_one_schema.MAX_WEIGHT_KG
+        ):
             unmapped.append(
                 _("Line %(n)s: net weight “%(value)s %(unit)s” cannot be read in kg")
                 % {"n": n, "value": _text(weight), "unit": weight.get("unitCode", "")}
@@ -308,7 +314,7 @@ def _line(line: Element, n: int, origins: list[str], regions: list[str], unmappe
         if i == 0:
             try:
                 count = Decimal(quantity)
-                if count != count.to_integral_value() or count < 0:
+                if not count.is_finite() or count != count.to_integral_value() or count < 0:
                     raise InvalidOperation
                 row["packages"] = int(count)
             except InvalidOperation:

@@ -169,11 +169,29 @@ class PartOneCheck:
             allowed = [code for code, _label in field.choices]
             if value not in allowed:
                 self.add(path, _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)})
-        elif field.kind == "decimal" and not field.on_line:
-            if Decimal(value) <= 0:
-                self.add(path, _("%(field)s must be greater than 0 kg.") % {"field": capfirst(field.label)})
-            elif Decimal(value) > part_one_schema.MAX_WEIGHT_KG:
-                self.add(path, _("%(field)s is too large.") % {"field": capfirst(field.label)})
+        elif field.kind == "decimal":
+            self._resolve_weight(path, field, Decimal(value))
+        elif (
+            field.kind == "integer"
+            and field.path not in HAND_CHECKED
+            and not 0 <= value <= part_one_schema.POSITIVE_INT_MAX
+        ):
+            self.add(
+                path,
+                _("%(field)s must be between 0 and %(max)s.")
+                % {"field": capfirst(field.label), "max": part_one_schema.POSITIVE_INT_MAX},
+            )
+
+    def _resolve_weight(self, path: str, field, weight: Decimal) -> None:
+        """A weight its column holds, in a draft too: the database or the API could not read back a larger one (or
+        a NaN). A line's weight must be above 0 when submitted (`_check_lines`), the others' in a draft too."""
+        label = capfirst(field.label)
+        if not weight.is_finite():
+            self.add(path, _("%(field)s must be a number.") % {"field": label})
+        elif abs(weight) > part_one_schema.MAX_WEIGHT_KG:
+            self.add(path, _("%(field)s is too large.") % {"field": label})
+        elif weight <= 0 and not field.on_line:
+            self.add(path, _("%(field)s must be greater than 0 kg.") % {"field": label})
 
     def _resolve_lines(self, today: datetime.date) -> None:
         lines = self.part.get("commodities") or []

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
-from inspection.models import Consignment, ConsignmentStatus, Notification, Succession
+from inspection.models import Consignment, ConsignmentStatus, Notification, Succession, TracesEvent
 from inspection.ports import inspection_stop, start_inspection
 from inspection.roles import STEP_ROLES, Role, Step, user_roles
 from inspection.selectors import consignment_part_one, sample_result_pending
@@ -20,6 +20,7 @@ from inspection.services.amendments import checks_started, part_one_changes
 from inspection.services.notifications import notify
 from inspection.services.part_one import PartOneCheck, part_one_write
 from inspection.services.references import reference_allocate
+from inspection.services.traces import traces_exchange_queue
 from inspection.services.transitions import consignment_transition
 
 S = ConsignmentStatus
@@ -126,4 +127,5 @@ def consignment_replace(*, actor, consignment: Consignment, part_one: dict) -> C
     )
     notify(consignment=new, kind=Notification.Kind.SUBMITTED)
     start_inspection(new)
+    traces_exchange_queue(consignment=old, kinds=[TracesEvent.REPLACED])  # the new one's `submitted`: `notify`'s
     return new

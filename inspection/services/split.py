@@ -23,6 +23,7 @@ from inspection.roles import Step
 from inspection.selectors import consignment_part_one, sample_result_pending
 from inspection.services.part_one import PartOneCheck, part_one_write
 from inspection.services.permissions import require_step
+from inspection.services.traces import traces_split_queue
 from inspection.services.transitions import consignment_transition
 
 S = ConsignmentStatus
@@ -255,6 +256,7 @@ def consignment_split(*, actor, consignment: Consignment, parts: list[dict]) -> 
     inspection_stop(parent)
     for part in created:
         start_decision(part)
+    traces_split_queue(consignment=parent, parts=created)
     return created
 
 

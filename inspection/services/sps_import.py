@@ -95,21 +95,39 @@ def _put(part: dict, path: str, value, ched_type: str) -> None:
         part_one_schema.put(part, field, value[: field.max_length] if isinstance(value, str) else value)
 
 
-def _typed(field: part_one_schema.PartOneField, value: str):
-    """A note's text as the field's type; ValueError when it is not one."""
+def _typed(field: part_one_schema.PartOneField, value: str, *, element: str):
+    """A note's or an element's text as the field's type; ValueError when it is not one, and a refusal naming the
+    element when it is a number no CHED holds (NaN, infinity, beyond its column): stored, it could not be read."""
     if field.kind == "decimal":
         try:
-            return Decimal(value)
+            number = Decimal(value)
         except InvalidOperation:
             raise ValueError(value) from None
+        if not number.is_finite() or abs(number) > part_one_schema.MAX_WEIGHT_KG:
+            raise _out_of_bounds(element, value, part_one_schema.MAX_WEIGHT_KG)
+        return number
     if field.kind == "integer":
-        return int(value)
+        number = int(value)
+        if not 0 <= number <= part_one_schema.POSITIVE_INT_MAX:
+            raise _out_of_bounds(element, value, part_one_schema.POSITIVE_INT_MAX)
+        return number
     if field.kind == "datetime":
         parsed = datetime.datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError(value)
         return parsed
     return value[: field.max_length]
+
+
+def _out_of_bounds(element: str, value: str, maximum) -> UploadRefused:
+    return UploadRefused(
+        {
+            "file": [
+                _("%(element)s: “%(value)s” is not a value a CHED holds (at most %(max)s).")
+                % {"element": element, "value": value[:50], "max": maximum}
+            ]
+        }
+    )
 
 
 def _note_put(target: dict, note: Element, unmapped: list[str], *, ched_type: str, line: bool = False) -> None:
@@ -121,7 +139,7 @@ def _note_put(target: dict, note: Element, unmapped: list[str], *, ched_type: st
             unmapped.append(_("Note %(subject)s: %(content)s") % {"subject": subject[:50], "content": content[:200]})
         return
     try:
-        value = _typed(field, content)
+        value = _typed(field, content, element=subject[:50])
     except ValueError:
         unmapped.append(_("%(field)s: “%(value)s” cannot be read.") % {"field": path, "value": content[:50]})
         return
@@ -144,19 +162,33 @@ def _line(line: Element, part: dict, unmapped: list[str], *, ched_type: str) -> 
             row["cn_code"] = code.replace(".", "").replace(" ", "")[:10]
         elif system == "EPPO":
             row["eppo_code"] = code[:12]
+    number = len(part["commodities"]) + 1
     weight = child(line, "NetWeightMeasure")
     if weight is not None and text(weight):
         try:
-            row["net_weight_kg"] = _typed(part_one_schema.BY_PATH["commodities.net_weight_kg"], text(weight))
+            row["net_weight_kg"] = _typed(
+                part_one_schema.BY_PATH["commodities.net_weight_kg"],
+                text(weight),
+                element=_("NetWeightMeasure of line %(n)s") % {"n": number},
+            )
         except ValueError:
             unmapped.append(_("Net weight “%(value)s” cannot be read.") % {"value": text(weight)[:50]})
     package = child(line, "PhysicalSPSPackage")
     if package is not None:
         row["package_type"] = text(package, "TypeCode")[:40]
+        quantity = text(package, "ItemQuantity")
         try:
-            row["packages"] = int(text(package, "ItemQuantity")) if text(package, "ItemQuantity") else None
+            row["packages"] = (
+                _typed(
+                    part_one_schema.BY_PATH["commodities.packages"],
+                    quantity,
+                    element=_("ItemQuantity of line %(n)s") % {"n": number},
+                )
+                if quantity
+                else None
+            )
         except ValueError:
-            unmapped.append(_("Packages “%(value)s” cannot be read.") % {"value": text(package, "ItemQuantity")[:50]})
+            unmapped.append(_("Packages “%(value)s” cannot be read.") % {"value": quantity[:50]})
     for note in children(line, "AdditionalInformationSPSNote"):
         _note_put(row, note, unmapped, ched_type=ched_type, line=True)
     origin = child(line, "OriginSPSCountry")

@@ -1,9 +1,10 @@
 """The exchange with TRACES NT: in the transaction of each event TRACES must know (a CHED submitted, its Part I
-amended or its arrival moved, a decision taken, a decision revoked by a recall), a `TracesExchange` carrying the
-CHED's SPS XML as it then stood; after commit a Celery task sends it through the transport `PIF_TRACES_TRANSPORT`
-names (`inspection.traces`), and records the CHED number TRACES NT answers as the CHED's TRACES NT number (the
-staff's service, `traces_reference_record`). The rows are the outbox of `services/deliveries.py`: claimed,
-retried with backoff, swept by beat, given up to a supervisor. A national entry (NAT-PP) is never exchanged."""
+amended or its arrival moved, a decision taken, a decision revoked by a recall, a CHED replaced or split), a
+`TracesExchange` carrying the CHED's SPS XML as it then stood; after commit a Celery task sends it through the
+transport `PIF_TRACES_TRANSPORT` names (`inspection.traces`), and records the CHED number TRACES NT answers as the
+CHED's TRACES NT number (under the staff's rules, `_traces_reference_record`) when it has none: a number staff
+recorded meanwhile stays. The rows are the outbox of `services/deliveries.py`: claimed, retried with backoff,
+swept by beat, given up to a supervisor. A national entry (NAT-PP) is never exchanged."""
 
 import logging
 
@@ -12,7 +13,7 @@ from django.db import transaction
 from inspection.errors import DomainInvalid
 from inspection.models import Consignment, TracesEvent, TracesExchange
 from inspection.outbox import task_send_on_commit
-from inspection.services.customs import traces_reference_record
+from inspection.services.customs import _traces_reference_record
 from inspection.services.deliveries import delivery_claim, delivery_failed, delivery_sent
 from inspection.traces import TracesMessage, traces_transport
 
@@ -39,6 +40,15 @@ def traces_exchange_queue(*, consignment: Consignment, kinds: list[str]) -> list
     )
     for exchange in exchanges:
         task_send_on_commit(traces_exchange_send, exchange.pk)
+    return exchanges
+
+
+def traces_split_queue(*, consignment: Consignment, parts: list[Consignment]) -> list[TracesExchange]:
+    """In the transaction of a split: the split CHED's `split` (its XML reads "split") and each part's
+    `submitted` (a part is a CHED of its own that TRACES NT has not heard of: no `notify` submits it)."""
+    exchanges = traces_exchange_queue(consignment=consignment, kinds=[TracesEvent.SPLIT])
+    for part in parts:
+        exchanges += traces_exchange_queue(consignment=part, kinds=[TracesEvent.SUBMITTED])
     return exchanges
 
 
@@ -71,13 +81,27 @@ def traces_exchange_deliver(*, exchange_id: int) -> bool:
     with transaction.atomic():
         delivery_sent(TracesExchange, exchange_id)
         TracesExchange.objects.filter(pk=exchange_id).update(traces_reference=receipt.traces_reference[:30])
-        if receipt.traces_reference and receipt.traces_reference != consignment.traces_reference:
-            try:
-                with transaction.atomic():
-                    traces_reference_record(
-                        actor=None, consignment=consignment, traces_reference=receipt.traces_reference
-                    )
-            except DomainInvalid as exc:  # sent all the same: staff see the answer on the exchange and decide
-                logger.warning("TRACES NT answered %s for %s: %s", receipt.traces_reference, consignment, exc)
-                TracesExchange.objects.filter(pk=exchange_id).update(last_error=str(exc.errors)[:2000])
+        if receipt.traces_reference:
+            _answer_record(exchange_id=exchange_id, consignment_id=consignment.pk, answered=receipt.traces_reference)
     return True
+
+
+def _answer_record(*, exchange_id: int, consignment_id: int, answered: str) -> None:
+    """TRACES NT's answer fills the CHED's TRACES NT number when it has none, re-read under lock: staff may have
+    recorded one while the message travelled, and theirs stays. A conflict, or an answer the staff's rules
+    refuse, is kept on the exchange (`last_error`) for staff to decide; the message was sent all the same."""
+    consignment = Consignment.objects.select_for_update().get(pk=consignment_id)
+    recorded = consignment.traces_reference
+    if recorded == answered.strip().upper():
+        return
+    if recorded:
+        error = f"TRACES NT answered {answered}, but the CHED already has {recorded} (recorded by staff): kept."
+    else:
+        try:
+            with transaction.atomic():
+                _traces_reference_record(actor=None, consignment=consignment, traces_reference=answered)
+            return
+        except DomainInvalid as exc:
+            error = str(exc.errors)
+    logger.warning("TRACES NT answered %s for %s: %s", answered, consignment, error)
+    TracesExchange.objects.filter(pk=exchange_id).update(last_error=error[:2000])
