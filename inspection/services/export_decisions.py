@@ -45,7 +45,9 @@ def export_certificate_issue(*, application: ExportApplication) -> Phytosanitary
     """Issue the certificate the certifying officer decided (`export_decision_record`), in their name: the
     signed PDF and its ePhyto XML (`phyto_certificate_issue`). Once: run again (a job delivered twice), it finds
     the certificate issued and returns it."""
-    application = ExportApplication.objects.select_for_update().select_related("decided_by").get(pk=application.pk)
+    application = (
+        ExportApplication.objects.select_for_update(of=("self",)).select_related("decided_by").get(pk=application.pk)
+    )
     if application.status == ExportStatus.ISSUED:
         return application.certificates.order_by("issued_at", "pk").first()
     if application.decided_by is None:
