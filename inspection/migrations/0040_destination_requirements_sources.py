@@ -32,6 +32,17 @@ def seed(apps, schema_editor):
         requirement.objects.update_or_create(code=values.pop("code"), defaults=values)
 
 
+def unseed(apps, schema_editor):
+    """Backwards: the researched rows go, and a row entered since with several HS prefixes keeps its first (the
+    column is 10 characters again before this migration)."""
+    requirement = apps.get_model("inspection", "DestinationRequirement")
+    codes = [row["code"] for row in json.loads(DATA.read_text(encoding="utf-8"))]
+    requirement.objects.filter(code__in=codes).delete()
+    for row in requirement.objects.filter(hs_prefix__contains=" "):
+        row.hs_prefix = row.hs_prefix.split()[0]
+        row.save(update_fields=["hs_prefix"])
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("inspection", "0039_decision_fees"),
@@ -98,5 +109,5 @@ class Migration(migrations.Migration):
                 verbose_name="kind",
             ),
         ),
-        migrations.RunPython(seed, migrations.RunPython.noop),
+        migrations.RunPython(seed, unseed),
     ]

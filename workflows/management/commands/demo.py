@@ -171,9 +171,9 @@ class Command(BaseCommand):
         importer = importers[0]
         amended = AuditEvent.objects.filter(action="consignment.amended", consignment__created_by=importer).first()
         if amended is None:
+            # awaiting its documentary check (the demo's first stage), whatever the hour it was expected at
             consignment = (
                 Consignment.objects.filter(created_by=importer, status="submitted", documentary_check__isnull=True)
-                .exclude(expected_arrival__lte=timezone.now() + datetime.timedelta(hours=2))
                 .order_by("id")
                 .first()
             )
@@ -184,7 +184,10 @@ class Command(BaseCommand):
                 actor=importer,
                 consignment=consignment,
                 changes={
-                    "arrival": {"expected_at": consignment.expected_arrival + datetime.timedelta(days=1)},
+                    # the vessel a day late: a day after the later of its announced arrival and now
+                    "arrival": {
+                        "expected_at": max(consignment.expected_arrival, timezone.now()) + datetime.timedelta(days=1)
+                    },
                     "customs_status": "non_union",
                     "customs_procedure": "free_circulation",
                     "customs_mrn": mrn17 + mrn_check_character(mrn17),
