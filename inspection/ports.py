@@ -21,6 +21,7 @@ def ports_connect(
     export_step: Callable[..., Any],
     inspection_stop: Callable[..., Any] | None = None,
     start_decision: Callable[..., Any] | None = None,
+    inspection_lock: Callable[..., Any] | None = None,
 ) -> None:
     """Called once by the workflow app when Django is ready."""
     _connected.update(
@@ -34,6 +35,8 @@ def ports_connect(
         _connected["inspection_stop"] = inspection_stop
     if start_decision is not None:
         _connected["start_decision"] = start_decision
+    if inspection_lock is not None:
+        _connected["inspection_lock"] = inspection_lock
 
 
 def _port(name: str) -> Callable[..., Any]:
@@ -79,6 +82,13 @@ def inspection_stop(consignment) -> None:
     """The consignment's inspection ends without a decision (its CHED was replaced or split), in the caller's
     transaction: every open task and timer of it is cancelled."""
     _port("inspection_stop")(consignment)
+
+
+def inspection_lock(consignment) -> None:
+    """Take the flow lock of the consignment's inspection, in the caller's transaction, before the caller locks
+    the consignment: a task completion takes the flow lock first and the consignment's row second, so a service
+    that stops the inspection (a replacement, a split) takes them in the same order and never deadlocks with it."""
+    _port("inspection_lock")(consignment)
 
 
 def start_decision(consignment) -> None:

@@ -249,3 +249,34 @@ def test_replacing_a_ched_leaves_the_export_with_the_same_pk_alone(importer, ins
     )
     application.refresh_from_db()
     assert application.status == "submitted"
+
+
+def _row_reads(queries, table: str, pk: int) -> list[int]:
+    """The positions of the queries that read one row of `table` by its primary key."""
+    key = f'"{table}"."id" = {pk}'
+    return [n for n, query in enumerate(queries) if f'FROM "{table}"' in query["sql"] and key in query["sql"]]
+
+
+def _process_reads(queries, consignment) -> list[int]:
+    """The positions of the queries that read the consignment's process (by its artifact or its primary key)."""
+    process = InspectionProcess.objects.get(flow_class=InspectionFlow, artifact_object_id=consignment.pk)
+    keys = (f'"viewflow_process"."id" = {process.pk}', f'"viewflow_process"."artifact_object_id" = {consignment.pk}')
+    return [
+        n
+        for n, query in enumerate(queries)
+        if 'FROM "viewflow_process"' in query["sql"] and any(key in query["sql"] for key in keys)
+    ]
+
+
+def test_the_flow_lock_is_taken_before_the_consignment_row(importer, inspector):
+    """A task completion locks the process (viewflow's flow lock), then the consignment; a replacement takes them
+    in the same order, or the two could deadlock on PostgreSQL."""
+    from django.test.utils import CaptureQueriesContext
+
+    old = _under_checks(importer, inspector, identity=100)
+    with CaptureQueriesContext(connection) as queries:
+        assert _replace(importer, old).status_code == 201
+    process_reads = _process_reads(queries.captured_queries, old)
+    consignment_reads = _row_reads(queries.captured_queries, "inspection_consignment", old.pk)
+    assert process_reads and consignment_reads
+    assert process_reads[0] < consignment_reads[0], "the consignment's row was read before the flow lock"

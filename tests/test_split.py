@@ -381,3 +381,21 @@ def test_a_part_is_not_split_again(importer, inspector, officer):
     response = _split(officer, part, [{"lines": [{"line": 1, "net_weight_kg": "350", "packages": 35}]}] * 2)
     assert response.status_code == 409 and "a part is not split again" in response.json()["detail"]
     assert not part.subsequent.exists()
+
+
+def test_the_flow_lock_is_taken_before_the_consignment_row(importer, inspector, officer):
+    """As a task completion: the process (the flow lock) first, then the consignment (see test_replacement)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inspection.services.split import consignment_split
+    from tests.test_replacement import _process_reads, _row_reads
+
+    parent = _awaiting_decision(importer, inspector)
+    parts = HALVES
+    with CaptureQueriesContext(connection) as queries:
+        consignment_split(actor=officer, consignment=parent, parts=parts)
+    process_reads = _process_reads(queries.captured_queries, parent)
+    consignment_reads = _row_reads(queries.captured_queries, "inspection_consignment", parent.pk)
+    assert process_reads and consignment_reads
+    assert process_reads[0] < consignment_reads[0], "the consignment's row was read before the flow lock"

@@ -15,7 +15,7 @@ class WorkflowsConfig(AppConfig):
         from .flows import InspectionFlow
         from .lab import lab_result_receive
         from .roles import grant_role_permissions
-        from .steps import inspection_stop
+        from .steps import inspection_lock, inspection_stop
         from .timers import arrival_deadlines_rearm
 
         post_migrate.connect(grant_role_permissions, sender=self, dispatch_uid="workflows.grant_role_permissions")
@@ -28,5 +28,6 @@ class WorkflowsConfig(AppConfig):
             start_export=export_flow_start,
             export_step=export_step_complete,
             inspection_stop=inspection_stop,
+            inspection_lock=inspection_lock,
             start_decision=lambda consignment: InspectionFlow.split_part.run(consignment=consignment),
         )

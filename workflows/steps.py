@@ -31,18 +31,27 @@ def task_cancel(task: Task) -> None:
     task.flow_task.activation_class(task).cancel()
 
 
-def inspection_stop(consignment: Consignment) -> None:
-    """End a consignment's inspection without a decision (its CHED was replaced or split): viewflow's own
-    process cancel, under the flow lock, cancels every open task and timer and marks the process cancelled."""
+def _inspections(consignment: Consignment):
     from .flows import InspectionFlow  # the flow imports this module
 
     # a proxy's manager does not filter by flow: an export application may share the consignment's pk
-    processes = InspectionFlow.process_class.objects.filter(
+    return InspectionFlow.process_class.objects.filter(
         flow_class=InspectionFlow,
         artifact_content_type=ContentType.objects.get_for_model(Consignment),
         artifact_object_id=consignment.pk,
     )
-    for process in processes.exclude(status__in=[PROCESS.DONE, PROCESS.CANCELED]):
+
+
+def inspection_lock(consignment: Consignment) -> None:
+    """The flow lock of the consignment's inspection (`InspectionFlow.lock_impl`: its process row, FOR UPDATE),
+    held to the end of the caller's transaction; taken before the consignment's row, as a task completion does."""
+    list(_inspections(consignment).select_for_update().values_list("pk", flat=True))
+
+
+def inspection_stop(consignment: Consignment) -> None:
+    """End a consignment's inspection without a decision (its CHED was replaced or split): viewflow's own
+    process cancel, under the flow lock, cancels every open task and timer and marks the process cancelled."""
+    for process in _inspections(consignment).exclude(status__in=[PROCESS.DONE, PROCESS.CANCELED]):
         process.flow_class.instance.cancel(process)
 
 

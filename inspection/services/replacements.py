@@ -13,7 +13,7 @@ from inspection.atomic import atomic_service
 from inspection.audit import AuditAction, audit_record
 from inspection.errors import NotPermitted, PartOneInvalid, TransitionNotAllowed
 from inspection.models import Consignment, ConsignmentStatus, Notification, Succession, TracesEvent
-from inspection.ports import inspection_stop, start_inspection
+from inspection.ports import inspection_lock, inspection_stop, start_inspection
 from inspection.roles import STEP_ROLES, Role, Step, user_roles
 from inspection.selectors import consignment_part_one, sample_result_pending
 from inspection.services.amendments import checks_started, part_one_changes
@@ -82,6 +82,7 @@ def consignment_replace(*, actor, consignment: Consignment, part_one: dict) -> C
     old one becomes "replaced" and its inspection is stopped (its open tasks and timers cancelled). Both are
     audited, the new one with what changed. By the operator's users or a certifying officer."""
     _may_replace(actor, consignment)
+    inspection_lock(consignment)  # the flow lock first, as a task completion takes it
     old = Consignment.objects.select_for_update().get(pk=consignment.pk)
     _replaceable(old)
     current = consignment_part_one(old)

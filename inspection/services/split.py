@@ -18,7 +18,7 @@ from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid, PartOneInvalid, TransitionNotAllowed
 from inspection.models import MAX_NUMBER_OF_ANIMALS, Consignment, ConsignmentStatus, Succession
 from inspection.part_one_schema import MAX_WEIGHT_KG
-from inspection.ports import inspection_stop, start_decision
+from inspection.ports import inspection_lock, inspection_stop, start_decision
 from inspection.roles import Step
 from inspection.selectors import consignment_part_one, sample_result_pending
 from inspection.services.part_one import PartOneCheck, part_one_write
@@ -207,6 +207,7 @@ def consignment_split(*, actor, consignment: Consignment, parts: list[dict]) -> 
     in its own inspection. The split consignment becomes "split" and its inspection is stopped. Audited on the
     consignment and on each part."""
     require_step(actor, Step.DECISION)
+    inspection_lock(consignment)  # the flow lock first, as a task completion takes it
     parent = Consignment.objects.select_for_update().get(pk=consignment.pk)
     _splittable(parent, len(parts) if isinstance(parts, list) else 0)
     planned = split_plan(parent, parts)
