@@ -399,3 +399,40 @@ def test_the_flow_lock_is_taken_before_the_consignment_row(importer, inspector, 
     consignment_reads = _row_reads(queries.captured_queries, "inspection_consignment", parent.pk)
     assert process_reads and consignment_reads
     assert process_reads[0] < consignment_reads[0], "the consignment's row was read before the flow lock"
+
+
+def test_the_importer_is_told_of_the_split_with_its_parts(importer, inspector, officer, mailoutbox):
+    from inspection.models import Notification, WebhookDelivery
+    from inspection.services.notifications import notification_deliver
+
+    importer.email = "importer@example.com"
+    importer.save(update_fields=["email"])
+    parent = _awaiting_decision(importer, inspector)
+    operator = parent.operator
+    operator.webhook_url = "https://hooks.example.com/pif"
+    operator.save(update_fields=["webhook_url"])
+    response = _split(officer, parent, HALVES)
+    assert response.status_code == 201, response.json()
+    first, second = response.json()["parts"]
+
+    notification = Notification.objects.get(consignment=parent, kind="split", recipient=importer)
+    assert [part["reference"] for part in notification.context["parts"]] == [first, second]
+    delivery = WebhookDelivery.objects.get(consignment=parent, kind="split")
+    assert [part["reference"] for part in delivery.payload["parts"]] == [first, second]
+    mailoutbox.clear()
+    assert notification_deliver(notification_id=notification.pk)
+    (mail,) = mailoutbox
+    assert mail.subject == f"Lot scindé / Consignment split: {parent.reference}"
+    assert f"- {first} : http" in mail.body and f"- {second}: http" in mail.body
+    assert f"/consignments/{first}/" in mail.body
+
+
+def test_a_user_who_wants_no_decision_emails_hears_nothing_of_a_split(importer, inspector, officer):
+    from inspection.models import Membership, Notification
+
+    importer.email = "importer@example.com"
+    importer.save(update_fields=["email"])
+    Membership.objects.filter(user=importer).update(notification_kinds=["submitted"])
+    parent = _awaiting_decision(importer, inspector)
+    assert _split(officer, parent, HALVES).status_code == 201
+    assert not Notification.objects.filter(consignment=parent, kind="split").exists()

@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     DECIDED = "decided", _("Decision taken")
     CERTIFIED = "certified", _("Certificate issued")
     RECALLED = "recalled", _("Consignment recalled")
+    SPLIT = "split", _("Consignment split into parts")
     FOLLOW_UP_DUE = "follow_up_due", _("Follow-up deadline near")
 
 

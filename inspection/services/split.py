@@ -16,11 +16,12 @@ from django.utils.translation import gettext as _
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid, PartOneInvalid, TransitionNotAllowed
-from inspection.models import MAX_NUMBER_OF_ANIMALS, Consignment, ConsignmentStatus, Succession
+from inspection.models import MAX_NUMBER_OF_ANIMALS, Consignment, ConsignmentStatus, Notification, Succession
 from inspection.part_one_schema import MAX_WEIGHT_KG
 from inspection.ports import inspection_lock, inspection_stop, start_decision
 from inspection.roles import Step
 from inspection.selectors import consignment_part_one, sample_result_pending
+from inspection.services.notifications import notify
 from inspection.services.part_one import PartOneCheck, part_one_write
 from inspection.services.permissions import require_step
 from inspection.services.traces import traces_split_queue
@@ -258,6 +259,8 @@ def consignment_split(*, actor, consignment: Consignment, parts: list[dict]) -> 
     for part in created:
         start_decision(part)
     traces_split_queue(consignment=parent, parts=created)
+    parts = [{"reference": part.reference, "url": part.get_absolute_url()} for part in created]
+    notify(consignment=parent, kind=Notification.Kind.SPLIT, parts=parts)
     return created
 
 
