@@ -280,3 +280,35 @@ def test_the_flow_lock_is_taken_before_the_consignment_row(importer, inspector):
     consignment_reads = _row_reads(queries.captured_queries, "inspection_consignment", old.pk)
     assert process_reads and consignment_reads
     assert process_reads[0] < consignment_reads[0], "the consignment's row was read before the flow lock"
+
+
+def test_the_files_uploaded_to_the_replaced_ched_are_carried_to_the_replacement(importer, inspector):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inspection.models import AccompanyingDocument
+    from tests.factories import pdf_bytes
+
+    old = _under_checks(importer, inspector, identity=100)
+    content = pdf_bytes()
+    upload = {
+        "file": SimpleUploadedFile("health.pdf", content, content_type="application/pdf"),
+        "type": "PHYTOSANITARY_CERTIFICATE",
+    }
+    uploaded = api_client_for(importer).post(
+        f"/api/v1/consignments/{old.reference}/documents/", {**upload, "reference": "CVED-77"}, format="multipart"
+    )
+    assert uploaded.status_code == 201, uploaded.content
+    response = _replace(importer, old)
+    assert response.status_code == 201, response.json()
+    new = Consignment.objects.get(reference=response.json()["reference"])
+
+    (carried,) = new.documents.exclude(file="")
+    original = AccompanyingDocument.objects.get(pk=uploaded.json()["id"])
+    assert (carried.reference, carried.filename, carried.sha256) == ("CVED-77", "health.pdf", original.sha256)
+    assert carried.file.name != original.file.name and carried.file.read() == content
+    original.refresh_from_db()
+    assert original.consignment == old and original.file.read() == content  # the old CHED keeps its evidence
+    files = api_client_for(importer).get(f"/api/v1/consignments/{new.reference}/").json()["files"]
+    assert [f["id"] for f in files] == [carried.pk]
+    event = AuditEvent.objects.get(consignment=new, action="document.uploaded")
+    assert event.data["carried_from"] == old.reference and event.data["sha256"] == original.sha256

@@ -244,6 +244,7 @@ def _document_store(
     filename: str,
     extension: str,
     document: AccompanyingDocument | None = None,
+    audit: dict | None = None,
 ) -> AccompanyingDocument:
     """Write the file and its row (a new one, or the listed `document` it belongs to) together: if the
     transaction rolls back, the file is removed (`field_file_store`)."""
@@ -269,6 +270,39 @@ def _document_store(
             "content_type": content_type,
             "size": len(data),
             "sha256": document.sha256,
+            **(audit or {}),
         },
     )
     return document
+
+
+def documents_carry_over(*, actor, old: Consignment, new: Consignment) -> list[AccompanyingDocument]:
+    """A replacement CHED (`consignment_replace`) keeps the files uploaded to the CHED it replaces, as TRACES
+    copies a replaced certificate's attachments: each file is written again (a copy of its own: the old CHED keeps
+    its evidence) on the new CHED's listed document of the same type and reference, or on a row of its own when
+    the new Part I no longer lists it. Audited on the new CHED as uploads carried from the old one. In the
+    replacement's transaction."""
+    carried = []
+    for document in old.documents.select_related("document_type").exclude(file=""):
+        with document.file.open("rb") as stored:
+            data = stored.read()
+        listed = new.documents.filter(document_type=document.document_type, reference=document.reference, file="")
+        extension = "." + document.file.name.rsplit(".", 1)[-1] if "." in document.file.name else ""
+        carried.append(
+            _document_store(
+                actor=actor,
+                consignment=new,
+                document_type=document.document_type,
+                reference=document.reference,
+                data=data,
+                content_type=document.content_type,
+                filename=document.filename,
+                extension=extension,
+                document=listed.first(),
+                audit={
+                    "carried_from": old.reference,
+                    "first_uploaded_at": document.uploaded_at.isoformat() if document.uploaded_at else None,
+                },
+            )
+        )
+    return carried

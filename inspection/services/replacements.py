@@ -17,6 +17,7 @@ from inspection.ports import inspection_lock, inspection_stop, start_inspection
 from inspection.roles import STEP_ROLES, Role, Step, user_roles
 from inspection.selectors import consignment_part_one, sample_result_pending
 from inspection.services.amendments import checks_started, part_one_changes
+from inspection.services.documents import documents_carry_over
 from inspection.services.notifications import notify
 from inspection.services.part_one import PartOneCheck, part_one_write
 from inspection.services.references import reference_allocate
@@ -111,6 +112,7 @@ def consignment_replace(*, actor, consignment: Consignment, part_one: dict) -> C
         consignment=new,
         data={"replaces": old.reference, "changes": part_one_changes(current, consignment_part_one(new))},
     )
+    documents_carry_over(actor=actor, old=old, new=new)
     consignment_transition(
         consignment=old,
         to=S.REPLACED,
