@@ -72,7 +72,7 @@ class AuditAction(models.TextChoices):
     TASK_UNASSIGNED = "task.unassigned", _("Task unassigned")
     JOB_RETRIED = "job.retried", _("Failed job retried")
     SIMULATION_REQUESTED = "simulation.requested", _("Capacity simulation requested")
-    DELIVERY_RETRIED = "delivery.retried", _("Failed email or webhook retried")
+    DELIVERY_RETRIED = "delivery.retried", _("Failed delivery sent again")
     # an operator's settings
     NOTIFICATIONS_CHOSEN = "notifications.chosen", _("Email notifications chosen")
     WEBHOOK_CONFIGURED = "webhook.configured", _("Webhook configured")
