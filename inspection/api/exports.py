@@ -115,8 +115,9 @@ class ExportApplicationInput(serializers.Serializer):
 class ExportSampleInput(serializers.Serializer):
     analysis = serializers.CharField(max_length=40, help_text="an analysis code of plant health")
     laboratory = serializers.CharField(max_length=40, help_text="a laboratory code")
-    reason = serializers.ChoiceField(choices=Sample.Reason.choices)
-    conservation = serializers.ChoiceField(choices=Sample.Conservation.choices)
+    # the choices as text (the service checks them): a ChoiceField would name a second "Conservation" enum
+    reason = serializers.CharField(max_length=20, help_text=" | ".join(Sample.Reason.values))
+    conservation = serializers.CharField(max_length=20, help_text=" | ".join(Sample.Conservation.values))
 
 
 class ExportCheckInput(serializers.Serializer):
