@@ -101,6 +101,10 @@ def test_sample_at_the_inspection_waits_for_a_satisfactory_result_then_issues(ex
         "export.issue_decided",
         "phyto.issued",
     ]
+    # the exporter follows the sample and its result in the application's timeline
+    timeline = api_client_for(exporter).get(f"{LIST}{application.reference}/").json()["timeline"]
+    outcomes = {t["step"]: t["outcome"] for t in timeline}
+    assert outcomes["sample"] == sample.number and outcomes["lab_result"] == f"{sample.number}: Satisfactory"
     # a consignment's trail has none of it
     assert not AuditEvent.objects.filter(action="lab_result.recorded").exclude(consignment=None).exists()
 
