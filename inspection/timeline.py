@@ -71,6 +71,8 @@ EXPORTER_STEPS = {
     A.EXPORT_CREATED: "created",
     A.EXPORT_SUBMITTED: "submitted",
     A.EXPORT_CHECKED: "check",
+    A.EXPORT_SAMPLED: "sample",
+    A.LAB_RESULT_RECORDED: "lab_result",
     A.EXPORT_REFUSED: "refused",
     A.PHYTO_ISSUED: "certificate",
     A.PHYTO_REPLACED: "certificate_replaced",
@@ -91,6 +93,10 @@ def export_timeline(events) -> list[dict]:
         outcome = ""
         if event.action == A.EXPORT_CHECKED:
             outcome = f"{ExportCheck.Kind(data['kind']).label}: {ExportCheck.Result(data['result']).label}"
+        elif event.action == A.EXPORT_SAMPLED:  # the certificate waits for its result
+            outcome = data.get("sample", "")
+        elif event.action == A.LAB_RESULT_RECORDED:
+            outcome = f"{data.get('sample', '')}: {LabResult.Conclusion(data['conclusion']).label}"
         elif event.action == A.EXPORT_REFUSED:
             outcome = data.get("reason", "")
         elif event.action == A.PHYTO_ISSUED:

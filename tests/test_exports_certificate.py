@@ -336,13 +336,17 @@ def test_documentary_check_confirms_the_destinations_requirements(exporter, insp
 def test_every_demo_certificate_round_trips(importer):
     """`manage.py demo`'s exports: each issued certificate's ePhyto is read back into a CHED-PP draft with the
     same parties, transport, lines and certificate number."""
+    from inspection.models import Laboratory, Sample
     from inspection.roles import Role
     from tests.factories import UserFactory
     from workflows.management.commands._demo_exports import exports_demo
 
     UserFactory(username="inspector", roles=[Role.INSPECTOR])
     UserFactory(username="officer", roles=[Role.INSPECTOR, Role.CERTIFYING_OFFICER])
+    Laboratory.objects.get(code="LTA972").accounts.add(UserFactory(username="lab", roles=[Role.LAB]))
     assert exports_demo(password="demo") == 9
+    sampled = Sample.objects.select_related("application", "result").get()  # the pineapples, issued after it
+    assert sampled.result.conclusion == "satisfactory" and sampled.application.status == "issued"
     certificates = list(PhytosanitaryCertificate.objects.select_related("application"))
     # five issued, one of them replaced (two certificates), and a re-export
     assert len(certificates) == 7

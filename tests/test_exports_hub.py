@@ -411,12 +411,14 @@ def test_the_double_answers_soap_faults_and_its_wsdl(network, settings):
 
 
 def test_the_demo_delivers_its_certificates_to_the_double_and_most_are_acknowledged(db):
+    from inspection.models import Laboratory
     from inspection.roles import Role
     from tests.factories import UserFactory
     from workflows.management.commands._demo_exports import exports_demo
 
     UserFactory(username="inspector", roles=[Role.INSPECTOR])
     UserFactory(username="officer", roles=[Role.INSPECTOR, Role.CERTIFYING_OFFICER])
+    Laboratory.objects.get(code="LTA972").accounts.add(UserFactory(username="lab", roles=[Role.LAB]))
     exports_demo(password="demo")
     rows = list(HubDelivery.objects.select_related("certificate"))
     assert rows and all(row.sent_at and row.hub_delivery_number for row in rows)

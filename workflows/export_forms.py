@@ -4,9 +4,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from inspection.models import ExportCheck
+from inspection.models import ExportCheck, Laboratory, Sample
 
-from .forms import TaskForm
+from .forms import TaskForm, _coded, _named
+
+BLANK = [("", "—")]
 
 EXPORT_RESULT = forms.ChoiceField(label=_("Result"), choices=ExportCheck.Result.choices, widget=forms.RadioSelect)
 NOTES = forms.CharField(
@@ -40,10 +42,29 @@ class ExportDocumentaryCheckForm(TaskForm):
 
 class ExportInspectionForm(TaskForm):
     """The inspection of the consignment (ISPM 23): free from quarantine pests and conforming to the
-    destination's requirements, or not, with what was found."""
+    destination's requirements, or not, with what was found; and, when an analysis is chosen, the sample taken
+    for it (the certificate then waits for its result)."""
 
     result = EXPORT_RESULT
     notes = NOTES
+    sample_analysis = forms.ChoiceField(label=_("Sample: analysis (none: no sample)"), required=False)
+    sample_laboratory = forms.ChoiceField(label=_("Sample: laboratory"), required=False)
+    sample_reason = forms.ChoiceField(label=_("Sample: why"), required=False, choices=BLANK + Sample.Reason.choices)
+    sample_conservation = forms.ChoiceField(
+        label=_("Sample: conservation"), required=False, choices=BLANK + Sample.Conservation.choices
+    )
+
+    def __init__(self, *args, analyses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sample_analysis"].choices = BLANK + _named(analyses)
+        self.fields["sample_laboratory"].choices = BLANK + _coded(Laboratory)
+
+    def entered(self) -> dict:
+        data = self.cleaned_data
+        sample = None
+        if data["sample_analysis"]:
+            sample = {name: data[f"sample_{name}"] for name in ("analysis", "laboratory", "reason", "conservation")}
+        return {"result": data["result"], "notes": data["notes"], "sample": sample}
 
 
 class ExportDecisionForm(TaskForm):

@@ -19,6 +19,7 @@ from inspection.selectors import follow_up_needed
 from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
 from inspection.services.export_decisions import export_certificate_issue
+from inspection.services.export_samples import export_samples_pending
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
 from inspection.services.onward import arrival_confirmation_due, arrival_expected
 
@@ -33,7 +34,29 @@ from .timers import documentary_check_deadline
 SUMMARY = "{{ process.artifact.reference }} · {{ process.artifact.consignor_name }} · {{ process.artifact.bcp.code }}"
 
 
-class InspectionFlow(flow.Flow):
+class LabWaits:
+    """The steps of a wait per sample, shared by the flows that take samples: each declares its `lab_result`
+    Handle (`apply_lab_result`), its deadline (`lab_result_due`) escalated to a `late_lab_result` task
+    (`mark_result_late`), and the Join of the waits (`only_escalations_left`)."""
+
+    def apply_lab_result(self, activation, **result):
+        return lab_result_record(**result)
+
+    def only_escalations_left(self, activation, active_tasks) -> bool:
+        """Every result is in: a supervisor's open "late result" task is moot (the join cancels it)."""
+        return all(task.flow_task == self.late_lab_result for task in active_tasks)
+
+    def lab_result_due(self, activation) -> datetime.datetime:
+        return _sample_of(activation.task).result_due_at
+
+    def mark_result_late(self, activation):
+        sample = _sample_of(activation.task)
+        activation.task.data = {"sample": sample.pk}
+        activation.task.save(update_fields=["data"])
+        lab_result_late(sample=sample)
+
+
+class InspectionFlow(LabWaits, flow.Flow):
     """One consignment's checks at the border control post."""
 
     process_class = InspectionProcess
@@ -222,9 +245,6 @@ class InspectionFlow(flow.Flow):
     def plan(self, activation):
         check_plan_record(consignment=activation.process.consignment)
 
-    def apply_lab_result(self, activation, **result):
-        return lab_result_record(**result)
-
     def recall_consignment(self, activation):
         consignment_recall(sample=_sample_of(activation.task))
         # a follow-up of the superseded decision (channelled goods) has nothing left to follow
@@ -255,10 +275,6 @@ class InspectionFlow(flow.Flow):
         """A result that is not satisfactory for a consignment already released re-opens it."""
         sample = _sample_of(activation.task)  # the gateway's task, reached from the sample's wait
         return sample.consignment.status == ConsignmentStatus.ACCEPTED and sample.result.conclusion != "satisfactory"
-
-    def only_escalations_left(self, activation, active_tasks) -> bool:
-        """Every result is in: a supervisor's open "late result" task is moot (the join cancels it)."""
-        return all(task.flow_task == self.late_lab_result for task in active_tasks)
 
     def has_detained_samples(self, activation) -> bool:
         return activation.process.consignment.status == ConsignmentStatus.AWAITING_LAB
@@ -298,21 +314,12 @@ class InspectionFlow(flow.Flow):
         """15 days from the decision (`PIF_ARRIVAL_CONFIRMATION_DAYS`), then the supervisors investigate."""
         return arrival_confirmation_due(activation.process.consignment)
 
-    def lab_result_due(self, activation) -> datetime.datetime:
-        return _sample_of(activation.task).result_due_at
-
-    def mark_result_late(self, activation):
-        sample = _sample_of(activation.task)
-        activation.task.data = {"sample": sample.pk}
-        activation.task.save(update_fields=["data"])
-        lab_result_late(sample=sample)
-
 
 def _sample_of(task) -> Sample:
     """The sample a lab wait (or its timer, or its escalation) is about: the nearest task carrying it."""
     while "sample" not in (task.data or {}):
         task = task.previous.get()
-    return Sample.objects.select_related("consignment").get(pk=task.data["sample"])
+    return Sample.objects.select_related("consignment", "application").get(pk=task.data["sample"])
 
 
 # What a task list shows of an export task: the application it is about.
@@ -322,7 +329,7 @@ EXPORT_SUMMARY = (
 )
 
 
-class ExportFlow(flow.Flow):
+class ExportFlow(LabWaits, flow.Flow):
     """One application for a phytosanitary certificate (ISPM 12, export or re-export of goods that came in under
     a CHED-PP): the post checks the consignment, a certifying officer issues the certificate or refuses it."""
 
@@ -355,7 +362,36 @@ class ExportFlow(flow.Flow):
         StepTask(export_views.ExportInspectionView.as_view())
         .Annotation(title=_("Inspection of the export consignment"), summary_template=EXPORT_SUMMARY)
         .Permission(Step.PHYSICAL_CHECK)
+        .Next(this.samples_taken)
+    )
+    samples_taken = (
+        flow.If(this.has_samples_awaiting)
+        .Annotation(title=_("Samples awaiting a lab result?"))
+        .Then(this.each_sample)
+        .Else(this.decide)
+    )
+
+    # lab: one wait per sample, escalated to the supervisors when the result is late
+    each_sample = ForEach().Annotation(title=_("One wait per sample")).Each(this.lab_result, this.awaited_samples)
+    lab_result = (
+        flow.Handle(this.apply_lab_result)
+        .Annotation(title=_("Lab result"))
+        .OnTimeout(this.lab_result_due, this.late_lab_result, interrupting=False)
+        .Next(this.lab_results_in)
+    )
+    lab_results_in = (
+        flow.Join(continue_on_condition=this.only_escalations_left)
+        .Annotation(title=_("All results in"))
         .Next(this.decide)
+    )
+
+    # supervisor
+    late_lab_result = (
+        StepTask(export_views.ExportLateLabResultView.as_view())
+        .Annotation(title=_("Late lab result"), summary_template=EXPORT_SUMMARY)
+        .Permission(Step.ESCALATION)
+        .onCreate(this.mark_result_late)
+        .Next(this.lab_results_in)
     )
 
     # certifying officer
@@ -394,6 +430,20 @@ class ExportFlow(flow.Flow):
             result=ExportCheck.Result.SATISFACTORY,
         )
         return satisfactory.exists()
+
+    def has_samples_awaiting(self, activation) -> bool:
+        """Samples taken at a satisfactory inspection: the certificate waits for their results. After an
+        unsatisfactory one the certificate can only be refused, and the officer does not wait (a result that still
+        comes is recorded, `lab_result_receive`)."""
+        application = activation.process.application
+        inspected = ExportCheck.objects.filter(
+            application=application, kind=ExportCheck.Kind.INSPECTION, result=ExportCheck.Result.SATISFACTORY
+        )
+        return inspected.exists() and export_samples_pending(application)
+
+    def awaited_samples(self, activation) -> list[dict]:
+        samples = activation.process.application.samples.filter(status=Sample.Status.AWAITING)
+        return [{"sample": pk} for pk in samples.values_list("pk", flat=True)]
 
     def is_issue_decided(self, activation) -> bool:
         """The officer decided the issue (`export_decision_record`): still checking, with its officer; read

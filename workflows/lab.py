@@ -7,10 +7,14 @@ from viewflow.workflow.status import STATUS
 
 from inspection.services.lab import lab_result_record
 
-from .flows import InspectionFlow
+from .flows import ExportFlow, InspectionFlow
 from .steps import task_cancel
 
-_WAITS = Q(flow_task=InspectionFlow.lab_result) | Q(flow_task=InspectionFlow.released_result)
+_WAITS = (
+    Q(flow_task=InspectionFlow.lab_result)
+    | Q(flow_task=InspectionFlow.released_result)
+    | Q(flow_task=ExportFlow.lab_result)  # an export application's sample
+)
 
 
 def lab_result_receive(**result):

@@ -147,12 +147,18 @@ class CountersignView(TaskFormView):
 
 
 class LateLabResultView(TaskFormView):
+    """A sample's result is late: the supervisor says what was done (chased the lab...) and whether the
+    consignment (or export application, `export_views.ExportLateLabResultView`) keeps waiting for it."""
+
     form_class = forms.LateLabResultForm
 
     def record(self, form):
         action_taken = form.cleaned_data["action_taken"]
         escalation_acknowledge(
-            actor=self.request.user, consignment=self.consignment, kind="lab_result_late", action_taken=action_taken
+            actor=self.request.user,
+            consignment=self.request.activation.process.artifact,  # the consignment, or the export application
+            kind="lab_result_late",
+            action_taken=action_taken,
         )
         if form.cleaned_data["waive"]:
             sample = Sample.objects.get(pk=self.request.activation.task.data["sample"])

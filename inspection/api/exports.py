@@ -9,10 +9,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from inspection.models import AuditEvent, DestinationRequirement, HubStatus, PhytosanitaryCertificate
+from inspection.models import AuditEvent, DestinationRequirement, HubStatus, PhytosanitaryCertificate, Sample
 from inspection.ports import export_step
 from inspection.selectors import destination_requirements, export_applications_visible_to
 from inspection.services.export_decisions import export_decision_record
+from inspection.services.export_samples import export_inspection_record
 from inspection.services.exports import (
     export_application_create,
     export_application_data,
@@ -111,6 +112,14 @@ class ExportApplicationInput(serializers.Serializer):
     lines = _Line(many=True)
 
 
+class ExportSampleInput(serializers.Serializer):
+    analysis = serializers.CharField(max_length=40, help_text="an analysis code of plant health")
+    laboratory = serializers.CharField(max_length=40, help_text="a laboratory code")
+    # the choices as text (the service checks them): a ChoiceField would name a second "Conservation" enum
+    reason = serializers.CharField(max_length=20, help_text=" | ".join(Sample.Reason.values))
+    conservation = serializers.CharField(max_length=20, help_text=" | ".join(Sample.Conservation.values))
+
+
 class ExportCheckInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["documentary", "inspection"])
     result = serializers.ChoiceField(choices=["satisfactory", "not_satisfactory"])
@@ -120,6 +129,14 @@ class ExportCheckInput(serializers.Serializer):
         required=False,
         help_text="a satisfactory documentary check confirms every requirement of the destination (their ids)",
     )
+    sample = ExportSampleInput(
+        required=False, help_text="inspection only: the sample taken (the certificate waits for its lab result)"
+    )
+
+    def validate(self, attrs):
+        if attrs.get("sample") and attrs["kind"] != "inspection":
+            raise serializers.ValidationError({"sample": ["A sample is taken at the inspection."]})
+        return attrs
 
 
 class ExportRefuseInput(serializers.Serializer):
@@ -349,13 +366,23 @@ class ExportApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             user=request.user,
             application=found,
             step=check["kind"],
-            record=lambda: export_check_record(
-                actor=request.user,
-                application=found,
-                kind=check["kind"],
-                result=check["result"],
-                notes=check.get("notes", ""),
-                requirements_met=check.get("requirements_met"),
+            record=lambda: (
+                export_check_record(
+                    actor=request.user,
+                    application=found,
+                    kind=check["kind"],
+                    result=check["result"],
+                    notes=check.get("notes", ""),
+                    requirements_met=check.get("requirements_met"),
+                )
+                if check["kind"] == "documentary"
+                else export_inspection_record(
+                    actor=request.user,
+                    application=found,
+                    result=check["result"],
+                    notes=check.get("notes", ""),
+                    sample=check.get("sample"),
+                )
             ),
         )
         return self._detail(found, status.HTTP_201_CREATED)

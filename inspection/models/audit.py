@@ -83,6 +83,7 @@ class AuditAction(models.TextChoices):
     EXPORT_DRAFT_UPDATED = "export.draft_updated", _("Export application updated")
     EXPORT_SUBMITTED = "export.submitted", _("Export application submitted")
     EXPORT_CHECKED = "export.checked", _("Export consignment checked")
+    EXPORT_SAMPLED = "export.sampled", _("Export consignment sampled")
     EXPORT_REFUSED = "export.refused", _("Phytosanitary certificate refused")
     EXPORT_ISSUE_DECIDED = "export.issue_decided", _("Issue of the phytosanitary certificate decided")
     PHYTO_ISSUED = "phyto.issued", _("Phytosanitary certificate issued")

@@ -197,8 +197,9 @@ class CheckPhoto(models.Model):
 
 
 class Sample(models.Model):
-    """A sample taken during the physical check. `detained`: the consignment waits for the result;
-    otherwise it is released pending the result, and a bad result recalls it."""
+    """A sample taken during the physical check of a consignment, or the inspection of an export `application`
+    (exactly one of the two). `detained`: the consignment waits for the result; otherwise it is released pending
+    the result, and a bad result recalls it. An export sample is always detained: the certificate waits."""
 
     class Reason(models.TextChoices):
         RANDOM = "random", _("Random")
@@ -216,7 +217,12 @@ class Sample(models.Model):
         LATE = "late", _("Result late")
         WAIVED = "waived", _("Decision without this result")
 
-    consignment = models.ForeignKey(Consignment, on_delete=models.CASCADE, related_name="samples")
+    consignment = models.ForeignKey(
+        Consignment, on_delete=models.CASCADE, related_name="samples", null=True, blank=True
+    )
+    application = models.ForeignKey(
+        "inspection.ExportApplication", on_delete=models.CASCADE, related_name="samples", null=True, blank=True
+    )
     number = models.CharField(_("sample number"), max_length=40, unique=True)
     analysis = models.ForeignKey(Analysis, on_delete=models.PROTECT, related_name="+")
     laboratory = models.ForeignKey(Laboratory, on_delete=models.PROTECT, related_name="+")
@@ -230,6 +236,13 @@ class Sample(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(consignment__isnull=False, application__isnull=True)
+                | models.Q(consignment__isnull=True, application__isnull=False),
+                name="sample_of_consignment_or_export",
+            )
+        ]
 
     def __str__(self):
         return self.number

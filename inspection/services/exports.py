@@ -23,8 +23,10 @@ from inspection.models import (
     ExportLine,
     ExportSequence,
     ExportStatus,
+    LabResult,
     Operator,
     PackageType,
+    Sample,
     TransportMode,
 )
 from inspection.ports import start_export
@@ -462,12 +464,26 @@ def export_refuse(*, actor, application: ExportApplication, reason: str) -> Expo
 
 def export_may_issue(application: ExportApplication) -> None:
     """ISPM 12 certifies that the consignment was inspected and found free of quarantine pests: both checks
-    recorded and satisfactory."""
+    recorded and satisfactory, and every sample's laboratory result received and satisfactory."""
     results = dict(application.checks.values_list("kind", "result"))
     if any(results.get(kind) != ExportCheck.Result.SATISFACTORY for kind in ExportCheck.Kind.values):
         raise TransitionNotAllowed(
             _("A certificate is issued only after a satisfactory documentary check and inspection.")
         )
+    # every sample taken at the inspection came back satisfactory (ISPM 7: the certifying statement rests on it)
+    samples = Sample.objects.filter(application=application).select_related("result")
+    for sample in samples:
+        result = getattr(sample, "result", None)  # none until the lab posts it
+        if result is None:
+            raise TransitionNotAllowed(
+                _("Sample %(number)s awaits its laboratory result: no certificate before it.")
+                % {"number": sample.number}
+            )
+        if result.conclusion != LabResult.Conclusion.SATISFACTORY:
+            raise TransitionNotAllowed(
+                _("The result of sample %(number)s is %(conclusion)s: the certificate can only be refused.")
+                % {"number": sample.number, "conclusion": result.get_conclusion_display().lower()}
+            )
 
 
 def issue_transition(*, actor, application: ExportApplication, data: dict) -> None:

@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspection.atomic import atomic_service
-from inspection.audit import AuditAction, audit_record
+from inspection.audit import AuditAction, audit_record, audit_record_about
 from inspection.errors import DomainError, DomainInvalid, TransitionNotAllowed
 from inspection.models import (
     Consignment,
     ConsignmentStatus,
+    ExportStatus,
     IntensifiedControl,
     LabResult,
     LabResultSubmission,
@@ -96,7 +97,9 @@ def lab_sample_for(*, sample_number: str, lab_user) -> Sample:
     """The sample, if it was sent to one of the laboratories this account posts for. Another lab's sample
     is as unknown as a number that does not exist: a lab learns nothing of other labs' work."""
     sample = (
-        Sample.objects.select_related("consignment").filter(number=sample_number, laboratory__accounts=lab_user).first()
+        Sample.objects.select_related("consignment", "application")
+        .filter(number=sample_number, laboratory__accounts=lab_user)
+        .first()
     )
     if sample is None:
         raise UnknownSample(_("No sample has the number “%(number)s”.") % {"number": sample_number})
@@ -110,8 +113,12 @@ def lab_result_record(
     """Apply a lab result to its sample, once. The same result posted again changes nothing and returns
     `created=False`; a different result for a sample that already has one, or a result for a consignment
     that was cancelled, is refused. A result after its deadline is kept and flagged late. A result for a
-    consignment already refused or closed is kept as evidence, and moves nothing."""
-    sample = Sample.objects.select_for_update().select_related("consignment").get(pk=sample.pk)
+    consignment already refused or closed is kept as evidence, and moves nothing. A result for an export
+    application's sample is recorded on the application's trail (`export_may_issue` reads it); it moves nothing
+    else."""
+    sample = (
+        Sample.objects.select_for_update(of=("self",)).select_related("consignment", "application").get(pk=sample.pk)
+    )
     existing = LabResult.objects.filter(sample=sample).first()
     if existing is not None:
         if existing.conclusion == conclusion and existing.analytes == analytes:
@@ -121,7 +128,12 @@ def lab_result_record(
         raise TransitionNotAllowed(
             _("Sample %(number)s already has a result; a counter-analysis is a new sample.") % {"number": sample.number}
         )
-    if sample.consignment.status in CLOSED:
+    if sample.application_id is not None and sample.application.status == ExportStatus.CANCELLED:
+        raise TransitionNotAllowed(
+            _("The export application of sample %(number)s was cancelled; its result cannot be recorded.")
+            % {"number": sample.number}
+        )
+    if sample.consignment_id is not None and sample.consignment.status in CLOSED:
         raise TransitionNotAllowed(
             _("The consignment of sample %(number)s was cancelled; its result cannot be recorded.")
             % {"number": sample.number}
@@ -143,6 +155,11 @@ def lab_result_record(
     submission.outcome = f"applied as result {result.pk}"
     submission.save(update_fields=["outcome"])
     data = {"sample": sample.number, "conclusion": conclusion, "analytes": analytes, "late": result.late}
+    if sample.application_id is not None:  # the certificate's decision reads it (`export_may_issue`)
+        audit_record_about(
+            actor=submission.lab_user, action=AuditAction.LAB_RESULT_RECORDED, subject=sample.application, data=data
+        )
+        return result, True
     consignment = sample.consignment
     if consignment.status == ConsignmentStatus.AWAITING_LAB:
         _move_on(consignment=consignment, actor=submission.lab_user, action=AuditAction.LAB_RESULT_RECORDED, data=data)
@@ -174,10 +191,10 @@ def lab_result_late(*, sample: Sample) -> None:
     """A result not received by its due time: flagged, and escalated to the supervisors (by the flow)."""
     updated = Sample.objects.filter(pk=sample.pk, status=Sample.Status.AWAITING).update(status=Sample.Status.LATE)
     if updated:
-        audit_record(
+        audit_record_about(
             actor=None,
             action=AuditAction.LAB_RESULT_LATE,
-            consignment=sample.consignment,
+            subject=sample.consignment or sample.application,
             data={"sample": sample.number, "due": sample.result_due_at},
         )
 
@@ -204,7 +221,8 @@ def consignment_recall(*, sample: Sample) -> None:
 def sample_waive(*, actor, sample: Sample, reason: str) -> None:
     """A supervisor decides that a detained consignment will not wait any longer for a late result (the lab
     cannot answer, the goods are perishable...). The decision is then taken on the other evidence; a result
-    that still arrives is recorded, and a bad one stops an acceptable decision or recalls the consignment."""
+    that still arrives is recorded, and a bad one stops an acceptable decision or recalls the consignment. For an
+    export application's sample, the certifying officer may then only refuse the certificate."""
     require_step(actor, Step.ESCALATION)
     if not reason.strip():
         raise DomainInvalid({"action_taken": [_("Say why the decision will not wait for this result.")]})
@@ -213,10 +231,9 @@ def sample_waive(*, actor, sample: Sample, reason: str) -> None:
     )
     if not updated:
         raise TransitionNotAllowed(_("Sample %(number)s is no longer awaited.") % {"number": sample.number})
+    data = {"sample": sample.number, "reason": reason}
+    if sample.application_id is not None:  # the certificate may then only be refused (`export_may_issue`)
+        audit_record_about(actor=actor, action=AuditAction.SAMPLE_WAIVED, subject=sample.application, data=data)
+        return
     consignment = Consignment.objects.get(pk=sample.consignment_id)
-    _move_on(
-        consignment=consignment,
-        actor=actor,
-        action=AuditAction.SAMPLE_WAIVED,
-        data={"sample": sample.number, "reason": reason},
-    )
+    _move_on(consignment=consignment, actor=actor, action=AuditAction.SAMPLE_WAIVED, data=data)

@@ -9,7 +9,15 @@ from inspection.applicability import analyses_for_consignment
 from inspection.atomic import atomic_service
 from inspection.audit import AuditAction
 from inspection.errors import DomainInvalid
-from inspection.models import CheckStep, Consignment, Laboratory, NotificationKind, PhysicalCheck, Sample
+from inspection.models import (
+    CheckStep,
+    Consignment,
+    ExportApplication,
+    Laboratory,
+    NotificationKind,
+    PhysicalCheck,
+    Sample,
+)
 from inspection.roles import Step
 from inspection.services.checks import _move_on, _require_arrival, _require_reason, _with_photos
 from inspection.services.notifications import notify
@@ -17,9 +25,9 @@ from inspection.services.permissions import require_step
 from inspection.services.photos import check_photos_saved, photos_clean
 
 
-def sample_number(consignment: Consignment, index: int) -> str:
-    """`<CHED number>-S<n>`: printed on the label, quoted by the lab."""
-    return f"{consignment.reference}-S{index}"
+def sample_number(sampled: Consignment | ExportApplication, index: int) -> str:
+    """`<CHED number>-S<n>` (or the export application's reference): printed on the label, quoted by the lab."""
+    return f"{sampled.reference}-S{index}"
 
 
 @atomic_service

@@ -1,9 +1,11 @@
 """The exports part of `manage.py demo`: the demo exporter (`exporter`, password "demo") of a banana and
 pineapple exporting company, and its applications driven through the real export flow (`workflows.flows.
 ExportFlow`), each step claimed and completed as its task form does: certificates issued (one of them then
-replaced), one refused, a re-export of pineapples that came in under the company's CHED-PP, one awaiting the
-post's checks, one draft; the certificates delivered to the local IPPC hub double and most of them acknowledged
-by the importing countries. Safe to run twice (skipped when the company has applications)."""
+replaced), one sampled at its inspection and issued once the laboratory's satisfactory result came in (the
+lab's post routed to the flow's wait, as the lab API does), one refused, a re-export of pineapples that came in
+under the company's CHED-PP, one awaiting the post's checks, one draft; the certificates delivered to the local
+IPPC hub double and most of them acknowledged by the importing countries. Safe to run twice (skipped when the
+company has applications)."""
 
 import datetime
 
@@ -14,12 +16,15 @@ from django.utils import timezone
 from inspection.exchange import hub
 from inspection.exchange.local import DoubleRoute
 from inspection.models import ExportApplication, HubDelivery, Membership, Operator
+from inspection.ports import receive_lab_result
 from inspection.roles import Role
 from inspection.selectors import destination_requirements
 from inspection.services.consignments import consignment_create
 from inspection.services.export_decisions import export_decision_record
+from inspection.services.export_samples import export_inspection_record
 from inspection.services.exports import export_application_create, export_check_record
 from inspection.services.hub import hub_deliveries_poll, hub_delivery_deliver
+from inspection.services.lab import lab_sample_for, lab_submission_store
 from inspection.services.phyto import phyto_certificate_replace
 from workflows.engine import flow_job_run
 from workflows.export_steps import export_step_complete
@@ -132,7 +137,11 @@ def exports_demo(*, password: str) -> int:
             )
             _decide(application, officer, issue=False, reason="Quarantine pest found at inspection.")
             continue
-        _check(application, inspector, "inspection", "satisfactory")
+        if i == 1:  # pineapples: a sample for pest identification, its result before the decision
+            _inspect_with_sample(application, inspector)
+            _lab_result(application)
+        else:
+            _check(application, inspector, "inspection", "satisfactory")
         _decide(application, officer, issue=True)
         if i == 0:  # the consignee changed after issue: ISPM 12 §1.3.1, a replacement certificate
             phyto_certificate_replace(
@@ -161,6 +170,27 @@ def _check(application, inspector, kind: str, result: str, notes: str = "") -> N
             requirements_met=[r.pk for r in destination_requirements(application)] if kind == "documentary" else [],
         ),
     )
+
+
+def _inspect_with_sample(application, inspector) -> None:
+    sample = {"analysis": "PEST_IDENTIFICATION", "laboratory": "LTA972", "reason": "random", "conservation": "ambient"}
+    export_step_complete(
+        user=inspector,
+        application=application,
+        step="inspection",
+        record=lambda: export_inspection_record(
+            actor=inspector, application=application, result="satisfactory", sample=sample
+        ),
+    )
+
+
+def _lab_result(application) -> None:
+    """The territorial laboratory's satisfactory result, posted as its system does (`/api/v1/lab-results/`)."""
+    lab = User.objects.get(username="lab")
+    sample = lab_sample_for(sample_number=application.samples.get().number, lab_user=lab)
+    payload = {"sample": sample.number, "conclusion": "satisfactory", "analytes": []}
+    submission = lab_submission_store(lab_user=lab, payload=payload)
+    receive_lab_result(submission=submission, sample=sample, conclusion="satisfactory", analytes=[])
 
 
 def _decide(application, officer, *, issue: bool, reason: str = "") -> None:
