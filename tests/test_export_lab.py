@@ -184,11 +184,18 @@ def test_a_waived_result_leaves_only_a_refusal(exporter, inspector, supervisor, 
         process__flow_class=ExportFlow, process__artifact_object_id=application.pk, flow_task_type="TIMER"
     ).update(scheduled=past)
     workflow_timers_fire()
-    _do(supervisor, application, ExportFlow.late_lab_result, {"action_taken": "The lab closed", "waive": "1"})
+    escalation = _open_task(application, ExportFlow.late_lab_result)
+    client = _client(supervisor)
+    client.post(escalation.reverse("assign"))
+    form = client.get(escalation.reverse("execute")).content.decode()
+    assert "The export application" in form and "can then only be refused" in form
+    waived = client.post(escalation.reverse("execute"), {"action_taken": "The lab closed", "waive": "1"})
+    assert waived.status_code == 302
     assert application.samples.get().status == Sample.Status.WAIVED
     assert _tasks(application, ExportFlow.decide, status=STATUS.NEW).exists()
     response = api_client_for(officer).post(f"{LIST}{application.reference}/issue/", format="json")
     assert response.status_code == 409
+    assert "decided not to wait" in str(response.json())
     response = api_client_for(officer).post(
         f"{LIST}{application.reference}/refuse/", {"reason": "No lab result"}, format="json"
     )

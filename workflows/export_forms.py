@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspection.models import ExportCheck, Laboratory, Sample
 
-from .forms import TaskForm, _coded, _named
+from .forms import LateLabResultForm, TaskForm, _coded, _named
 
 BLANK = [("", "—")]
 
@@ -92,3 +92,21 @@ class ExportDecisionForm(TaskForm):
 
     def entered(self) -> dict:
         return {"issue": self.cleaned_data["decision"] == self.ISSUE, "reason": self.cleaned_data["reason"]}
+
+
+class ExportLateLabResultForm(LateLabResultForm):
+    """A late result of an export sample: the application keeps waiting, or goes to the certifying officer, who
+    may then only refuse the certificate (`export_may_issue`)."""
+
+    waive = forms.TypedChoiceField(
+        label=_("The export application"),
+        choices=[
+            ("0", _("Keeps waiting for the result")),
+            ("1", _("Goes to the certifying officer without it (the certificate can then only be refused)")),
+        ],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        initial="0",
+        required=False,
+        empty_value=False,
+    )

@@ -72,3 +72,5 @@ class ExportDecisionView(ExportTaskFormView):
 
 class ExportLateLabResultView(ExportTaskFormView, LateLabResultView):
     """A sample's result is late: as for a consignment; without it, the certifying officer may only refuse."""
+
+    form_class = export_forms.ExportLateLabResultForm

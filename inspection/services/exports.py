@@ -474,6 +474,14 @@ def export_may_issue(application: ExportApplication) -> None:
     samples = Sample.objects.filter(application=application).select_related("result")
     for sample in samples:
         result = getattr(sample, "result", None)  # none until the lab posts it
+        if result is None and sample.status == Sample.Status.WAIVED:
+            raise TransitionNotAllowed(
+                _(
+                    "The supervisors decided not to wait for the result of sample %(number)s: the certificate "
+                    "can only be refused."
+                )
+                % {"number": sample.number}
+            )
         if result is None:
             raise TransitionNotAllowed(
                 _("Sample %(number)s awaits its laboratory result: no certificate before it.")
