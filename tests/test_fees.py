@@ -172,3 +172,48 @@ def test_the_portal_page_shows_the_fees_with_the_pdf_link(importer, inspector, o
     assert f'href="/fees/{consignment.reference}/pdf/"' in page
     assert ("Relevé des redevances (PDF)" if language == "fr" else "Fee statement (PDF)") in page
     assert "55.00" in page or "55,00" in page
+
+
+def test_the_parts_of_a_split_consignment_share_its_fee_by_weight(importer, inspector, officer):
+    """One fee a consignment presented (Annex IV): 10 t of meat pays EUR 90; split 70/30, its parts pay 63 and 27
+    (not 63 and the 55 minimum of a 3 t consignment), each line naming the consignment and the share."""
+    _rates(CN["CHED-P"], 0, 0)
+    ReinforcedCheckRule.objects.filter(cn_prefix=CN["CHED-P"]).update(identity_rate=0, physical_rate=0)
+    parent = _submit(importer, "CHED-P", total_gross_weight_kg="10000.000")
+    _do(inspector, parent, InspectionFlow.documentary_check, _documentary_ok(parent))
+    parts = [
+        {"lines": [{"line": 1, "net_weight_kg": "875.350", "packages": 175}]},
+        {"lines": [{"line": 1, "net_weight_kg": "375.150", "packages": 75}]},
+    ]
+    response = api_client_for(officer).post(
+        f"/api/v1/consignments/{parent.reference}/split/", {"parts": parts}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    amounts = []
+    for reference in response.json()["parts"]:
+        part = parent.subsequent.get(reference=reference)
+        _do(officer, part, InspectionFlow.decide, ACCEPT)
+        fees = _fees(importer, part)
+        (line,) = fees["lines"]
+        assert line["presented"] == parent.reference and line["whole_amount"] == "90.00"
+        amounts.append((line["share"], fees["weight_tonnes"], fees["total_eur"]))
+    assert amounts == [("0.7000", "7.000", "63.00"), ("0.3000", "3.000", "27.00")]
+
+
+def test_a_parts_pdf_names_the_consignment_and_its_share(importer, inspector, officer):
+    _rates(CN["CHED-P"], 0, 0)
+    ReinforcedCheckRule.objects.filter(cn_prefix=CN["CHED-P"]).update(identity_rate=0, physical_rate=0)
+    parent = _submit(importer, "CHED-P", total_gross_weight_kg="10000.000")
+    _do(inspector, parent, InspectionFlow.documentary_check, _documentary_ok(parent))
+    parts = [
+        {"lines": [{"line": 1, "net_weight_kg": "875.350", "packages": 175}]},
+        {"lines": [{"line": 1, "net_weight_kg": "375.150", "packages": 75}]},
+    ]
+    response = api_client_for(officer).post(
+        f"/api/v1/consignments/{parent.reference}/split/", {"parts": parts}, format="json"
+    )
+    part = parent.subsequent.get(reference=response.json()["parts"][1])
+    _do(officer, part, InspectionFlow.decide, ACCEPT)
+    text = _pdf_text(importer, part)
+    assert f"90.00 × 0.3000 : part du lot {parent.reference}" in text
+    assert "share of consignment" in text and "27.00" in text

@@ -185,6 +185,15 @@ class FeeLineSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="How many times the rate applies (samples analysed, for one).")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="EUR")
     source = serializers.CharField(help_text="The text and point the rate comes from.")
+    presented = serializers.CharField(
+        required=False, help_text="A part of a split consignment: the CHED of the consignment presented at the post."
+    )
+    share = serializers.DecimalField(
+        max_digits=5, decimal_places=4, required=False, help_text="The part's share (by weight) of that consignment."
+    )
+    whole_amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, help_text="EUR: the amount for the whole consignment."
+    )
 
 
 class FeeStatementSerializer(serializers.Serializer):

@@ -6,7 +6,9 @@ draws from the schedule in force (`FeeRate`) when the officer decides, inside th
 - CHED-D, CHED-PP and the national plant-health entry: charged at cost (art. 79(2)(a), art. 82), per check
   done, at the rates the competent authority sets in the schedule (none seeded: docs/regulation.md, section 10).
 A consignment whose lines fall in several categories pays the highest of their amounts (one fee a
-consignment, Annex IV). Amounts are in euros, rounded to the cent."""
+consignment, Annex IV). A part of a consignment split at the post pays its share, by weight, of the fees of the
+consignment presented (its checks are that consignment's: docs/regulation.md, section 10, F5). Amounts are in
+euros, rounded to the cent."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,6 +24,7 @@ from inspection.models import (
     FeeRate,
     IdentityCheck,
     PhysicalCheck,
+    Succession,
 )
 
 C = FeeCategory
@@ -110,7 +113,10 @@ def _checks_done(consignment: Consignment) -> dict[str, int]:
 
 def fee_lines(*, consignment: Consignment, decision_code: str, on) -> tuple[str, Decimal, list[dict]]:
     """The category, the weight and the lines of the consignment's fees under the schedule in force on `on`.
-    Reads only (the schedule, the lines, and the checks done when a rate charges them): the caller stores them."""
+    Reads only (the schedule, the lines, and the checks done when a rate charges them): the caller stores them.
+    A part of a split consignment: `_part_share`."""
+    if consignment.succession == Succession.SPLIT_PART and consignment.previous_id is not None:
+        return _part_share(consignment, decision_code=decision_code, on=on)
     # the lines and the CHED type's code in one read (a submitted CHED has at least one line)
     commodity_lines = list(
         CommodityLine.objects.filter(consignment_id=consignment.pk).select_related("consignment__ched_type")
@@ -144,6 +150,28 @@ def fee_lines(*, consignment: Consignment, decision_code: str, on) -> tuple[str,
     if best is None:
         return (categories[0] if categories else C.OTHER_ANIMAL_PRODUCTS), tonnes, []
     return best[0], tonnes, [best[1]]
+
+
+def _part_share(part: Consignment, *, decision_code: str, on) -> tuple[str, Decimal, list[dict]]:
+    """A part of a consignment split at the post: one fee a consignment presented (Annex IV), so the part pays the
+    share of the presented consignment's fees (its category, its weight band, the checks done on it) that its
+    weight is of that consignment's; each line says the share and the whole amount."""
+    presented = Consignment.objects.get(pk=part.previous_id)
+    category, whole_tonnes, lines = fee_lines(consignment=presented, decision_code=decision_code, on=on)
+    tonnes = consignment_weight_tonnes(part)
+    shared = []
+    for line in lines:
+        amount = Decimal(line["amount"]) * tonnes / whole_tonnes if whole_tonnes else Decimal(0)
+        shared.append(
+            {
+                **line,
+                "presented": presented.reference,
+                "share": str((tonnes / whole_tonnes).quantize(Decimal("0.0001")) if whole_tonnes else Decimal(0)),
+                "whole_amount": line["amount"],
+                "amount": str(amount.quantize(CENT, rounding=ROUND_HALF_UP)),
+            }
+        )
+    return category, tonnes, shared
 
 
 def fee_statement(*, consignment: Consignment, decision_code: str) -> dict:
