@@ -312,3 +312,26 @@ def test_the_files_uploaded_to_the_replaced_ched_are_carried_to_the_replacement(
     assert [f["id"] for f in files] == [carried.pk]
     event = AuditEvent.objects.get(consignment=new, action="document.uploaded")
     assert event.data["carried_from"] == old.reference and event.data["sha256"] == original.sha256
+
+
+def test_a_file_lost_from_the_storage_does_not_stop_the_replacement(importer, inspector):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inspection.models import AccompanyingDocument
+    from tests.factories import pdf_bytes
+
+    old = _under_checks(importer, inspector, identity=100)
+    upload = {
+        "file": SimpleUploadedFile("health.pdf", pdf_bytes(), content_type="application/pdf"),
+        "type": "PHYTOSANITARY_CERTIFICATE",
+        "reference": "CVED-77",
+    }
+    uploaded = api_client_for(importer).post(
+        f"/api/v1/consignments/{old.reference}/documents/", upload, format="multipart"
+    )
+    document = AccompanyingDocument.objects.get(pk=uploaded.json()["id"])
+    document.file.storage.delete(document.file.name)
+    response = _replace(importer, old)
+    assert response.status_code == 201, response.json()
+    new = Consignment.objects.get(reference=response.json()["reference"])
+    assert not new.documents.exclude(file="").exists()

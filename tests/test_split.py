@@ -419,6 +419,7 @@ def test_the_importer_is_told_of_the_split_with_its_parts(importer, inspector, o
     assert [part["reference"] for part in notification.context["parts"]] == [first, second]
     delivery = WebhookDelivery.objects.get(consignment=parent, kind="split")
     assert [part["reference"] for part in delivery.payload["parts"]] == [first, second]
+    assert delivery.payload["parts"][0]["url"].startswith("http")  # absolute, as the payload's own `url`
     mailoutbox.clear()
     assert notification_deliver(notification_id=notification.pk)
     (mail,) = mailoutbox
@@ -436,3 +437,14 @@ def test_a_user_who_wants_no_decision_emails_hears_nothing_of_a_split(importer, 
     parent = _awaiting_decision(importer, inspector)
     assert _split(officer, parent, HALVES).status_code == 201
     assert not Notification.objects.filter(consignment=parent, kind="split").exists()
+
+
+def test_traces_hears_of_a_split_once(importer, inspector, officer, settings):
+    from inspection.models import TracesExchange
+
+    settings.PIF_TRACES_TRANSPORT = "inspection.traces.LocalTracesDouble"
+    parent = _awaiting_decision(importer, inspector)
+    assert _split(officer, parent, HALVES).status_code == 201
+    assert list(TracesExchange.objects.filter(consignment=parent, kind="split").values_list("kind", flat=True)) == [
+        "split"
+    ]

@@ -19,7 +19,7 @@ from inspection.selectors import follow_up_needed
 from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
 from inspection.services.export_decisions import export_certificate_issue
-from inspection.services.export_samples import export_samples_pending
+from inspection.services.export_samples import EXPORT_SAMPLES_PENDING, export_samples_pending
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
 from inspection.services.onward import arrival_confirmation_due, arrival_expected
 
@@ -442,7 +442,7 @@ class ExportFlow(LabWaits, flow.Flow):
         return inspected.exists() and export_samples_pending(application)
 
     def awaited_samples(self, activation) -> list[dict]:
-        samples = activation.process.application.samples.filter(status=Sample.Status.AWAITING)
+        samples = activation.process.application.samples.filter(status__in=EXPORT_SAMPLES_PENDING)
         return [{"sample": pk} for pk in samples.values_list("pk", flat=True)]
 
     def is_issue_decided(self, activation) -> bool:

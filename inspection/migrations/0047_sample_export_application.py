@@ -5,6 +5,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def export_samples_refuse_going_back(apps, schema_editor):
+    """Backwards, a sample must belong to a consignment again: refused, with a clear message, while an export
+    application has samples (deleting them would lose the lab results the certificates rest on)."""
+    Sample = apps.get_model("inspection", "Sample")
+    count = Sample.objects.filter(consignment__isnull=True).count()
+    if count:
+        raise RuntimeError(
+            f"{count} sample(s) of export applications exist: this migration cannot be reversed without losing them "
+            "and their laboratory results."
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -27,4 +39,5 @@ class Migration(migrations.Migration):
             model_name='sample',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('application__isnull', True), ('consignment__isnull', False)), models.Q(('application__isnull', False), ('consignment__isnull', True)), _connector='OR'), name='sample_of_consignment_or_export'),
         ),
+        migrations.RunPython(migrations.RunPython.noop, export_samples_refuse_going_back),
     ]

@@ -284,8 +284,12 @@ def documents_carry_over(*, actor, old: Consignment, new: Consignment) -> list[A
     replacement's transaction."""
     carried = []
     for document in old.documents.select_related("document_type").exclude(file=""):
-        with document.file.open("rb") as stored:
-            data = stored.read()
+        try:
+            with document.file.open("rb") as stored:
+                data = stored.read()
+        except OSError:  # lost from the storage: the replacement goes on, the importer uploads it again
+            logger.warning("%s: the file of document %s could not be read to carry it over", old, document.pk)
+            continue
         listed = new.documents.filter(document_type=document.document_type, reference=document.reference, file="")
         extension = "." + document.file.name.rsplit(".", 1)[-1] if "." in document.file.name else ""
         carried.append(

@@ -96,6 +96,9 @@ def export_inspection_record(
     return check
 
 
+EXPORT_SAMPLES_PENDING = (Sample.Status.AWAITING, Sample.Status.LATE)
+
+
 def export_samples_pending(application: ExportApplication) -> bool:
     """A sample of the application still awaits its result (in time or late)."""
-    return application.samples.filter(status__in=[Sample.Status.AWAITING, Sample.Status.LATE]).exists()
+    return application.samples.filter(status__in=EXPORT_SAMPLES_PENDING).exists()

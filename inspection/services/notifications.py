@@ -23,7 +23,7 @@ from inspection.models import Consignment, Membership, Notification, Notificatio
 from inspection.outbox import task_send_on_commit
 from inspection.services.customs import customs_notify
 from inspection.services.deliveries import delivery_claim, delivery_failed, delivery_sent
-from inspection.services.traces import traces_exchange_queue
+from inspection.services.traces import TRACES_EVENTS, traces_exchange_queue
 
 
 def notify(*, consignment: Consignment, kind: str, **context) -> list[Notification]:
@@ -80,7 +80,8 @@ def notify_all(*, consignment: Consignment, events: list[tuple[str, dict]]) -> l
             task_send_on_commit(webhook_send, delivery.pk)
     # the customs system hears of decisions taken and revoked (`services/customs.py`)
     customs_notify(consignment=consignment, kinds=[kind for kind, _context in events])
-    traces_exchange_queue(consignment=consignment, kinds=[kind for kind, _context in events])
+    # and TRACES NT of the notifications it maps (`TRACES_EVENTS`); a split or a replacement queues its own
+    traces_exchange_queue(consignment=consignment, kinds=[kind for kind, _context in events if kind in TRACES_EVENTS])
     return notifications
 
 

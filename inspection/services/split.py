@@ -9,6 +9,7 @@ was not read: ours are the parent's number and `.1`, `.2`... (docs/regulation.md
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -259,7 +260,7 @@ def consignment_split(*, actor, consignment: Consignment, parts: list[dict]) -> 
     for part in created:
         start_decision(part)
     traces_split_queue(consignment=parent, parts=created)
-    parts = [{"reference": part.reference, "url": part.get_absolute_url()} for part in created]
+    parts = [{"reference": part.reference, "url": settings.SITE_URL + part.get_absolute_url()} for part in created]
     notify(consignment=parent, kind=Notification.Kind.SPLIT, parts=parts)
     return created
 
