@@ -205,6 +205,10 @@ PIF_FOLLOW_UP_REMINDER_DAYS = env.int("PIF_FOLLOW_UP_REMINDER_DAYS", default=3)
 # 2019/2124 art. 7: 15 days)
 PIF_ARRIVAL_CONFIRMATION_DAYS = env.int("PIF_ARRIVAL_CONFIRMATION_DAYS", default=15)
 # Lab posts that no result came of (refused) are kept this many days as evidence, then purged daily.
+# A late lab result the supervisors chose to keep waiting for: they are asked again after this many days.
+PIF_LAB_CHASE_DAYS = env.int("PIF_LAB_CHASE_DAYS", default=2)
+if PIF_LAB_CHASE_DAYS < 1:
+    raise ImproperlyConfigured("PIF_LAB_CHASE_DAYS must be at least 1.")
 PIF_LAB_SUBMISSION_RETENTION_DAYS = env.int("PIF_LAB_SUBMISSION_RETENTION_DAYS", default=90)
 if PIF_LAB_SUBMISSION_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("PIF_LAB_SUBMISSION_RETENTION_DAYS must be at least 1.")

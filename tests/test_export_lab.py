@@ -168,10 +168,20 @@ def test_a_late_result_escalates_and_still_counts(exporter, inspector, superviso
     _do(supervisor, application, ExportFlow.late_lab_result, {"action_taken": "Phoned the lab", "waive": "0"})
     assert "escalation.acknowledged" in _actions(application)
     assert not _tasks(application, ExportFlow.decide).exists()
+    # the supervisors are asked again PIF_LAB_CHASE_DAYS later, while the result has not come
+    chase = _tasks(application, ExportFlow.chase_lab, status=STATUS.SCHEDULED).get()
+    assert chase.scheduled > timezone.now() + datetime.timedelta(days=1, hours=23)
+    Task.objects.filter(pk=chase.pk).update(scheduled=past)
+    workflow_timers_fire()
+    again = _tasks(application, ExportFlow.late_lab_result, status=STATUS.NEW).get()
+    assert again.pk != escalation.pk
 
+    # the result comes: the escalation still open is moot
     posted = _post_result(lab, sample.number)
     assert posted.status_code == 201 and posted.json()["late"] is True
     assert _tasks(application, ExportFlow.decide, status=STATUS.NEW).exists()
+    again.refresh_from_db()
+    assert again.status == STATUS.CANCELED
     response = api_client_for(officer).post(f"{LIST}{application.reference}/issue/", format="json")
     assert response.status_code == 202, response.json()
 

@@ -85,6 +85,40 @@ def test_a_supervisor_answer_before_the_late_result_keeps_the_wait(importer, ins
     assert _tasks(consignment, InspectionFlow.decide, status=STATUS.NEW).exists()
 
 
+def test_a_result_the_supervisor_keeps_waiting_for_is_asked_about_again_until_it_comes(
+    importer, inspector, supervisor, lab
+):
+    """Keeping the wait does not end the escalation: every PIF_LAB_CHASE_DAYS without the result, the supervisors
+    get the task again (the consignment is never left detained with nobody asked about it)."""
+    consignment = _detained(importer, inspector)
+    _lab_deadline_passes(consignment)
+    workflow_timers_fire()
+    for _round in range(2):
+        _do(supervisor, consignment, InspectionFlow.late_lab_result, {"action_taken": "Phoned the lab"})
+        chase = _tasks(consignment, InspectionFlow.chase_lab, status=STATUS.SCHEDULED).get()
+        Task.objects.filter(pk=chase.pk).update(scheduled=timezone.now() - datetime.timedelta(minutes=1))
+        workflow_timers_fire()
+        assert _tasks(consignment, InspectionFlow.late_lab_result, status=STATUS.NEW).count() == 1
+    assert _tasks(consignment, InspectionFlow.late_lab_result, status=STATUS.DONE).count() == 2
+    # the supervisor then decides without it: no more chasing, the decision is next
+    _do(supervisor, consignment, InspectionFlow.late_lab_result, {"action_taken": "The lab closed", "waive": "1"})
+    assert not _tasks(consignment, InspectionFlow.chase_lab, status=STATUS.SCHEDULED).exists()
+    assert _tasks(consignment, InspectionFlow.decide, status=STATUS.NEW).exists()
+
+
+def test_a_result_that_comes_while_the_lab_is_to_be_chased_again_ends_the_wait(importer, inspector, supervisor, lab):
+    consignment = _detained(importer, inspector)
+    _lab_deadline_passes(consignment)
+    workflow_timers_fire()
+    _do(supervisor, consignment, InspectionFlow.late_lab_result, {"action_taken": "Phoned the lab"})
+    chase = _tasks(consignment, InspectionFlow.chase_lab, status=STATUS.SCHEDULED).get()
+    number = consignment.samples.get().number
+    api_client_for(lab).post("/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory"}, format="json")
+    assert _tasks(consignment, InspectionFlow.decide, status=STATUS.NEW).exists()
+    chase.refresh_from_db()
+    assert chase.status == STATUS.CANCELED
+
+
 def test_documentary_check_not_started_before_arrival_escalates(importer):
     _rates("08045000", 0, 0)
     consignment = _submit(importer)

@@ -7,6 +7,7 @@ Every step calls one service of `inspection.services`; the gateways only read wh
 
 import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
@@ -19,7 +20,7 @@ from inspection.selectors import follow_up_needed
 from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
 from inspection.services.export_decisions import export_certificate_issue
-from inspection.services.export_samples import EXPORT_SAMPLES_PENDING, export_samples_pending
+from inspection.services.export_samples import EXPORT_SAMPLES_PENDING
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
 from inspection.services.onward import arrival_confirmation_due, arrival_expected
 
@@ -37,14 +38,24 @@ SUMMARY = "{{ process.artifact.reference }} · {{ process.artifact.consignor_nam
 class LabWaits:
     """The steps of a wait per sample, shared by the flows that take samples: each declares its `lab_result`
     Handle (`apply_lab_result`), its deadline (`lab_result_due`) escalated to a `late_lab_result` task
-    (`mark_result_late`), and the Join of the waits (`only_escalations_left`)."""
+    (`mark_result_late`), the supervisors asked again every `PIF_LAB_CHASE_DAYS` while they keep waiting
+    (`still_late`, `chase_lab`), and the Join of the waits (`only_escalations_left`)."""
 
     def apply_lab_result(self, activation, **result):
         return lab_result_record(**result)
 
     def only_escalations_left(self, activation, active_tasks) -> bool:
-        """Every result is in: a supervisor's open "late result" task is moot (the join cancels it)."""
-        return all(task.flow_task == self.late_lab_result for task in active_tasks)
+        """Every result is in: a supervisor's open "late result" task, or the wait before chasing the lab again,
+        is moot (the join cancels it)."""
+        return all(task.flow_task in (self.late_lab_result, self.chase_lab) for task in active_tasks)
+
+    def is_result_still_awaited(self, activation) -> bool:
+        """The supervisor chose to keep waiting (not to decide without the result), and it has not come."""
+        return _sample_of(activation.task).status == Sample.Status.LATE
+
+    def lab_chase_due(self, activation) -> datetime.datetime:
+        """When the supervisors are asked again about a result they chose to keep waiting for."""
+        return timezone.now() + datetime.timedelta(days=settings.PIF_LAB_CHASE_DAYS)
 
     def lab_result_due(self, activation) -> datetime.datetime:
         return _sample_of(activation.task).result_due_at
@@ -179,8 +190,15 @@ class InspectionFlow(LabWaits, flow.Flow):
         .Annotation(title=_("Late lab result"), summary_template=SUMMARY)
         .Permission(Step.ESCALATION)
         .onCreate(this.mark_result_late)
-        .Next(this.lab_results_in)
+        .Next(this.still_late)
     )
+    still_late = (
+        flow.If(this.is_result_still_awaited)
+        .Annotation(title=_("Still waiting for the result?"))
+        .Then(this.chase_lab)
+        .Else(this.lab_results_in)
+    )
+    chase_lab = flow.Timer(this.lab_chase_due).Annotation(title=_("Ask again later")).Next(this.late_lab_result)
     late_released_result = (
         StepTask(views.LateLabResultView.as_view())
         .Annotation(title=_("Late lab result (released pending)"), summary_template=SUMMARY)
@@ -391,8 +409,15 @@ class ExportFlow(LabWaits, flow.Flow):
         .Annotation(title=_("Late lab result"), summary_template=EXPORT_SUMMARY)
         .Permission(Step.ESCALATION)
         .onCreate(this.mark_result_late)
-        .Next(this.lab_results_in)
+        .Next(this.still_late)
     )
+    still_late = (
+        flow.If(this.is_result_still_awaited)
+        .Annotation(title=_("Still waiting for the result?"))
+        .Then(this.chase_lab)
+        .Else(this.lab_results_in)
+    )
+    chase_lab = flow.Timer(this.lab_chase_due).Annotation(title=_("Ask again later")).Next(this.late_lab_result)
 
     # certifying officer
     decide = (
@@ -435,11 +460,13 @@ class ExportFlow(LabWaits, flow.Flow):
         """Samples taken at a satisfactory inspection: the certificate waits for their results. After an
         unsatisfactory one the certificate can only be refused, and the officer does not wait (a result that still
         comes is recorded, `lab_result_receive`)."""
-        application = activation.process.application
-        inspected = ExportCheck.objects.filter(
-            application=application, kind=ExportCheck.Kind.INSPECTION, result=ExportCheck.Result.SATISFACTORY
+        awaited = Sample.objects.filter(
+            application_id=activation.process.artifact_object_id,
+            status__in=EXPORT_SAMPLES_PENDING,
+            application__checks__kind=ExportCheck.Kind.INSPECTION,
+            application__checks__result=ExportCheck.Result.SATISFACTORY,
         )
-        return inspected.exists() and export_samples_pending(application)
+        return awaited.exists()  # one read
 
     def awaited_samples(self, activation) -> list[dict]:
         samples = activation.process.application.samples.filter(status__in=EXPORT_SAMPLES_PENDING)

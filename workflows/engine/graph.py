@@ -24,7 +24,7 @@ class Branch:
 @dataclasses.dataclass(frozen=True)
 class GraphNode:
     name: str
-    kind: str  # start, task, function, job, handle, if, switch, foreach, join, end
+    kind: str  # start, task, function, job, handle, if, switch, foreach, join, timer, end
     step: str | None = None  # a human task's step (`inspection.roles.Step`)
     branches: tuple[Branch, ...] = ()
     join_condition: str | None = None
@@ -40,6 +40,7 @@ _KINDS = [
     (flow.Switch, "switch"),
     (ForEach, "foreach"),
     (flow.Join, "join"),
+    (flow.Timer, "timer"),  # an intermediate timer (a boundary one is left out above)
     (flow.End, "end"),
 ]
 

@@ -73,6 +73,8 @@ CONDITIONS = {
     "is_follow_up_needed": lambda g: g.refused or g.channelled,
     "is_arrival_expected": lambda g: g.channelled and not g.refused,  # asked first: their Part III is the arrival
     "is_recall": lambda g: False,  # an unfavourable result after release is not modelled
+    # reached only from a late result's escalation (a boundary timer): not modelled
+    "is_result_still_awaited": lambda g: False,
 }
 # The flow's ForEach data sources: how many tokens each makes.
 ITEMS = {"released_samples": lambda g: g.released, "detained_samples": lambda g: g.detained}
