@@ -52,6 +52,7 @@ def test_the_workflow_connects_the_ports_at_start_up():
         "export_step",
         "inspection_stop",
         "start_decision",
+        "inspection_lock",
     }
 
 
