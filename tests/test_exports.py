@@ -79,6 +79,22 @@ def test_draft_is_replaced_with_put(exporter):
     assert "draft" in again.json()["detail"]
 
 
+def test_a_name_no_field_has_is_not_audited_even_with_a_nul(exporter):
+    """The audit records the application as stored, not the body as sent: a key holding NUL (which PostgreSQL's
+    JSON refuses) or any other unknown name was a 500 on PostgreSQL (found by the fuzzing)."""
+    api = api_client_for(exporter)
+    created = api.post(LIST, {**export_application(), "\x00$M)": "x"}, format="json")
+    assert created.status_code == 201, created.json()
+    reference = created.json()["reference"]
+    response = api.put(_detail(reference), {**export_application(), "\x00$M)": ["-62943405"], "[]": ""}, format="json")
+    assert response.status_code == 200, response.json()
+    events = AuditEvent.objects.filter(data__export=reference).order_by("pk")
+    assert [e.action for e in events] == ["export.created", "export.draft_updated"]
+    for event in events:
+        assert "\x00$M)" not in event.data["application_data"] and "[]" not in event.data["application_data"]
+        assert event.data["application_data"]["consignor"]["name"] == export_application()["consignor"]["name"]
+
+
 def test_submitting_twice_is_a_conflict(exporter):
     api = api_client_for(exporter)
     reference = api.post(LIST, export_application(), format="json").json()["reference"]

@@ -304,7 +304,13 @@ def export_application_create(*, actor, application: dict, draft: bool = True) -
         reference=_reference_allocate(timezone.localdate().year), operator=operator, created_by=actor
     )
     _write(created, values, lines)
-    export_audit(actor=actor, action=AuditAction.EXPORT_CREATED, application=created, application_data=application)
+    # what was stored (the fields read), never the body as sent: a name no field has is not evidence of anything
+    export_audit(
+        actor=actor,
+        action=AuditAction.EXPORT_CREATED,
+        application=created,
+        application_data=export_application_data(created),
+    )
     if not draft:
         _submit(actor=actor, application=created)
     return created
@@ -317,7 +323,12 @@ def export_application_update(*, actor, application: ExportApplication, data: di
     operator = _own_draft(actor, application)
     values, lines = _read(data, complete=False, operator=operator, kind=application.kind)
     _write(application, values, lines)
-    export_audit(actor=actor, action=AuditAction.EXPORT_DRAFT_UPDATED, application=application, application_data=data)
+    export_audit(
+        actor=actor,
+        action=AuditAction.EXPORT_DRAFT_UPDATED,
+        application=application,
+        application_data=export_application_data(application),
+    )
     return application
 
 
