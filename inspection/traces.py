@@ -70,7 +70,7 @@ class LocalTracesDouble:
 
         prefix = f"{message.ched_type.replace('-', '')}.{MEMBER_STATE}.{timezone.localdate().year}."
         given = set(
-            TracesDoubleMessage.objects.select_for_update()
+            TracesDoubleMessage.objects.select_for_update(no_key=True)
             .filter(traces_reference__startswith=prefix)
             .values_list("traces_reference", flat=True)
         )

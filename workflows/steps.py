@@ -45,7 +45,7 @@ def _inspections(consignment: Consignment):
 def inspection_lock(consignment: Consignment) -> None:
     """The flow lock of the consignment's inspection (`InspectionFlow.lock_impl`: its process row, FOR UPDATE),
     held to the end of the caller's transaction; taken before the consignment's row, as a task completion does."""
-    list(_inspections(consignment).select_for_update().values_list("pk", flat=True))
+    list(_inspections(consignment).select_for_update(no_key=True).values_list("pk", flat=True))
 
 
 def inspection_stop(consignment: Consignment) -> None:

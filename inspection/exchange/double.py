@@ -194,7 +194,9 @@ def _tracking(request_element: Element, caller: str) -> Element:
 
 def _addressed(request_element: Element, caller: str, *, pending: bool = True) -> HubDoubleEnvelope:
     number = _text(request_element, TNS, "hubTrackingNumber", required=True, max_length=64)
-    rows = HubDoubleEnvelope.objects.select_for_update().filter(hub_delivery_number=number, to_country=caller)
+    rows = HubDoubleEnvelope.objects.select_for_update(no_key=True).filter(
+        hub_delivery_number=number, to_country=caller
+    )
     row = rows.first()
     if row is None:
         raise Refused(f"No envelope {number} for {caller}.")

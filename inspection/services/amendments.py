@@ -137,7 +137,7 @@ def consignment_amend(*, actor, consignment: Consignment, changes: dict) -> Cons
     at the post, and before the decision): any other change needs a replacement CHED (409). A new arrival
     moves the deadlines counted from it. Audited with each changed field, old and new."""
     _own(actor, consignment)
-    locked = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    locked = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     if locked.status == S.DRAFT:
         raise TransitionNotAllowed(_("This CHED is a draft: edit it and submit it instead."))
     current = consignment_part_one(locked)

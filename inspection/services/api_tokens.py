@@ -43,7 +43,9 @@ def api_token_create(*, actor, name: str) -> tuple[ApiToken, str]:
     if not name:
         raise DomainInvalid({"name": [_("Name the system that will use this token.")]})
     # The login endpoint's tokens expire and are capped on their own: they never use up this allowance.
-    active = ApiToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True, expires_at__isnull=True)
+    active = ApiToken.objects.select_for_update(no_key=True).filter(
+        user=actor, revoked_at__isnull=True, expires_at__isnull=True
+    )
     if active.count() >= MAX_ACTIVE_TOKENS:
         raise DomainInvalid({"name": [_("At most %(n)s active tokens: revoke one first.") % {"n": MAX_ACTIVE_TOKENS}]})
     token, key = _api_token_make(user=actor, name=name)
@@ -67,7 +69,7 @@ def api_token_login(*, actor) -> tuple[ApiToken, str]:
         expires_at=now + datetime.timedelta(days=settings.API_LOGIN_TOKEN_DAYS),
     )
     older = (
-        ApiToken.objects.select_for_update()
+        ApiToken.objects.select_for_update(no_key=True)
         .filter(user=actor, revoked_at__isnull=True, expires_at__gt=now)
         .exclude(pk=token.pk)
         .order_by("-created_at", "-id")

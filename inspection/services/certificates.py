@@ -69,7 +69,7 @@ def certificate_issue(*, consignment: Consignment) -> list[Certificate]:
     doubled job issues one certificate with one number. After a recall (which withdrew the certificates of
     the decision before), the new decision gets new ones. Returns the certificates issued now."""
     # Locked (the consignment's row only), with what the certificates print: one read instead of nine.
-    locked = Consignment.objects.select_for_update(of=("self",)).select_related(*PRINTED_RELATIONS)
+    locked = Consignment.objects.select_for_update(of=("self",), no_key=True).select_related(*PRINTED_RELATIONS)
     consignment = locked.get(pk=consignment.pk)
     decision = decision_in_force(consignment)
     if decision is None:
@@ -141,7 +141,7 @@ def _certified(certificates: list[Certificate]) -> dict:
 
 
 def _certificates_locked(consignment: Consignment) -> list[Certificate]:
-    return list(Certificate.objects.select_for_update().filter(consignment=consignment).order_by("pk"))
+    return list(Certificate.objects.select_for_update(no_key=True).filter(consignment=consignment).order_by("pk"))
 
 
 def _certificate_render(*, consignment: Consignment, decision: Decision, kind: str, earlier: list) -> dict:
@@ -232,7 +232,9 @@ def _certificate_replace(old: Certificate, *, by: Certificate, reason: str, acto
 def certificates_withdraw(*, consignment: Consignment, reason: str) -> int:
     """A recall supersedes the decision: its certificates stop being valid at once (they read revoked, with
     the reason), before the new decision issues new ones. Runs in the recall's transaction."""
-    valid = Certificate.objects.select_for_update().filter(consignment=consignment, status=Certificate.Status.VALID)
+    valid = Certificate.objects.select_for_update(no_key=True).filter(
+        consignment=consignment, status=Certificate.Status.VALID
+    )
     withdrawn = 0
     for certificate in valid:
         _certificate_withdraw(certificate, actor=None, reason=reason)
@@ -262,7 +264,7 @@ def _supervisor_acts_on(actor, certificate, reason, *, no_reason: str, not_valid
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError(no_reason)
-    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    certificate = Certificate.objects.select_for_update(no_key=True).get(pk=certificate.pk)
     if certificate.status != Certificate.Status.VALID:
         raise CertificateError(not_valid)
     return certificate, reason
@@ -293,7 +295,7 @@ def certificate_reissue(*, actor, certificate: Certificate, reason: str) -> Cert
         no_reason=_("Give the reason for replacing the certificate."),
         not_valid=_("Only a valid certificate can be replaced."),
     )
-    consignment = Consignment.objects.select_for_update().get(pk=certificate.consignment_id)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=certificate.consignment_id)
     decision = decision_in_force(consignment)
     if decision is None:
         raise CertificateError(_("This consignment has no decision in force."))

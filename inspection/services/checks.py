@@ -39,7 +39,7 @@ def check_plan_record(*, consignment: Consignment) -> CheckPlan:
     Idempotent: a consignment that already has a plan keeps it, and nothing more is recorded.
     """
     # The row lock makes a second, concurrent run wait here and then find the first one's plan.
-    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     existing = CheckPlan.objects.filter(consignment=consignment).first()
     if existing is not None:
         return existing

@@ -70,7 +70,7 @@ def consignment_create(*, actor, part_one: dict, draft: bool = False) -> Consign
 def consignment_update_draft(*, actor, consignment: Consignment, part_one: dict, submit: bool = False) -> Consignment:
     """Replace a draft's Part I and, when `submit`, submit it in the same transaction (all or nothing).
     The CHED type is fixed with the reference: it cannot change."""
-    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     _own_draft(actor, consignment)
     if part_one.get("ched_type") != consignment.ched_type.code:
         raise PartOneInvalid({"ched_type": [_("The CHED type of a draft cannot change; start a new one.")]})
@@ -88,7 +88,7 @@ def consignment_update_draft(*, actor, consignment: Consignment, part_one: dict,
 def consignment_submit(*, actor, consignment: Consignment) -> Consignment:
     """Submit a draft: Part I must be complete, its codes from the reference data in force, the BCP approved
     for the CHED type, and the pre-notification deadline met (Implementing Regulation (EU) 2019/1013)."""
-    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     _own_draft(actor, consignment)
     _checked(consignment_part_one(consignment), complete=True)
     _submit(actor=actor, consignment=consignment)
@@ -111,7 +111,7 @@ def _submit(*, actor, consignment: Consignment) -> None:
 @atomic_service
 def consignment_cancel(*, actor, consignment: Consignment, reason: str = "") -> Consignment:
     """Cancel a draft the importer will not submit. It keeps its number, so numbering stays gap-free."""
-    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     _own_draft(actor, consignment)
     consignment_transition(
         consignment=consignment,
@@ -155,7 +155,7 @@ def consignment_arrival_confirm(*, actor, consignment: Consignment, expected_arr
     updated ETA, from `source`: the port's schedule, the carrier). Staff only; the pre-notification
     deadline is the submit's rule and is not checked again."""
     require_role(actor, Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR)
-    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     if consignment.status not in OPEN_FOR_ARRIVAL:
         raise TransitionNotAllowed(_("The goods of this consignment have already been checked."))
     previous = consignment.expected_arrival
@@ -187,7 +187,7 @@ def consignment_arrival_record(*, actor, consignment: Consignment, arrived_at: d
     recorded as now, so that no check or decision ever precedes the recorded arrival. `consignment` is
     kept current for the caller."""
     require_role(actor, Role.INSPECTOR, Role.CERTIFYING_OFFICER, Role.SUPERVISOR)
-    locked = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    locked = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     if locked.status not in OPEN_FOR_ARRIVED:
         raise TransitionNotAllowed(_("This consignment is already decided: its arrival can no longer be recorded."))
     if locked.arrived_at is not None:

@@ -204,7 +204,7 @@ def _traces_reference_record(*, actor, consignment: Consignment, traces_referenc
     """`consignment_traces_reference_set`'s rules and record, private to the services: for the staff (whose role
     their service checked) and for the TRACES exchange (`actor` None: the number TRACES NT answered, which
     `services/traces.py` records only on a CHED that has none). Call it inside a transaction."""
-    locked = Consignment.objects.select_for_update().select_related("ched_type").get(pk=consignment.pk)
+    locked = Consignment.objects.select_for_update(no_key=True).select_related("ched_type").get(pk=consignment.pk)
     value = (traces_reference or "").strip().upper()
     if value:
         match = TRACES_REFERENCE.match(value)

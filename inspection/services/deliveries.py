@@ -65,7 +65,7 @@ def delivery_sent(model, pk: int) -> None:
 def delivery_failed(model, pk: int, exc: BaseException) -> None:
     """Record the failure and when to try again: 30 s, then twice as long each time, at most an hour."""
     with transaction.atomic():
-        row = model.objects.select_for_update().filter(pk=pk, sent_at__isnull=True).first()
+        row = model.objects.select_for_update(no_key=True).filter(pk=pk, sent_at__isnull=True).first()
         if row is None:
             return
         wait = min(3600, 30 * 2 ** max(0, row.attempts - 1))
@@ -111,7 +111,7 @@ def delivery_retry(*, actor, kind: str, pk: int, reason: str = ""):
     zero. Audited."""
     require_role(actor, Role.SUPERVISOR)
     model = DELIVERY_MODELS[kind]
-    row = deliveries_given_up(model).select_for_update().filter(pk=pk).first()
+    row = deliveries_given_up(model).select_for_update(no_key=True).filter(pk=pk).first()
     if row is None:
         raise DomainError(_("This delivery is no longer failed: there is nothing to retry."))
     attempts, error = row.attempts, row.last_error

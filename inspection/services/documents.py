@@ -170,7 +170,7 @@ def document_upload(
     """Attach an accompanying document's file to a consignment of the actor's company, before the BCP
     decides. Only PDF, JPEG and PNG, recognised by content, within `PIF_UPLOAD_MAX_BYTES`; a PDF must be
     neither encrypted nor script-bearing. Stored in the private storage under a random name."""
-    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     if _operator_of(actor).pk != consignment.operator_id:
         raise NotPermitted(_("This consignment belongs to another company."))
     if consignment.status not in OPEN_STATUSES:
@@ -205,7 +205,7 @@ def document_remove(*, actor, consignment: Consignment, document_id: int) -> Non
     """Remove an accompanying document, its listing and its file, from a draft of the actor's company. Once
     Part I is submitted the BCP works from what was sent: a wrong document is then corrected by adding
     another, never by taking one away. The file is deleted once the removal is committed."""
-    consignment = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     if _operator_of(actor).pk != consignment.operator_id:
         raise NotPermitted(_("This consignment belongs to another company."))
     document = consignment.documents.select_related("document_type").filter(pk=document_id).first()

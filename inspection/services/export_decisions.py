@@ -26,7 +26,7 @@ def export_decision_record(
     if not issue:
         return export_refuse(actor=actor, application=application, reason=reason)
     require_role(actor, Role.CERTIFYING_OFFICER)
-    application = ExportApplication.objects.select_for_update().get(pk=application.pk)
+    application = ExportApplication.objects.select_for_update(no_key=True).get(pk=application.pk)
     if application.status != ExportStatus.CHECKING or application.decided_by_id is not None:
         raise TransitionNotAllowed(
             _("This application is %(status)s: no certificate can be issued.")
@@ -46,7 +46,9 @@ def export_certificate_issue(*, application: ExportApplication) -> Phytosanitary
     signed PDF and its ePhyto XML (`phyto_certificate_issue`). Once: run again (a job delivered twice), it finds
     the certificate issued and returns it."""
     application = (
-        ExportApplication.objects.select_for_update(of=("self",)).select_related("decided_by").get(pk=application.pk)
+        ExportApplication.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("decided_by")
+        .get(pk=application.pk)
     )
     if application.status == ExportStatus.ISSUED:
         return application.certificates.order_by("issued_at", "pk").first()

@@ -38,7 +38,7 @@ def export_sample_take(
     result (ISPM 7). Numbered `<application reference>-S<n>`, as a CHED's samples; due within the analysis's
     days."""
     require_role(actor, Role.INSPECTOR)
-    application = ExportApplication.objects.select_for_update().get(pk=application.pk)
+    application = ExportApplication.objects.select_for_update(no_key=True).get(pk=application.pk)
     if application.status != ExportStatus.CHECKING:
         raise TransitionNotAllowed(_("A sample is taken only while the application's checks are in progress."))
     now = timezone.now()

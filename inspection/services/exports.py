@@ -57,7 +57,7 @@ def exporter_operator(actor) -> Operator:
 def _reference_allocate(year: int) -> str:
     """`PHYTO.FR.<year>.<7 digits>`: unique and gap-free, as CHED references (the counter row locked in the
     caller's transaction)."""
-    sequence, _created = ExportSequence.objects.select_for_update().get_or_create(year=year)
+    sequence, _created = ExportSequence.objects.select_for_update(no_key=True).get_or_create(year=year)
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return f"PHYTO.{settings.PIF_COUNTRY}.{year}.{sequence.last:07d}"
@@ -319,7 +319,7 @@ def export_application_create(*, actor, application: dict, draft: bool = True) -
 @atomic_service
 def export_application_update(*, actor, application: ExportApplication, data: dict) -> ExportApplication:
     """Replace a draft's content (the kind, export or re-export, is fixed at creation)."""
-    application = ExportApplication.objects.select_for_update().get(pk=application.pk)
+    application = ExportApplication.objects.select_for_update(no_key=True).get(pk=application.pk)
     operator = _own_draft(actor, application)
     values, lines = _read(data, complete=False, operator=operator, kind=application.kind)
     _write(application, values, lines)
@@ -381,7 +381,7 @@ def export_application_data(application: ExportApplication) -> dict:
 def export_application_submit(*, actor, application: ExportApplication) -> ExportApplication:
     """Submit a draft: every box the certificate prints must be filled (ISPM 12, Annex 1), the codes from
     the lists in force; a re-export names the original certificate and the CHED-PP the goods came in under."""
-    application = ExportApplication.objects.select_for_update().get(pk=application.pk)
+    application = ExportApplication.objects.select_for_update(no_key=True).get(pk=application.pk)
     operator = _own_draft(actor, application)
     _read(export_application_data(application), complete=True, operator=operator, kind=application.kind)
     _submit(actor=actor, application=application)
@@ -411,7 +411,7 @@ def export_check_record(
     A check that is not satisfactory must say why; the certifying officer then refuses. A satisfactory
     documentary check confirms each requirement of the destination in force (`requirements_met`: their ids)."""
     require_role(actor, Role.INSPECTOR)
-    application = ExportApplication.objects.select_for_update().get(pk=application.pk)
+    application = ExportApplication.objects.select_for_update(no_key=True).get(pk=application.pk)
     errors: dict[str, list[str]] = {}
     if kind not in ExportCheck.Kind.values:
         errors["kind"] = [_("“documentary” or “inspection”.")]
@@ -458,7 +458,7 @@ def export_refuse(*, actor, application: ExportApplication, reason: str) -> Expo
     reason = (reason or "").strip()
     if not reason:
         raise DomainInvalid({"reason": [_("Give the reason for refusing the certificate.")]})
-    application = ExportApplication.objects.select_for_update().get(pk=application.pk)
+    application = ExportApplication.objects.select_for_update(no_key=True).get(pk=application.pk)
     application.refusal_reason = reason[:2000]
     application.decided_at = timezone.now()
     application.decided_by = actor

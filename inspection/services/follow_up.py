@@ -89,7 +89,7 @@ def follow_up_reminders_send(*, now: datetime.datetime | None = None) -> int:
     sent = 0
     for consignment_id, deadline in due:
         with transaction.atomic():
-            consignment = Consignment.objects.select_for_update().get(pk=consignment_id)
+            consignment = Consignment.objects.select_for_update(no_key=True).get(pk=consignment_id)
             if consignment.audit_events.filter(
                 action=AuditAction.FOLLOW_UP_REMINDED, data__deadline=deadline.isoformat()
             ).exists():

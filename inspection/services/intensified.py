@@ -75,7 +75,7 @@ def intensified_control_open(
         key = _key(consignment, cn_code)
         consignor = key.pop("consignor_name")
         control = (
-            IntensifiedControl.objects.select_for_update()
+            IntensifiedControl.objects.select_for_update(no_key=True)
             .filter(**key, consignor_name__iexact=consignor, ended_at__isnull=True)
             .first()
         )
@@ -163,7 +163,7 @@ def intensified_control_count(*, consignment: Consignment) -> list[IntensifiedCo
         return []
     counted = []
     now = timezone.now()
-    for control in IntensifiedControl.objects.select_for_update().filter(
+    for control in IntensifiedControl.objects.select_for_update(no_key=True).filter(
         pk__in=[c.pk for c in controls], ended_at__isnull=True
     ):
         if not _counted(control, consignment, favourable=True):
@@ -192,7 +192,7 @@ def intensified_control_withdraw(*, actor, control: IntensifiedControl, reason: 
     if not reason:
         raise DomainInvalid({"reason": [_("Say why the intensified controls are withdrawn.")]})
     control = (
-        IntensifiedControl.objects.select_for_update()
+        IntensifiedControl.objects.select_for_update(no_key=True)
         .select_related("ched_type", "cause_consignment__ched_type")
         .get(pk=control.pk)
     )

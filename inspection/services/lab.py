@@ -117,7 +117,9 @@ def lab_result_record(
     application's sample is recorded on the application's trail (`export_may_issue` reads it); it moves nothing
     else."""
     sample = (
-        Sample.objects.select_for_update(of=("self",)).select_related("consignment", "application").get(pk=sample.pk)
+        Sample.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("consignment", "application")
+        .get(pk=sample.pk)
     )
     existing = LabResult.objects.filter(sample=sample).first()
     if existing is not None:
@@ -204,7 +206,7 @@ def consignment_recall(*, sample: Sample) -> None:
     """A sample of a consignment released pending its result came back not satisfactory (or not
     interpretable): the consignment is recalled for a new decision, its decision superseded, and the
     importer told at once (Regulation (EU) 2017/625, art. 66)."""
-    consignment = Consignment.objects.select_for_update().get(pk=sample.consignment_id)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=sample.consignment_id)
     consignment.decisions.filter(superseded=False).update(superseded=True)
     certificates_withdraw(consignment=consignment, reason=f"recall: sample {sample.number} {sample.result.conclusion}")
     consignment_transition(

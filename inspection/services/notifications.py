@@ -115,7 +115,7 @@ def notification_deliver(*, notification_id: int) -> bool:
 @atomic_service
 def notification_choices_update(*, actor, kinds: list[str]) -> Membership:
     """An importer chooses which events they are emailed about (their own choice only)."""
-    membership = Membership.objects.select_for_update().filter(user=actor).first()
+    membership = Membership.objects.select_for_update(no_key=True).filter(user=actor).first()
     if membership is None:
         raise NotPermitted(_("Only a user of an operator company receives notifications."))
     unknown = set(kinds) - set(NotificationKind.values)
@@ -134,7 +134,7 @@ def webhook_configure(*, actor, url: str, new_secret: bool = False) -> Operator:
     membership = Membership.objects.filter(user=actor).select_related("operator").first()
     if membership is None:
         raise NotPermitted(_("Only a user of an operator company can set its webhook."))
-    operator = Operator.objects.select_for_update().get(pk=membership.operator_id)
+    operator = Operator.objects.select_for_update(no_key=True).get(pk=membership.operator_id)
     url = (url or "").strip()
     if url and not (url.startswith("https://") or (settings.PIF_WEBHOOK_ALLOW_HTTP and url.startswith("http://"))):
         raise DomainInvalid({"webhook_url": [_("The webhook URL must start with https://.")]})

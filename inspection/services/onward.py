@@ -103,7 +103,7 @@ def arrival_confirm(
     require_step(actor, Step.ARRIVAL_CONFIRMATION)
     # the row lock makes a second confirmation at the same time wait here, then find the first one's (in the
     # caller's instance, read again: the flow's gateways that follow read it)
-    consignment.refresh_from_db(from_queryset=Consignment.objects.select_for_update())
+    consignment.refresh_from_db(from_queryset=Consignment.objects.select_for_update(no_key=True))
     decision: Decision | None = decision_in_force(consignment)
     if (
         consignment.status != ConsignmentStatus.ACCEPTED

@@ -54,7 +54,7 @@ def phyto_certificate_issue(*, actor, application: ExportApplication) -> Phytosa
     satisfactory (ISPM 12: the certifying statement rests on them; ISPM 7). The PDF and the ePhyto XML carry
     the same number and data."""
     require_role(actor, Role.CERTIFYING_OFFICER)
-    application = ExportApplication.objects.select_for_update().get(pk=application.pk)
+    application = ExportApplication.objects.select_for_update(no_key=True).get(pk=application.pk)
     if application.status != ExportStatus.CHECKING:
         raise TransitionNotAllowed(
             _("This application is %(status)s: no certificate can be issued.")
@@ -120,9 +120,9 @@ def _valid_certificate(
     reason = (reason or "").strip()[:2000]
     if not reason:
         raise DomainInvalid({"reason": [_("Give the reason.")]})
-    application = ExportApplication.objects.select_for_update().get(pk=application.pk)
+    application = ExportApplication.objects.select_for_update(no_key=True).get(pk=application.pk)
     certificate = (
-        PhytosanitaryCertificate.objects.select_for_update()
+        PhytosanitaryCertificate.objects.select_for_update(no_key=True)
         .filter(application=application, status=PhytosanitaryCertificate.Status.VALID)
         .first()
     )

@@ -17,7 +17,7 @@ def reference_allocate(*, ched_type: ChedType, year: int) -> str:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("reference_allocate must run inside the transaction that stores the consignment")
-    sequence, _ = ReferenceSequence.objects.select_for_update().get_or_create(ched_type=ched_type, year=year)
+    sequence, _ = ReferenceSequence.objects.select_for_update(no_key=True).get_or_create(ched_type=ched_type, year=year)
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return f"{ched_type.reference_prefix}.{settings.PIF_REFERENCE_SERIES}.{year}.{sequence.last:07d}"

@@ -84,7 +84,7 @@ def consignment_replace(*, actor, consignment: Consignment, part_one: dict) -> C
     audited, the new one with what changed. By the operator's users or a certifying officer."""
     _may_replace(actor, consignment)
     inspection_lock(consignment)  # the flow lock first, as a task completion takes it
-    old = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    old = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     _replaceable(old)
     current = consignment_part_one(old)
     changed = [field for field in FIXED if part_one.get(field) != current.get(field)]

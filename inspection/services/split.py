@@ -210,7 +210,7 @@ def consignment_split(*, actor, consignment: Consignment, parts: list[dict]) -> 
     consignment and on each part."""
     require_step(actor, Step.DECISION)
     inspection_lock(consignment)  # the flow lock first, as a task completion takes it
-    parent = Consignment.objects.select_for_update().get(pk=consignment.pk)
+    parent = Consignment.objects.select_for_update(no_key=True).get(pk=consignment.pk)
     _splittable(parent, len(parts) if isinstance(parts, list) else 0)
     planned = split_plan(parent, parts)
     declared = consignment_part_one(parent)

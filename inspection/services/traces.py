@@ -90,7 +90,7 @@ def _answer_record(*, exchange_id: int, consignment_id: int, answered: str) -> N
     """TRACES NT's answer fills the CHED's TRACES NT number when it has none, re-read under lock: staff may have
     recorded one while the message travelled, and theirs stays. A conflict, or an answer the staff's rules
     refuse, is kept on the exchange (`last_error`) for staff to decide; the message was sent all the same."""
-    consignment = Consignment.objects.select_for_update().get(pk=consignment_id)
+    consignment = Consignment.objects.select_for_update(no_key=True).get(pk=consignment_id)
     recorded = consignment.traces_reference
     if recorded == answered.strip().upper():
         return

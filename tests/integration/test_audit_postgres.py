@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from inspection.models import AuditEvent
 
@@ -67,3 +67,27 @@ def test_verifying_in_several_processes_names_the_first_fault_as_one_walk_does()
     report = audit_chain_verify(workers=2, range_size=3)
     assert report == audit_chain_verify()
     assert report.fault.kind == "deleted" and report.fault.seq == 4 and report.checked == 3
+
+
+def test_a_service_locks_a_consignment_without_blocking_rows_that_reference_it(importer):
+    """A service's row lock on a consignment is FOR NO KEY UPDATE: it excludes the other services, but not the
+    foreign-key checks (FOR KEY SHARE) of a transaction that references the consignment. With FOR UPDATE, the
+    worker recording TRACES NT's number (the row locked, then the audit chain's lock awaited) and a step on the
+    same CHED (the chain's lock held, the reference checked at COMMIT) deadlocked (seen in CI, 2026-12-07)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from inspection.services.consignments import consignment_create
+    from inspection.services.traces import _answer_record
+    from tests.factories import part_one
+
+    consignment = consignment_create(actor=importer, part_one=part_one(), draft=False)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        _answer_record(exchange_id=0, consignment_id=consignment.pk, answered="CHEDPP.FR.2026.0000042")
+    locks = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "inspection_consignment"' in q["sql"] and " FOR " in q["sql"]
+    ]
+    assert locks and all(sql.endswith("FOR NO KEY UPDATE") for sql in locks), locks
+    consignment.refresh_from_db()
+    assert consignment.traces_reference == "CHEDPP.FR.2026.0000042"

@@ -28,7 +28,7 @@ class TaskReadingLock:
     def read(self, flow_class, process_pk, select_for_update=None):
         tasks = flow_class.task_class._default_manager.select_related("process")
         if select_for_update is not None:
-            tasks = tasks.select_for_update(nowait=select_for_update.nowait, of=("self", "process"))
+            tasks = tasks.select_for_update(nowait=select_for_update.nowait, of=("self", "process"), no_key=True)
         return tasks.get(pk=self.task_pk, process_id=process_pk)
 
     @contextmanager
