@@ -43,8 +43,9 @@ def _inspections(consignment: Consignment):
 
 
 def inspection_lock(consignment: Consignment) -> None:
-    """The flow lock of the consignment's inspection (`InspectionFlow.lock_impl`: its process row, FOR UPDATE),
-    held to the end of the caller's transaction; taken before the consignment's row, as a task completion does."""
+    """The flow lock of the consignment's inspection (its process row, locked as `InspectionFlow.lock_impl` and the
+    task views lock it), held to the end of the caller's transaction; taken before the consignment's row, as a task
+    completion does."""
     list(_inspections(consignment).select_for_update(no_key=True).values_list("pk", flat=True))
 
 
