@@ -119,6 +119,35 @@ def test_a_result_that_comes_while_the_lab_is_to_be_chased_again_ends_the_wait(i
     assert chase.status == STATUS.CANCELED
 
 
+def test_a_released_samples_late_result_is_asked_about_again(importer, inspector, supervisor, lab):
+    """Goods released pending a result: a late result escalates; while the supervisors keep waiting they are asked
+    again every PIF_LAB_CHASE_DAYS; once the result is in, the next reminder asks nobody."""
+    consignment = _sampled(
+        importer, inspector, detained=False, analysis="PEST_IDENTIFICATION", reason="random", conservation="chilled"
+    )
+    _lab_deadline_passes(consignment)
+    workflow_timers_fire()
+    assert _tasks(consignment, InspectionFlow.late_released_result, status=STATUS.NEW).count() == 1
+    _do(supervisor, consignment, InspectionFlow.late_released_result, {"action_taken": "Phoned the lab"})
+    chase = _tasks(consignment, InspectionFlow.chase_released, status=STATUS.SCHEDULED).get()
+    Task.objects.filter(pk=chase.pk).update(scheduled=timezone.now() - datetime.timedelta(minutes=1))
+    workflow_timers_fire()
+    assert _tasks(consignment, InspectionFlow.late_released_result, status=STATUS.NEW).count() == 1
+
+    _do(supervisor, consignment, InspectionFlow.late_released_result, {"action_taken": "Phoned again"})
+    number = consignment.samples.get().number
+    posted = api_client_for(lab).post(
+        "/api/v1/lab-results/", {"sample": number, "conclusion": "satisfactory"}, format="json"
+    )
+    assert posted.status_code == 201
+    chase = _tasks(consignment, InspectionFlow.chase_released, status=STATUS.SCHEDULED).get()
+    Task.objects.filter(pk=chase.pk).update(scheduled=timezone.now() - datetime.timedelta(minutes=1))
+    workflow_timers_fire()
+    # the result is in: nobody is asked again
+    assert not _tasks(consignment, InspectionFlow.late_released_result, status=STATUS.NEW).exists()
+    assert not _tasks(consignment, InspectionFlow.chase_released, status=STATUS.SCHEDULED).exists()
+
+
 def test_documentary_check_not_started_before_arrival_escalates(importer):
     _rates("08045000", 0, 0)
     consignment = _submit(importer)

@@ -204,7 +204,21 @@ class InspectionFlow(LabWaits, flow.Flow):
         .Annotation(title=_("Late lab result (released pending)"), summary_template=SUMMARY)
         .Permission(Step.ESCALATION)
         .onCreate(this.mark_result_late)
-        .Next(this.escalation_closed)
+        .Next(this.released_still_late)
+    )
+    released_still_late = (
+        flow.If(this.is_result_still_awaited)
+        .Annotation(title=_("Still waiting for the result?"))
+        .Then(this.chase_released)
+        .Else(this.escalation_closed)
+    )
+    # no join cancels this wait when the result comes: the timer asks again first
+    chase_released = flow.Timer(this.lab_chase_due).Annotation(title=_("Ask again later")).Next(this.released_chase_due)
+    released_chase_due = (
+        flow.If(this.is_result_still_awaited)
+        .Annotation(title=_("Result still awaited?"))
+        .Then(this.late_released_result)
+        .Else(this.escalation_closed)
     )
     follow_up_late = (
         StepTask(views.LateFollowUpView.as_view())
