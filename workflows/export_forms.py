@@ -98,15 +98,11 @@ class ExportLateLabResultForm(LateLabResultForm):
     """A late result of an export sample: the application keeps waiting, or goes to the certifying officer, who
     may then only refuse the certificate (`export_may_issue`)."""
 
-    waive = forms.TypedChoiceField(
-        label=_("The export application"),
-        choices=[
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        waive = self.fields["waive"]
+        waive.label = _("The export application")
+        waive.choices = [
             ("0", _("Keeps waiting for the result")),
             ("1", _("Goes to the certifying officer without it (the certificate can then only be refused)")),
-        ],
-        coerce=lambda v: v == "1",
-        widget=forms.RadioSelect,
-        initial="0",
-        required=False,
-        empty_value=False,
-    )
+        ]

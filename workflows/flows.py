@@ -20,7 +20,7 @@ from inspection.selectors import follow_up_needed
 from inspection.services.certificates import certificate_issue
 from inspection.services.checks import check_plan_record
 from inspection.services.export_decisions import export_certificate_issue
-from inspection.services.export_samples import EXPORT_SAMPLES_PENDING
+from inspection.services.export_samples import EXPORT_SAMPLES_PENDING, export_results_awaited
 from inspection.services.lab import consignment_recall, lab_result_late, lab_result_record
 from inspection.services.onward import arrival_confirmation_due, arrival_expected
 
@@ -471,16 +471,7 @@ class ExportFlow(LabWaits, flow.Flow):
         return satisfactory.exists()
 
     def has_samples_awaiting(self, activation) -> bool:
-        """Samples taken at a satisfactory inspection: the certificate waits for their results. After an
-        unsatisfactory one the certificate can only be refused, and the officer does not wait (a result that still
-        comes is recorded, `lab_result_receive`)."""
-        awaited = Sample.objects.filter(
-            application_id=activation.process.artifact_object_id,
-            status__in=EXPORT_SAMPLES_PENDING,
-            application__checks__kind=ExportCheck.Kind.INSPECTION,
-            application__checks__result=ExportCheck.Result.SATISFACTORY,
-        )
-        return awaited.exists()  # one read
+        return export_results_awaited(activation.process.artifact_object_id)
 
     def awaited_samples(self, activation) -> list[dict]:
         samples = activation.process.application.samples.filter(status__in=EXPORT_SAMPLES_PENDING)

@@ -99,6 +99,13 @@ def export_inspection_record(
 EXPORT_SAMPLES_PENDING = (Sample.Status.AWAITING, Sample.Status.LATE)
 
 
-def export_samples_pending(application: ExportApplication) -> bool:
-    """A sample of the application still awaits its result (in time or late)."""
-    return application.samples.filter(status__in=EXPORT_SAMPLES_PENDING).exists()
+def export_results_awaited(application_id: int) -> bool:
+    """The certificate waits for lab results: samples taken at a satisfactory inspection still await theirs. After
+    an unsatisfactory one the certificate can only be refused, and the officer does not wait (a result that still
+    comes is recorded, `lab_result_record`). One read."""
+    return Sample.objects.filter(
+        application_id=application_id,
+        status__in=EXPORT_SAMPLES_PENDING,
+        application__checks__kind=ExportCheck.Kind.INSPECTION,
+        application__checks__result=ExportCheck.Result.SATISFACTORY,
+    ).exists()
